@@ -1,0 +1,76 @@
+"""What an adapter hands to the loader: validated frames, nothing written yet."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+OBS_COLUMNS = [
+    "indicator_id", "profession_id", "territory_id", "breakdown", "period",
+    "value", "numerator", "denominator", "status", "is_derived",
+]
+REJECTION_COLUMNS = ["row_number", "column_name", "value", "reason"]
+TERRITORY_COLUMNS = ["territory_id", "level", "code", "name", "parent_id"]
+PROFESSION_COLUMNS = ["profession_id", "label", "level", "parent_id", "is_social_work", "note"]
+CROSSWALK_COLUMNS = ["nomenclature", "source_code", "profession_id", "source_label", "break_year", "break_note"]
+
+
+def empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass
+class Parsed:
+    """One file, read and validated by its adapter."""
+
+    adapter: str
+    source: dict
+    observations: pd.DataFrame
+    rejections: pd.DataFrame
+    rows_read: int
+    territories: pd.DataFrame = field(default_factory=lambda: empty(TERRITORY_COLUMNS))
+    professions: pd.DataFrame = field(default_factory=lambda: empty(PROFESSION_COLUMNS))
+    crosswalk: pd.DataFrame = field(default_factory=lambda: empty(CROSSWALK_COLUMNS))
+
+    @property
+    def rows_loaded(self) -> int:
+        rejected = self.rejections["row_number"].nunique() if len(self.rejections) else 0
+        return self.rows_read - rejected
+
+    @property
+    def periods(self) -> list[int]:
+        return sorted(int(p) for p in self.observations["period"].unique())
+
+
+class Rejections:
+    """Collects rejected rows; a row is rejected once, for its first failing reason."""
+
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+        self._rejected: set[int] = set()
+
+    def add(self, rows: np.ndarray, column: str, values, reason) -> None:
+        """Reject `rows` (file row numbers) that are not rejected yet."""
+        rows = np.asarray(rows)
+        values = np.asarray(values, dtype=object)
+        reasons = np.asarray(reason if not isinstance(reason, str) else [reason] * len(rows), dtype=object)
+        fresh = np.array([r not in self._rejected for r in rows.tolist()], dtype=bool)
+        if not fresh.any():
+            return
+        self._rejected.update(rows[fresh].tolist())
+        self._parts.append(pd.DataFrame({
+            "row_number": rows[fresh].astype(int),
+            "column_name": column,
+            "value": ["" if v is None else str(v) for v in values[fresh]],
+            "reason": reasons[fresh],
+        }))
+
+    def rejected(self, rows: np.ndarray) -> np.ndarray:
+        """Mask of `rows` already rejected."""
+        return np.array([r in self._rejected for r in np.asarray(rows).tolist()], dtype=bool)
+
+    def frame(self) -> pd.DataFrame:
+        if not self._parts:
+            return empty(REJECTION_COLUMNS)
+        return pd.concat(self._parts, ignore_index=True).sort_values("row_number", kind="stable")

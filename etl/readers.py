@@ -1,0 +1,156 @@
+"""Reading raw published files: encodings, CSV and XLSX, French numbers and secret markers.
+
+Every reader returns plain strings (or the workbook's own cells) and leaves interpretation to the adapters;
+every failure to read becomes a `LoadError` naming the file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl.errors import LoadError
+
+# Tried in this order: cp1252 decodes every latin-1 text identically except bytes 0x80-0x9F, where
+# French files written on Windows carry « œ », « … », « – »; latin-1 is the last resort.
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+SECRET_MARKERS = frozenset({"*", "s", "nd", "nr", "ns", "nc", "/", "-", "n"})
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
+
+
+def detect_encoding(raw: bytes, file: str) -> str:
+    """The first of `ENCODINGS` that decodes `raw`; UTF-16 and binary content are refused."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
+        raise LoadError(file, "the file is not single-byte or UTF-8 text (NUL bytes: UTF-16 or binary?)",
+                        expected="UTF-8 (with or without BOM), cp1252 or latin-1 text")
+    for encoding in ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "cp1252" or encoding == "latin-1":
+            # C1 control characters mean the bytes are not text in this encoding.
+            if any("\x80" <= ch <= "\x9f" for ch in text):
+                continue
+        return encoding
+    raise LoadError(file, "cannot decode the file as text", expected="UTF-8, cp1252 or latin-1")
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """The decoded text of `path` and the encoding used."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(str(path), f"cannot read the file: {exc.strerror}") from exc
+    encoding = detect_encoding(raw, path.name)
+    return raw.decode(encoding), encoding
+
+
+def read_csv(path: Path, *, sep: str | None = None) -> tuple[pd.DataFrame, str]:
+    """A CSV as a frame of stripped strings (header names stripped too) and the encoding found.
+
+    The separator is sniffed among `;` and `,` when not given. Empty trailing columns (the DARES
+    `;;;` tails) are dropped.
+    """
+    text, encoding = read_text(path)
+    if not text.strip():
+        raise LoadError(path.name, "the file is empty")
+    if sep is None:
+        first = text.split("\n", 1)[0]
+        sep = ";" if first.count(";") > first.count(",") else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            quoting=csv.QUOTE_MINIMAL, skipinitialspace=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise LoadError(path.name, f"not a readable CSV: {exc}") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.loc[:, [not (c == "" or c.startswith("Unnamed:")) for c in frame.columns]]
+    for column in frame.columns:
+        frame[column] = frame[column].str.strip()
+    return frame, encoding
+
+
+def open_workbook(path: Path):
+    """A python-calamine workbook, or a `LoadError` for a truncated or non-XLSX file."""
+    from python_calamine import CalamineWorkbook
+
+    if not zipfile.is_zipfile(path):
+        raise LoadError(path.name, "not a readable XLSX workbook (not a ZIP container: truncated or "
+                        "another format?)", expected="an .xlsx workbook")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+        if bad is not None:
+            raise LoadError(path.name, f"the workbook is corrupt (member {bad} fails its checksum)")
+        return CalamineWorkbook.from_path(str(path))
+    except LoadError:
+        raise
+    except Exception as exc:  # calamine and zipfile raise many types for a damaged file
+        raise LoadError(path.name, f"not a readable XLSX workbook: {exc}") from exc
+
+
+def sheet_rows(workbook, name: str, file: str) -> list[list]:
+    """The cells of one sheet as rows."""
+    try:
+        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise LoadError(file, f"cannot read the sheet: {exc}", sheet=name) from exc
+
+
+def normalise_header(name: object) -> str:
+    """Header text compared without case, accents, spaces or underscores."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[\s_\-']+", "", text).casefold()
+
+
+def find_columns(
+    header: list, wanted: dict[str, str], file: str, *, sheet: str | None = None,
+    optional: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Map each role to its column position, matching normalised names against regexes.
+
+    `wanted` maps a role to a regex over `normalise_header(name)`; a role that matches no column (or
+    more than one) stops the load with the list of columns found.
+    """
+    normalised = [normalise_header(h) for h in header]
+    found: dict[str, int] = {}
+    for role, pattern in {**wanted, **(optional or {})}.items():
+        hits = [i for i, h in enumerate(normalised) if re.fullmatch(pattern, h)]
+        if len(hits) == 1:
+            found[role] = hits[0]
+        elif len(hits) > 1:
+            raise LoadError(file, f"several columns match {role!r}: "
+                            f"{[header[i] for i in hits]}", sheet=sheet, row=1)
+        elif role in wanted:
+            raise LoadError(file, f"missing required column {role!r}", sheet=sheet, row=1,
+                            expected=f"a header matching {pattern!r}; found {[str(h) for h in header]}")
+    return found
+
+
+def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse French-formatted numbers ("1 234,5", narrow no-break spaces) and secret markers.
+
+    Returns (numbers, is_secret, is_bad): numbers is NaN where the cell is empty, secret or bad.
+    Cells that are already numbers (XLSX) pass through.
+    """
+    obj = values.astype(object)
+    is_number = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).to_numpy(bool)
+    text = obj.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+    text = text.str.replace(_SPACES, "", regex=True)
+    lowered = text.str.lower()
+    is_secret = lowered.isin(SECRET_MARKERS).to_numpy() & ~is_number
+    is_empty = (text == "").to_numpy() & ~is_number
+    cleaned = text.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(cleaned.where(~(is_secret | is_empty), None), errors="coerce").to_numpy(float)
+    numbers = np.where(is_number, pd.to_numeric(obj.where(is_number, np.nan), errors="coerce"), numbers)
+    is_bad = np.isnan(numbers) & ~is_secret & ~is_empty
+    numbers = np.where(is_secret | is_empty, np.nan, numbers)
+    return numbers.astype(float), is_secret, is_bad

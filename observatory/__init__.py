@@ -1,0 +1,1 @@
+"""Observatoire des métiers du social: store, catalogue and query layer."""

@@ -1,0 +1,134 @@
+"""Roll-ups along the territory and profession trees (pure functions on frames).
+
+Counts are summed; ratios are recomputed as the ratio of summed numerators and denominators, never as
+a mean of ratios. An aggregate that misses a secret child is `partial` (a lower bound for counts); one
+with no known child at all is `secret`; one with an illustrative child is `illustrative`; a ratio whose
+summed denominator is zero is `undefined` (no division, no value).
+
+Frames carry the store's integer keys (`indicator_key`, `profession_key`, `territory_key`) and the
+trees are given as parent arrays (`parent[key]`, -1 at the root), so each climb is array indexing
+plus one group-by.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KEYS = ["indicator_key", "profession_key", "territory_key", "breakdown", "period"]
+_SUMS = ["num", "den", "n_known", "n_missing", "n_illustrative", "n_provisional", "n_estimated"]
+
+
+def parent_array(parents: dict[int, int | None]) -> np.ndarray:
+    """`parents` (key → parent key or None) as an array indexed by key, -1 for no parent."""
+    size = max(parents, default=-1) + 1
+    out = np.full(size, -1, dtype=np.int64)
+    for child, parent in parents.items():
+        out[child] = -1 if parent is None else parent
+    return out
+
+
+def _prepare(base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
+    rule = base["indicator_key"].map(aggregation)
+    frame = base.loc[rule.isin(["sum", "ratio"]).to_numpy()]
+    is_ratio = (rule.loc[frame.index] == "ratio").to_numpy()
+    value = frame["value"].to_numpy(float)
+    num = frame["numerator"].to_numpy(float)
+    den = frame["denominator"].to_numpy(float)
+    # A ratio child contributes through its parts; a count child through its value.
+    known = np.where(is_ratio, ~np.isnan(num) & ~np.isnan(den), ~np.isnan(value))
+    status = frame["status"].to_numpy(object)
+    out = pd.DataFrame({
+        "indicator_key": frame["indicator_key"].to_numpy(np.int64),
+        "profession_key": frame["profession_key"].to_numpy(np.int64),
+        "territory_key": frame["territory_key"].to_numpy(np.int64),
+        "breakdown": frame["breakdown"].to_numpy(object),
+        "period": frame["period"].to_numpy(np.int64),
+        "num": np.where(known, np.where(is_ratio, num, value), 0.0),
+        "den": np.where(known & is_ratio, den, 0.0),
+        "n_known": known.astype(np.int64),
+        "n_missing": (~known | (status == "partial")).astype(np.int64),
+        "n_illustrative": (status == "illustrative").astype(np.int64),
+        "n_provisional": (status == "provisional").astype(np.int64),
+        "n_estimated": (status == "estimated").astype(np.int64),
+    })
+    # A ratio published without its parts (DARES rates) is not rolled up.
+    with_parts = np.unique(out["indicator_key"].to_numpy()[is_ratio & known])
+    keep = ~is_ratio | np.isin(out["indicator_key"].to_numpy(), with_parts)
+    return out.loc[keep].reset_index(drop=True)
+
+
+def _group(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.groupby(KEYS, sort=False, dropna=False, observed=True)[_SUMS].sum().reset_index()
+
+
+def _climb(frame: pd.DataFrame, column: str, parent: np.ndarray) -> list[pd.DataFrame]:
+    """Sums at every ancestor along `column`, one level at a time (each step covers disjoint base rows)."""
+    steps = []
+    current = frame
+    while len(current):
+        keys = current[column].to_numpy()
+        parents = np.where(keys < len(parent), parent[np.minimum(keys, len(parent) - 1)], -1)
+        has_parent = parents >= 0
+        if not has_parent.any():
+            break
+        current = current.loc[has_parent].assign(**{column: parents[has_parent]})
+        current = _group(current)
+        steps.append(current)
+    return steps
+
+
+def roll_up(
+    base: pd.DataFrame,
+    territory_parent: np.ndarray,
+    profession_parent: np.ndarray,
+    aggregation: dict[int, str],
+) -> pd.DataFrame:
+    """Every aggregate of `base` over profession ancestors, territory ancestors and both.
+
+    `base` has the columns of KEYS plus value, numerator, denominator and status. Returns derived
+    observations (is_derived = 1) for the keys not already in `base`.
+    """
+    columns = KEYS + ["value", "numerator", "denominator", "status", "is_derived"]
+    prepared = _prepare(base, aggregation)
+    if prepared.empty:
+        return pd.DataFrame(columns=columns)
+    prepared["breakdown"] = prepared["breakdown"].astype("category")
+    by_profession = _climb(prepared, "profession_key", profession_parent)
+    level0 = pd.concat([prepared, *by_profession], ignore_index=True)
+    by_territory = _climb(level0, "territory_key", territory_parent)
+    parts = by_profession + by_territory
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    summed = _group(pd.concat(parts, ignore_index=True))
+    return _finish(summed, base, aggregation)[columns]
+
+
+def _finish(summed: pd.DataFrame, base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
+    is_ratio = (summed["indicator_key"].map(aggregation) == "ratio").to_numpy()
+    num = summed["num"].to_numpy(float)
+    den = summed["den"].to_numpy(float)
+    known = summed["n_known"].to_numpy() > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(den > 0, 100.0 * num / den, np.nan)
+    status = np.select(
+        [
+            summed["n_illustrative"].to_numpy() > 0,
+            ~known,
+            is_ratio & ~(den > 0),
+            summed["n_missing"].to_numpy() > 0,
+            summed["n_provisional"].to_numpy() > 0,
+            summed["n_estimated"].to_numpy() > 0,
+        ],
+        ["illustrative", "secret", "undefined", "partial", "provisional", "estimated"],
+        default="ok",
+    )
+    out = summed[KEYS].copy()
+    out["breakdown"] = out["breakdown"].astype(object)
+    out["value"] = np.where(~known, np.nan, np.where(is_ratio, ratio, num))
+    out["numerator"] = np.where(is_ratio & known, num, np.nan)
+    out["denominator"] = np.where(is_ratio & known, den, np.nan)
+    out["status"] = status
+    out["is_derived"] = 1
+    published = pd.MultiIndex.from_frame(base[KEYS].astype({"breakdown": object}))
+    mine = pd.MultiIndex.from_frame(out[KEYS])
+    return out.loc[~mine.isin(published)].reset_index(drop=True)

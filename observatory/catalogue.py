@@ -1,0 +1,210 @@
+"""The indicator catalogue, defined once.
+
+The store's `indicator` table, validation, the methodology page and export metadata are all generated from
+`INDICATORS`; nothing else restates a label, a unit or an aggregation rule.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Indicator:
+    indicator_id: str
+    label: str
+    theme: str
+    unit: str
+    definition: str
+    formula: str
+    aggregation: str  # sum | ratio | none
+    direction: str  # higher_is_better | lower_is_better | neutral
+    sources: str
+    numerator_label: str | None = None
+    denominator_label: str | None = None
+    caveats: str | None = None
+    decimals: int = 1
+
+    def as_row(self) -> dict:
+        return asdict(self)
+
+
+_TENSION_CLASS = (
+    "Classe de 1 (tension très faible) à 5 (tension très forte) ; publiée seulement au niveau où la "
+    "source la calcule, jamais agrégée."
+)
+_MULTI_YEAR = (
+    "Moyenne sur trois ans publiée par la DARES (par ex. « 2017-2019 ») : la période retenue est la "
+    "dernière année de la fenêtre."
+)
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator(
+        "recruitment_projects", "Projets de recrutement", "recrutement", "projets",
+        "Nombre de projets de recrutement déclarés par les employeurs pour l'année (enquête BMO).",
+        "met", "sum", "neutral", "France Travail, enquête Besoins en main-d'œuvre (BMO)",
+        caveats="Les cellules sous le seuil de diffusion (« * ») sont secrètes : un total qui en omet "
+        "est un minorant (statut « partiel »).", decimals=0,
+    ),
+    Indicator(
+        "recruitment_projects_difficult", "Projets de recrutement jugés difficiles", "recrutement",
+        "projets", "Projets de recrutement que l'employeur anticipe comme difficiles.", "xmet", "sum",
+        "lower_is_better", "France Travail, enquête BMO", decimals=0,
+    ),
+    Indicator(
+        "recruitment_projects_seasonal", "Projets de recrutement saisonniers", "recrutement", "projets",
+        "Projets de recrutement liés à une activité saisonnière.", "smet", "sum", "neutral",
+        "France Travail, enquête BMO", decimals=0,
+    ),
+    Indicator(
+        "recruitment_difficulty_share", "Part des projets jugés difficiles", "recrutement", "%",
+        "Part des projets de recrutement que les employeurs anticipent comme difficiles.",
+        "xmet / met × 100", "ratio", "lower_is_better", "France Travail, enquête BMO",
+        numerator_label="projets jugés difficiles (xmet)", denominator_label="projets de recrutement (met)",
+        caveats="Agrégé comme rapport des sommes, sur les seules cellules non secrètes.",
+    ),
+    Indicator(
+        "turnover_rate", "Taux de rotation", "ressources_humaines", "%",
+        "Moyenne des taux d'entrée et de sortie : (entrées + sorties) / 2 rapportées à l'effectif.",
+        "(taux d'entrée + taux de sortie) / 2", "ratio", "lower_is_better",
+        "DARES (mouvements de main-d'œuvre, tous contrats) ; ATIH/ANAP TDBMS (personnel permanent)",
+        numerator_label="(entrées + sorties) / 2", denominator_label="effectif",
+        caveats="Deux définitions coexistent. DARES : tous contrats (CDD compris), effectif moyen, d'où "
+        "des taux très élevés (71,65 % pour la FAP V4Z en 2014). TDBMS : personnel permanent (CDI, "
+        "titulaires), effectif réel en personnes au 31/12 de N-1. Les séries sont distinguées par leur "
+        "source et ne se comparent pas entre elles.",
+        decimals=1,
+    ),
+    Indicator(
+        "entry_rate", "Taux d'entrée", "ressources_humaines", "%",
+        "Entrées (recrutements) de l'année rapportées à l'effectif.", "entrées / effectif × 100", "ratio",
+        "neutral", "DARES (mouvements de main-d'œuvre) ; ATIH/ANAP TDBMS",
+        numerator_label="entrées", denominator_label="effectif",
+        caveats="Même distinction de champ que le taux de rotation (tous contrats / personnel permanent).",
+    ),
+    Indicator(
+        "exit_rate", "Taux de sortie", "ressources_humaines", "%",
+        "Sorties (départs) de l'année rapportées à l'effectif.", "sorties / effectif × 100", "ratio",
+        "lower_is_better", "DARES (mouvements de main-d'œuvre) ; ATIH/ANAP TDBMS",
+        numerator_label="sorties", denominator_label="effectif",
+        caveats="Même distinction de champ que le taux de rotation (tous contrats / personnel permanent).",
+    ),
+    Indicator(
+        "absenteeism_rate", "Taux d'absentéisme", "ressources_humaines", "%",
+        "Jours calendaires d'absence (maladie, maternité/paternité, AT-MP, congés spéciaux ; hors congés "
+        "payés et formation) rapportés aux ETP réels × 365.",
+        "jours d'absence / (ETP réels × 365) × 100", "ratio", "lower_is_better", "ATIH/ANAP TDBMS",
+        numerator_label="jours d'absence", denominator_label="ETP réels × 365",
+        caveats="Le dénominateur de 365 jours donne un taux plus bas qu'un dénominateur en jours travaillés.",
+    ),
+    Indicator(
+        "vacancy_rate", "Taux d'ETP vacants au 31/12", "ressources_humaines", "%",
+        "ETP budgétés non pourvus au 31/12 (absence de plus de six mois, prestations externes comprises).",
+        "(ETP budgétés − ETP réalisés) / ETP budgétés × 100", "ratio", "lower_is_better",
+        "ATIH/ANAP TDBMS", numerator_label="ETP vacants", denominator_label="ETP budgétés",
+        caveats="Le dénominateur n'est pas publié par Helios ; l'observatoire retient les ETP budgétés.",
+    ),
+    Indicator(
+        "tension_index", "Indicateur de tension (DARES)", "tensions", "indice",
+        "Indicateur principal de tension sur le marché du travail, standardisé (0 = moyenne des métiers).",
+        "combinaison des difficultés anticipées (BMO), offres / demandeurs et taux d'écoulement",
+        "none", "lower_is_better", "DARES – France Travail, Les tensions sur le marché du travail",
+        caveats="Indice standardisé, publié au niveau où il est calculé ; il ne s'agrège pas.", decimals=2,
+    ),
+    Indicator(
+        "tension_class", "Classe de tension", "tensions", "classe 1-5",
+        "Position du métier sur l'échelle de tension en cinq classes.", "classe publiée", "none",
+        "lower_is_better", "DARES ; France Travail (tension par ROME et bassin)", caveats=_TENSION_CLASS,
+        decimals=0,
+    ),
+    Indicator(
+        "tension_hiring_intensity_class", "Intensité d'embauches (classe)", "tensions", "classe 1-5",
+        "Composante de la tension : offres et projets de recrutement rapportés à l'emploi du métier.",
+        "classe publiée", "none", "lower_is_better", "DARES ; France Travail", caveats=_TENSION_CLASS,
+        decimals=0,
+    ),
+    Indicator(
+        "tension_labour_shortage_class", "Manque de main-d'œuvre disponible (classe)", "tensions",
+        "classe 1-5", "Composante de la tension : demandeurs d'emploi disponibles rapportés à l'emploi.",
+        "classe publiée", "none", "lower_is_better", "DARES ; France Travail", caveats=_TENSION_CLASS,
+        decimals=0,
+    ),
+    Indicator(
+        "tension_non_sustainable_employment_class", "Non-durabilité de l'emploi (classe)", "tensions",
+        "classe 1-5", "Composante de la tension : part des contrats courts dans les embauches.",
+        "classe publiée", "none", "lower_is_better", "DARES ; France Travail", caveats=_TENSION_CLASS,
+        decimals=0,
+    ),
+    Indicator(
+        "tension_training_link_class", "Lien formation-emploi (classe)", "tensions", "classe 1-5",
+        "Composante de la tension : spécificité de la formation exigée par le métier.",
+        "classe publiée", "none", "neutral", "DARES ; France Travail", caveats=_TENSION_CLASS, decimals=0,
+    ),
+    Indicator(
+        "tension_working_conditions_class", "Conditions de travail contraignantes (classe)", "tensions",
+        "classe 1-5", "Composante de la tension : exposition aux contraintes de travail.",
+        "classe publiée", "none", "lower_is_better", "DARES ; France Travail", caveats=_TENSION_CLASS,
+        decimals=0,
+    ),
+    Indicator(
+        "tension_geographic_mismatch_class", "Inadéquation géographique (classe)", "tensions",
+        "classe 1-5", "Composante de la tension : éloignement entre offres et demandeurs.",
+        "classe publiée", "none", "lower_is_better", "DARES ; France Travail", caveats=_TENSION_CLASS,
+        decimals=0,
+    ),
+    Indicator(
+        "job_offers", "Offres d'emploi enregistrées", "tensions", "offres",
+        "Offres d'emploi enregistrées par France Travail (moyenne trimestrielle publiée).", "oee", "sum",
+        "neutral", "France Travail, indicateurs de tension par ROME et bassin d'emploi",
+        caveats="Valeurs moyennes, non entières, telles que publiées.", decimals=0,
+    ),
+    Indicator(
+        "jobseekers_abc", "Demandeurs d'emploi (cat. A, B, C)", "tensions", "personnes",
+        "Demandeurs d'emploi inscrits en catégories A, B, C sur le métier (moyenne publiée).", "defm_abc",
+        "sum", "neutral", "France Travail, indicateurs de tension par ROME et bassin d'emploi", decimals=0,
+    ),
+    Indicator(
+        "employment_average", "Emploi moyen", "contexte", "personnes",
+        "Emploi moyen du métier retenu par la DARES pour le calcul des tensions.", "emploi moyen publié",
+        "none", "neutral", "DARES, Les tensions sur le marché du travail", decimals=0,
+    ),
+    Indicator(
+        "women_share", "Part des femmes", "contexte", "%", "Part des femmes parmi les personnes en emploi.",
+        "femmes / emploi × 100", "none", "neutral", "DARES, Portrait statistique des métiers (Insee, EEC)",
+        caveats=_MULTI_YEAR,
+    ),
+    Indicator(
+        "fixed_term_share", "Part des CDD", "contexte", "%",
+        "Part des contrats à durée déterminée parmi les personnes en emploi.", "CDD / emploi × 100", "none",
+        "lower_is_better", "DARES, Portrait statistique des métiers (Insee, EEC)", caveats=_MULTI_YEAR,
+    ),
+    Indicator(
+        "median_salary", "Salaire médian", "contexte", "€ net / mois",
+        "Salaire mensuel net médian des salariés à temps complet.", "médiane publiée", "none",
+        "higher_is_better", "DARES, Portrait statistique des métiers (Insee, EEC)", caveats=_MULTI_YEAR,
+        decimals=0,
+    ),
+    Indicator(
+        "students_enrolled", "Étudiants inscrits", "formation", "personnes",
+        "Étudiants inscrits en formation sociale (toutes années d'études).", "inscrits", "sum", "higher_is_better",
+        "DREES, enquête Écoles", decimals=0,
+    ),
+    Indicator(
+        "first_year_entrants", "Entrants en première année", "formation", "personnes",
+        "Étudiants entrés en première année de formation.", "entrants", "sum", "higher_is_better",
+        "DREES, enquête Écoles", decimals=0,
+    ),
+    Indicator(
+        "graduates", "Diplômés", "formation", "personnes", "Diplômés de l'année (hors VAE et allègements).",
+        "diplômés", "sum", "higher_is_better", "DREES, enquête Écoles", decimals=0,
+    ),
+)
+
+BY_ID: dict[str, Indicator] = {i.indicator_id: i for i in INDICATORS}
+
+
+def get(indicator_id: str) -> Indicator:
+    """The catalogue entry, or a KeyError naming the unknown id."""
+    try:
+        return BY_ID[indicator_id]
+    except KeyError:
+        raise KeyError(f"unknown indicator {indicator_id!r}") from None

@@ -1,0 +1,169 @@
+"""The star schema of the data contract, in SQLAlchemy Core so that SQLite and PostgreSQL share it.
+
+`observation` is the fact table; the public `observations` view adds the territory level and turns the
+internal empty `breakdown` back into NULL (the empty string lets the unique key hold on every backend).
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    )
+
+metadata = MetaData()
+
+TERRITORY_LEVELS = ("nation", "region", "departement", "bassin", "bassin_emploi")
+PROFESSION_LEVELS = ("ensemble", "domain", "family", "group", "profession")
+STATUSES = ("ok", "secret", "provisional", "estimated", "partial", "illustrative")
+AGGREGATIONS = ("sum", "ratio", "none")
+
+source = Table(
+    "source",
+    metadata,
+    Column("source_id", String(64), primary_key=True),
+    Column("key", Integer, nullable=False, unique=True),
+    Column("producer", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("url", Text),
+    Column("licence", Text),
+    Column("vintage", Text),
+    Column("is_illustrative", Boolean, nullable=False, default=False),
+    Column("adapter", String(32)),
+    Column("note", Text),
+)
+
+territory = Table(
+    "territory",
+    metadata,
+    Column("territory_id", String(32), primary_key=True),
+    Column("key", Integer, nullable=False, unique=True),
+    Column("level", String(16), nullable=False),
+    Column("code", String(16), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("parent_id", String(32), ForeignKey("territory.territory_id")),
+    Index("ix_territory_level", "level"),
+    Index("ix_territory_parent", "parent_id"),
+)
+
+profession = Table(
+    "profession",
+    metadata,
+    Column("profession_id", String(64), primary_key=True),
+    Column("key", Integer, nullable=False, unique=True),
+    Column("label", Text, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("parent_id", String(64), ForeignKey("profession.profession_id")),
+    Column("is_social_work", Boolean, nullable=False, default=False),
+    Column("note", Text),
+    Index("ix_profession_parent", "parent_id"),
+)
+
+profession_crosswalk = Table(
+    "profession_crosswalk",
+    metadata,
+    Column("nomenclature", String(32), primary_key=True),
+    Column("source_code", String(32), primary_key=True),
+    Column("profession_id", String(64), ForeignKey("profession.profession_id"), nullable=False),
+    Column("source_label", Text),
+    Column("break_year", Integer),
+    Column("break_note", Text),
+)
+
+indicator = Table(
+    "indicator",
+    metadata,
+    Column("indicator_id", String(64), primary_key=True),
+    Column("key", Integer, nullable=False, unique=True),
+    Column("label", Text, nullable=False),
+    Column("theme", String(32), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("formula", Text, nullable=False),
+    Column("aggregation", String(8), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("numerator_label", Text),
+    Column("denominator_label", Text),
+    Column("sources", Text),
+    Column("caveats", Text),
+    Column("decimals", Integer, nullable=False, default=1),
+)
+
+etl_load = Table(
+    "etl_load",
+    metadata,
+    Column("load_id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", String(64), ForeignKey("source.source_id")),
+    Column("adapter", String(32), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_loaded", Integer, nullable=False, default=0),
+    Column("rows_rejected", Integer, nullable=False, default=0),
+    Column("observations_written", Integer, nullable=False, default=0),
+    Column("periods", Text),
+    Column("status", String(16), nullable=False),
+)
+
+etl_rejection = Table(
+    "etl_rejection",
+    metadata,
+    Column("rejection_id", Integer, primary_key=True, autoincrement=True),
+    Column("load_id", Integer, ForeignKey("etl_load.load_id"), nullable=False),
+    Column("row_number", Integer),
+    Column("column_name", Text),
+    Column("value", Text),
+    Column("reason", Text, nullable=False),
+    Index("ix_rejection_load", "load_id"),
+)
+
+# The fact table holds integer surrogate keys: a load binds hundreds of thousands of rows, and small
+# integer keys make both the insert and the unique index several times cheaper than text ids. Analysts
+# use the `observations` view, which shows the contract's text ids. Referential integrity is guaranteed
+# by the loader (every key comes from a dimension row written in the same transaction) and tested.
+observation = Table(
+    "observation",
+    metadata,
+    Column("indicator_key", Integer, nullable=False),
+    Column("profession_key", Integer, nullable=False),
+    Column("territory_key", Integer, nullable=False),
+    Column("breakdown", String(64), nullable=False, default=""),
+    Column("period", Integer, nullable=False),
+    Column("value", Float),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("status", String(16), nullable=False),
+    Column("is_derived", Integer, nullable=False),
+    Column("source_key", Integer, nullable=False),
+    Column("load_id", Integer, nullable=False),
+    # One figure per key; the index also serves every filter (indicator first, then territory).
+    Index("uq_observation_key", "indicator_key", "territory_key", "profession_key", "period", "breakdown",
+          "source_key", unique=True),
+)
+
+OBSERVATION_COLUMNS = (
+    "indicator_key", "profession_key", "territory_key", "breakdown", "period",
+    "value", "numerator", "denominator", "status", "is_derived", "source_key", "load_id",
+)
+
+OBSERVATIONS_VIEW_SQL = """
+CREATE VIEW observations AS
+SELECT i.indicator_id, p.profession_id, t.territory_id, t.level AS territory_level,
+       NULLIF(o.breakdown, '') AS breakdown, o.period, o.value, o.numerator, o.denominator,
+       o.status, o.is_derived, s.source_id, o.load_id
+FROM observation o
+JOIN indicator i ON i.key = o.indicator_key
+JOIN profession p ON p.key = o.profession_key
+JOIN territory t ON t.key = o.territory_key
+JOIN source s ON s.key = o.source_key
+"""

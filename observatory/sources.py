@@ -1,0 +1,75 @@
+"""The published sources the adapters read, with producer, licence and address (metadata as code)."""
+from __future__ import annotations
+
+LICENCE_OUVERTE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
+
+
+def bmo(vintage: int) -> dict:
+    return {
+        "source_id": f"ft_bmo_{vintage}",
+        "producer": "France Travail",
+        "title": f"Enquête Besoins en main-d'œuvre (BMO) {vintage}",
+        "url": "https://www.data.gouv.fr/datasets/561fa564c751df4f2acdbb48",
+        "licence": LICENCE_OUVERTE,
+        "vintage": str(vintage),
+        "is_illustrative": False,
+        "adapter": "bmo",
+        "note": "Fichier Base_open_data_BMO ; « * » = secret statistique.",
+    }
+
+
+DARES_PORTRAIT_URL = "https://github.com/StatDares/PortraitStatMetiers"
+
+STATIC: dict[str, dict] = {
+    "dares_mmo": {
+        "producer": "DARES",
+        "title": "Portrait statistique des métiers – mouvements de main-d'œuvre (taux d'entrée, de sortie, "
+        "de rotation) par FAP-87, 2007-2014",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2014",
+        "adapter": "dares_mmo",
+        "note": "Champ : tous contrats (CDD compris), France métropolitaine.",
+    },
+    "dares_tensions_2019": {
+        "producer": "DARES – France Travail",
+        "title": "Les tensions sur le marché du travail, 2019 (indicateur et composantes par FAP)",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE + " (présumée, à vérifier)",
+        "vintage": "2019",
+        "adapter": "dares_tensions",
+        "note": "Mayotte absente ; composantes non publiées au niveau départemental.",
+    },
+    "dares_portrait": {
+        "producer": "DARES (Insee, enquête Emploi)",
+        "title": "Portrait statistique des métiers – part des femmes, part des CDD, salaire médian",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2019",
+        "adapter": "dares_portrait",
+        "note": "Moyennes sur trois ans.",
+    },
+    "ft_tension_2021": {
+        "producer": "France Travail",
+        "title": "Indicateurs de tension par code ROME et bassin d'emploi, 2021",
+        "url": "https://github.com/StartupsPoleEmploi/mobiville",
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2021",
+        "adapter": "ft_tension",
+        "note": "Classes de 1 à 5 ; offres et demandeurs en moyenne.",
+    },
+    "insee_cog_2020": {
+        "producer": "Insee",
+        "title": "Code officiel géographique 2020 (régions, départements)",
+        "url": "https://www.insee.fr/fr/information/4316069",
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2020",
+        "adapter": "reference",
+        "note": None,
+    },
+}
+
+
+def static(source_id: str) -> dict:
+    """A fixed source's row for the `source` table."""
+    return {"source_id": source_id, "is_illustrative": False, **STATIC[source_id]}

@@ -1,0 +1,57 @@
+"""Opening the store: one engine per URL, SQLite tuned (WAL, foreign keys) and the schema created once."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+
+from observatory.config import database_url
+from observatory.schema import OBSERVATIONS_VIEW_SQL, metadata
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: `OBSERVATORY_DB` or the bundled SQLite file)."""
+    url = url or database_url()
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN; take it over so one load is one transaction.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_connection, _record):  # noqa: ANN001
+            dbapi_connection.isolation_level = None
+
+    return engine
+
+
+def init_store(engine: Engine) -> None:
+    """Create the tables, indexes and the `observations` view if they are missing (idempotent)."""
+    metadata.create_all(engine)
+    if "observations" not in inspect(engine).get_view_names():
+        with engine.begin() as conn:
+            conn.execute(text(OBSERVATIONS_VIEW_SQL))
+
+
+def store_exists(engine: Engine) -> bool:
+    """True when the store has its schema and at least one load."""
+    insp = inspect(engine)
+    if "etl_load" not in insp.get_table_names():
+        return False
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT COUNT(*) FROM etl_load")).scalar_one() > 0
