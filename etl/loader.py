@@ -119,7 +119,7 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
             started_at=now, rows_read=parsed.rows_read, status="running", periods=json.dumps(periods),
         )
     ).inserted_primary_key[0]
-    replaced = _replace_earlier(conn, parsed.adapter, periods, load_id)
+    replaced = _replace_earlier(conn, parsed.adapter, source_id, periods, load_id)
     upsert(conn, territory, _parents_first(parsed.territories))
     upsert(conn, profession, parsed.professions)
     upsert(conn, profession_crosswalk, parsed.crosswalk)
@@ -182,15 +182,21 @@ def _to_keys(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
         missing = set(wanted) - set(mapping)
         if missing:  # an adapter bug, not bad input: adapters reject unknown codes before this point
             raise RuntimeError(f"{id_column} not in the store: {sorted(missing)[:5]}")
-        out[id_column.replace("_id", "_key")] = ids.map(mapping).to_numpy(np.int64)
+        codes, uniques = pd.factorize(ids)
+        out[id_column.replace("_id", "_key")] = np.array([mapping[u] for u in uniques], np.int64)[codes]
     return out
 
 
-def _replace_earlier(conn: Connection, adapter: str, periods: list[int], new_load: int) -> list[int]:
-    """Remove the rows that earlier loads of `adapter` wrote for `periods`; drop loads left empty."""
+def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: list[int], new_load: int) -> list[int]:
+    """Remove the rows that earlier loads of the same adapter and source wrote for `periods`.
+
+    Loads left with no period of their own are dropped with their rejections, so that loading the same
+    file twice leaves the same row counts everywhere.
+    """
     earlier = conn.execute(
         select(etl_load.c.load_id, etl_load.c.periods)
-        .where(etl_load.c.adapter == adapter, etl_load.c.load_id != new_load)
+        .where(etl_load.c.adapter == adapter, etl_load.c.source_id == source_id,
+               etl_load.c.load_id != new_load)
     ).all()
     if not earlier:
         return []

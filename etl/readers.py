@@ -135,22 +135,41 @@ def find_columns(
     return found
 
 
+def by_unique(values: pd.Series, func) -> np.ndarray:
+    """`func` applied once per distinct cell value: published files repeat the same few codes and counts."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    for i, v in enumerate(uniques):
+        mapped[i] = func(v)
+    return mapped[codes]
+
+
+def _parse_one(v) -> tuple[float, bool, bool]:
+    """(number, is_secret, is_bad) for one cell."""
+    if v is None or (isinstance(v, float) and v != v):
+        return np.nan, False, False
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v), False, False
+    text = _SPACES.sub("", str(v))
+    if text == "":
+        return np.nan, False, False
+    if text.lower() in SECRET_MARKERS:
+        return np.nan, True, False
+    try:
+        return float(text.replace(",", ".")), False, False
+    except ValueError:
+        return np.nan, False, True
+
+
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse French-formatted numbers ("1 234,5", narrow no-break spaces) and secret markers.
 
     Returns (numbers, is_secret, is_bad): numbers is NaN where the cell is empty, secret or bad.
     Cells that are already numbers (XLSX) pass through.
     """
-    obj = values.astype(object)
-    is_number = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).to_numpy(bool)
-    text = obj.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
-    text = text.str.replace(_SPACES, "", regex=True)
-    lowered = text.str.lower()
-    is_secret = lowered.isin(SECRET_MARKERS).to_numpy() & ~is_number
-    is_empty = (text == "").to_numpy() & ~is_number
-    cleaned = text.str.replace(",", ".", regex=False)
-    numbers = pd.to_numeric(cleaned.where(~(is_secret | is_empty), None), errors="coerce").to_numpy(float)
-    numbers = np.where(is_number, pd.to_numeric(obj.where(is_number, np.nan), errors="coerce"), numbers)
-    is_bad = np.isnan(numbers) & ~is_secret & ~is_empty
-    numbers = np.where(is_secret | is_empty, np.nan, numbers)
-    return numbers.astype(float), is_secret, is_bad
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
+    parsed = [_parse_one(v) for v in uniques]
+    numbers = np.array([p[0] for p in parsed], dtype=float)
+    secret = np.array([p[1] for p in parsed], dtype=bool)
+    bad = np.array([p[2] for p in parsed], dtype=bool)
+    return numbers[codes], secret[codes], bad[codes]

@@ -24,13 +24,14 @@ REFERENCE_FILES = {
     "bassins": REAL_DIR / "francetravail" / "francetravail_lexique_bassins_BE19_communes.csv",
     "professions": REFERENCE_DIR / "professions.csv",
     "crosswalk": REFERENCE_DIR / "profession_crosswalk.csv",
+    "fap22": REFERENCE_DIR / "fap22.csv",
     "fap87": REFERENCE_DIR / "fap87.csv",
     "fap2009": REFERENCE_DIR / "fap2009_225.csv",
     "rome": REFERENCE_DIR / "rome.csv",
 }
 
 # Nomenclatures whose codes must exist in the reference (a row with another code is rejected).
-CHECKED_NOMENCLATURES = ("fap87", "fap2009", "rome", "diploma")
+CHECKED_NOMENCLATURES = ("fap22", "fap87", "fap2009", "rome", "diploma")
 
 
 def territories_frame(files: dict[str, Path] = REFERENCE_FILES) -> pd.DataFrame:
@@ -62,7 +63,7 @@ def professions_frames(files: dict[str, Path] = REFERENCE_FILES) -> tuple[pd.Dat
     professions["is_social_work"] = professions["is_social_work"].astype(int).astype(bool)
     mapped = set(zip(crosswalk["nomenclature"], crosswalk["source_code"]))
     extra_prof, extra_cw = [], []
-    for nomenclature, key in (("fap87", "fap87"), ("fap2009", "fap2009"), ("rome", "rome")):
+    for nomenclature, key in (("fap22", "fap22"), ("fap87", "fap87"), ("fap2009", "fap2009"), ("rome", "rome")):
         codes, _ = read_csv(files[key])
         for code, label in zip(codes["code"], codes["label"]):
             if (nomenclature, code) in mapped:
@@ -78,6 +79,12 @@ def professions_frames(files: dict[str, Path] = REFERENCE_FILES) -> tuple[pd.Dat
     crosswalk["break_year"] = pd.to_numeric(crosswalk["break_year"], errors="coerce").astype("Int64")
     for frame in (professions, crosswalk):
         frame.replace({"": None}, inplace=True)
+    # One published figure, one row: within a nomenclature no two codes may share a profession, or two
+    # rows of one file would land on the same key.
+    shared = crosswalk[crosswalk.duplicated(["nomenclature", "profession_id"], keep=False)]
+    if len(shared):
+        raise LoadError(files["crosswalk"].name, "codes of one nomenclature share a profession: "
+                        f"{shared[['nomenclature', 'source_code', 'profession_id']].values.tolist()}")
     missing = set(crosswalk["profession_id"]) - set(professions["profession_id"])
     if missing:
         raise LoadError(files["crosswalk"].name, f"crosswalk names unknown professions {sorted(missing)}")

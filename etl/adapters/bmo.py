@@ -15,7 +15,7 @@ import pandas as pd
 
 from etl.errors import LoadError
 from etl.frames import OBS_COLUMNS, Parsed, Rejections
-from etl.readers import find_columns, open_workbook, parse_numbers, sheet_rows
+from etl.readers import by_unique, find_columns, open_workbook, parse_numbers, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 
@@ -49,14 +49,18 @@ def recognise(path: Path) -> bool:
 
 def _pad(values: pd.Series, width: int) -> pd.Series:
     """Zero-pad codes that a re-saved copy turned into numbers (1 → '01'; 101.0 → '0101')."""
-    def one(v):
+    def one(v) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return ""
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         text = str(v).strip()
         return text.zfill(width) if text.isdigit() else text
-    return values.map(one)
+    return pd.Series(by_unique(values, one), index=values.index)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return pd.Series(by_unique(values, lambda v: "" if v is None else str(v).strip()), index=values.index)
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
@@ -73,8 +77,9 @@ def parse(path: Path, ref: Reference) -> Parsed:
         raise LoadError(path.name, "the data sheet has no data rows", sheet=sheet)
     header = rows[0]
     cols = find_columns(header, COLUMNS, path.name, sheet=sheet)
+    while len(rows) > 1 and all(v in ("", None) for v in rows[-1]):
+        rows.pop()  # formatted but empty rows after the table
     body = pd.DataFrame(rows[1:], dtype=object)
-    body = body.loc[~body.replace("", None).isna().all(axis=1)]
     raw = pd.DataFrame({role: body.iloc[:, i].to_numpy() for role, i in cols.items()})
     row_numbers = body.index.to_numpy() + 2  # 1-based, after the header row
     reject = Rejections()
@@ -85,8 +90,8 @@ def parse(path: Path, ref: Reference) -> Parsed:
     reject.add(row_numbers[wrong_year], header[cols["annee"]], raw["annee"][wrong_year],
                f"expected the survey year {vintage} (from the sheet name)")
 
-    code = raw["code"].map(lambda v: "" if v is None else str(v).strip())
-    label = raw["label"].map(lambda v: "" if v is None else str(v).strip())
+    code = _text(raw["code"])
+    label = _text(raw["label"])
     no_code = (code == "").to_numpy()
     reject.add(row_numbers[no_code], header[cols["code"]], code[no_code], "empty métier code")
 
@@ -101,7 +106,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     reject.add(row_numbers[wrong_reg], header[cols["reg"]], reg[wrong_reg],
                [f"région does not match département {d} (reference: région {r})"
                 for d, r in zip(dept[wrong_reg], expected_reg[wrong_reg])])
-    bad_bassin = ~bassin.str.fullmatch(r"\d{4}").to_numpy()
+    bad_bassin = ~by_unique(bassin, lambda b: re.fullmatch(r"\d{4}", b) is not None).astype(bool)
     reject.add(row_numbers[bad_bassin], header[cols["bassin"]], raw["bassin"][bad_bassin],
                "expected a bassin d'emploi code (digits)")
 
@@ -160,7 +165,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
         "source_label": others["label"], "break_year": None, "break_note": None,
     })
     bassins = pd.DataFrame({"territory_id": territory_id, "code": bassin[keep].to_numpy(),
-                            "name": raw["bassin_name"][keep].astype(str).str.strip().str.title().to_numpy(),
+                            "name": _text(raw["bassin_name"])[keep].str.title().to_numpy(),
                             "dept": dept[keep].to_numpy()}).drop_duplicates("territory_id")
     territories = pd.DataFrame({
         "territory_id": bassins["territory_id"], "level": "bassin", "code": bassins["code"],

@@ -1,0 +1,87 @@
+"""Command line: `python -m etl build | load PATH [--source NAME] | status`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlalchemy import text
+from tqdm import tqdm
+
+from etl import adapters
+from etl.build import build, bundled_files, row_counts
+from etl.errors import LoadError
+from etl.loader import load_file
+from observatory.store import get_engine, init_store
+
+
+def _build(_args: argparse.Namespace) -> int:
+    engine = get_engine()
+    files = bundled_files()
+    with tqdm(total=len(files) * 4, desc="build", unit="step", file=sys.stderr) as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+        summaries = build(engine, progress=step)
+    for summary in summaries:
+        print("\n".join(summary.lines()))
+    print("\nrow counts:")
+    for table, count in row_counts(engine).items():
+        print(f"  {table:<22}{count:>12,}")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    engine = get_engine()
+    with tqdm(total=4, desc="load", unit="step", file=sys.stderr) as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+        summary = load_file(engine, args.path, args.source, progress=step)
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def _status(_args: argparse.Namespace) -> int:
+    engine = get_engine()
+    init_store(engine)
+    with engine.connect() as conn:
+        loads = conn.execute(text(
+            "SELECT l.load_id, l.adapter, l.source_id, l.file_name, l.file_sha256, l.finished_at, "
+            "l.rows_read, l.rows_loaded, l.rows_rejected, l.observations_written, l.status "
+            "FROM etl_load l ORDER BY l.load_id")).all()
+        per_source = conn.execute(text(
+            "SELECT source_id, COUNT(*), SUM(CASE WHEN is_derived = 0 THEN 1 ELSE 0 END), "
+            "MIN(period), MAX(period) FROM observations GROUP BY source_id ORDER BY source_id")).all()
+    print(f"store: {engine.url.render_as_string(hide_password=True)}")
+    print("loads:")
+    if not loads:
+        print("  (none: run `python -m etl build`)")
+    for row in loads:
+        print(f"  #{row.load_id} {row.adapter:<15}{row.source_id:<28}{row.file_name}  sha256 {row.file_sha256[:12]}…  "
+              f"{str(row.finished_at)[:16]}  read {row.rows_read:,} loaded {row.rows_loaded:,} "
+              f"rejected {row.rows_rejected:,} → {row.observations_written:,} observations [{row.status}]")
+    print("observations per source:")
+    for source_id, total, published, first, last in per_source:
+        print(f"  {source_id:<28}{total:>10,} ({published:,} published) periods {first}–{last}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m etl", description="Build and load the observatory's store.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="(re)build the store from every bundled file").set_defaults(run=_build)
+    load = commands.add_parser("load", help="load one file through its adapter")
+    load.add_argument("path")
+    load.add_argument("--source", choices=sorted(adapters.ADAPTERS), help="adapter (recognised when omitted)")
+    load.set_defaults(run=_load)
+    commands.add_parser("status", help="list loads and row counts per source").set_defaults(run=_status)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except LoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Shared steps of the long-format CSV adapters: codes through the crosswalk, years, duplicates, frames."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl.errors import LoadError
+from etl.frames import OBS_COLUMNS, Rejections
+from etl.readers import by_unique, find_columns, parse_numbers, read_csv
+from etl.reference import Reference
+
+ENSEMBLE_CODES = {"ensemble": "ensemble", "ens": "ensemble"}
+
+
+def read_table(path: Path, wanted: dict[str, str], *, sep: str | None = None,
+               optional: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, str], np.ndarray]:
+    """(frame with one column per role, role → header as written, file row numbers)."""
+    frame, _encoding = read_csv(path, sep=sep)
+    if frame.empty:
+        raise LoadError(path.name, "the file has a header but no data rows")
+    header = list(frame.columns)
+    cols = find_columns(header, wanted, path.name, optional=optional)
+    roles = pd.DataFrame({role: frame.iloc[:, i].to_numpy() for role, i in cols.items()})
+    return roles, {role: header[i] for role, i in cols.items()}, np.arange(len(frame)) + 2
+
+
+def professions_for(codes: pd.Series, ref: Reference, nomenclature_of) -> np.ndarray:
+    """profession_id per code via the crosswalk (None when the code is not in the reference).
+
+    `nomenclature_of(code)` names the nomenclature a code belongs to (None for no nomenclature).
+    """
+    def one(code: str):
+        if code.casefold() in ENSEMBLE_CODES:
+            return ENSEMBLE_CODES[code.casefold()]
+        nomenclature = nomenclature_of(code)
+        return ref.crosswalk.get((nomenclature, code)) if nomenclature else None
+    return by_unique(codes, one)
+
+
+def fap_nomenclature(code: str) -> str | None:
+    """FAP level from the code's shape: 'V' domain, 'V4Z' FAP-87, 'V4Z83' FAP-2009 (225 families)."""
+    if re.fullmatch(r"[A-Z]", code):
+        return "fap22"
+    if re.fullmatch(r"[A-Z]\d[A-Z]", code):
+        return "fap87"
+    if re.fullmatch(r"[A-Z]\d[A-Z]\d\d", code):
+        return "fap2009"
+    return None
+
+
+def years(values: pd.Series) -> np.ndarray:
+    """Year per cell: '2014' → 2014, '2017-2019' → 2019 (a range takes its last year); NaN when bad."""
+    def one(v) -> float:
+        text = str(v).strip()
+        if re.fullmatch(r"\d{4}(\.0)?", text):
+            return float(text[:4])
+        match = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", text)
+        return float(match.group(2)) if match else np.nan
+    return by_unique(values, one).astype(float)
+
+
+def reject_duplicates(reject: Rejections, keys: pd.DataFrame, rows: np.ndarray, column: str) -> None:
+    """Reject every repeat of an already seen key, naming the row it repeats."""
+    alive = ~reject.rejected(rows)
+    first = pd.Series(rows[alive]).groupby([keys[c].to_numpy()[alive] for c in keys]).transform("min").to_numpy()
+    duplicate = first != rows[alive]
+    reject.add(rows[alive][duplicate], column, keys.iloc[:, 0].to_numpy()[alive][duplicate],
+               [f"duplicate of row {r} (same key)" for r in first[duplicate]])
+
+
+def numbers(reject: Rejections, raw: pd.Series, rows: np.ndarray, column: str,
+            *, allow_empty: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Parsed numbers and secret flags; garbage (and empties unless allowed) rejected."""
+    value, secret, bad = parse_numbers(raw)
+    empty = np.isnan(value) & ~secret & ~bad
+    not_available = bad & (raw.astype(str).str.strip().str.upper() == "NA").to_numpy()
+    reject.add(rows[not_available], column, raw.to_numpy()[not_available], "no value published ('NA')")
+    wrong = (bad & ~not_available) | (empty & (not allow_empty))
+    reject.add(rows[wrong], column, raw.to_numpy()[wrong], "expected a number (decimal comma or point) "
+               "or a secret marker")
+    return value, secret
+
+
+def observation_frame(indicator_id: str, profession_id, territory_id, period, value, status,
+                      *, is_derived: int = 0, numerator=None, denominator=None,
+                      breakdown: str = "") -> pd.DataFrame:
+    n = len(profession_id)
+    nan = np.full(n, np.nan)
+    return pd.DataFrame({
+        "indicator_id": indicator_id, "profession_id": profession_id, "territory_id": territory_id,
+        "breakdown": breakdown, "period": np.asarray(period, dtype=np.int64), "value": value,
+        "numerator": nan if numerator is None else numerator,
+        "denominator": nan if denominator is None else denominator,
+        "status": status, "is_derived": is_derived,
+    })[OBS_COLUMNS]
+
+
+def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(parts, ignore_index=True) if parts else observation_frame("", [], [], [], [], [])
+
+
+def sniff_header(path: Path) -> str:
+    """The first line of a text file, normalised, for `recognise` (never raises)."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(4096)
+    except OSError:
+        return ""
+    return first.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").strip().lower().replace('"', "")

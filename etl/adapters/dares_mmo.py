@@ -1,0 +1,56 @@
+"""DARES mouvements de main-d'œuvre (`evol_mmo.csv`): entry, exit and turnover rates by FAP-87, national.
+
+Latin-1, `;`, three empty trailing columns. Rates are published without their parts, so they are stored
+as published (V4Z turnover 2014 = 71.65) and never rolled up.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl.adapters.common import (
+    concat, fap_nomenclature, numbers, observation_frame, professions_for, read_table, reject_duplicates,
+    sniff_header, years,
+)
+from etl.frames import Parsed, Rejections
+from etl.readers import by_unique
+from etl.reference import Reference
+from observatory import sources
+
+NAME = "dares_mmo"
+COLUMNS = {"fap": r"fap3", "type": r"typemmo", "year": r"annee", "rate": r"taux"}
+TYPES = {"tauxdentree": "entry_rate", "tauxdesortie": "exit_rate", "tauxderotation": "turnover_rate"}
+
+
+def recognise(path: Path) -> bool:
+    return sniff_header(path).startswith("fap3;type_mmo;")
+
+
+def parse(path: Path, ref: Reference) -> Parsed:
+    from etl.readers import normalise_header
+
+    raw, header, rows = read_table(path, COLUMNS, sep=";")
+    reject = Rejections()
+    code = raw["fap"]
+    profession_id = professions_for(code, ref, fap_nomenclature)
+    unknown = pd.isna(profession_id)
+    reject.add(rows[unknown], header["fap"], code[unknown], "FAP code not in the FAP reference")
+    indicator_id = by_unique(raw["type"], lambda t: TYPES.get(normalise_header(t)))
+    bad_type = pd.isna(indicator_id)
+    reject.add(rows[bad_type], header["type"], raw["type"][bad_type],
+               "expected « Taux d'entrée », « Taux de sortie » or « Taux de rotation »")
+    year = years(raw["year"])
+    reject.add(rows[np.isnan(year)], header["year"], raw["year"][np.isnan(year)], "expected a year")
+    value, secret = numbers(reject, raw["rate"], rows, header["rate"], allow_empty=False)
+    reject_duplicates(reject, pd.DataFrame({"fap": code, "type": indicator_id, "year": year}), rows,
+                      header["fap"])
+    keep = ~reject.rejected(rows)
+    parts = []
+    for ind in sorted(set(indicator_id[keep])):
+        m = keep & (indicator_id == ind)
+        parts.append(observation_frame(ind, profession_id[m], np.full(m.sum(), "FR"), year[m], value[m],
+                                       np.where(secret[m], "secret", "ok")))
+    return Parsed(adapter=NAME, source=sources.static("dares_mmo"), observations=concat(parts),
+                  rejections=reject.frame(), rows_read=len(rows))

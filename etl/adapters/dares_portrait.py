@@ -1,0 +1,64 @@
+"""DARES Portrait statistique des métiers: share of women, share of fixed-term contracts, median salary.
+
+Three files, one layout family: a FAP code (domain, FAP-87 or FAP-225 level), a three-year window
+("2017-2019", stored under its last year) and one figure. Each file is its own source, so that
+reloading one never replaces the others.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl.adapters.common import (
+    concat, fap_nomenclature, numbers, observation_frame, professions_for, read_table, reject_duplicates,
+    sniff_header, years,
+)
+from etl.errors import LoadError
+from etl.frames import Parsed, Rejections
+from etl.reference import Reference
+from observatory import sources
+
+NAME = "dares_portrait"
+LAYOUTS = {
+    # first header line → (source id, indicator, role → header regex, value role)
+    "fap3,annee,part": ("dares_portrait_women", "women_share",
+                        {"fap": r"fap3", "year": r"annee", "value": r"part"}),
+    "fap,stat_sl,annee,effectif,pourcentage,part": (
+        "dares_portrait_fixed_term", "fixed_term_share",
+        {"fap": r"fap", "kind": r"statsl", "year": r"annee", "value": r"part"}),
+    "fap3,annee,salaire_median": ("dares_portrait_salary", "median_salary",
+                                  {"fap": r"fap3", "year": r"annee", "value": r"salairemedian"}),
+}
+
+
+def recognise(path: Path) -> bool:
+    return sniff_header(path) in LAYOUTS
+
+
+def parse(path: Path, ref: Reference) -> Parsed:
+    layout = LAYOUTS.get(sniff_header(path))
+    if layout is None:
+        raise LoadError(path.name, "not a DARES portrait file", row=1,
+                        expected=f"a header among {sorted(LAYOUTS)}")
+    source_id, indicator_id, wanted = layout
+    raw, header, rows = read_table(path, wanted, sep=",")
+    reject = Rejections()
+    code = raw["fap"]
+    profession_id = professions_for(code, ref, fap_nomenclature)
+    unknown = pd.isna(profession_id)
+    reject.add(rows[unknown], header["fap"], code[unknown], "FAP code not in the FAP reference")
+    if "kind" in raw:
+        other = (raw["kind"].str.lower() != "cdd").to_numpy()
+        reject.add(rows[other], header["kind"], raw["kind"][other], "expected the contract type 'cdd'")
+    year = years(raw["year"])
+    reject.add(rows[np.isnan(year)], header["year"], raw["year"][np.isnan(year)],
+               "expected a year or a range such as 2017-2019")
+    value, secret = numbers(reject, raw["value"], rows, header["value"], allow_empty=False)
+    reject_duplicates(reject, pd.DataFrame({"fap": code, "year": year}), rows, header["fap"])
+    keep = ~reject.rejected(rows)
+    part = observation_frame(indicator_id, profession_id[keep], np.full(keep.sum(), "FR"), year[keep],
+                             value[keep], np.where(secret[keep], "secret", "ok"))
+    return Parsed(adapter=NAME, source=sources.static(source_id), observations=concat([part]),
+                  rejections=reject.frame(), rows_read=len(rows))
