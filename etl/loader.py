@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +109,7 @@ def load_file(
 
 
 def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress) -> LoadSummary:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     upsert(conn, source, pd.DataFrame([parsed.source]))
     source_id = parsed.source["source_id"]
     periods = parsed.periods
@@ -143,7 +143,7 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     rows_rejected = parsed.rows_read - parsed.rows_loaded
     conn.execute(
         update(etl_load).where(etl_load.c.load_id == load_id).values(
-            finished_at=datetime.now(timezone.utc).replace(tzinfo=None), rows_loaded=parsed.rows_loaded,
+            finished_at=datetime.now(UTC).replace(tzinfo=None), rows_loaded=parsed.rows_loaded,
             rows_rejected=rows_rejected, observations_written=len(base) + len(derived), status="loaded",
         )
     )
@@ -151,7 +151,8 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
         load_id=load_id, adapter=parsed.adapter, source_id=source_id, file_name=path.name, file_sha256=sha,
         rows_read=parsed.rows_read, rows_loaded=parsed.rows_loaded, rows_rejected=rows_rejected,
         published=int((base['is_derived'] == 0).sum()),
-        derived=int((base['is_derived'] == 1).sum()) + len(derived), periods=periods, replaced_loads=replaced, seconds=0.0,
+        derived=int((base['is_derived'] == 1).sum()) + len(derived), periods=periods,
+        replaced_loads=replaced, seconds=0.0,
         first_rejections=rejections.head(5).to_dict("records"),
     )
 

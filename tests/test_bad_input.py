@@ -84,8 +84,8 @@ def test_garbage_numbers_duplicates_and_unknown_codes_are_rejected_with_reasons(
 
 def test_unknown_fap_code_is_rejected_not_guessed(store, tmp_path):
     path = tmp_path / "evol_mmo.csv"
-    path.write_text("Fap3;Type_mmo;Annee;Taux;;;\nV4Z;Taux de rotation;2014;71.65;;;\nQ9Q;Taux de rotation;2014;50;;;\n",
-                    encoding="latin-1")
+    path.write_text("Fap3;Type_mmo;Annee;Taux;;;\nV4Z;Taux de rotation;2014;71.65;;;\n"
+                    "Q9Q;Taux de rotation;2014;50;;;\n", encoding="latin-1")
     summary = load_file(store, path)
     assert summary.adapter == "dares_mmo"
     assert rejections(store, summary.load_id) == [(3, "Fap3", "Q9Q", "FAP code not in the FAP reference")]

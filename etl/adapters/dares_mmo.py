@@ -11,8 +11,15 @@ import numpy as np
 import pandas as pd
 
 from etl.adapters.common import (
-    concat, fap_nomenclature, numbers, observation_frame, professions_for, read_table, reject_duplicates,
-    sniff_header, years,
+    concat,
+    fap_nomenclature,
+    numbers,
+    observation_frame,
+    professions_for,
+    read_table,
+    reject_duplicates,
+    sniff_header,
+    years,
 )
 from etl.frames import Parsed, Rejections
 from etl.readers import by_unique

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 
 from etl.adapters.common import (
-    concat, numbers, observation_frame, read_table, reject_duplicates, sniff_header, years,
+    concat,
+    numbers,
+    observation_frame,
+    read_table,
+    reject_duplicates,
+    sniff_header,
+    years,
 )
 from etl.frames import TERRITORY_COLUMNS, Parsed, Rejections
 from etl.readers import by_unique

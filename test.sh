@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite from an empty machine (Debian, Python 3.11).
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver fonts-liberation >/dev/null
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q -r requirements.txt
+.venv/bin/ruff check .
+set +e
+.venv/bin/python -m pytest "$@"
+code=$?
+set -e
+[ "$code" -eq 5 ] && { echo "no tests collected" >&2; exit 1; }
+exit "$code"
