@@ -124,13 +124,14 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     upsert(conn, profession, parsed.professions)
     upsert(conn, profession_crosswalk, parsed.crosswalk)
 
-    note("aggregate")
     base = _to_keys(conn, parsed.observations)
     aggregation = dict(conn.execute(select(indicator.c.key, indicator.c.aggregation)).all())
-    derived = roll_up(base, _parent_array(conn, territory, "territory_id"),
-                      _parent_array(conn, profession, "profession_id"), aggregation)
-    note("insert observations")
+    territory_parent = _parent_array(conn, territory, "territory_id")
+    profession_parent = _parent_array(conn, profession, "profession_id")
     source_key = conn.execute(select(source.c.key).where(source.c.source_id == source_id)).scalar_one()
+    note("aggregate")
+    derived = roll_up(base, territory_parent, profession_parent, aggregation)
+    note("insert observations")
     insert_observations(conn, base, source_key, load_id)
     insert_observations(conn, derived, source_key, load_id)
     rejections = parsed.rejections
