@@ -14,14 +14,17 @@ from etl.loader import load_file
 from observatory.store import get_engine, init_store
 
 
+def _stepper(bar: tqdm):
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+    return step
+
+
 def _build(_args: argparse.Namespace) -> int:
     engine = get_engine()
-    files = bundled_files()
-    with tqdm(total=len(files) * 4, desc="build", unit="step", file=sys.stderr) as bar:
-        def step(name: str) -> None:
-            bar.set_postfix_str(name)
-            bar.update(1)
-        summaries = build(engine, progress=step)
+    with tqdm(total=len(bundled_files()) * 4, desc="build", unit="step", file=sys.stderr) as bar:
+        summaries = build(engine, progress=_stepper(bar))
     for summary in summaries:
         print("\n".join(summary.lines()))
     print("\nrow counts:")
@@ -33,10 +36,7 @@ def _build(_args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     engine = get_engine()
     with tqdm(total=4, desc="load", unit="step", file=sys.stderr) as bar:
-        def step(name: str) -> None:
-            bar.set_postfix_str(name)
-            bar.update(1)
-        summary = load_file(engine, args.path, args.source, progress=step)
+        summary = load_file(engine, args.path, args.source, progress=_stepper(bar))
     print("\n".join(summary.lines()))
     return 0
 

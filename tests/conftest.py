@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.chrome.options import Options
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from etl.build import build
 from etl.loader import ensure_reference
@@ -32,7 +32,6 @@ def pytest_setup_options():
 def reference_db(tmp_path_factory) -> Path:
     """A store holding only the reference tables (copied for each test that needs a fresh store)."""
     path = tmp_path_factory.mktemp("ref") / "reference.sqlite"
-    engine = create_engine(f"sqlite:///{path}")
     engine = get_engine(f"sqlite:///{path}")
     init_store(engine)
     with engine.begin() as conn:

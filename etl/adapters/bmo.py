@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from etl.adapters.common import observation_frame
 from etl.errors import LoadError
 from etl.frames import OBS_COLUMNS, Parsed, Rejections
 from etl.readers import by_unique, find_columns, open_workbook, parse_numbers, sheet_rows
@@ -139,18 +140,17 @@ def parse(path: Path, ref: Reference) -> Parsed:
     parts = []
     for column, indicator_id in COUNTS.items():
         value, secret = numbers[column]
-        parts.append(_observations(indicator_id, profession_id, territory_id, period, value[keep],
-                                   np.where(secret[keep], "secret", "ok"), is_derived=0))
+        parts.append(observation_frame(indicator_id, profession_id, territory_id, period, value[keep],
+                                       np.where(secret[keep], "secret", "ok")))
     with np.errstate(divide="ignore", invalid="ignore"):
         for indicator_id, part in (("recruitment_difficulty_share", xmet),):
             num, den = part[keep], met[keep]
             known = ~np.isnan(num) & ~np.isnan(den)
             share = np.where(known & (den > 0), 100.0 * num / den, np.nan)
             status = np.where(~known, "secret", np.where(den > 0, "ok", "undefined"))
-            frame = _observations(indicator_id, profession_id, territory_id, period, share, status, is_derived=1)
-            frame["numerator"] = np.where(known, num, np.nan)
-            frame["denominator"] = np.where(known, den, np.nan)
-            parts.append(frame)
+            parts.append(observation_frame(indicator_id, profession_id, territory_id, period, share, status,
+                                           is_derived=1, numerator=np.where(known, num, np.nan),
+                                           denominator=np.where(known, den, np.nan)))
 
     file_defined = pd.DataFrame({"code": code_k, "label": label_k, "profession_id": profession_id})
     file_defined = file_defined.drop_duplicates("code")
@@ -178,11 +178,3 @@ def parse(path: Path, ref: Reference) -> Parsed:
         territories=territories, professions=professions, crosswalk=crosswalk,
     )
 
-
-def _observations(indicator_id, profession_id, territory_id, period, value, status, *, is_derived) -> pd.DataFrame:
-    n = len(profession_id)
-    return pd.DataFrame({
-        "indicator_id": indicator_id, "profession_id": profession_id, "territory_id": territory_id,
-        "breakdown": "", "period": period, "value": value, "numerator": np.full(n, np.nan),
-        "denominator": np.full(n, np.nan), "status": status, "is_derived": is_derived,
-    })
