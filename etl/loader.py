@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from etl import adapters
 from etl.errors import LoadError
@@ -23,7 +23,6 @@ from etl.frames import Parsed
 from etl.reference import Reference, load_reference, upsert
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
-    OBSERVATION_COLUMNS,
     etl_load,
     etl_rejection,
     indicator,
@@ -222,31 +221,70 @@ def _placeholders(conn: Connection, n: int) -> str:
     raise NotImplementedError(f"paramstyle {style}")
 
 
+STAGE = "observation_stage"
+
+
+def _create_stage(conn: Connection) -> None:
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {STAGE} (profession_key INTEGER, territory_key INTEGER, value FLOAT,"
+        " numerator FLOAT, denominator FLOAT, breakdown VARCHAR(64) NOT NULL DEFAULT '')")
+
+
 def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, load_id: int) -> int:
-    """Bulk insert through the driver's executemany with bound parameters (the hot path of every load)."""
+    """Bulk insert: the hot path of every load.
+
+    The driver binds every parameter of every row in Python, and that is what a load of 300,000 rows
+    spends its time on. So rows are grouped by what they share (indicator, period, status, derived or
+    not), bound into a temporary stage with only what varies (profession, territory, value, and the
+    parts or the breakdown when there are any), and copied into `observation` by one INSERT … SELECT
+    per group with the shared values bound once. Rows go in in key order (the table is clustered on it).
+    """
     if frame.empty:
         return 0
-    n = len(frame)
-    columns = {
-        "indicator_key": frame["indicator_key"].astype("int64").tolist(),
-        "profession_key": frame["profession_key"].astype("int64").tolist(),
-        "territory_key": frame["territory_key"].astype("int64").tolist(),
-        "breakdown": frame["breakdown"].fillna("").tolist(),
-        "period": frame["period"].astype("int64").tolist(),
-        "status": frame["status"].tolist(),
-        "is_derived": frame["is_derived"].astype("int64").tolist(),
-        "source_key": [int(source_key)] * n,
-        "load_id": [int(load_id)] * n,
-    }
-    for name in ("value", "numerator", "denominator"):
-        values = frame[name].to_numpy(float)
-        as_list = values.tolist()
-        for i in np.flatnonzero(np.isnan(values)).tolist():
-            as_list[i] = None
-        columns[name] = as_list
-    names = list(OBSERVATION_COLUMNS)
-    sql = f"INSERT INTO observation ({', '.join(names)}) VALUES ({_placeholders(conn, len(names))})"
-    rows = list(zip(*(columns[c] for c in names)))
-    conn.exec_driver_sql(sql, rows)
-    return n
+    _create_stage(conn)
+    cursor = conn.connection.driver_connection.cursor()  # same connection, same transaction
+    breakdown = frame["breakdown"].fillna("").to_numpy(object)
+    order = np.lexsort((pd.factorize(breakdown, sort=True)[0], frame["period"].to_numpy(),
+                        frame["profession_key"].to_numpy(), frame["territory_key"].to_numpy(),
+                        frame["indicator_key"].to_numpy()))
+    columns = {c: frame[c].to_numpy()[order] for c in (
+        "indicator_key", "profession_key", "territory_key", "period", "value", "numerator", "denominator",
+        "status", "is_derived")}
+    columns["breakdown"] = breakdown[order]
+    shared = pd.DataFrame({
+        "indicator_key": columns["indicator_key"], "period": columns["period"],
+        "is_derived": columns["is_derived"], "status": columns["status"],
+        "parts": ~(np.isnan(columns["numerator"].astype(float)) & np.isnan(columns["denominator"].astype(float))),
+        "with_breakdown": columns["breakdown"] != "",
+    })
+    for (indicator_key, period, is_derived, status, parts, with_breakdown), rows in shared.groupby(
+            list(shared.columns), sort=False).indices.items():
+        names = ["profession_key", "territory_key", "value"] + (["numerator", "denominator"] if parts else []) + (
+            ["breakdown"] if with_breakdown else [])
+        cursor.execute(f"DELETE FROM {STAGE}")
+        cursor.executemany(
+            f"INSERT INTO {STAGE} ({', '.join(names)}) VALUES ({_placeholders(conn, len(names))})",
+            zip(*(_as_list(columns[c][rows]) for c in names)))
+        conn.execute(text(
+            "INSERT INTO observation (profession_key, territory_key, value, numerator, denominator, breakdown,"
+            " indicator_key, period, status, is_derived, source_key, load_id) "
+            f"SELECT profession_key, territory_key, value, numerator, denominator, breakdown,"
+            f" :indicator, :period, :status, :derived, :source, :load FROM {STAGE}"),
+            {"indicator": int(indicator_key), "period": int(period), "status": str(status),
+             "derived": int(is_derived), "source": int(source_key), "load": int(load_id)})
+    cursor.close()
+    conn.exec_driver_sql(f"DROP TABLE {STAGE}")
+    return len(frame)
 
+
+def _as_list(values: np.ndarray) -> list:
+    """Python values for the driver: numbers as int or float, NaN as None."""
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64).tolist()
+    if values.dtype.kind == "f":
+        out = values.tolist()
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            out[i] = None
+        return out
+    return values.tolist()

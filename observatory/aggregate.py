@@ -57,23 +57,54 @@ def _prepare(base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
     return out.loc[keep].reset_index(drop=True)
 
 
-def _group(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.groupby(KEYS, sort=False, dropna=False, observed=True)[_SUMS].sum().reset_index()
+class _Keys:
+    """Packs the five key columns into one int64 so that each group-by hashes a single column."""
+
+    def __init__(self, frame: pd.DataFrame, territory_parent: np.ndarray, profession_parent: np.ndarray) -> None:
+        self.breakdowns = pd.Index(pd.unique(frame["breakdown"]))
+        periods = frame["period"].to_numpy()
+        self.first_period = int(periods.min())
+        self.sizes = (
+            int(frame["indicator_key"].max()) + 1,
+            max(len(profession_parent), int(frame["profession_key"].max()) + 1),
+            max(len(territory_parent), int(frame["territory_key"].max()) + 1),
+            len(self.breakdowns),
+            int(periods.max()) - self.first_period + 1,
+        )
+        if np.prod([float(n) for n in self.sizes]) >= 2.0 ** 62:
+            raise OverflowError("too many distinct keys to pack")
+
+    def pack(self, ind, prof, terr, brk, period) -> np.ndarray:
+        _, n_prof, n_terr, n_brk, n_year = self.sizes
+        return (((ind * n_prof + prof) * n_terr + terr) * n_brk + brk) * n_year + (period - self.first_period)
+
+    def unpack(self, key: np.ndarray) -> dict[str, np.ndarray]:
+        _, n_prof, n_terr, n_brk, n_year = self.sizes
+        key, period = np.divmod(key, n_year)
+        key, brk = np.divmod(key, n_brk)
+        key, terr = np.divmod(key, n_terr)
+        ind, prof = np.divmod(key, n_prof)
+        return {"indicator_key": ind, "profession_key": prof, "territory_key": terr,
+                "breakdown": self.breakdowns.to_numpy()[brk], "period": period + self.first_period}
 
 
-def _climb(frame: pd.DataFrame, column: str, parent: np.ndarray) -> list[pd.DataFrame]:
+def _climb(sums: pd.DataFrame, parts: dict[str, np.ndarray], column: str, parent: np.ndarray,
+           keys: _Keys) -> list[tuple[dict[str, np.ndarray], pd.DataFrame]]:
     """Sums at every ancestor along `column`, one level at a time (each step covers disjoint base rows)."""
     steps = []
-    current = frame
-    while len(current):
-        keys = current[column].to_numpy()
-        parents = np.where(keys < len(parent), parent[np.minimum(keys, len(parent) - 1)], -1)
+    while len(sums):
+        current = parts[column]
+        parents = np.where(current < len(parent), parent[np.minimum(current, len(parent) - 1)], -1)
         has_parent = parents >= 0
         if not has_parent.any():
             break
-        current = current.loc[has_parent].assign(**{column: parents[has_parent]})
-        current = _group(current)
-        steps.append(current)
+        moved = {c: (parents if c == column else v)[has_parent] for c, v in parts.items()}
+        packed = keys.pack(moved["indicator_key"], moved["profession_key"], moved["territory_key"],
+                           moved["breakdown"], moved["period"])
+        sums = sums.loc[has_parent].groupby(packed, sort=False).sum()
+        parts = keys.unpack(sums.index.to_numpy())
+        parts["breakdown"] = keys.breakdowns.get_indexer(parts["breakdown"])
+        steps.append((parts, sums))
     return steps
 
 
@@ -92,14 +123,21 @@ def roll_up(
     prepared = _prepare(base, aggregation)
     if prepared.empty:
         return pd.DataFrame(columns=columns)
-    prepared["breakdown"] = prepared["breakdown"].astype("category")
-    by_profession = _climb(prepared, "profession_key", profession_parent)
-    level0 = pd.concat([prepared, *by_profession], ignore_index=True)
-    by_territory = _climb(level0, "territory_key", territory_parent)
-    parts = by_profession + by_territory
-    if not parts:
+    keys = _Keys(prepared, territory_parent, profession_parent)
+    parts = {c: prepared[c].to_numpy(np.int64) for c in ("indicator_key", "profession_key", "territory_key", "period")}
+    parts["breakdown"] = keys.breakdowns.get_indexer(prepared["breakdown"])
+    sums = prepared[_SUMS].reset_index(drop=True)
+    by_profession = _climb(sums, parts, "profession_key", profession_parent, keys)
+    level0_parts = {c: np.concatenate([parts[c], *(p[c] for p, _ in by_profession)]) for c in parts}
+    level0_sums = pd.concat([sums, *(s for _, s in by_profession)], ignore_index=True)
+    by_territory = _climb(level0_sums, level0_parts, "territory_key", territory_parent, keys)
+    steps = by_profession + by_territory
+    if not steps:
         return pd.DataFrame(columns=columns)
-    summed = _group(pd.concat(parts, ignore_index=True))
+    packed = np.concatenate([s.index.to_numpy() for _, s in steps])
+    summed = pd.concat([s for _, s in steps], ignore_index=True).groupby(packed, sort=False).sum()
+    unpacked = keys.unpack(summed.index.to_numpy())
+    summed = pd.DataFrame({**unpacked, **{c: summed[c].to_numpy() for c in _SUMS}})
     return _finish(summed, base, aggregation)[columns]
 
 

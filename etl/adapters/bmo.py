@@ -48,7 +48,7 @@ def recognise(path: Path) -> bool:
         return False
 
 
-def _pad(values: pd.Series, width: int) -> pd.Series:
+def _pad(values: np.ndarray, width: int) -> np.ndarray:
     """Zero-pad codes that a re-saved copy turned into numbers (1 → '01'; 101.0 → '0101')."""
     def one(v) -> str:
         if v is None or (isinstance(v, float) and v != v):
@@ -57,11 +57,21 @@ def _pad(values: pd.Series, width: int) -> pd.Series:
             v = int(v)
         text = str(v).strip()
         return text.zfill(width) if text.isdigit() else text
-    return pd.Series(by_unique(values, one), index=values.index)
+    return by_unique(values, one)
 
 
-def _text(values: pd.Series) -> pd.Series:
-    return pd.Series(by_unique(values, lambda v: "" if v is None else str(v).strip()), index=values.index)
+def _text(values: np.ndarray) -> np.ndarray:
+    return by_unique(values, lambda v: "" if v is None else str(v).strip())
+
+
+def _first_occurrence(*columns: np.ndarray) -> np.ndarray:
+    """Position of the first row with the same values in `columns`, for every row."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        combined = combined * (len(uniques) + 1) + codes
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    return first[inverse]
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
@@ -80,9 +90,14 @@ def parse(path: Path, ref: Reference) -> Parsed:
     cols = find_columns(header, COLUMNS, path.name, sheet=sheet)
     while len(rows) > 1 and all(v in ("", None) for v in rows[-1]):
         rows.pop()  # formatted but empty rows after the table
-    body = pd.DataFrame(rows[1:], dtype=object)
-    raw = pd.DataFrame({role: body.iloc[:, i].to_numpy() for role, i in cols.items()})
-    row_numbers = body.index.to_numpy() + 2  # 1-based, after the header row
+    body = rows[1:]
+    width = len(header)
+    if any(len(r) != width for r in body):  # calamine gives a rectangle; other writers may not
+        body = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+    grid = np.empty((len(body), width), dtype=object)
+    grid[:] = body
+    raw = {role: grid[:, i] for role, i in cols.items()}
+    row_numbers = np.arange(len(body)) + 2  # 1-based, after the header row
     reject = Rejections()
     nomenclature = "fap2021" if vintage >= FIRST_FAP2021_VINTAGE else "fap2009"
 
@@ -91,19 +106,16 @@ def parse(path: Path, ref: Reference) -> Parsed:
     reject.add(row_numbers[wrong_year], header[cols["annee"]], raw["annee"][wrong_year],
                f"expected the survey year {vintage} (from the sheet name)")
 
-    code = _text(raw["code"])
-    label = _text(raw["label"])
-    no_code = (code == "").to_numpy()
+    code, label = _text(raw["code"]), _text(raw["label"])
+    no_code = code == ""
     reject.add(row_numbers[no_code], header[cols["code"]], code[no_code], "empty métier code")
 
-    dept = _pad(raw["dept"], 2)
-    reg = _pad(raw["reg"], 2)
-    bassin = _pad(raw["bassin"], 4)
-    unknown_dept = ~dept.isin(ref.departement_region.keys()).to_numpy()
+    dept, reg, bassin = _pad(raw["dept"], 2), _pad(raw["reg"], 2), _pad(raw["bassin"], 4)
+    expected_reg = by_unique(dept, ref.departement_region.get)
+    unknown_dept = pd.isna(expected_reg)
     reject.add(row_numbers[unknown_dept], header[cols["dept"]], dept[unknown_dept],
                "département not in the INSEE reference")
-    expected_reg = dept.map(ref.departement_region)
-    wrong_reg = (reg != expected_reg).to_numpy() & ~unknown_dept
+    wrong_reg = (reg != expected_reg) & ~unknown_dept
     reject.add(row_numbers[wrong_reg], header[cols["reg"]], reg[wrong_reg],
                [f"région does not match département {d} (reference: région {r})"
                 for d, r in zip(dept[wrong_reg], expected_reg[wrong_reg])])
@@ -116,25 +128,25 @@ def parse(path: Path, ref: Reference) -> Parsed:
         value, secret, bad = parse_numbers(raw[column])
         negative = ~np.isnan(value) & (value < 0)
         empty = np.isnan(value) & ~secret & ~bad
-        reject.add(row_numbers[bad | negative | empty], header[cols[column]],
-                   raw[column][bad | negative | empty], "expected a non-negative count or '*' (secret)")
+        wrong = bad | negative | empty
+        reject.add(row_numbers[wrong], header[cols[column]], raw[column][wrong],
+                   "expected a non-negative count or '*' (secret)")
         numbers[column] = (value, secret)
     met, xmet, smet = (numbers[c][0] for c in ("met", "xmet", "smet"))
-    over = (~np.isnan(met) & ((xmet > met) | (smet > met)))
+    over = ~np.isnan(met) & ((xmet > met) | (smet > met))
     reject.add(row_numbers[over], header[cols["xmet"]], raw["xmet"][over],
                "projects judged difficult or seasonal exceed all projects (met)")
 
-    key = pd.DataFrame({"code": code, "bassin": bassin, "dept": dept})
-    first_row = pd.Series(row_numbers).groupby([key[c].to_numpy() for c in key]).transform("min").to_numpy()
-    duplicate = first_row != row_numbers
+    first = _first_occurrence(code, bassin, dept)
+    duplicate = first != np.arange(len(body))
     reject.add(row_numbers[duplicate], header[cols["code"]], code[duplicate],
-               [f"duplicate of row {r} (same métier, bassin and département)" for r in first_row[duplicate]])
+               [f"duplicate of row {r} (same métier, bassin and département)" for r in row_numbers[first[duplicate]]])
 
     keep = ~reject.rejected(row_numbers)
     social = ref.codes(nomenclature)
-    code_k, label_k = code[keep].to_numpy(), label[keep].to_numpy()
-    profession_id = np.array([social.get(c, f"{nomenclature}_{c}") for c in code_k], dtype=object)
-    territory_id = ("BE-" + bassin[keep] + "-" + dept[keep]).to_numpy()
+    code_k, label_k = code[keep], label[keep]
+    profession_id = pd.Categorical(by_unique(code_k, lambda c: social.get(c, f"{nomenclature}_{c}")))
+    territory_id = pd.Categorical(["BE-" + b + "-" + d for b, d in zip(bassin[keep], dept[keep])])
     period = np.full(keep.sum(), vintage, dtype=np.int64)
 
     parts = []
@@ -143,18 +155,17 @@ def parse(path: Path, ref: Reference) -> Parsed:
         parts.append(observation_frame(indicator_id, profession_id, territory_id, period, value[keep],
                                        np.where(secret[keep], "secret", "ok")))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for indicator_id, part in (("recruitment_difficulty_share", xmet),):
-            num, den = part[keep], met[keep]
-            known = ~np.isnan(num) & ~np.isnan(den)
-            share = np.where(known & (den > 0), 100.0 * num / den, np.nan)
-            status = np.where(~known, "secret", np.where(den > 0, "ok", "undefined"))
-            parts.append(observation_frame(indicator_id, profession_id, territory_id, period, share, status,
-                                           is_derived=1, numerator=np.where(known, num, np.nan),
-                                           denominator=np.where(known, den, np.nan)))
+        num, den = xmet[keep], met[keep]
+        known = ~np.isnan(num) & ~np.isnan(den)
+        share = np.where(known & (den > 0), 100.0 * num / den, np.nan)
+        status = np.where(~known, "secret", np.where(den > 0, "ok", "undefined"))
+        parts.append(observation_frame("recruitment_difficulty_share", profession_id, territory_id, period, share,
+                                       status, is_derived=1, numerator=np.where(known, num, np.nan),
+                                       denominator=np.where(known, den, np.nan)))
 
-    file_defined = pd.DataFrame({"code": code_k, "label": label_k, "profession_id": profession_id})
-    file_defined = file_defined.drop_duplicates("code")
-    others = file_defined[~file_defined["code"].isin(social.keys())]
+    file_defined = pd.DataFrame({"code": code_k, "label": label_k, "profession_id": np.asarray(profession_id)},
+                                dtype=object).drop_duplicates("code")
+    others = file_defined[~file_defined["code"].isin(list(social))]
     professions = pd.DataFrame({
         "profession_id": others["profession_id"], "label": others["label"], "level": "profession",
         "parent_id": "autres_metiers", "is_social_work": False,
@@ -164,9 +175,9 @@ def parse(path: Path, ref: Reference) -> Parsed:
         "nomenclature": nomenclature, "source_code": others["code"], "profession_id": others["profession_id"],
         "source_label": others["label"], "break_year": None, "break_note": None,
     })
-    bassins = pd.DataFrame({"territory_id": territory_id, "code": bassin[keep].to_numpy(),
-                            "name": _text(raw["bassin_name"])[keep].str.title().to_numpy(),
-                            "dept": dept[keep].to_numpy()}).drop_duplicates("territory_id")
+    bassins = pd.DataFrame({"territory_id": np.asarray(territory_id), "code": bassin[keep],
+                            "name": by_unique(_text(raw["bassin_name"])[keep], str.title), "dept": dept[keep]},
+                           dtype=object).drop_duplicates("territory_id")
     territories = pd.DataFrame({
         "territory_id": bassins["territory_id"], "level": "bassin", "code": bassins["code"],
         "name": bassins["name"], "parent_id": "DEP-" + bassins["dept"],
@@ -177,4 +188,3 @@ def parse(path: Path, ref: Reference) -> Parsed:
         rejections=reject.frame(), rows_read=len(row_numbers),
         territories=territories, professions=professions, crosswalk=crosswalk,
     )
-
