@@ -136,3 +136,33 @@ def test_reloading_replaces_and_never_duplicates(store, tmp_path):
     assert summary.replaced_loads
     assert {k: v for k, v in second.items() if k != "max(load_id)"} == \
            {k: v for k, v in first.items() if k != "max(load_id)"}
+
+
+def test_a_2025_vintage_with_reordered_columns_lands_on_the_same_professions(store, tmp_path):
+    header = ["annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "Dept", "NomDept",
+              "REG", "NOM_REG", "BE25", "NOMBE25", "smet", "xmet", "met"]
+    rows = [[2025, "V4X83", "Éducateurs spécialisés et autres intervenants socio-éducatifs", "S", "Social", "75",
+             "Paris", "11", "Île-de-France", 1101, "PARIS", "2", "40", "60"],
+            [2025, "T2A60", "Aides à domicile et auxiliaires de vie", "S", "Social", "971", "Guadeloupe", "1",
+             "Guadeloupe", 101, "BASSE-TERRE", "*", "*", "*"],
+            [2025, "XYZ99", "Un métier nouveau au code hors FAP", "Z", "Autres", "75", "Paris", "11",
+             "Île-de-France", 1101, "PARIS", "0", "1", "3"]]
+    summary = load_file(store, workbook(tmp_path / "Base_open_data_BMO_2025.xlsx", rows, header=header,
+                                        sheet="BMO_2025_open_data"))
+    assert (summary.rows_loaded, summary.source_id, summary.periods) == (3, "ft_bmo_2025", [2025])
+    with store.connect() as conn:
+        got = dict(conn.execute(text(
+            "SELECT profession_id || ' ' || territory_id, status FROM observations WHERE is_derived = 0 "
+            "AND indicator_id = 'recruitment_projects'")).all())
+    assert got == {"educateur_specialise BE-1101-75": "ok", "aide_a_domicile BE-0101-971": "secret",
+                   "fap2021_XYZ99 BE-1101-75": "ok"}
+
+
+def test_narrow_no_break_spaces_and_decimal_commas(store, tmp_path):
+    path = tmp_path / "evol_mmo.csv"
+    path.write_text("Fap3;Type_mmo;Annee;Taux\nV4Z;Taux de sortie;2014;1\u202f234,5\nT2A;Taux de sortie;2014;"
+                    "2\u00a0000\n", encoding="utf-8")
+    load_file(store, path, "dares_mmo")
+    with store.connect() as conn:
+        values = sorted(conn.execute(text("SELECT value FROM observations WHERE indicator_id = 'exit_rate'")).scalars())
+    assert values == [1234.5, 2000.0]

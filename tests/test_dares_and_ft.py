@@ -86,3 +86,19 @@ def test_build_records_every_load_with_its_sha256(built_store):
         recorded = dict(conn.execute(text("SELECT file_name, file_sha256 FROM etl_load")).all())
     for path, _adapter in bundled_files():
         assert recorded[path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("file_name, column, indicator", [
+    ("part_cdd.csv", "part", "fixed_term_share"),
+    ("salaire_median_3niv.csv", "Salaire_median", "median_salary"),
+])
+def test_other_portrait_files_as_published(built_store, file_name, column, indicator):
+    with (ROOT / "data/real/dares" / file_name).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    fap = "Fap" if "Fap" in rows[0] else "Fap3"
+    year = "annee" if "annee" in rows[0] else "Annee"
+    expected = next(float(r[column]) for r in rows if r[fap] == "V4Z" and r[year].endswith("2019"))
+    stored = value(built_store, """
+        SELECT value FROM observations WHERE indicator_id = :i AND profession_id = 'grp_action_sociale_orientation'
+        AND period = 2019""", i=indicator)
+    assert stored == pytest.approx(expected)
