@@ -13,6 +13,8 @@ OBS_COLUMNS = [
 REJECTION_COLUMNS = ["row_number", "column_name", "value", "reason"]
 TERRITORY_COLUMNS = ["territory_id", "level", "code", "name", "parent_id"]
 PROFESSION_COLUMNS = ["profession_id", "label", "level", "parent_id", "is_social_work", "note"]
+UNIT_COLUMNS = ["finess", "indicator_id", "period", "value", "numerator", "denominator", "status"]
+ESTABLISHMENT_COLUMNS = ["finess", "name", "esms_category", "territory_id"]
 CROSSWALK_COLUMNS = ["nomenclature", "source_code", "profession_id", "source_label", "break_year", "break_note"]
 
 
@@ -32,6 +34,9 @@ class Parsed:
     territories: pd.DataFrame = field(default_factory=lambda: empty(TERRITORY_COLUMNS))
     professions: pd.DataFrame = field(default_factory=lambda: empty(PROFESSION_COLUMNS))
     crosswalk: pd.DataFrame = field(default_factory=lambda: empty(CROSSWALK_COLUMNS))
+    # Establishment-level figures (TDBMS): stored apart, rolled up into `observation` by ESMS category.
+    units: pd.DataFrame = field(default_factory=lambda: empty(UNIT_COLUMNS))
+    establishments: pd.DataFrame = field(default_factory=lambda: empty(ESTABLISHMENT_COLUMNS))
 
     @property
     def rows_loaded(self) -> int:
@@ -40,7 +45,8 @@ class Parsed:
 
     @property
     def periods(self) -> list[int]:
-        return sorted(int(p) for p in self.observations["period"].unique())
+        return sorted({int(p) for p in self.observations["period"].unique()}
+                      | {int(p) for p in self.units["period"].unique()})
 
 
 class Rejections:

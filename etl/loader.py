@@ -21,8 +21,11 @@ from etl import adapters
 from etl.errors import LoadError
 from etl.frames import Parsed
 from etl.reference import Reference, load_reference, upsert
+from observatory import sources
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
+    establishment,
+    establishment_observation,
     etl_load,
     etl_rejection,
     indicator,
@@ -85,10 +88,19 @@ def ensure_reference(conn: Connection) -> None:
         load_reference(conn)
 
 
+PRIVATE_BY_DEFAULT = ("tdbms",)  # an establishment's own figures, when loaded by hand
+
+
 def load_file(
     engine: Engine, path: Path | str, adapter_name: str | None = None, *, progress: Progress | None = None,
+    illustrative: bool = False, scope: str | None = None,
 ) -> LoadSummary:
-    """Load one file through its adapter; raises `LoadError` (nothing written) when it cannot be loaded."""
+    """Load one file through its adapter; raises `LoadError` (nothing written) when it cannot be loaded.
+
+    `illustrative`: a bundled demo file (its rows get status `illustrative`, its source says so).
+    `scope`: `published` or `private` (own figures, kept apart and removable with `unload`); by default
+    private for the adapters in PRIVATE_BY_DEFAULT, published otherwise.
+    """
     path = Path(path)
     note = progress or (lambda _step: None)
     started = time.perf_counter()
@@ -101,10 +113,24 @@ def load_file(
         ensure_reference(conn)
         note("read and validate")
         parsed = adapter.parse(path, Reference.from_store(conn))
+        _apply_scope(parsed, path, sha, illustrative=illustrative,
+                     scope=scope or ("private" if parsed.adapter in PRIVATE_BY_DEFAULT else "published"))
         note("write")
         summary = _write(conn, parsed, path, sha, note)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, scope: str) -> None:
+    """Pick the source a load is filed under, and mark demo rows as illustrative."""
+    if illustrative:
+        parsed.source = sources.static(f"{parsed.adapter}_illustrative")
+        for frame in (parsed.observations, parsed.units):
+            frame["status"] = np.where(frame["status"] == "ok", "illustrative", frame["status"])
+    elif scope == "private":
+        parsed.source = sources.own_figures(parsed.adapter, sha, path.name)
+    elif scope != "published":
+        raise LoadError(path.name, f"unknown scope {scope!r}", expected="published or private")
 
 
 def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress) -> LoadSummary:
@@ -171,6 +197,45 @@ def _parent_array(conn: Connection, table, id_column: str):
     return parent_array(dict(rows))
 
 
+def _write_units(conn: Connection, parsed: Parsed, source_id: str, load_id: int, territory_parent: np.ndarray):
+    """Store establishment-level figures; return them keyed for the roll-up.
+
+    Each establishment becomes a pseudo-territory below its département (keys after the real ones), and
+    its figures carry the breakdown `esms:<category>`, whose parent is the whole population: so one
+    roll-up gives every département, région and nation total, by category and for all categories.
+    """
+    units = parsed.units
+    if units.empty:
+        return units, territory_parent, None
+    establishments = parsed.establishments
+    first_load = dict(conn.execute(select(establishment.c.finess, establishment.c.load_id)
+                                   .where(establishment.c.finess.in_(establishments["finess"].tolist()))).all())
+    upsert(conn, establishment, establishments.assign(
+        load_id=[first_load.get(f, load_id) for f in establishments["finess"]]))
+    conn.execute(insert(establishment_observation), [
+        {**row, "source_id": source_id, "load_id": load_id}
+        for row in units.astype(object).where(units.notna(), None).to_dict("records")])
+    category = dict(zip(establishments["finess"], establishments["esms_category"]))
+    place = dict(zip(establishments["finess"], establishments["territory_id"]))
+    territory_key = dict(conn.execute(select(territory.c.territory_id, territory.c.key)).all())
+    finess = sorted(establishments["finess"])
+    pseudo = {f: len(territory_parent) + i for i, f in enumerate(finess)}
+    parents = np.concatenate([territory_parent, [territory_key[place[f]] for f in finess]]).astype(np.int64)
+    ensemble = conn.execute(select(profession.c.key).where(profession.c.profession_id == "ensemble")).scalar_one()
+    keys = dict(conn.execute(select(indicator.c.indicator_id, indicator.c.key)).all())
+    keyed = pd.DataFrame({
+        "indicator_key": units["indicator_id"].map(keys).to_numpy(np.int64),
+        "profession_key": ensemble,
+        "territory_key": units["finess"].map(pseudo).to_numpy(np.int64),
+        "breakdown": ("esms:" + units["finess"].map(category)).to_numpy(object),
+        "period": units["period"].to_numpy(np.int64),
+        "value": units["value"], "numerator": units["numerator"], "denominator": units["denominator"],
+        "status": units["status"], "is_derived": 1,
+    })
+    breakdown_parent = {f"esms:{c}": "" for c in set(category.values())}
+    return keyed, parents, breakdown_parent
+
+
 def _to_keys(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
     """Replace the text ids of an adapter's frame by the store's integer keys."""
     out = frame.drop(columns=["indicator_id", "profession_id", "territory_id"])
@@ -203,11 +268,40 @@ def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: li
         return []
     ids = [load_id for load_id, _ in earlier]
     conn.execute(delete(observation).where(observation.c.load_id.in_(ids), observation.c.period.in_(periods)))
+    conn.execute(delete(establishment_observation).where(establishment_observation.c.load_id.in_(ids),
+                                                         establishment_observation.c.period.in_(periods)))
     superseded = [load_id for load_id, p in earlier if set(json.loads(p or "[]")) <= set(periods)]
     if superseded:
         conn.execute(delete(etl_rejection).where(etl_rejection.c.load_id.in_(superseded)))
         conn.execute(delete(etl_load).where(etl_load.c.load_id.in_(superseded)))
+        conn.execute(update(establishment).where(establishment.c.load_id.in_(superseded))
+                     .values(load_id=new_load))
     return superseded
+
+
+def unload(engine: Engine, load_id: int) -> dict[str, int]:
+    """Remove a load completely: its figures, aggregates, rejections, record, and the establishments and
+    private source it brought. Returns the rows removed per table. One transaction."""
+    with engine.begin() as conn:
+        row = conn.execute(select(etl_load.c.source_id).where(etl_load.c.load_id == load_id)).first()
+        if row is None:
+            raise LoadError(f"load {load_id}", "no such load", expected="a load_id from `python -m etl status`")
+        removed = {
+            "observation": conn.execute(delete(observation).where(observation.c.load_id == load_id)).rowcount,
+            "establishment_observation": conn.execute(delete(establishment_observation).where(
+                establishment_observation.c.load_id == load_id)).rowcount,
+            "etl_rejection": conn.execute(delete(etl_rejection).where(etl_rejection.c.load_id == load_id)).rowcount,
+        }
+        still_used = select(establishment_observation.c.finess).where(
+            establishment_observation.c.finess == establishment.c.finess).exists()
+        removed["establishment"] = conn.execute(delete(establishment).where(
+            establishment.c.load_id == load_id, ~still_used)).rowcount
+        removed["etl_load"] = conn.execute(delete(etl_load).where(etl_load.c.load_id == load_id)).rowcount
+        source_id = row.source_id
+        if source_id not in sources.STATIC and conn.execute(
+                select(func.count()).select_from(etl_load).where(etl_load.c.source_id == source_id)).scalar_one() == 0:
+            removed["source"] = conn.execute(delete(source).where(source.c.source_id == source_id)).rowcount
+    return removed
 
 
 def _placeholders(conn: Connection, n: int) -> str:

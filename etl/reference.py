@@ -16,7 +16,7 @@ from etl.frames import CROSSWALK_COLUMNS, PROFESSION_COLUMNS, TERRITORY_COLUMNS
 from etl.readers import read_csv
 from observatory import catalogue, sources
 from observatory.config import REAL_DIR, REFERENCE_DIR
-from observatory.schema import indicator, profession, profession_crosswalk, source, territory
+from observatory.schema import esms_category, indicator, profession, profession_crosswalk, source, territory
 
 REFERENCE_FILES = {
     "regions": REFERENCE_DIR / "insee_cog2020_region.csv",
@@ -28,6 +28,7 @@ REFERENCE_FILES = {
     "fap87": REFERENCE_DIR / "fap87.csv",
     "fap2009": REFERENCE_DIR / "fap2009_225.csv",
     "rome": REFERENCE_DIR / "rome.csv",
+    "esms": REFERENCE_DIR / "esms_categories.csv",
 }
 
 # Nomenclatures whose codes must exist in the reference (a row with another code is rejected).
@@ -139,7 +140,7 @@ def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> tuple[int, in
     return len(inserts), len(updates)
 
 
-def load_reference(conn: Connection) -> dict[str, int]:
+def load_reference(conn: Connection, files: dict[str, Path] = REFERENCE_FILES) -> dict[str, int]:
     """Write every reference table; returns the row count of each."""
     territories = territories_frame()
     professions, crosswalk = professions_frames()
@@ -155,6 +156,8 @@ def load_reference(conn: Connection) -> dict[str, int]:
     upsert(conn, territory, territories)
     upsert(conn, profession, professions)
     upsert(conn, profession_crosswalk, crosswalk)
+    esms, _ = read_csv(files["esms"])
+    upsert(conn, esms_category, esms)
     return {"territory": len(territories), "profession": len(professions),
             "profession_crosswalk": len(crosswalk), "indicator": len(indicators), "source": len(static_sources)}
 
@@ -168,6 +171,7 @@ class Reference:
     bassin_region: dict[str, str]
     crosswalk: dict[tuple[str, str], str]
     territory_ids: set[str]
+    esms_categories: set[str]
 
     @classmethod
     def from_store(cls, conn: Connection) -> Reference:
@@ -183,6 +187,7 @@ class Reference:
             bassin_region=dict(zip(bassins.code, bassins.parent_id.str.removeprefix("REG-"))),
             crosswalk={(n, c): p for n, c, p in cw},
             territory_ids=set(terr.territory_id),
+            esms_categories=set(conn.execute(select(esms_category.c.code)).scalars()),
         )
 
     def codes(self, nomenclature: str) -> dict[str, str]:

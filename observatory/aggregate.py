@@ -60,8 +60,9 @@ def _prepare(base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
 class _Keys:
     """Packs the five key columns into one int64 so that each group-by hashes a single column."""
 
-    def __init__(self, frame: pd.DataFrame, territory_parent: np.ndarray, profession_parent: np.ndarray) -> None:
-        self.breakdowns = pd.Index(pd.unique(frame["breakdown"]))
+    def __init__(self, frame: pd.DataFrame, territory_parent: np.ndarray, profession_parent: np.ndarray,
+                 breakdowns: list[str]) -> None:
+        self.breakdowns = pd.Index(breakdowns)
         periods = frame["period"].to_numpy()
         self.first_period = int(periods.min())
         self.sizes = (
@@ -113,25 +114,34 @@ def roll_up(
     territory_parent: np.ndarray,
     profession_parent: np.ndarray,
     aggregation: dict[int, str],
+    breakdown_parent: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Every aggregate of `base` over profession ancestors, territory ancestors and both.
+    """Every aggregate of `base` over breakdown, profession and territory ancestors, and their combinations.
 
-    `base` has the columns of KEYS plus value, numerator, denominator and status. Returns derived
+    `base` has the columns of KEYS plus value, numerator, denominator and status. `breakdown_parent` maps
+    a sub-population to the one it belongs to (`esms:500` → `` for all categories). Returns derived
     observations (is_derived = 1) for the keys not already in `base`.
     """
     columns = KEYS + ["value", "numerator", "denominator", "status", "is_derived"]
     prepared = _prepare(base, aggregation)
     if prepared.empty:
         return pd.DataFrame(columns=columns)
-    keys = _Keys(prepared, territory_parent, profession_parent)
+    breakdown_parent = breakdown_parent or {}
+    names = list(dict.fromkeys([*pd.unique(prepared["breakdown"]), *breakdown_parent.values()]))
+    keys = _Keys(prepared, territory_parent, profession_parent, names)
+    breakdown_tree = np.array([names.index(breakdown_parent[b]) if b in breakdown_parent else -1 for b in names],
+                              dtype=np.int64)
     parts = {c: prepared[c].to_numpy(np.int64) for c in ("indicator_key", "profession_key", "territory_key", "period")}
     parts["breakdown"] = keys.breakdowns.get_indexer(prepared["breakdown"])
-    sums = prepared[_SUMS].reset_index(drop=True)
-    by_profession = _climb(sums, parts, "profession_key", profession_parent, keys)
-    level0_parts = {c: np.concatenate([parts[c], *(p[c] for p, _ in by_profession)]) for c in parts}
-    level0_sums = pd.concat([sums, *(s for _, s in by_profession)], ignore_index=True)
-    by_territory = _climb(level0_sums, level0_parts, "territory_key", territory_parent, keys)
-    steps = by_profession + by_territory
+    levels = [(parts, prepared[_SUMS].reset_index(drop=True))]
+    steps = []
+    for column, tree in (("breakdown", breakdown_tree), ("profession_key", profession_parent),
+                         ("territory_key", territory_parent)):
+        start_parts = {c: np.concatenate([p[c] for p, _ in levels]) for c in parts}
+        start_sums = pd.concat([s for _, s in levels], ignore_index=True)
+        climbed = _climb(start_sums, start_parts, column, tree, keys)
+        levels += climbed
+        steps += climbed
     if not steps:
         return pd.DataFrame(columns=columns)
     packed = np.concatenate([s.index.to_numpy() for _, s in steps])

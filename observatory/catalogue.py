@@ -197,6 +197,26 @@ INDICATORS: tuple[Indicator, ...] = (
         "graduates", "Diplômés", "formation", "personnes", "Diplômés de l'année (hors VAE et allègements).",
         "diplômés", "sum", "higher_is_better", "DREES, enquête Écoles", decimals=0,
     ),
+    Indicator(
+        "training_interruptions", "Interruptions définitives de formation", "formation", "personnes",
+        "Étudiants ayant interrompu définitivement leur formation dans l'année.", "interruptions définitives",
+        "sum", "lower_is_better", "DREES, enquête Écoles", decimals=0,
+    ),
+    Indicator(
+        "training_interruption_rate", "Taux d'interruption définitive", "formation", "%",
+        "Interruptions définitives rapportées aux étudiants inscrits.", "interruptions / inscrits × 100",
+        "ratio", "lower_is_better", "DREES, enquête Écoles", numerator_label="interruptions définitives",
+        denominator_label="étudiants inscrits",
+    ),
+    Indicator(
+        "graduates_per_entrant", "Diplômés par entrant de la cohorte", "formation", "%",
+        "Diplômés de l'année rapportés aux entrants en première année de la cohorte correspondante "
+        "(N − durée de la formation + 1).", "diplômés N / entrants (N − durée + 1) × 100", "ratio",
+        "higher_is_better", "DREES, enquête Écoles", numerator_label="diplômés de l'année",
+        denominator_label="entrants en première année de la cohorte",
+        caveats="Approximation de la réussite : redoublements, VAE et allègements ne sont pas suivis "
+        "individuellement ; la durée retenue par diplôme est une convention de l'observatoire.",
+    ),
 )
 
 BY_ID: dict[str, Indicator] = {i.indicator_id: i for i in INDICATORS}

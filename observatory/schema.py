@@ -40,6 +40,8 @@ source = Table(
     Column("is_illustrative", Boolean, nullable=False, default=False),
     Column("adapter", String(32)),
     Column("note", Text),
+    # `private`: an HR director's own figures, kept apart from published data and removable (`unload`).
+    Column("scope", String(16), nullable=False, default="published"),
 )
 
 territory = Table(
@@ -96,6 +98,44 @@ indicator = Table(
     Column("sources", Text),
     Column("caveats", Text),
     Column("decimals", Integer, nullable=False, default=1),
+)
+
+esms_category = Table(
+    "esms_category",
+    metadata,
+    Column("code", String(8), primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("sector", String(8), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("profile", String(32), nullable=False),
+)
+
+# Establishment-level figures (TDBMS, keyed by FINESS) live apart from `observation`, which carries their
+# aggregates by département, région, nation and ESMS category.
+establishment = Table(
+    "establishment",
+    metadata,
+    Column("finess", String(9), primary_key=True),
+    Column("name", Text),
+    Column("esms_category", String(8), nullable=False),
+    Column("territory_id", String(32), nullable=False),
+    Column("load_id", Integer, nullable=False),  # the load that first wrote it (removed with it)
+    Index("ix_establishment_category", "esms_category", "territory_id"),
+)
+
+establishment_observation = Table(
+    "establishment_observation",
+    metadata,
+    Column("finess", String(9), primary_key=True),
+    Column("indicator_id", String(64), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("source_id", String(64), primary_key=True),
+    Column("value", Float),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("status", String(16), nullable=False),
+    Column("load_id", Integer, nullable=False),
+    Index("ix_establishment_observation_load", "load_id"),
 )
 
 etl_load = Table(

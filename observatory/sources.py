@@ -13,6 +13,7 @@ def bmo(vintage: int) -> dict:
         "licence": LICENCE_OUVERTE,
         "vintage": str(vintage),
         "is_illustrative": False,
+        "scope": "published",
         "adapter": "bmo",
         "note": "Fichier Base_open_data_BMO ; « * » = secret statistique.",
     }
@@ -88,6 +89,57 @@ STATIC: dict[str, dict] = {
 }
 
 
+ILLUSTRATIVE_NOTE = (
+    "Données fictives calibrées : générées par data/illustrative/generate.py (graine fixe) dans la mise en "
+    "forme du fichier publié, calibrées sur les chiffres nationaux publiés (CNSA 2023, DREES 2023)."
+)
+
+STATIC.update({
+    "tdbms_extract": {
+        "producer": "ATIH / ANAP (extrait ARS DIAMANT)",
+        "title": "Tableau de bord de la performance dans le secteur médico-social – extrait établissements",
+        "url": "https://www.atih.sante.fr/",
+        "licence": "Diffusion restreinte au niveau établissement (ARS) ; seuls les agrégats sont publiables",
+        "vintage": None,
+        "adapter": "tdbms",
+        "note": "Personnel permanent (CDI, titulaires).",
+    },
+    "tdbms_illustrative": {
+        "producer": "Observatoire (illustratif) – mise en forme ATIH/ANAP TDBMS",
+        "title": "Tableau de bord de la performance dans le secteur médico-social – extraits établissements "
+        "ILLUSTRATIFS 2017-2023",
+        "url": "https://cnsa.fr/actualites/les-tensions-des-ressources-humaines-dans-le-secteur-medico-social-en-2023",
+        "licence": "Données fictives (pas de licence de source) ; calibrage : CNSA, Repères statistiques n°24",
+        "vintage": "2023",
+        "adapter": "tdbms",
+        "is_illustrative": True,
+        "note": ILLUSTRATIVE_NOTE,
+    },
+    "drees_ecoles_illustrative": {
+        "producer": "Observatoire (illustratif) – mise en forme DREES enquête Écoles",
+        "title": "Formations aux professions sociales : inscrits, entrants, diplômés, interruptions – "
+        "ILLUSTRATIF 2017-2024",
+        "url": "https://drees.solidarites-sante.gouv.fr/sources-outils-et-enquetes/"
+        "lenquete-annuelle-sur-les-ecoles-de-formation-aux-professions-sociales",
+        "licence": "Données fictives (pas de licence de source) ; calibrage : DREES 2023-2024",
+        "vintage": "2024",
+        "adapter": "drees_ecoles",
+        "is_illustrative": True,
+        "note": ILLUSTRATIVE_NOTE,
+    },
+})
+
+
 def static(source_id: str) -> dict:
     """A fixed source's row for the `source` table."""
-    return {"source_id": source_id, "is_illustrative": False, **STATIC[source_id]}
+    return {"source_id": source_id, "is_illustrative": False, "scope": "published", **STATIC[source_id]}
+
+
+def own_figures(adapter: str, sha256: str, file_name: str) -> dict:
+    """The private source of one file an HR director loads: kept apart, removable with `unload`."""
+    return {
+        "source_id": f"own_{adapter}_{sha256[:12]}", "producer": "Fichier de l'utilisateur",
+        "title": f"Données propres : {file_name}", "url": None, "licence": "Privé (non diffusé)",
+        "vintage": None, "is_illustrative": False, "adapter": adapter, "scope": "private",
+        "note": "Chargé par l'utilisateur ; jamais mélangé aux sources publiées.",
+    }
