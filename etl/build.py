@@ -7,11 +7,13 @@ from sqlalchemy import Engine, func, select
 
 from etl.loader import LoadSummary, Progress, load_file
 from etl.reference import load_reference
-from observatory.config import REAL_DIR
+from observatory.config import DATA_DIR, REAL_DIR
+
+ILLUSTRATIVE_DIR = DATA_DIR / "illustrative"
 from observatory.schema import metadata
 from observatory.store import init_store
 
-# (relative path under data/, adapter)
+# (relative path under data/real/, adapter)
 BUNDLED: tuple[tuple[str, str], ...] = (
     ("francetravail/Base_open_data_BMO_2023.xlsx", "bmo"),
     ("dares/evol_mmo.csv", "dares_mmo"),
@@ -23,8 +25,17 @@ BUNDLED: tuple[tuple[str, str], ...] = (
 )
 
 
-def bundled_files() -> list[tuple[Path, str]]:
-    return [(REAL_DIR / rel, adapter) for rel, adapter in BUNDLED]
+# Illustrative files (data/illustrative/), written by `python -m etl illustrative`.
+ILLUSTRATIVE: tuple[tuple[str, str], ...] = (
+    *((f"tdbms/ANN_MS_TDP_ET_{year}.csv", "tdbms") for year in range(2017, 2024)),
+    ("drees_ecoles/formations_sociales_2017_2024.xlsx", "drees_ecoles"),
+)
+
+
+def bundled_files() -> list[tuple[Path, str, bool]]:
+    """(path, adapter, is_illustrative) for every file `build` loads."""
+    return [(REAL_DIR / rel, adapter, False) for rel, adapter in BUNDLED] + [
+        (ILLUSTRATIVE_DIR / rel, adapter, True) for rel, adapter in ILLUSTRATIVE]
 
 
 def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSummary]:
@@ -32,7 +43,8 @@ def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSumma
     init_store(engine)
     with engine.begin() as conn:
         load_reference(conn)
-    return [load_file(engine, path, adapter, progress=progress) for path, adapter in bundled_files()]
+    return [load_file(engine, path, adapter, progress=progress, illustrative=illustrative, scope="published")
+            for path, adapter, illustrative in bundled_files()]
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

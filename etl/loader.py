@@ -155,7 +155,11 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     profession_parent = _parent_array(conn, profession, "profession_id")
     source_key = conn.execute(select(source.c.key).where(source.c.source_id == source_id)).scalar_one()
     note("aggregate")
-    derived = roll_up(base, territory_parent, profession_parent, aggregation)
+    units, unit_parent, breakdown_parent = _write_units(conn, parsed, source_id, load_id, territory_parent)
+    derived = roll_up(pd.concat([base, units], ignore_index=True) if len(units) else base, unit_parent,
+                      profession_parent, aggregation, breakdown_parent)
+    if len(units):  # establishment-level rows stay in their own table
+        derived = derived.loc[derived["territory_key"].to_numpy() < len(territory_parent)]
     note("insert observations")
     insert_observations(conn, base, source_key, load_id)
     insert_observations(conn, derived, source_key, load_id)

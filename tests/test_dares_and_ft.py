@@ -84,7 +84,7 @@ def test_build_records_every_load_with_its_sha256(built_store):
 
     with built_store.connect() as conn:
         recorded = dict(conn.execute(text("SELECT file_name, file_sha256 FROM etl_load")).all())
-    for path, _adapter in bundled_files():
+    for path, _adapter, _illustrative in bundled_files():
         assert recorded[path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -31,7 +31,7 @@ from observatory import sources
 NAME = "tdbms"
 COLUMNS = {
     "year": r"annee|anneedereference|exercice",
-    "finess": r"(n°|no|numero)?finess(et|etablissement|geographique)?",
+    "finess": r"(n|no|numero)?finess(et|etablissement|geographique)?",
     "category": r"(code)?categorie(esms|finess|detablissement)?",
     "departement": r"(code)?departement",
     "recruitments": r"nombrederecrutements.*",
