@@ -10,7 +10,9 @@ from tqdm import tqdm
 from etl import adapters
 from etl.build import build, bundled_files, row_counts
 from etl.errors import LoadError
-from etl.loader import load_file
+from etl.illustrative import generate
+from etl.loader import load_file, unload
+from observatory.config import PROJECT_ROOT
 from observatory.store import get_engine, init_store
 
 
@@ -36,8 +38,20 @@ def _build(_args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     engine = get_engine()
     with tqdm(total=4, desc="load", unit="step", file=sys.stderr) as bar:
-        summary = load_file(engine, args.path, args.source, progress=_stepper(bar))
+        summary = load_file(engine, args.path, args.source, progress=_stepper(bar), scope=args.scope)
     print("\n".join(summary.lines()))
+    return 0
+
+
+def _unload(args: argparse.Namespace) -> int:
+    removed = unload(get_engine(), args.load_id)
+    print(f"load {args.load_id} removed: " + ", ".join(f"{n:,} {t}" for t, n in removed.items()))
+    return 0
+
+
+def _illustrative(_args: argparse.Namespace) -> int:
+    for path in generate():
+        print(f"wrote {path.relative_to(PROJECT_ROOT)} ({path.stat().st_size:,} bytes)")
     return 0
 
 
@@ -73,7 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     load = commands.add_parser("load", help="load one file through its adapter")
     load.add_argument("path")
     load.add_argument("--source", choices=sorted(adapters.ADAPTERS), help="adapter (recognised when omitted)")
+    load.add_argument("--scope", choices=["published", "private"],
+                      help="private: own figures kept apart (default for tdbms); published otherwise")
     load.set_defaults(run=_load)
+    remove = commands.add_parser("unload", help="remove a load completely (see `status` for ids)")
+    remove.add_argument("load_id", type=int)
+    remove.set_defaults(run=_unload)
+    commands.add_parser("illustrative", help="regenerate the illustrative files under data/").set_defaults(
+        run=_illustrative)
     commands.add_parser("status", help="list loads and row counts per source").set_defaults(run=_status)
     args = parser.parse_args(argv)
     try:

@@ -8,10 +8,10 @@ from sqlalchemy import Engine, func, select
 from etl.loader import LoadSummary, Progress, load_file
 from etl.reference import load_reference
 from observatory.config import DATA_DIR, REAL_DIR
-
-ILLUSTRATIVE_DIR = DATA_DIR / "illustrative"
 from observatory.schema import metadata
 from observatory.store import init_store
+
+ILLUSTRATIVE_DIR = DATA_DIR / "illustrative"
 
 # (relative path under data/real/, adapter)
 BUNDLED: tuple[tuple[str, str], ...] = (

@@ -37,9 +37,12 @@ class Parsed:
     # Establishment-level figures (TDBMS): stored apart, rolled up into `observation` by ESMS category.
     units: pd.DataFrame = field(default_factory=lambda: empty(UNIT_COLUMNS))
     establishments: pd.DataFrame = field(default_factory=lambda: empty(ESTABLISHMENT_COLUMNS))
+    rows_rejected: int | None = None  # set by adapters reading several tables (row numbers repeat)
 
     @property
     def rows_loaded(self) -> int:
+        if self.rows_rejected is not None:
+            return self.rows_read - self.rows_rejected
         rejected = self.rejections["row_number"].nunique() if len(self.rejections) else 0
         return self.rows_read - rejected
 

@@ -263,6 +263,43 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+TEMPLATE_HELP = [
+    ("Année", "Année des mouvements (les effectifs sont ceux du 31/12 de l'année précédente)."),
+    ("N° FINESS ET", "Numéro FINESS de l'établissement (9 caractères ; les zéros initiaux peuvent manquer)."),
+    ("Raison sociale ET", "Nom de l'établissement (facultatif)."),
+    ("Catégorie ESMS", "Code de catégorie FINESS parmi les 20 du tableau de bord (500 = EHPAD, 246 = ESAT…)."),
+    ("Département", "Code INSEE du département (01, 2A, 974…)."),
+    ("Recrutements, départs", "Personnel permanent (CDI et titulaires) recruté et parti dans l'année."),
+    ("Effectif réel en personnes", "Personnel permanent au 31/12 de l'année N-1, en personnes physiques."),
+    ("Jours d'absence", "Jours calendaires par motif (hors congés payés et formation)."),
+    ("ETP budgétés / réalisés", "Au 31/12 ; les ETP vacants sont la différence."),
+]
+
+
+def write_template(path: Path, example: pd.DataFrame | None = None) -> None:
+    """The XLSX an HR director fills in: the TDBMS columns on a « Données » sheet, help on « Aide »."""
+    book = openpyxl.Workbook()
+    data = book.active
+    data.title = "Données"
+    data.append(TDBMS_HEADER)
+    for row in ([] if example is None else example.itertuples(index=False)):
+        data.append([v.item() if hasattr(v, "item") else v for v in row])
+    for column in data.columns:
+        data.column_dimensions[column[0].column_letter].width = 22
+    help_sheet = book.create_sheet("Aide")
+    help_sheet.append(["Colonne", "Ce qu'elle contient"])
+    for name, text in TEMPLATE_HELP:
+        help_sheet.append([name, text])
+    help_sheet.append([])
+    help_sheet.append(["Charger : python -m etl load FICHIER.xlsx --source tdbms (périmètre privé ; "
+                       "python -m etl unload N pour le retirer)."])
+    book.properties.creator = "observatoire"
+    book.properties.created = FIXED_TIME
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(_fixed_zip(buffer.getvalue()))
+
+
 def generate(out: Path = OUT) -> list[Path]:
     """Write every illustrative file under `out`; returns their paths."""
     rng = np.random.default_rng(SEED)
@@ -278,4 +315,13 @@ def generate(out: Path = OUT) -> list[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_ecoles(ecoles_tables(rng, regions, diplomas), diplomas, path)
     written.append(path)
+    templates = DATA_DIR / "templates"
+    templates.mkdir(exist_ok=True)
+    write_template(templates / "modele_tdbms_etablissement.xlsx")
+    mine = units.iloc[:3].assign(  # FINESS numbers of their own, so that loading the example adds them
+        finess=[f"{u.finess[:3]}99900{i}" for i, u in enumerate(units.iloc[:3].itertuples(), start=1)],
+        name=["Mon établissement 1 (exemple)", "Mon établissement 2 (exemple)", "Mon établissement 3 (exemple)"])
+    example = tdbms_year(np.random.default_rng(SEED + 1), mine, 2023)
+    write_template(templates / "exemple_mon_etablissement.xlsx", example)
+    written += [templates / "modele_tdbms_etablissement.xlsx", templates / "exemple_mon_etablissement.xlsx"]
     return written

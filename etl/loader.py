@@ -126,7 +126,8 @@ def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, sc
     if illustrative:
         parsed.source = sources.static(f"{parsed.adapter}_illustrative")
         for frame in (parsed.observations, parsed.units):
-            frame["status"] = np.where(frame["status"] == "ok", "illustrative", frame["status"])
+            frame["status"] = np.where(frame["status"].isin(["ok", "provisional", "estimated"]), "illustrative",
+                                       frame["status"])
     elif scope == "private":
         parsed.source = sources.own_figures(parsed.adapter, sha, path.name)
     elif scope != "published":

@@ -95,6 +95,16 @@ ILLUSTRATIVE_NOTE = (
 )
 
 STATIC.update({
+    "drees_ecoles_extract": {
+        "producer": "DREES",
+        "title": "Enquête Écoles – formations aux professions sociales (tableaux publiés)",
+        "url": "https://drees.solidarites-sante.gouv.fr/sources-outils-et-enquetes/"
+        "lenquete-annuelle-sur-les-ecoles-de-formation-aux-professions-sociales",
+        "licence": LICENCE_OUVERTE + " (présumée, à vérifier sur data.drees)",
+        "vintage": None,
+        "adapter": "drees_ecoles",
+        "note": "Diplômés hors VAE et allègements.",
+    },
     "tdbms_extract": {
         "producer": "ATIH / ANAP (extrait ARS DIAMANT)",
         "title": "Tableau de bord de la performance dans le secteur médico-social – extrait établissements",

@@ -4,10 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from etl.adapters import bmo, dares_mmo, dares_portrait, dares_tensions, ft_tension, tdbms
+from etl.adapters import bmo, dares_mmo, dares_portrait, dares_tensions, drees_ecoles, ft_tension, tdbms
 from etl.errors import LoadError
 
-ADAPTERS: dict[str, ModuleType] = {m.NAME: m for m in (bmo, dares_mmo, dares_tensions, dares_portrait, ft_tension, tdbms)}
+ADAPTERS: dict[str, ModuleType] = {
+    m.NAME: m for m in (bmo, dares_mmo, dares_tensions, dares_portrait, ft_tension, tdbms, drees_ecoles)
+}
 
 
 def get(name: str) -> ModuleType:
