@@ -300,8 +300,9 @@ def write_template(path: Path, example: pd.DataFrame | None = None) -> None:
     path.write_bytes(_fixed_zip(buffer.getvalue()))
 
 
-def generate(out: Path = OUT) -> list[Path]:
-    """Write every illustrative file under `out`; returns their paths."""
+def generate(out: Path = OUT, templates: Path | None = None) -> list[Path]:
+    """Write every illustrative file under `out` and the XLSX templates (`data/templates/` by default,
+    `out/templates` when writing elsewhere); returns their paths."""
     rng = np.random.default_rng(SEED)
     deps, esms, regions, diplomas = _reference()
     (out / "tdbms").mkdir(parents=True, exist_ok=True)
@@ -315,8 +316,8 @@ def generate(out: Path = OUT) -> list[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_ecoles(ecoles_tables(rng, regions, diplomas), diplomas, path)
     written.append(path)
-    templates = DATA_DIR / "templates"
-    templates.mkdir(exist_ok=True)
+    templates = templates or (DATA_DIR / "templates" if out == OUT else out / "templates")
+    templates.mkdir(parents=True, exist_ok=True)
     write_template(templates / "modele_tdbms_etablissement.xlsx")
     mine = units.iloc[:3].assign(  # FINESS numbers of their own, so that loading the example adds them
         finess=[f"{u.finess[:3]}99900{i}" for i, u in enumerate(units.iloc[:3].itertuples(), start=1)],

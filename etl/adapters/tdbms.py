@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import numbers, years
+from etl.adapters.common import numbers, reject_duplicates, years
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
-from etl.readers import by_unique, find_columns, normalise_header, open_workbook, read_csv, sheet_rows
+from etl.readers import (
+    by_unique, detect_encoding, find_columns, normalise_header, open_workbook, read_csv, sheet_rows,
+)
 from etl.reference import Reference
 from observatory import sources
 
@@ -64,7 +66,7 @@ def _header(path: Path) -> list:
         return list(rows[0]) if rows else []
     with path.open("rb") as handle:
         first = handle.readline(8192)
-    return first.decode("latin-1").lstrip("\ufeff").replace("ï»¿", "").strip().split(";")
+    return first.decode(detect_encoding(first, path.name)).strip().split(";")
 
 
 def _read(path: Path) -> tuple[pd.DataFrame, str | None]:
@@ -146,11 +148,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
         absence += np.nan_to_num(parsed)
     absence = np.where(absence_known, absence, np.nan)
 
-    dup_key = pd.DataFrame({"finess": finess, "year": year})
-    first = dup_key.groupby(["finess", "year"], sort=False).cumcount().to_numpy()
-    duplicate = (first > 0) & ~bad_finess
-    reject.add(rows[duplicate], header[cols["finess"]], finess[duplicate],
-               "duplicate establishment and year (already given on an earlier row)")
+    reject_duplicates(reject, pd.DataFrame({"finess": finess, "year": year}), rows, header[cols["finess"]])
 
     keep = ~reject.rejected(rows)
     v = {k: a[keep] for k, a in value.items()}
