@@ -25,7 +25,13 @@ from etl.adapters.common import numbers, reject_duplicates, years
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
 from etl.readers import (
-    by_unique, detect_encoding, find_columns, normalise_header, open_workbook, read_csv, sheet_rows,
+    by_unique,
+    detect_encoding,
+    find_columns,
+    normalise_header,
+    open_workbook,
+    read_csv,
+    sheet_rows,
 )
 from etl.reference import Reference
 from observatory import sources
