@@ -20,10 +20,12 @@ def get(name: str) -> ModuleType:
 
 
 def recognise(path: Path) -> ModuleType:
-    """The adapter whose layout the file has; a `LoadError` when none (or several) do."""
-    matches = [m for m in ADAPTERS.values() if m.recognise(path)]
-    if len(matches) != 1:
-        found = "no adapter recognises the file" if not matches else (
-            f"several adapters recognise the file: {[m.NAME for m in matches]}")
-        raise LoadError(path.name, found, expected=f"--source one of {sorted(ADAPTERS)}")
-    return matches[0]
+    """The first adapter, in ADAPTERS order, whose layout the file has; a `LoadError` when none does.
+
+    The order puts the cheap signatures first (a BMO workbook is told by its sheet names alone), so that
+    recognising a file never reads a large sheet it does not need.
+    """
+    for adapter in ADAPTERS.values():
+        if adapter.recognise(path):
+            return adapter
+    raise LoadError(path.name, "no adapter recognises the file", expected=f"--source one of {sorted(ADAPTERS)}")
