@@ -1,17 +1,22 @@
 """Dashboard entry point: `python app.py` serves http://127.0.0.1:8050 (builds the store first if missing).
 
-The pages arrive with the dashboard issue; this placeholder shows what the store holds and where it
-comes from, in French, so the run command already works end to end.
+A multi-page Dash app (pages/): one page per user question, filters in the URL query string, every chart
+with its source, its data table and a one-sentence summary. `server = app.server` for gunicorn.
 """
 from __future__ import annotations
 
 import argparse
 import os
 
-from dash import Dash, dash_table, html
-from sqlalchemy import text
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
 
 from observatory.store import get_engine, store_exists
+
+NAV = [("/", "Accueil"), ("/recrutement", "Recrutement"), ("/ressources-humaines", "Ressources humaines"),
+       ("/formation", "Formation"), ("/filieres", "Filières"), ("/territoires", "Territoires"),
+       ("/mon-etablissement", "Mon établissement"), ("/donnees", "Données"), ("/methodologie", "Méthodologie")]
 
 
 def ensure_store() -> None:
@@ -24,30 +29,52 @@ def ensure_store() -> None:
         build(engine)
 
 
-def sources_table() -> list[dict]:
-    with get_engine().connect() as conn:
-        rows = conn.execute(text(
-            "SELECT s.producer, s.title, s.vintage, s.licence, COUNT(o.value) AS n "
-            "FROM source s LEFT JOIN observation o ON o.source_key = s.key "
-            "GROUP BY s.producer, s.title, s.vintage, s.licence ORDER BY s.producer, s.title")).mappings().all()
-    return [{"Producteur": r["producer"], "Source": r["title"], "Millésime": r["vintage"],
-             "Licence": r["licence"], "Valeurs": f"{r['n']:,}".replace(",", "\u202f")} for r in rows]
-
-
-def create_app() -> Dash:
-    app = Dash(__name__, title="Observatoire des métiers du social")
-    app.layout = html.Main(lang="fr", children=[
-        html.H1("Observatoire de l'attractivité des métiers du social"),
-        html.P("Le tableau de bord arrive ; l'entrepôt de données est construit à partir des sources "
-               "publiées suivantes."),
-        dash_table.DataTable(id="sources", data=sources_table(), page_size=20),
-    ])
+def create_app() -> dash.Dash:
+    app = dash.Dash(__name__, use_pages=True, title="Observatoire des métiers du social",
+                    suppress_callback_exceptions=True, update_title=None,
+                    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+    app.layout = html.Div([
+        html.A("Aller au contenu", href="#contenu", className="skip-link"),
+        dcc.Location(id="url", refresh=False),
+        dbc.Navbar(dbc.Container([
+            dbc.NavbarBrand("Observatoire des métiers du social", href="/"),
+            dbc.NavbarToggler(id="nav-toggle"),
+            dbc.Collapse(dbc.Nav([dbc.NavLink(name, href=path, active="exact") for path, name in NAV],
+                                 navbar=True), id="nav-collapse", navbar=True),
+        ], fluid=True), className="obs-navbar", dark=True, expand="xl"),
+        html.Main(dash.page_container, id="contenu", className="obs-main", lang="fr"),
+        html.Footer(html.P([
+            "Sources publiques (France Travail, DARES, DREES, Insee) sous Licence Ouverte ; données ",
+            html.Strong("fictives calibrées"), " pour les établissements (TDBMS) et les formations (Écoles), "
+            "signalées comme telles. ", dcc.Link("Méthodologie", href="/methodologie"),
+        ], className="obs-source text-center"), className="mb-3"),
+    ], lang="fr")
     return app
+
+
+@callback(Output("nav-collapse", "is_open"), Input("nav-toggle", "n_clicks"), prevent_initial_call=True)
+def _toggle_menu(clicks: int | None) -> bool:
+    return bool(clicks and clicks % 2)
+
+
+@callback(Output("page-link", "children"), Input("url", "href"))
+def _page_link(href: str | None) -> str:
+    return href or ""
 
 
 ensure_store()
 app = create_app()
 server = app.server
+
+
+@server.route("/modeles/<path:name>")
+def template_file(name: str):
+    """The own-figures templates (data/templates/), for download from « Mon établissement »."""
+    from flask import send_from_directory
+
+    from observatory.config import DATA_DIR
+
+    return send_from_directory(DATA_DIR / "templates", name, as_attachment=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,231 @@
+"""Figure builders: pure functions from query results to Plotly figures, titles, summaries and tables.
+
+Every chart says what it shows (indicator, unit, period, source) and marks the quality of each value:
+secret, partial (a lower bound), provisional, and illustrative data with a visible « données fictives
+calibrées » label. Texts come from the catalogue; numbers are in French format.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from observatory import catalogue
+from observatory.config import REFERENCE_DIR
+from observatory.formatting import NNBSP, number, points, with_unit  # noqa: F401 (re-exported)
+
+# Colour-blind-safe palette (Okabe–Ito), first the observatory's blue.
+PALETTE = ["#0063cb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
+STATUS_LABELS = {
+    "ok": "", "secret": "secret statistique", "partial": "partiel : cellules secrètes exclues",
+    "provisional": "provisoire", "estimated": "estimé", "illustrative": "données fictives calibrées",
+    "undefined": "non calculable",
+}
+STATUS_SYMBOLS = {"ok": "circle", "partial": "triangle-down", "provisional": "circle-open", "estimated": "square",
+                  "illustrative": "diamond", "undefined": "x", "secret": "x"}
+ILLUSTRATIVE_LABEL = "Données fictives calibrées"
+LAYOUT = dict(separators=f",{NNBSP}", font={"family": "Marianne, Arial, sans-serif", "size": 14},
+              margin={"l": 10, "r": 10, "t": 70, "b": 40}, plot_bgcolor="white", paper_bgcolor="white",
+              hoverlabel={"font_size": 13}, colorway=PALETTE)
+GRAPH_CONFIG = {"locale": "fr", "displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+                # Plotly's geo module loads a base map even when hidden: serve it ourselves (no CDN).
+                "topojsonURL": "/assets/topojson/"}
+
+
+def chart_title(indicator_id: str, period: str | int | None, source: dict, subject: str = "") -> str:
+    """« Taux de rotation (%) – France, 2023 » with the source on a second line."""
+    entry = catalogue.get(indicator_id)
+    head = f"{entry.label} ({entry.unit})"
+    where = ", ".join(str(p) for p in (subject, period) if p not in (None, ""))
+    producer = source.get("producer", "")
+    vintage = f" {source['vintage']}" if source.get("vintage") else ""
+    line = f"{head} – {where}" if where else head
+    return f"{line}<br><sup>Source : {producer}{vintage}</sup>"
+
+
+def is_illustrative(frame: pd.DataFrame) -> bool:
+    return bool(len(frame)) and (frame["status"] == "illustrative").any()
+
+
+def _status_text(status: str) -> str:
+    label = STATUS_LABELS.get(status, status)
+    return f" ({label})" if label else ""
+
+
+def _mark_illustrative(figure: go.Figure, frame: pd.DataFrame) -> go.Figure:
+    """Illustrative data says so in the chart itself (and so in every exported image)."""
+    if is_illustrative(frame):
+        title = figure.layout.title.text or ""
+        figure.update_layout(title={"text": f"{title}<br><sup><span style='color:#b34000'>⚠ {ILLUSTRATIVE_LABEL}"
+                                            "</span></sup>"}, margin={"t": 95})
+    return figure
+
+
+def _short(label: str, width: int = 42) -> str:
+    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+
+
+def time_series_figure(frame: pd.DataFrame, series: str, labels: dict[str, str], title: str) -> go.Figure:
+    """One line per value of `series` (profession_id or territory_id) over the periods, markers by status."""
+    entry = catalogue.get(frame["indicator_id"].iloc[0]) if len(frame) else None
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}})
+    for i, (key, part) in enumerate(frame.sort_values("period").groupby(series, sort=False)):
+        unit, decimals = (entry.unit, entry.decimals) if entry else ("", 0)
+        figure.add_scatter(
+            x=part["period"], y=part["value"], name=labels.get(key, key), mode="lines+markers",
+            line={"color": PALETTE[i % len(PALETTE)], "width": 3},
+            marker={"symbol": [STATUS_SYMBOLS.get(s, "circle") for s in part["status"]], "size": 10},
+            hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>",
+            customdata=[with_unit(v, unit, decimals) + _status_text(s) for v, s in zip(part["value"], part["status"])],
+        )
+    figure.update_xaxes(dtick=1, tickformat="d", title=None, showgrid=False)
+    figure.update_yaxes(title=entry.unit if entry else None, rangemode="tozero", gridcolor="#e5e5e5")
+    figure.update_layout(legend={"orientation": "h", "y": -0.15})
+    return _mark_illustrative(figure, frame)
+
+
+def bar_figure(frame: pd.DataFrame, category: str, labels: dict[str, str], title: str,
+               highlight: set[str] | None = None) -> go.Figure:
+    """Horizontal bars for one period, sorted, statuses written next to the values."""
+    entry = catalogue.get(frame["indicator_id"].iloc[0]) if len(frame) else None
+    unit, decimals = (entry.unit, entry.decimals) if entry else ("", 0)
+    data = frame.assign(label=frame[category].map(lambda k: labels.get(k, k))).sort_values("value", na_position="first")
+    data = data.assign(short=data["label"].map(_short))
+    colours = [PALETTE[1] if highlight and key in highlight else PALETTE[0] for key in data[category]]
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0},
+                               "height": max(320, 28 * len(data) + 120)})
+    figure.add_bar(
+        x=data["value"], y=data["short"], orientation="h", marker={"color": colours}, name="valeur",
+        text=[with_unit(v, unit, decimals) for v in data["value"]], customdata=data["label"],
+        hovertext=[with_unit(v, unit, decimals) + _status_text(s) for v, s in zip(data["value"], data["status"])],
+        textposition="outside", cliponaxis=False, hovertemplate="%{customdata} : %{hovertext}<extra></extra>",
+    )
+    top = data["value"].max() if data["value"].notna().any() else 1
+    figure.update_xaxes(title=unit, gridcolor="#e5e5e5", range=[0, top * 1.22])
+    figure.update_yaxes(title=None, automargin=True)
+    return _mark_illustrative(figure, frame)
+
+
+def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1) -> go.Figure:
+    """Peer bands: for each row (label, q1, median, q3, value), the interquartile band, the median and the value."""
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": max(280, 60 * len(bands) + 120)})
+    figure.add_bar(y=bands["label"], x=bands["q3"] - bands["q1"], base=bands["q1"], orientation="h",
+                   marker={"color": "#c6dbef"}, name="quartiles des pairs (25 %–75 %)",
+                   hovertemplate="%{y} : de %{base:.1f} à %{x:.1f} de plus<extra></extra>")
+    figure.add_scatter(y=bands["label"], x=bands["median"], mode="markers", name="médiane des pairs",
+                       marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#1f3b73"}})
+    if "value" in bands and bands["value"].notna().any():
+        figure.add_scatter(y=bands["label"], x=bands["value"], mode="markers", name="votre établissement",
+                           marker={"symbol": "diamond", "size": 14, "color": PALETTE[1]},
+                           customdata=[with_unit(v, unit, decimals) for v in bands["value"]],
+                           hovertemplate="%{y} : %{customdata}<extra>votre établissement</extra>")
+    figure.update_xaxes(title=unit, rangemode="tozero", gridcolor="#e5e5e5")
+    figure.update_layout(legend={"orientation": "h", "y": -0.2}, barmode="overlay")
+    return figure
+
+
+def heatmap_figure(matrix: pd.DataFrame, directions: dict[str, str], units: dict[str, str], title: str) -> go.Figure:
+    """Job families (rows) × indicators (columns): colour = position among families, oriented so that
+    green always means « better » whatever the indicator's direction; the cell shows the value."""
+    scores = matrix.copy()
+    for column in scores:
+        values = scores[column]
+        spread = values.max() - values.min()
+        scaled = (values - values.min()) / spread if spread else values * 0 + 0.5
+        scores[column] = {"higher_is_better": scaled, "lower_is_better": 1 - scaled}.get(directions.get(column), 0.5)
+    text = [[with_unit(matrix.iloc[r, c], units.get(matrix.columns[c], ""), 1) for c in range(matrix.shape[1])]
+            for r in range(matrix.shape[0])]
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": 120 + 48 * len(matrix)})
+    figure.add_heatmap(z=scores.to_numpy(), x=list(matrix.columns), y=list(matrix.index), text=text,
+                       texttemplate="%{text}", colorscale=[[0, "#d73027"], [0.5, "#f7f7f7"], [1, "#1a9850"]],
+                       zmin=0, zmax=1, hovertemplate="%{y} – %{x} : %{text}<extra></extra>",
+                       colorbar={"title": "mieux →", "tickvals": [0, 1], "ticktext": ["moins bien", "mieux"]})
+    figure.update_xaxes(side="top", tickangle=0, automargin=True)
+    figure.update_yaxes(autorange="reversed", automargin=True)
+    return figure
+
+
+@lru_cache(maxsize=2)
+def geometry(level: str) -> dict:
+    """The map geometry (DROM as insets), read once: sent to the browser once per map."""
+    name = "regions_insets.geojson" if level == "region" else "departements_insets.geojson"
+    return json.loads((REFERENCE_DIR / "geo" / name).read_text(encoding="utf-8"))
+
+
+def choropleth_figure(level: str, title: str) -> go.Figure:
+    """The map shell: geometry and layout, no values (values arrive by partial update, see `map_values`)."""
+    shapes = geometry(level)
+    codes = [f["properties"]["code"] for f in shapes["features"]]
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": 560,
+                               "margin": {"l": 0, "r": 0, "t": 70, "b": 0}})
+    figure.add_choropleth(geojson=shapes, locations=codes, featureidkey="properties.code", z=[None] * len(codes),
+                          colorscale="Blues", marker={"line": {"width": 0.5, "color": "white"}},
+                          hovertemplate="%{customdata}<extra></extra>", customdata=codes,
+                          colorbar={"thickness": 14, "len": 0.7})
+    figure.update_geos(fitbounds="locations", visible=False, projection={"type": "mercator"})
+    return figure
+
+
+def map_values(frame: pd.DataFrame, level: str, names: dict[str, str], unit: str, decimals: int,
+               lower_is_better: bool) -> dict:
+    """What a filter change sends to the map: values, hover texts and the colour scale, never the geometry."""
+    codes = [f["properties"]["code"] for f in geometry(level)["features"]]
+    prefix = "REG-" if level == "region" else "DEP-"
+    by_code = {t[len(prefix):]: (v, s) for t, v, s in zip(frame["territory_id"], frame["value"], frame["status"])}
+    z = [by_code.get(c, (None, None))[0] for c in codes]
+    z = [None if v is None or v != v else float(v) for v in z]
+    texts = [f"{names.get(prefix + c, c)} : " + (with_unit(by_code[c][0], unit, decimals) + _status_text(by_code[c][1])
+                                                  if c in by_code else "pas de donnée") for c in codes]
+    return {"z": z, "customdata": texts, "colorscale": "Reds" if lower_is_better else "Blues"}
+
+
+def summary_sentence(indicator_id: str, subject: str, frame: pd.DataFrame) -> str:
+    """One sentence for screen readers and people in a hurry: the latest value and the change since the first."""
+    entry = catalogue.get(indicator_id)
+    known = frame.dropna(subset=["value"]).sort_values("period")
+    if known.empty:
+        return f"Aucune valeur publiée pour « {entry.label} » ({subject}) avec ces filtres."
+    last = known.iloc[-1]
+    sentence = (f"En {int(last.period)}, {entry.label.lower()} ({subject}) : "
+                f"{with_unit(last.value, entry.unit, entry.decimals)}{_status_text(last.status)}")
+    if len(known) > 1:
+        first = known.iloc[0]
+        sentence += (f", soit {points(last.value - first.value, entry.unit, entry.decimals)} depuis "
+                     f"{int(first.period)}")
+    return sentence + "."
+
+
+def comparison_sentence(indicator_id: str, frame: pd.DataFrame, labels: dict[str, str], period) -> str:
+    """The comparison chart in one sentence: highest and lowest values, and the whole population's."""
+    entry = catalogue.get(indicator_id)
+    known = frame.dropna(subset=["value"])
+    if known.empty:
+        return f"Aucune valeur à comparer pour « {entry.label} » avec ces filtres."
+    key = "breakdown" if known["breakdown"].notna().any() else "profession_id"
+    rows = known[~known[key].isin(["ensemble", "travail_social"])] if key == "profession_id" else known
+    rows = rows if len(rows) else known
+    high, low = rows.loc[rows["value"].idxmax()], rows.loc[rows["value"].idxmin()]
+    sentence = (f"En {period}, {entry.label.lower()} : le plus élevé pour « {labels.get(high[key], high[key])} » "
+                f"({with_unit(high.value, entry.unit, entry.decimals)}), le plus bas pour "
+                f"« {labels.get(low[key], low[key])} » ({with_unit(low.value, entry.unit, entry.decimals)})")
+    overall = known[known[key] == "ensemble"] if key == "profession_id" else known.iloc[0:0]
+    if len(overall):
+        sentence += f" ; ensemble des métiers : {with_unit(overall.value.iloc[0], entry.unit, entry.decimals)}"
+    return sentence + "."
+
+
+def table_rows(frame: pd.DataFrame, labels: dict[str, dict[str, str]]) -> list[dict]:
+    """« Voir les données »: the figures behind a chart, as displayed (French numbers, status in words)."""
+    rows = []
+    for r in frame.itertuples(index=False):
+        entry = catalogue.get(r.indicator_id)
+        rows.append({
+            "Indicateur": entry.label, "Profession": labels.get("profession", {}).get(r.profession_id, r.profession_id),
+            "Territoire": labels.get("territory", {}).get(r.territory_id, r.territory_id), "Année": int(r.period),
+            "Valeur": number(r.value, entry.decimals), "Unité": entry.unit,
+            "Statut": STATUS_LABELS.get(r.status, r.status) or "publié",
+        })
+    return rows

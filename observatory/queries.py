@@ -1,0 +1,191 @@
+"""The query layer: every figure, table and export reads the store through these functions.
+
+Pure functions of their arguments (and of the store, which the app only reads), cached per argument
+tuple, so the same view asked twice is computed once. SQL only with bound parameters; the fact table is
+read by its integer keys (resolved once from the dimension tables), which its primary key indexes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from observatory import catalogue
+from observatory.config import database_url
+from observatory.store import get_engine
+
+SERIES_COLUMNS = ["indicator_id", "profession_id", "territory_id", "breakdown", "period", "value", "numerator",
+                  "denominator", "status", "is_derived", "source_id"]
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """Id ↔ key maps and labels, read once per store."""
+
+    indicator_key: dict[str, int]
+    profession_key: dict[str, int]
+    territory_key: dict[str, int]
+    source_key: dict[str, int]
+    professions: pd.DataFrame  # profession_id, label, level, parent_id, is_social_work
+    territories: pd.DataFrame  # territory_id, level, code, name, parent_id
+    sources: pd.DataFrame  # source_id, producer, title, url, licence, vintage, is_illustrative, scope
+
+    def key_to(self, column: str) -> dict[int, str]:
+        return {k: i for i, k in getattr(self, column).items()}
+
+
+def dimensions(url: str | None = None) -> Dimensions:
+    return _dimensions(url or database_url())
+
+
+@lru_cache(maxsize=4)
+def _dimensions(url: str) -> Dimensions:
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        def keys(table: str, column: str) -> dict[str, int]:
+            return dict(conn.execute(text(f"SELECT {column}, key FROM {table}")).all())  # noqa: S608 (fixed names)
+        professions = pd.read_sql(text("SELECT profession_id, label, level, parent_id, is_social_work FROM profession"),
+                                  conn)
+        territories = pd.read_sql(text("SELECT territory_id, level, code, name, parent_id FROM territory"), conn)
+        sources = pd.read_sql(text("SELECT source_id, producer, title, url, licence, vintage, is_illustrative, scope, "
+                                   "note FROM source"), conn)
+        return Dimensions(keys("indicator", "indicator_id"), keys("profession", "profession_id"),
+                          keys("territory", "territory_id"), keys("source", "source_id"),
+                          professions, territories, sources)
+
+
+def clear_caches() -> None:
+    """Forget cached results (after a load into the store the app reads)."""
+    for function in (_dimensions, _observations, _sources_for, _periods_for):
+        function.cache_clear()
+
+
+@lru_cache(maxsize=2048)
+def _observations(url: str | None, indicator_id: str, source_id: str, professions: tuple[str, ...] | None,
+                  territories: tuple[str, ...] | None, period: int | None, breakdown: str | None,
+                  territory_level: str | None) -> pd.DataFrame:
+    dims = dimensions(url)
+    if indicator_id not in dims.indicator_key or source_id not in dims.source_key:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    clauses = ["o.indicator_key = :indicator", "o.source_key = :source", "o.breakdown = :breakdown"]
+    params: dict = {"indicator": dims.indicator_key[indicator_id], "source": dims.source_key[source_id],
+                    "breakdown": breakdown or ""}
+    if professions is not None:
+        keys = [dims.profession_key[p] for p in professions if p in dims.profession_key]
+        clauses.append(f"o.profession_key IN ({', '.join(f':p{i}' for i in range(len(keys))) or 'NULL'})")
+        params.update({f"p{i}": k for i, k in enumerate(keys)})
+    if territories is not None:
+        keys = [dims.territory_key[t] for t in territories if t in dims.territory_key]
+        clauses.append(f"o.territory_key IN ({', '.join(f':t{i}' for i in range(len(keys))) or 'NULL'})")
+        params.update({f"t{i}": k for i, k in enumerate(keys)})
+    if territory_level is not None:
+        keys = dims.territories.loc[dims.territories.level == territory_level, "territory_id"].map(dims.territory_key)
+        clauses.append(f"o.territory_key IN ({', '.join(f':l{i}' for i in range(len(keys))) or 'NULL'})")
+        params.update({f"l{i}": int(k) for i, k in enumerate(keys)})
+    if period is not None:
+        clauses.append("o.period = :period")
+        params["period"] = period
+    sql = text("SELECT o.profession_key, o.territory_key, o.period, o.value, o.numerator, o.denominator, o.status, "
+               "o.is_derived FROM observation o WHERE " + " AND ".join(clauses))
+    with get_engine(url).connect() as conn:
+        frame = pd.read_sql(sql, conn, params=params)
+    frame.insert(0, "indicator_id", indicator_id)
+    frame["profession_id"] = frame.pop("profession_key").map(dims.key_to("profession_key"))
+    frame["territory_id"] = frame.pop("territory_key").map(dims.key_to("territory_key"))
+    frame["breakdown"] = breakdown
+    frame["source_id"] = source_id
+    return frame[SERIES_COLUMNS].sort_values(["period", "territory_id", "profession_id"], ignore_index=True)
+
+
+def observations(indicator_id: str, source_id: str, *, professions: list[str] | None = None,
+                 territories: list[str] | None = None, period: int | None = None, breakdown: str | None = None,
+                 territory_level: str | None = None, url: str | None = None) -> pd.DataFrame:
+    """Observations of one indicator from one source, filtered (the one data function behind every view)."""
+    return _observations(url or database_url(), indicator_id, source_id,
+                         tuple(professions) if professions is not None else None,
+                         tuple(territories) if territories is not None else None, period, breakdown,
+                         territory_level).copy()
+
+
+def sources_for(indicator_id: str, url: str | None = None, include_private: bool = False) -> tuple[str, ...]:
+    """Sources holding figures for the indicator, published first, most observations first."""
+    return _sources_for(indicator_id, url or database_url(), include_private)
+
+
+@lru_cache(maxsize=256)
+def _sources_for(indicator_id: str, url: str, include_private: bool) -> tuple[str, ...]:
+    dims = dimensions(url)
+    if indicator_id not in dims.indicator_key:
+        return ()
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT s.source_id, s.scope, COUNT(*) AS n FROM observation o JOIN source s ON s.key = o.source_key "
+            "WHERE o.indicator_key = :i GROUP BY s.source_id, s.scope ORDER BY s.scope DESC, n DESC"),
+            {"i": dims.indicator_key[indicator_id]}).all()
+    return tuple(r.source_id for r in rows if include_private or r.scope == "published")
+
+
+def periods_for(indicator_id: str, source_id: str, url: str | None = None) -> tuple[int, ...]:
+    return _periods_for(indicator_id, source_id, url or database_url())
+
+
+@lru_cache(maxsize=256)
+def _periods_for(indicator_id: str, source_id: str, url: str) -> tuple[int, ...]:
+    dims = dimensions(url)
+    if indicator_id not in dims.indicator_key or source_id not in dims.source_key:
+        return ()
+    with get_engine(url).connect() as conn:
+        return tuple(conn.execute(text(
+            "SELECT DISTINCT period FROM observation WHERE indicator_key = :i AND source_key = :s ORDER BY period"),
+            {"i": dims.indicator_key[indicator_id], "s": dims.source_key[source_id]}).scalars())
+
+
+def source_row(source_id: str, url: str | None = None) -> dict:
+    sources = dimensions(url).sources.set_index("source_id")
+    return sources.loc[source_id].to_dict() | {"source_id": source_id} if source_id in sources.index else {}
+
+
+def label_of(kind: str, identifier: str | None, url: str | None = None) -> str:
+    """The display label of a profession, territory or indicator id (the id itself when unknown)."""
+    if identifier is None:
+        return ""
+    if kind == "indicator":
+        return catalogue.BY_ID[identifier].label if identifier in catalogue.BY_ID else identifier
+    dims = dimensions(url)
+    frame, column, label = ((dims.professions, "profession_id", "label") if kind == "profession"
+                            else (dims.territories, "territory_id", "name"))
+    match = frame.loc[frame[column] == identifier, label]
+    return str(match.iloc[0]) if len(match) else identifier
+
+
+def children(profession_id: str, url: str | None = None) -> list[str]:
+    professions = dimensions(url).professions
+    return professions.loc[professions.parent_id == profession_id, "profession_id"].tolist()
+
+
+def social_professions(url: str | None = None) -> list[str]:
+    """Every node of the social-work tree (domain, filières, groups, professions), tree order."""
+    professions = dimensions(url).professions
+    out, stack = [], ["travail_social"]
+    while stack:
+        node = stack.pop(0)
+        out.append(node)
+        stack[0:0] = professions.loc[professions.parent_id == node, "profession_id"].tolist()
+    return out
+
+
+def establishment_values(indicator_id: str, period: int, url: str | None = None) -> pd.DataFrame:
+    """Published establishment figures of one indicator and year, with category and territory (for bands)."""
+    with get_engine(url).connect() as conn:
+        return pd.read_sql(text("""
+            SELECT o.finess, o.value, e.esms_category, e.territory_id, t.parent_id AS region_id
+            FROM establishment_observation o JOIN establishment e ON e.finess = o.finess
+            JOIN territory t ON t.territory_id = e.territory_id JOIN source s ON s.source_id = o.source_id
+            WHERE o.indicator_id = :i AND o.period = :p AND s.scope = 'published' AND o.value IS NOT NULL"""),
+            conn, params={"i": indicator_id, "p": period})
+
+
+def engine_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)

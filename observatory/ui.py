@@ -1,0 +1,97 @@
+"""Shared page components: header, filter bar, chart cards with their data table and summary."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html  # noqa: F401 (dash_table used by pages)
+
+from observatory import catalogue, figures, queries
+from observatory.urlstate import Filters
+
+MAX_TABLE_ROWS = 200
+
+
+def page_header(title: str, intro: str) -> html.Div:
+    return html.Div([html.H1(title, className="h2"), html.P(intro, className="lead fs-6")])
+
+
+def illustrative_banner(element_id: str, show: bool = False) -> html.Div:
+    return html.Div(
+        "⚠ Données fictives calibrées : ces chiffres sont illustratifs (générés dans la mise en forme des "
+        "fichiers publiés et calibrés sur les chiffres nationaux publiés), pas des données réelles.",
+        id=element_id, className="obs-illustrative", role="note", hidden=not show)
+
+
+def dropdown(element_id: str, label: str, options: list[dict], value, clearable: bool = False) -> html.Div:
+    return html.Div([html.Label(label, htmlFor=element_id),
+                     dcc.Dropdown(id=element_id, options=options, value=value, clearable=clearable)],
+                    className="mb-2")
+
+
+def indicator_options(ids: tuple[str, ...]) -> list[dict]:
+    return [{"label": f"{catalogue.get(i).label} ({catalogue.get(i).unit})", "value": i} for i in ids]
+
+
+def profession_options(include_others: bool = True) -> list[dict]:
+    dims = queries.dimensions()
+    professions = dims.professions.set_index("profession_id")
+    indent = {"ensemble": 0, "domain": 1, "family": 2, "group": 3, "profession": 4}
+    options = [{"label": "Ensemble des métiers", "value": "ensemble"}]
+    for pid in queries.social_professions():
+        row = professions.loc[pid]
+        options.append({"label": "\u2003" * (indent[row.level] - 1) + row.label, "value": pid})
+    if include_others:
+        others = professions[(professions.parent_id == "autres_metiers")].sort_values("label")
+        options += [{"label": f"{row.label} (autre métier)", "value": pid} for pid, row in others.iterrows()
+                    if not pid.startswith(("rome_", "fap22_"))]
+    return options
+
+
+def territory_options() -> list[dict]:
+    territories = queries.dimensions().territories
+    options = [{"label": "France", "value": "FR"}]
+    for level, prefix in (("region", "Région"), ("departement", "Département")):
+        part = territories[territories.level == level].sort_values("code")
+        options += [{"label": f"{prefix} : {r.name} ({r.code})", "value": r.territory_id} for r in part.itertuples()]
+    return options
+
+
+def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, categories: list[dict] | None = None,
+               professions: bool = True) -> dbc.Row:
+    columns = [
+        dbc.Col(dropdown(f"{prefix}-indicator", "Indicateur", indicator_options(indicators), filters.indicator), md=4),
+    ]
+    if professions:
+        columns.append(dbc.Col(dropdown(f"{prefix}-profession", "Filière, groupe ou métier", profession_options(),
+                                        filters.profession), md=3))
+    columns += [
+        dbc.Col(dropdown(f"{prefix}-territory", "Territoire", territory_options(), filters.territory), md=3),
+        dbc.Col(dropdown(f"{prefix}-period", "Année", [], filters.period), md=2),
+    ]
+    if categories is not None:
+        columns.append(dbc.Col(dropdown(f"{prefix}-breakdown", "Catégorie d'établissement",
+                                        [{"label": "Toutes catégories", "value": ""}, *categories],
+                                        filters.breakdown or "", clearable=False), md=4))
+    columns.append(dbc.Col(dropdown(f"{prefix}-source", "Source", [], filters.source), md=4))
+    return dbc.Row(columns, className="obs-filters obs-card")
+
+
+def chart_card(prefix: str, name: str) -> html.Div:
+    """A chart, its one-sentence summary and its data behind a « Voir les données » disclosure."""
+    return html.Div([
+        dcc.Loading(dcc.Graph(id=f"{prefix}-{name}", config=figures.GRAPH_CONFIG), type="dot"),
+        html.P(id=f"{prefix}-{name}-summary", className="obs-summary", **{"aria-live": "polite"}),
+        html.Details([
+            html.Summary("Voir les données"),
+            dash_table.DataTable(id=f"{prefix}-{name}-table", page_size=15, style_table={"overflowX": "auto"},
+                                 style_cell={"fontFamily": "Arial", "fontSize": 13, "textAlign": "left"}),
+        ], className="obs-data"),
+    ], className="obs-card")
+
+
+def copy_link() -> html.Div:
+    return html.Div([
+        html.Span("Lien de cette vue : ", className="obs-source"),
+        html.Code(id="page-link", className="obs-source"),
+        dcc.Clipboard(target_id="page-link", title="Copier le lien", className="d-inline-block ms-2",
+                      style={"cursor": "pointer"}),
+    ], className="mb-2")

@@ -1,0 +1,56 @@
+"""Compare job families (filières) side by side on every indicator published by profession."""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from observatory import catalogue, figures, ui, urlstate, views
+from observatory.urlstate import Filters
+
+dash.register_page(__name__, path="/filieres", name="Filières", title="Filières – Observatoire", order=4)
+DEFAULT = Filters("recruitment_difficulty_share")
+
+
+def layout(**query):
+    filters = urlstate.decode(query, DEFAULT)
+    options = [o for o in ui.territory_options() if o["value"] == "FR" or o["value"].startswith("REG-")]
+    return html.Div([
+        ui.page_header("Comparer les filières", "Les filières du travail social côte à côte, avec l'ensemble des "
+                       "métiers. Chaque case donne la valeur ; sa couleur dit si la filière fait mieux (vert) ou "
+                       "moins bien (rouge) que les autres sur cet indicateur, selon le sens de « mieux » propre à "
+                       "l'indicateur (moins de difficultés, plus de diplômés…)."),
+        ui.illustrative_banner("fil-banner"),
+        html.Div(ui.dropdown("fil-territory", "Territoire", options, filters.territory), className="obs-card"),
+        ui.copy_link(),
+        html.Div([
+            dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
+            html.P(id="fil-summary", className="obs-summary", **{"aria-live": "polite"}),
+            html.Details([html.Summary("Voir les données"), ui.dash_table.DataTable(id="fil-table", page_size=20)],
+                         className="obs-data"),
+        ], className="obs-card"),
+    ])
+
+
+@callback(Output("fil-heatmap", "figure"), Output("fil-summary", "children"), Output("fil-table", "data"),
+          Output("fil-banner", "hidden"), Output("url", "search", allow_duplicate=True),
+          Input("fil-territory", "value"), prevent_initial_call="initial_duplicate")
+def update(territory):
+    territory = territory or "FR"
+    matrix, long = views.families_matrix(territory)
+    directions = {f"{catalogue.get(i).label} ({int(long[long.indicator_id == i].period.max())})": catalogue.get(i)
+                  .direction for i in long.indicator_id.unique()}
+    units = {f"{catalogue.get(i).label} ({int(long[long.indicator_id == i].period.max())})": catalogue.get(i).unit
+             for i in long.indicator_id.unique()}
+    where = views.labels("territory").get(territory, territory)
+    figure = figures.heatmap_figure(matrix, directions, units, f"Filières du travail social – {where}<br><sup>"
+                                    "Sources : France Travail (BMO 2023, tension 2021) ; DREES Écoles (fictif)</sup>")
+    best = ""
+    share = [c for c in matrix.columns if c.startswith("Part des projets jugés difficiles")]
+    if share and matrix[share[0]].notna().any():
+        column = matrix[share[0]]
+        best = (f" Part des projets jugés difficiles : de {figures.with_unit(column.min(), '%', 1)} "
+                f"(« {column.idxmin()} ») à {figures.with_unit(column.max(), '%', 1)} (« {column.idxmax()} »).")
+    summary = f"{len(matrix)} filières ou ensembles comparés sur {matrix.shape[1]} indicateurs ({where}).{best}"
+    names = {"profession": views.labels("profession"), "territory": views.labels("territory")}
+    return (figure, summary, figures.table_rows(long, names), not figures.is_illustrative(long),
+            urlstate.encode(Filters(DEFAULT.indicator, territory=territory), DEFAULT))

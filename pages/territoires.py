@@ -1,0 +1,147 @@
+"""Maps of régions and départements (DROM as insets) and a territory's profile against its région and France.
+
+The map's geometry is sent once, with the page (or when the level changes); a filter change sends only
+the values and hover texts (a Dash partial update), a few kilobytes.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import dash
+from dash import Input, Output, Patch, callback, ctx, dash_table, dcc, html
+
+from observatory import benchmarks, catalogue, figures, queries, ui, urlstate, views
+from observatory.formatting import points, with_unit
+from observatory.urlstate import Filters
+
+dash.register_page(__name__, path="/territoires", name="Territoires", title="Territoires – Observatoire", order=5)
+
+PAGE = views.ExplorerPage(
+    "/territoires", "Territoires", "", (
+        "recruitment_difficulty_share", "recruitment_projects", "turnover_rate", "vacancy_rate",
+        "absenteeism_rate", "students_enrolled", "graduates", "job_offers"),
+    Filters("recruitment_difficulty_share", profession="travail_social", level="departement"), "professions",
+    ("ft_bmo_2023", "tdbms_illustrative", "drees_ecoles_illustrative", "ft_tension_2021"))
+PROFILE = (("turnover_rate", "tdbms_illustrative", "ensemble"), ("vacancy_rate", "tdbms_illustrative", "ensemble"),
+           ("absenteeism_rate", "tdbms_illustrative", "ensemble"),
+           ("recruitment_difficulty_share", "ft_bmo_2023", "travail_social"),
+           ("recruitment_difficulty_share", "ft_bmo_2023", "ensemble"))
+
+
+def layout(**query):
+    f = views.resolve(PAGE, urlstate.decode(query, PAGE.default))
+    level_options = [{"label": "Régions", "value": "region"}, {"label": "Départements", "value": "departement"}]
+    return html.Div([
+        ui.page_header("Territoires", "Cartes par région ou département (outre-mer en encarts), et profil d'un "
+                       "territoire comparé à sa région et à la France."),
+        ui.illustrative_banner("ter-banner"),
+        html.Div([
+            ui.dropdown("ter-indicator", "Indicateur", ui.indicator_options(PAGE.indicators), f.indicator),
+            ui.dropdown("ter-level", "Niveau", level_options, f.level),
+            ui.dropdown("ter-profession", "Filière, groupe ou métier", ui.profession_options(), f.profession),
+            ui.dropdown("ter-period", "Année", [], f.period),
+        ], className="obs-card obs-filters"),
+        ui.copy_link(),
+        html.Div([
+            dcc.Graph(id="ter-map", figure=_shell(f.level, f), config=figures.GRAPH_CONFIG),
+            html.P(id="ter-map-summary", className="obs-summary", **{"aria-live": "polite"}),
+            html.Details([html.Summary("Voir les données"), dash_table.DataTable(id="ter-map-table", page_size=15)],
+                         className="obs-data"),
+        ], className="obs-card"),
+        html.Div([
+            html.H2("Profil d'un territoire", className="h4"),
+            ui.dropdown("ter-territory", "Territoire", ui.territory_options(), f.territory if f.territory != "FR"
+                        else "DEP-69"),
+            dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial"}),
+        ], className="obs-card"),
+    ])
+
+
+def _shell(level: str, f: Filters):
+    figure = figures.choropleth_figure(level, "")
+    patch = map_update(f)
+    figure.update_traces(**{k: v for k, v in patch["trace"].items()})
+    figure.update_layout(title={"text": patch["title"]})
+    return figure
+
+
+def map_update(f: Filters) -> dict:
+    """Values, hover texts, colours and title for the map (what a filter change sends)."""
+    f = views.resolve(PAGE, f)
+    entry = catalogue.get(f.indicator)
+    frame = queries.observations(f.indicator, f.source, professions=[f.profession], period=f.period,
+                                 territory_level=f.level) if f.source else queries.observations("", "")
+    if frame.empty and f.source and f.profession != "ensemble":  # e.g. TDBMS: all staff only
+        f = replace(f, profession="ensemble")
+        frame = queries.observations(f.indicator, f.source, professions=["ensemble"], period=f.period,
+                                     territory_level=f.level)
+    values = figures.map_values(frame, f.level, views.labels("territory"), entry.unit, entry.decimals,
+                                entry.direction == "lower_is_better")
+    where = "par région" if f.level == "region" else "par département"
+    title = figures.chart_title(f.indicator, f.period, queries.source_row(f.source) if f.source else {},
+                                f"{views.labels('profession').get(f.profession, f.profession)}, {where}")
+    return {"trace": values, "title": title, "frame": frame, "filters": f}
+
+
+@callback(Output("ter-map", "figure"), Output("ter-map-summary", "children"), Output("ter-map-table", "data"),
+          Output("ter-period", "options"), Output("ter-period", "value"), Output("ter-profession", "value"),
+          Output("ter-banner", "hidden"),
+          Output("url", "search", allow_duplicate=True),
+          Input("ter-indicator", "value"), Input("ter-level", "value"), Input("ter-profession", "value"),
+          Input("ter-period", "value"), prevent_initial_call="initial_duplicate")
+def update(indicator, level, profession, period):
+    """Thin: a new level rebuilds the map (new geometry); any other change patches values only."""
+    filters = Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
+                      level=level or PAGE.default.level, period=period)
+    update_ = map_update(filters)
+    f = update_["filters"]
+    if ctx.triggered_id == "ter-level":
+        figure = figures.choropleth_figure(f.level, update_["title"])
+        figure.update_traces(**update_["trace"])
+    else:
+        figure = Patch()
+        for key, value in update_["trace"].items():
+            figure["data"][0][key] = value
+        figure["layout"]["title"]["text"] = update_["title"]
+    frame = update_["frame"]
+    entry = catalogue.get(f.indicator)
+    known = frame.dropna(subset=["value"])
+    names = views.labels("territory")
+    summary = (f"{len(known)} territoires renseignés ; de {with_unit(known.value.min(), entry.unit, entry.decimals)} "
+               f"({names.get(known.loc[known.value.idxmin(), 'territory_id'])}) à "
+               f"{with_unit(known.value.max(), entry.unit, entry.decimals)} "
+               f"({names.get(known.loc[known.value.idxmax(), 'territory_id'])})." if len(known)
+               else "Aucune valeur pour ces filtres.")
+    periods = queries.periods_for(f.indicator, f.source) if f.source else ()
+    table = figures.table_rows(frame, {"profession": views.labels("profession"), "territory": names})
+    return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
+            f.profession, not figures.is_illustrative(frame), urlstate.encode(f, PAGE.default))
+
+
+def profile_rows(territory_id: str) -> list[dict]:
+    """The territory's key figures next to its parent's and France's."""
+    names, professions = views.labels("territory"), views.labels("profession")
+    rows = []
+    for indicator_id, source_id, profession_id in PROFILE:
+        periods = queries.periods_for(indicator_id, source_id)
+        if not periods:
+            continue
+        position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, periods[-1],
+                                                 source_id, profession_id)
+        entry = catalogue.get(indicator_id)
+        rows.append({
+            "Indicateur": f"{entry.label} – {professions.get(profession_id)} ({periods[-1]})",
+            names.get(territory_id, territory_id): with_unit(position.value, entry.unit, entry.decimals),
+            "Territoire parent": (f"{names.get(position.parent_id, '')} : "
+                                  f"{with_unit(position.parent_value, entry.unit, entry.decimals)}")
+            if position.parent_id else "—",
+            "France": with_unit(position.nation_value, entry.unit, entry.decimals),
+            "Écart à la France": points(position.gap_to_nation, entry.unit, entry.decimals),
+        })
+    return rows
+
+
+@callback(Output("ter-profile", "data"), Output("ter-profile", "columns"), Input("ter-territory", "value"))
+def profile(territory_id):
+    rows = profile_rows(territory_id or "FR")
+    return rows, [{"name": c, "id": c} for c in (rows[0] if rows else {})]

@@ -1,0 +1,92 @@
+"""The dashboard in a real headless Chromium: every page without console error, filters in the URL, upload."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.conftest import ROOT
+
+PAGES = {
+    "/": "L'attractivité des métiers du social en chiffres", "/recrutement": "Recrutement",
+    "/ressources-humaines": "Ressources humaines", "/formation": "Formation", "/filieres": "Comparer les filières",
+    "/territoires": "Territoires", "/mon-etablissement": "Mon établissement parmi ses pairs",
+    "/donnees": "Explorer les données", "/methodologie": "Méthodologie",
+}
+
+
+@pytest.fixture(scope="session")
+def dash_app(built_store):
+    """One app for the session, on the store `build` made (pages register their callbacks once)."""
+    os.environ["OBSERVATORY_DB"] = str(built_store.url)
+    import app as app_module
+
+    return app_module.app
+
+
+def wait_text(dash_duo, selector: str, text: str, timeout: int = 20) -> None:
+    dash_duo.wait_for_contains_text(selector, text, timeout=timeout)
+
+
+def errors(dash_duo) -> list:
+    return [entry for entry in (dash_duo.get_logs() or []) if entry.get("level") == "SEVERE"]
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_without_console_error(dash_duo, dash_app, path):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + path)
+    wait_text(dash_duo, "h1", PAGES[path])
+    if path in ("/recrutement", "/ressources-humaines", "/formation"):
+        prefix = {"/recrutement": "rec", "/ressources-humaines": "rh", "/formation": "form"}[path]
+        wait_text(dash_duo, f"#{prefix}-trend-summary", "En 20")
+    time.sleep(0.5)
+    assert errors(dash_duo) == []
+
+
+def test_filter_change_updates_chart_and_url_and_reload_restores_it(dash_duo, dash_app):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/recrutement")
+    wait_text(dash_duo, "#rec-trend-summary", "part des projets jugés difficiles")
+    dash_duo.select_dcc_dropdown("#rec-indicator", value="Projets de recrutement (projets)")
+    wait_text(dash_duo, "#rec-trend-summary", "projets de recrutement (Métiers du travail social, France)")
+    wait_text(dash_duo, "#rec-trend .gtitle", "Projets de recrutement (projets)")
+    deadline = time.time() + 10
+    while "indicateur=recruitment_projects" not in dash_duo.driver.current_url and time.time() < deadline:
+        time.sleep(0.2)
+    shared = dash_duo.driver.current_url
+    assert "indicateur=recruitment_projects" in shared
+    summary = dash_duo.find_element("#rec-trend-summary").text
+    dash_duo.driver.get(shared)  # reopen the shared link
+    wait_text(dash_duo, "#rec-trend-summary", "projets de recrutement (Métiers du travail social, France)")
+    assert dash_duo.find_element("#rec-trend-summary").text == summary
+    assert "Projets de recrutement" in dash_duo.find_element("#rec-indicator").text
+    assert errors(dash_duo) == []
+
+
+def test_map_filter_change_patches_values(dash_duo, dash_app):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/territoires")
+    wait_text(dash_duo, "#ter-map-summary", "territoires renseignés")
+    before = dash_duo.find_element("#ter-map-summary").text
+    dash_duo.select_dcc_dropdown("#ter-indicator", value="Taux d'ETP vacants au 31/12 (%)")
+    deadline = time.time() + 15
+    while dash_duo.find_element("#ter-map-summary").text == before and time.time() < deadline:
+        time.sleep(0.2)
+    assert "territoires renseignés" in dash_duo.find_element("#ter-map-summary").text
+    assert dash_duo.find_element("#ter-map-summary").text != before
+    assert "indicateur=vacancy_rate" in dash_duo.driver.current_url
+    assert errors(dash_duo) == []
+
+
+def test_uploading_own_figures_shows_the_peer_comparison(dash_duo, dash_app):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")
+    upload = dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]")
+    upload.send_keys(str(ROOT / "data/templates/exemple_mon_etablissement.xlsx"))
+    wait_text(dash_duo, "#own-summary", "médiane des pairs")
+    wait_text(dash_duo, "#own-messages", "3 ligne(s) lue(s)")
+    assert "Taux de rotation" in dash_duo.find_element("#own-summary").text
+    assert errors(dash_duo) == []
