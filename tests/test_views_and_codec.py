@@ -1,0 +1,95 @@
+"""URL codec and figure builders without a browser; the figures shown equal the store's (independent SQL)."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from observatory import figures, urlstate, views
+from observatory.formatting import number, points, with_unit
+from observatory.urlstate import Filters
+
+DEFAULT = Filters("recruitment_difficulty_share", profession="travail_social")
+
+
+@pytest.mark.parametrize("filters", [
+    DEFAULT,
+    Filters("recruitment_projects", profession="educateur_specialise", territory="DEP-2A", period=2023),
+    Filters("turnover_rate", territory="REG-11", breakdown="esms:500", source="tdbms_illustrative",
+            level="departement"),
+])
+def test_codec_round_trip(filters):
+    query = urlstate.encode(filters, DEFAULT)
+    assert urlstate.decode(query, DEFAULT) == filters
+    assert urlstate.decode(dict(parse_qsl(query.lstrip("?"))), DEFAULT) == filters  # as Dash pages pass it
+
+
+def test_codec_writes_only_what_differs_and_ignores_junk():
+    assert urlstate.encode(DEFAULT, DEFAULT) == ""
+    assert urlstate.encode(Filters("recruitment_projects", profession="travail_social", period=2023), DEFAULT) == \
+        "?indicateur=recruitment_projects&annee=2023"
+    junk = urlstate.decode("?annee=20x3&niveau=planete&inconnu=1&territoire=DEP-75", DEFAULT)
+    assert junk == Filters("recruitment_difficulty_share", profession="travail_social", territory="DEP-75")
+
+
+def test_french_formats():
+    assert number(1234.5, 1) == "1\u202f234,5"
+    assert with_unit(24.4, "%", 1) == "24,4\u202f%"
+    assert with_unit(None, "%", 1) == "—"
+    assert points(-0.4, "%", 1) == "−0,4 point" and points(2.5, "%", 1) == "+2,5 points"
+
+
+def test_chart_title_names_indicator_unit_period_and_source():
+    title = figures.chart_title("turnover_rate", 2023, {"producer": "CNSA", "vintage": "2023"}, "France")
+    assert title.startswith("Taux de rotation (%) – France, 2023") and "Source : CNSA 2023" in title
+
+
+def test_bar_figure_marks_status_and_illustrative():
+    frame = pd.DataFrame({"indicator_id": "turnover_rate", "profession_id": ["a", "b"], "value": [10.0, 20.0],
+                          "status": ["illustrative", "partial"]})
+    figure = figures.bar_figure(frame, "profession_id", {"a": "A", "b": "B"}, "titre")
+    assert list(figure.data[0].y) == ["A", "B"]
+    assert "partiel" in figure.data[0].hovertext[1]
+    assert figures.ILLUSTRATIVE_LABEL in figure.layout.title.text
+
+
+def test_map_update_sends_values_not_geometry():
+    frame = pd.DataFrame({"territory_id": ["REG-11", "REG-84"], "value": [3.0, 5.0], "status": ["ok", "secret"]})
+    update = figures.map_values(frame, "region", {"REG-11": "Île-de-France"}, "%", 1, True)
+    assert set(update) == {"z", "customdata", "colorscale"}
+    codes = [f["properties"]["code"] for f in figures.geometry("region")["features"]]
+    assert update["z"][codes.index("11")] == 3.0 and len(update["z"]) == 18
+    assert {"971", "976"} <= {f["properties"]["code"] for f in figures.geometry("departement")["features"]}
+
+
+def test_explorer_figures_equal_the_store(built_store, monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    view = views.explorer_view(views.RESSOURCES_HUMAINES, Filters("vacancy_rate", territory="REG-11"))
+    with built_store.connect() as conn:
+        expected = dict(conn.execute(text("""
+            SELECT period, value FROM observations WHERE indicator_id = 'vacancy_rate' AND territory_id = 'REG-11'
+            AND profession_id = 'ensemble' AND breakdown IS NULL AND source_id = 'tdbms_illustrative'""")).all())
+        by_category = dict(conn.execute(text("""
+            SELECT breakdown, value FROM observations WHERE indicator_id = 'vacancy_rate' AND territory_id = 'REG-11'
+            AND period = 2023 AND breakdown LIKE 'esms:%' AND source_id = 'tdbms_illustrative'""")).all())
+    trace = view.trend.data[0]
+    assert dict(zip(trace.x, trace.y)) == pytest.approx(expected)
+    bars = view.compare.data[0]
+    assert sorted(bars.x) == pytest.approx(sorted(by_category.values()))
+    assert view.illustrative and view.filters.period == 2023
+    assert view.trend_summary.startswith("En 2023, taux d'etp vacants au 31/12")
+
+
+def test_recruitment_comparison_equals_the_store(built_store, monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    view = views.explorer_view(views.RECRUTEMENT, views.RECRUTEMENT.default)
+    with built_store.connect() as conn:
+        expected = dict(conn.execute(text("""
+            SELECT p.label, o.value FROM observations o JOIN profession p USING (profession_id)
+            WHERE o.indicator_id = 'recruitment_difficulty_share' AND o.territory_id = 'FR'
+            AND o.profession_id IN ('ensemble', 'travail_social', 'educateur_specialise', 'aide_a_domicile')""")).all())
+    shown = dict(zip(view.compare.data[0].customdata, view.compare.data[0].x))
+    for label, value in expected.items():
+        assert shown[label] == pytest.approx(value)
