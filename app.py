@@ -62,7 +62,18 @@ def _page_link(href: str | None) -> str:
     return href or ""
 
 
+def warm_caches() -> None:
+    """Read the dimensions and the map geometry once at start-up, not in the first user's request."""
+    from observatory import figures, queries, views
+
+    queries.dimensions()
+    views.labels("profession"), views.labels("territory"), views.esms_labels()
+    for level in ("region", "departement"):
+        figures.choropleth_figure(level, "")
+
+
 ensure_store()
+warm_caches()
 app = create_app()
 server = app.server
 

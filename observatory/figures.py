@@ -155,18 +155,25 @@ def geometry(level: str) -> dict:
     return json.loads((REFERENCE_DIR / "geo" / name).read_text(encoding="utf-8"))
 
 
-def choropleth_figure(level: str, title: str) -> go.Figure:
-    """The map shell: geometry and layout, no values (values arrive by partial update, see `map_values`)."""
+def choropleth_figure(level: str, title: str) -> dict:
+    """The map shell as a plain figure dict: geometry and layout, no values (values arrive by partial update,
+    see `map_values`). Built and validated once per level; callers get a new top-level dict sharing the
+    geometry, which nobody mutates."""
+    shell = _choropleth_shell(level)
+    return {"data": [dict(shell["data"][0])], "layout": {**shell["layout"], "title": {"text": title, "x": 0}}}
+
+
+@lru_cache(maxsize=2)
+def _choropleth_shell(level: str) -> dict:
     shapes = geometry(level)
     codes = [f["properties"]["code"] for f in shapes["features"]]
-    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": 560,
-                               "margin": {"l": 0, "r": 0, "t": 70, "b": 0}})
+    figure = go.Figure(layout={**LAYOUT, "height": 560, "margin": {"l": 0, "r": 0, "t": 70, "b": 0}})
     figure.add_choropleth(geojson=shapes, locations=codes, featureidkey="properties.code", z=[None] * len(codes),
                           colorscale="Blues", marker={"line": {"width": 0.5, "color": "white"}},
                           hovertemplate="%{customdata}<extra></extra>", customdata=codes,
                           colorbar={"thickness": 14, "len": 0.7})
     figure.update_geos(fitbounds="locations", visible=False, projection={"type": "mercator"})
-    return figure
+    return figure.to_plotly_json()
 
 
 def map_values(frame: pd.DataFrame, level: str, names: dict[str, str], unit: str, decimals: int,

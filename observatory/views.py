@@ -5,12 +5,15 @@ Dash callbacks only call these; tests call them too, without a browser, and comp
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
+from sqlalchemy import text
 
 from observatory import catalogue, figures, queries
 from observatory.benchmarks import peer_band
+from observatory.config import database_url
 from observatory.urlstate import Filters
 
 
@@ -97,19 +100,26 @@ def source_label(source_id: str) -> str:
 
 
 def labels(kind: str) -> dict[str, str]:
-    dims = queries.dimensions()
+    return _labels(kind, database_url())
+
+
+@lru_cache(maxsize=8)
+def _labels(kind: str, url: str) -> dict[str, str]:
+    dims = queries.dimensions(url)
     if kind == "profession":
         return dict(zip(dims.professions.profession_id, dims.professions.label))
     return dict(zip(dims.territories.territory_id, dims.territories.name))
 
 
 def esms_labels() -> dict[str, str]:
-    from sqlalchemy import text
+    return dict(_esms_labels(database_url()))
 
-    from observatory.store import get_engine
 
-    with get_engine().connect() as conn:
-        return {f"esms:{code}": label for code, label in conn.execute(text("SELECT code, label FROM esms_category"))}
+@lru_cache(maxsize=4)
+def _esms_labels(url: str) -> tuple[tuple[str, str], ...]:
+    with queries.get_engine(url).connect() as conn:
+        rows = conn.execute(text("SELECT code, label FROM esms_category ORDER BY code")).all()
+    return tuple((f"esms:{code}", label) for code, label in rows)
 
 
 def explorer_view(page: ExplorerPage, filters: Filters) -> View:

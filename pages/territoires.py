@@ -57,11 +57,10 @@ def layout(**query):
     ])
 
 
-def _shell(level: str, f: Filters):
-    figure = figures.choropleth_figure(level, "")
-    patch = map_update(f)
-    figure.update_traces(**{k: v for k, v in patch["trace"].items()})
-    figure.update_layout(title={"text": patch["title"]})
+def _shell(level: str, f: Filters) -> dict:
+    update_ = map_update(f)
+    figure = figures.choropleth_figure(level, update_["title"])
+    figure["data"][0].update(update_["trace"])
     return figure
 
 
@@ -97,7 +96,7 @@ def update(indicator, level, profession, period):
     f = update_["filters"]
     if ctx.triggered_id == "ter-level":
         figure = figures.choropleth_figure(f.level, update_["title"])
-        figure.update_traces(**update_["trace"])
+        figure["data"][0].update(update_["trace"])
     else:
         figure = Patch()
         for key, value in update_["trace"].items():
