@@ -10,7 +10,7 @@ import os
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from observatory.store import get_engine, store_exists
 
@@ -57,9 +57,11 @@ def _toggle_menu(clicks: int | None) -> bool:
     return bool(clicks and clicks % 2)
 
 
-@callback(Output("page-link", "children"), Input("url", "href"))
-def _page_link(href: str | None) -> str:
-    return href or ""
+@callback(Output("page-link", "children"), Input("url", "pathname"), Input("url", "search"), State("url", "href"))
+def _page_link(pathname: str | None, search: str | None, href: str | None) -> str:
+    """The shareable link of the current view (the filters live in the query string)."""
+    origin = "/".join((href or "").split("/")[:3])
+    return f"{origin}{pathname or '/'}{search or ''}"
 
 
 def warm_caches() -> None:

@@ -127,7 +127,19 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1) -
     return figure
 
 
-def heatmap_figure(matrix: pd.DataFrame, directions: dict[str, str], units: dict[str, str], title: str) -> go.Figure:
+def _wrap(label: str, width: int = 18) -> str:
+    words, lines, line = label.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
+def heatmap_figure(matrix: pd.DataFrame, directions: dict[str, str], units: dict[str, tuple[str, int]],
+                   title: str) -> go.Figure:
     """Job families (rows) × indicators (columns): colour = position among families, oriented so that
     green always means « better » whatever the indicator's direction; the cell shows the value."""
     scores = matrix.copy()
@@ -136,11 +148,13 @@ def heatmap_figure(matrix: pd.DataFrame, directions: dict[str, str], units: dict
         spread = values.max() - values.min()
         scaled = (values - values.min()) / spread if spread else values * 0 + 0.5
         scores[column] = {"higher_is_better": scaled, "lower_is_better": 1 - scaled}.get(directions.get(column), 0.5)
-    text = [[with_unit(matrix.iloc[r, c], units.get(matrix.columns[c], ""), 1) for c in range(matrix.shape[1])]
+    text = [[with_unit(matrix.iloc[r, c], *units.get(matrix.columns[c], ("", 1))) for c in range(matrix.shape[1])]
             for r in range(matrix.shape[0])]
-    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": 120 + 48 * len(matrix)})
-    figure.add_heatmap(z=scores.to_numpy(), x=list(matrix.columns), y=list(matrix.index), text=text,
-                       texttemplate="%{text}", colorscale=[[0, "#d73027"], [0.5, "#f7f7f7"], [1, "#1a9850"]],
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": 260 + 52 * len(matrix),
+                               "margin": {"l": 10, "r": 10, "t": 190, "b": 20}})
+    figure.add_heatmap(z=scores.to_numpy(), x=[_wrap(c) for c in matrix.columns], y=list(matrix.index), text=text,
+                       texttemplate="%{text}", textfont={"size": 13},
+                       colorscale=[[0, "#d73027"], [0.5, "#f7f7f7"], [1, "#1a9850"]],
                        zmin=0, zmax=1, hovertemplate="%{y} – %{x} : %{text}<extra></extra>",
                        colorbar={"title": "mieux →", "tickvals": [0, 1], "ticktext": ["moins bien", "mieux"]})
     figure.update_xaxes(side="top", tickangle=0, automargin=True)

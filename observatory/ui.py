@@ -78,7 +78,8 @@ def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, ca
 def chart_card(prefix: str, name: str) -> html.Div:
     """A chart, its one-sentence summary and its data behind a « Voir les données » disclosure."""
     return html.Div([
-        dcc.Loading(dcc.Graph(id=f"{prefix}-{name}", config=figures.GRAPH_CONFIG), type="dot"),
+        dcc.Loading(dcc.Graph(id=f"{prefix}-{name}", config=figures.GRAPH_CONFIG, style={"width": "100%"}),
+                    type="dot"),
         html.P(id=f"{prefix}-{name}-summary", className="obs-summary", **{"aria-live": "polite"}),
         html.Details([
             html.Summary("Voir les données"),

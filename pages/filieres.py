@@ -39,8 +39,8 @@ def update(territory):
     matrix, long = views.families_matrix(territory)
     directions = {f"{catalogue.get(i).label} ({int(long[long.indicator_id == i].period.max())})": catalogue.get(i)
                   .direction for i in long.indicator_id.unique()}
-    units = {f"{catalogue.get(i).label} ({int(long[long.indicator_id == i].period.max())})": catalogue.get(i).unit
-             for i in long.indicator_id.unique()}
+    units = {f"{catalogue.get(i).label} ({int(long[long.indicator_id == i].period.max())})":
+             (catalogue.get(i).unit, catalogue.get(i).decimals) for i in long.indicator_id.unique()}
     where = views.labels("territory").get(territory, territory)
     figure = figures.heatmap_figure(matrix, directions, units, f"Filières du travail social – {where}<br><sup>"
                                     "Sources : France Travail (BMO 2023, tension 2021) ; DREES Écoles (fictif)</sup>")

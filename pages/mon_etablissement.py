@@ -63,8 +63,12 @@ def _decode(contents: str) -> bytes:
 def compare(contents, level, file_name):
     """Thin: read the upload, ask the view, show it."""
     if not contents:
-        return figures.band_figure(pd.DataFrame(columns=["label", "q1", "median", "q3", "value"]),
-                                   "Vos indicateurs parmi vos pairs (déposez un fichier)", "%"), "", [], ""
+        empty = figures.band_figure(pd.DataFrame(columns=["label", "q1", "median", "q3", "value"]),
+                                    "Vos indicateurs parmi vos pairs", "%")
+        empty.update_layout(xaxis_visible=False, yaxis_visible=False, height=220)
+        empty.add_annotation(text="Déposez un fichier pour voir vos indicateurs parmi ceux de vos pairs.",
+                             showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        return empty, "", [], ""
     view = views.own_figures_view(_decode(contents), file_name or "fichier.csv", level or "departement")
     bands = view.bands
     scope = {o["value"]: o["label"] for o in LEVELS}[level or "departement"]
