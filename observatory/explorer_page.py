@@ -19,20 +19,18 @@ def layout(page: views.ExplorerPage, prefix: str, query: dict) -> html.Div:
     return html.Div([
         ui.page_header(page.name, page.intro),
         ui.illustrative_banner(f"{prefix}-banner"),
-        ui.filter_bar(prefix, page.indicators, filters, categories=categories,
-                      professions=page.compare != "categories"),
+        ui.filter_bar(prefix, page.indicators, filters, categories=categories),
         ui.copy_link(),
         dbc.Row([dbc.Col(ui.chart_card(prefix, "trend"), lg=12), dbc.Col(ui.chart_card(prefix, "compare"), lg=12)]),
     ])
 
 
 def register(page: views.ExplorerPage, prefix: str) -> None:
-    inputs = [Input(f"{prefix}-indicator", "value"), Input(f"{prefix}-territory", "value"),
-              Input(f"{prefix}-period", "value"), Input(f"{prefix}-source", "value")]
+    inputs = [Input(f"{prefix}-indicator", "value"), Input(f"{prefix}-profession", "value"),
+              Input(f"{prefix}-territory", "value"), Input(f"{prefix}-period", "value"),
+              Input(f"{prefix}-source", "value")]
     if page.compare == "categories":
         inputs.append(Input(f"{prefix}-breakdown", "value"))
-    else:
-        inputs.append(Input(f"{prefix}-profession", "value"))
 
     @callback(
         Output(f"{prefix}-trend", "figure"), Output(f"{prefix}-trend-summary", "children"),
@@ -40,21 +38,17 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         Output(f"{prefix}-compare-summary", "children"), Output(f"{prefix}-compare-table", "data"),
         Output(f"{prefix}-period", "options"), Output(f"{prefix}-period", "value"),
         Output(f"{prefix}-source", "options"), Output(f"{prefix}-source", "value"),
-        Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
+        Output(f"{prefix}-profession", "value"), Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
         *inputs,
     )
-    def update(indicator, territory, period, source, last):
-        """Thin: filters in, view out."""
-        filters = Filters(indicator or page.default.indicator, territory=territory or "FR", period=period,
-                          source=source, profession=page.default.profession)
-        if page.compare == "categories":
-            filters = Filters(**{**filters.__dict__, "breakdown": last or None})
-        else:
-            filters = Filters(**{**filters.__dict__, "profession": last or page.default.profession})
+    def update(indicator, profession, territory, period, source, breakdown=None):
+        """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view)."""
+        filters = Filters(indicator or page.default.indicator, profession=profession or page.default.profession,
+                          territory=territory or "FR", period=period, source=source, breakdown=breakdown or None)
         view = views.explorer_view(page, filters)
         f = view.filters
         period_options = [{"label": str(p), "value": p} for p in reversed(view.periods)]
         source_options = [{"label": views.source_label(s), "value": s} for s in view.sources]
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
-                view.compare_table, period_options, f.period, source_options, f.source, not view.illustrative,
-                urlstate.encode(f, Filters(page.default.indicator, profession=page.default.profession)))
+                view.compare_table, period_options, f.period, source_options, f.source, f.profession,
+                not view.illustrative, urlstate.encode(f, page.default))

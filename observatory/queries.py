@@ -16,6 +16,7 @@ from observatory import catalogue
 from observatory.config import database_url
 from observatory.store import get_engine
 
+ANY_BREAKDOWN = "*"  # every sub-population at once (e.g. all ESMS categories in one query)
 SERIES_COLUMNS = ["indicator_id", "profession_id", "territory_id", "breakdown", "period", "value", "numerator",
                   "denominator", "status", "is_derived", "source_id"]
 
@@ -58,7 +59,7 @@ def _dimensions(url: str) -> Dimensions:
 
 def clear_caches() -> None:
     """Forget cached results (after a load into the store the app reads)."""
-    for function in (_dimensions, _observations, _sources_for, _periods_for):
+    for function in (_dimensions, _observations, _sources_for, _periods_for, _establishment_values):
         function.cache_clear()
 
 
@@ -69,9 +70,11 @@ def _observations(url: str | None, indicator_id: str, source_id: str, profession
     dims = dimensions(url)
     if indicator_id not in dims.indicator_key or source_id not in dims.source_key:
         return pd.DataFrame(columns=SERIES_COLUMNS)
-    clauses = ["o.indicator_key = :indicator", "o.source_key = :source", "o.breakdown = :breakdown"]
-    params: dict = {"indicator": dims.indicator_key[indicator_id], "source": dims.source_key[source_id],
-                    "breakdown": breakdown or ""}
+    clauses = ["o.indicator_key = :indicator", "o.source_key = :source"]
+    params: dict = {"indicator": dims.indicator_key[indicator_id], "source": dims.source_key[source_id]}
+    if breakdown != ANY_BREAKDOWN:
+        clauses.append("o.breakdown = :breakdown")
+        params["breakdown"] = breakdown or ""
     if professions is not None:
         keys = [dims.profession_key[p] for p in professions if p in dims.profession_key]
         clauses.append(f"o.profession_key IN ({', '.join(f':p{i}' for i in range(len(keys))) or 'NULL'})")
@@ -87,14 +90,14 @@ def _observations(url: str | None, indicator_id: str, source_id: str, profession
     if period is not None:
         clauses.append("o.period = :period")
         params["period"] = period
-    sql = text("SELECT o.profession_key, o.territory_key, o.period, o.value, o.numerator, o.denominator, o.status, "
-               "o.is_derived FROM observation o WHERE " + " AND ".join(clauses))
+    sql = text("SELECT o.profession_key, o.territory_key, o.breakdown, o.period, o.value, o.numerator, o.denominator, "
+               "o.status, o.is_derived FROM observation o WHERE " + " AND ".join(clauses))
     with get_engine(url).connect() as conn:
         frame = pd.read_sql(sql, conn, params=params)
     frame.insert(0, "indicator_id", indicator_id)
     frame["profession_id"] = frame.pop("profession_key").map(dims.key_to("profession_key"))
     frame["territory_id"] = frame.pop("territory_key").map(dims.key_to("territory_key"))
-    frame["breakdown"] = breakdown
+    frame["breakdown"] = frame["breakdown"].replace("", None)
     frame["source_id"] = source_id
     return frame[SERIES_COLUMNS].sort_values(["period", "territory_id", "profession_id"], ignore_index=True)
 
@@ -178,6 +181,11 @@ def social_professions(url: str | None = None) -> list[str]:
 
 def establishment_values(indicator_id: str, period: int, url: str | None = None) -> pd.DataFrame:
     """Published establishment figures of one indicator and year, with category and territory (for bands)."""
+    return _establishment_values(indicator_id, period, url or database_url()).copy()
+
+
+@lru_cache(maxsize=64)
+def _establishment_values(indicator_id: str, period: int, url: str) -> pd.DataFrame:
     with get_engine(url).connect() as conn:
         return pd.read_sql(text("""
             SELECT o.finess, o.value, e.esms_category, e.territory_id, t.parent_id AS region_id

@@ -87,6 +87,9 @@ def resolve(page: ExplorerPage, filters: Filters) -> Filters:
     profession = filters.profession if filters.profession in dims.profession_key else page.default.profession
     territory = filters.territory if filters.territory in dims.territory_key else "FR"
     breakdown = filters.breakdown if (filters.breakdown or "").startswith("esms:") else None
+    if source and profession != "ensemble" and queries.observations(
+            indicator, source, professions=[profession], territories=[territory], breakdown=breakdown).empty:
+        profession = "ensemble"  # e.g. TDBMS figures cover all staff of an establishment
     return replace(filters, indicator=indicator, source=source, period=period, profession=profession,
                    territory=territory, breakdown=breakdown)
 
@@ -157,11 +160,11 @@ def _span(frame: pd.DataFrame) -> str:
 
 def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels: dict, territory_labels: dict):
     where = territory_labels.get(f.territory, f.territory)
-    if page.compare == "categories":
-        frame = pd.concat([
-            queries.observations(f.indicator, f.source, professions=["ensemble"], territories=[f.territory],
-                                 period=f.period, breakdown=code) for code in esms_labels()
-        ], ignore_index=True) if f.source else pd.DataFrame(columns=queries.SERIES_COLUMNS)
+    if page.compare == "categories" and (f.source or "").startswith("tdbms"):
+        frame = queries.observations(f.indicator, f.source, professions=["ensemble"], territories=[f.territory],
+                                     period=f.period, breakdown=queries.ANY_BREAKDOWN) if f.source else \
+            pd.DataFrame(columns=queries.SERIES_COLUMNS)
+        frame = frame[frame["breakdown"].fillna("").str.startswith("esms:")]
         frame = frame.assign(category=frame["breakdown"])
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
         figure = figures.bar_figure(frame, "category", esms_labels(), title)
@@ -178,7 +181,8 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
         nodes = [p for p in [*queries.social_professions(), "ensemble"] if p in _professions_with_data(f)]
         frame = queries.observations(f.indicator, f.source, professions=nodes, territories=[f.territory],
                                      period=f.period)
-        frame = frame[frame.profession_id.isin(_leaves() | {"travail_social", "ensemble"})]
+        if page.compare == "professions":  # BMO: the professions, all social work and all occupations
+            frame = frame[frame.profession_id.isin(_leaves() | {"travail_social", "ensemble"})]
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, métiers du social et ensemble")
     figure = figures.bar_figure(frame, "profession_id", profession_labels, title,
                                 highlight={"ensemble", "travail_social"})
