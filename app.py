@@ -12,6 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from observatory import api
 from observatory.store import get_engine, store_exists
 
 NAV = [("/", "Accueil"), ("/recrutement", "Recrutement"), ("/ressources-humaines", "Ressources humaines"),
@@ -78,6 +79,7 @@ ensure_store()
 warm_caches()
 app = create_app()
 server = app.server
+api.register(server)
 
 
 @server.route("/modeles/<path:name>")

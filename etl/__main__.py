@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sqlalchemy import text
 from tqdm import tqdm
@@ -46,6 +47,36 @@ def _load(args: argparse.Namespace) -> int:
 def _unload(args: argparse.Namespace) -> int:
     removed = unload(get_engine(), args.load_id)
     print(f"load {args.load_id} removed: " + ", ".join(f"{n:,} {t}" for t, n in removed.items()))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Same options and checks as GET /api/v1/observations; the file holds every matching row."""
+    from werkzeug.datastructures import MultiDict
+
+    from observatory import api, exports
+
+    query = MultiDict([(name, value) for name in api.FILTERS for value in (getattr(args, name) or [])])
+    try:
+        selection, filters = api.parse_selection(query)
+    except api.BadRequest as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    total = exports.count(selection)
+    output = Path(args.output)
+    if args.format == "xlsx":
+        try:
+            output.write_bytes(exports.xlsx_bytes(exports.stream_rows(selection), filters=filters,
+                                                  permalink="python -m etl export " + " ".join(sys.argv[2:]),
+                                                  total=total))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    else:
+        with output.open("wb") as handle:
+            for block in exports.csv_chunks(exports.stream_chunks(selection), semicolon=args.sep == "semicolon"):
+                handle.write(block)
+    print(f"wrote {output} ({total:,} rows, {output.stat().st_size:,} bytes)")
     return 0
 
 
@@ -93,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     remove = commands.add_parser("unload", help="remove a load completely (see `status` for ids)")
     remove.add_argument("load_id", type=int)
     remove.set_defaults(run=_unload)
+    export = commands.add_parser("export", help="export observations (the API's filters) to CSV or XLSX")
+    for name in ("indicator", "profession", "territory", "level", "period", "source", "breakdown"):
+        export.add_argument(f"--{name}", action="append", help=f"{name} filter (may repeat)")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    export.add_argument("--sep", choices=["comma", "semicolon"], default="comma")
+    export.add_argument("-o", "--output", required=True)
+    export.set_defaults(run=_export)
     commands.add_parser("illustrative", help="regenerate the illustrative files under data/").set_defaults(
         run=_illustrative)
     commands.add_parser("status", help="list loads and row counts per source").set_defaults(run=_status)

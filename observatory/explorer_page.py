@@ -6,9 +6,9 @@ figures, texts, tables and the URL query string (so the view can be shared and r
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, State, callback, ctx, html
 
-from observatory import ui, urlstate, views
+from observatory import exports, ui, urlstate, views
 from observatory.urlstate import Filters
 
 
@@ -21,8 +21,14 @@ def layout(page: views.ExplorerPage, prefix: str, query: dict) -> html.Div:
         ui.illustrative_banner(f"{prefix}-banner"),
         ui.filter_bar(prefix, page.indicators, filters, categories=categories),
         ui.copy_link(),
+        ui.export_buttons(prefix),
         dbc.Row([dbc.Col(ui.chart_card(prefix, "trend"), lg=12), dbc.Col(ui.chart_card(prefix, "compare"), lg=12)]),
     ])
+
+
+def _filters(page: views.ExplorerPage, indicator, profession, territory, period, source, breakdown=None) -> Filters:
+    return Filters(indicator or page.default.indicator, profession=profession or page.default.profession,
+                   territory=territory or "FR", period=period, source=source, breakdown=breakdown or None)
 
 
 def register(page: views.ExplorerPage, prefix: str) -> None:
@@ -43,12 +49,22 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
     )
     def update(indicator, profession, territory, period, source, breakdown=None):
         """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view)."""
-        filters = Filters(indicator or page.default.indicator, profession=profession or page.default.profession,
-                          territory=territory or "FR", period=period, source=source, breakdown=breakdown or None)
-        view = views.explorer_view(page, filters)
+        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown))
         f = view.filters
         period_options = [{"label": str(p), "value": p} for p in reversed(view.periods)]
         source_options = [{"label": views.source_label(s), "value": s} for s in view.sources]
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
                 not view.illustrative, urlstate.encode(f, page.default))
+
+    states = [State(i.component_id, i.component_property) for i in inputs]
+
+    @callback(Output(f"{prefix}-download", "data"), Input(f"{prefix}-export-csv", "n_clicks"),
+              Input(f"{prefix}-export-xlsx", "n_clicks"), *states, State("url", "href"), prevent_initial_call=True)
+    def export(_csv, _xlsx, indicator, profession, territory, period, source, *rest):
+        """The rows behind the two charts, exactly: the same view function, the same export writers."""
+        breakdown, href = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
+        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown))
+        rows = exports.rows_from_frame(views.view_frame(view))
+        fmt = "xlsx" if ctx.triggered_id == f"{prefix}-export-xlsx" else "csv"
+        return ui.download(rows, fmt, views.filters_dict(view.filters), href or "", f"observatoire-{prefix}")

@@ -63,53 +63,94 @@ def clear_caches() -> None:
         function.cache_clear()
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which observations: every filter of every page, export and API call, in one place.
+
+    Each field is a tuple of accepted values (`None`: no restriction). `breakdowns`: `("",)` is the whole
+    population, `None` every sub-population too. Private sources are never selected unless asked for.
+    """
+
+    indicators: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None
+    professions: tuple[str, ...] | None = None
+    territories: tuple[str, ...] | None = None
+    levels: tuple[str, ...] | None = None
+    periods: tuple[int, ...] | None = None
+    breakdowns: tuple[str, ...] | None = ("",)
+    include_private: bool = False
+
+
+def selection_where(selection: Selection, dims: Dimensions) -> tuple[str, dict]:
+    """The WHERE clause (on `observation o`) and its bound parameters for a selection.
+
+    Ids are turned into the store's integer keys here; an id the store does not know matches nothing.
+    """
+    clauses, params = [], {}
+
+    def among(column: str, name: str, values) -> None:
+        values = list(values)
+        clauses.append(f"{column} IN ({', '.join(f':{name}{i}' for i in range(len(values))) or 'NULL'})")
+        params.update({f"{name}{i}": v for i, v in enumerate(values)})
+
+    if selection.indicators is not None:
+        among("o.indicator_key", "i", [dims.indicator_key[x] for x in selection.indicators if x in dims.indicator_key])
+    sources = dims.sources
+    allowed = set(sources.source_id if selection.include_private else sources.loc[sources.scope == "published",
+                                                                                    "source_id"])
+    wanted = allowed if selection.sources is None else allowed & set(selection.sources)
+    if selection.sources is not None or not selection.include_private:
+        among("o.source_key", "s", sorted(dims.source_key[x] for x in wanted if x in dims.source_key))
+    if selection.professions is not None:
+        among("o.profession_key", "p", [dims.profession_key[x] for x in selection.professions
+                                         if x in dims.profession_key])
+    if selection.territories is not None:
+        among("o.territory_key", "t", [dims.territory_key[x] for x in selection.territories
+                                        if x in dims.territory_key])
+    if selection.levels is not None:
+        territories = dims.territories
+        among("o.territory_key", "l", [int(dims.territory_key[x]) for x in territories.loc[
+            territories.level.isin(selection.levels), "territory_id"]])
+    if selection.periods is not None:
+        among("o.period", "y", [int(y) for y in selection.periods])
+    if selection.breakdowns is not None:
+        among("o.breakdown", "b", list(selection.breakdowns))
+    return (" AND ".join(clauses) or "1 = 1"), params
+
+
 @lru_cache(maxsize=2048)
-def _observations(url: str | None, indicator_id: str, source_id: str, professions: tuple[str, ...] | None,
-                  territories: tuple[str, ...] | None, period: int | None, breakdown: str | None,
-                  territory_level: str | None) -> pd.DataFrame:
+def _observations(url: str, selection: Selection) -> pd.DataFrame:
     dims = dimensions(url)
-    if indicator_id not in dims.indicator_key or source_id not in dims.source_key:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
-    clauses = ["o.indicator_key = :indicator", "o.source_key = :source"]
-    params: dict = {"indicator": dims.indicator_key[indicator_id], "source": dims.source_key[source_id]}
-    if breakdown != ANY_BREAKDOWN:
-        clauses.append("o.breakdown = :breakdown")
-        params["breakdown"] = breakdown or ""
-    if professions is not None:
-        keys = [dims.profession_key[p] for p in professions if p in dims.profession_key]
-        clauses.append(f"o.profession_key IN ({', '.join(f':p{i}' for i in range(len(keys))) or 'NULL'})")
-        params.update({f"p{i}": k for i, k in enumerate(keys)})
-    if territories is not None:
-        keys = [dims.territory_key[t] for t in territories if t in dims.territory_key]
-        clauses.append(f"o.territory_key IN ({', '.join(f':t{i}' for i in range(len(keys))) or 'NULL'})")
-        params.update({f"t{i}": k for i, k in enumerate(keys)})
-    if territory_level is not None:
-        keys = dims.territories.loc[dims.territories.level == territory_level, "territory_id"].map(dims.territory_key)
-        clauses.append(f"o.territory_key IN ({', '.join(f':l{i}' for i in range(len(keys))) or 'NULL'})")
-        params.update({f"l{i}": int(k) for i, k in enumerate(keys)})
-    if period is not None:
-        clauses.append("o.period = :period")
-        params["period"] = period
-    sql = text("SELECT o.profession_key, o.territory_key, o.breakdown, o.period, o.value, o.numerator, o.denominator, "
-               "o.status, o.is_derived FROM observation o WHERE " + " AND ".join(clauses))
+    where, params = selection_where(selection, dims)
+    sql = text("SELECT o.indicator_key, o.profession_key, o.territory_key, o.breakdown, o.period, o.value, "
+               "o.numerator, o.denominator, o.status, o.is_derived, o.source_key FROM observation o WHERE " + where)
     with get_engine(url).connect() as conn:
         frame = pd.read_sql(sql, conn, params=params)
-    frame.insert(0, "indicator_id", indicator_id)
-    frame["profession_id"] = frame.pop("profession_key").map(dims.key_to("profession_key"))
-    frame["territory_id"] = frame.pop("territory_key").map(dims.key_to("territory_key"))
+    for column in ("indicator", "profession", "territory", "source"):
+        frame[f"{column}_id"] = frame.pop(f"{column}_key").map(dims.key_to(f"{column}_key"))
     frame["breakdown"] = frame["breakdown"].replace("", None)
-    frame["source_id"] = source_id
     return frame[SERIES_COLUMNS].sort_values(["period", "territory_id", "profession_id"], ignore_index=True)
+
+
+def select(selection: Selection, url: str | None = None) -> pd.DataFrame:
+    """The observations of a selection as a frame (cached)."""
+    return _observations(url or database_url(), selection).copy()
 
 
 def observations(indicator_id: str, source_id: str, *, professions: list[str] | None = None,
                  territories: list[str] | None = None, period: int | None = None, breakdown: str | None = None,
                  territory_level: str | None = None, url: str | None = None) -> pd.DataFrame:
-    """Observations of one indicator from one source, filtered (the one data function behind every view)."""
-    return _observations(url or database_url(), indicator_id, source_id,
-                         tuple(professions) if professions is not None else None,
-                         tuple(territories) if territories is not None else None, period, breakdown,
-                         territory_level).copy()
+    """Observations of one indicator from one source, filtered: the pages' shorthand for `select`."""
+    selection = Selection(
+        indicators=(indicator_id,), sources=(source_id,),
+        professions=tuple(professions) if professions is not None else None,
+        territories=tuple(territories) if territories is not None else None,
+        levels=(territory_level,) if territory_level is not None else None,
+        periods=(period,) if period is not None else None,
+        breakdowns=None if breakdown == ANY_BREAKDOWN else (breakdown or "",),
+        include_private=True,  # a page that names a source may show it (own figures are chosen explicitly)
+    )
+    return select(selection, url)
 
 
 def sources_for(indicator_id: str, url: str | None = None, include_private: bool = False) -> tuple[str, ...]:

@@ -89,6 +89,26 @@ def chart_card(prefix: str, name: str) -> html.Div:
     ], className="obs-card")
 
 
+def export_buttons(prefix: str) -> html.Div:
+    """« Exporter » the current view: exactly its rows, as CSV or as XLSX with a metadata sheet."""
+    return html.Div([
+        html.Button("Exporter la vue (CSV)", id=f"{prefix}-export-csv",
+                    className="btn btn-outline-primary btn-sm me-2"),
+        html.Button("Exporter la vue (XLSX)", id=f"{prefix}-export-xlsx", className="btn btn-outline-primary btn-sm"),
+        dcc.Download(id=f"{prefix}-download"),
+    ], className="mb-2")
+
+
+def download(rows: list[tuple], fmt: str, filters: dict, permalink: str, name: str) -> dict:
+    """The `dcc.Download` payload of an export (the same writers as the API)."""
+    from observatory import exports
+
+    if fmt == "xlsx":
+        content = exports.xlsx_bytes(rows, filters=filters, permalink=permalink, total=len(rows))
+        return dcc.send_bytes(content, f"{name}.xlsx")
+    return dcc.send_bytes(b"".join(exports.csv_chunks(exports.chunks_of(rows))), f"{name}.csv")
+
+
 def copy_link() -> html.Div:
     return html.Div([
         html.Span("Lien de cette vue : ", className="obs-source"),

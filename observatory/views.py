@@ -350,3 +350,15 @@ def own_figures_view(content: bytes, file_name: str, level: str = "departement")
         messages.append("Moins de 5 établissements comparables pour certains indicateurs : élargissez le niveau "
                         "de comparaison (région ou France).")
     return OwnFiguresView(bands, messages)
+
+
+def view_frame(view: View) -> pd.DataFrame:
+    """The rows behind a view's charts (trend and comparison), once each."""
+    frame = pd.concat([view.trend_frame, view.compare_frame], ignore_index=True)
+    return frame.drop_duplicates(subset=["indicator_id", "profession_id", "territory_id", "breakdown", "period",
+                                         "source_id"], ignore_index=True)
+
+
+def filters_dict(filters: Filters) -> dict:
+    """Filters as the export metadata lists them."""
+    return {k: [v] for k, v in filters.__dict__.items() if v not in (None, "")}

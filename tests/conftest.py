@@ -66,3 +66,14 @@ def snapshot(engine: Engine) -> dict:
         counts["sum(value)"] = conn.execute(text("SELECT ROUND(SUM(value), 4) FROM observation")).scalar()
         counts["max(load_id)"] = conn.execute(text("SELECT MAX(load_id) FROM etl_load")).scalar()
     return counts
+
+
+@pytest.fixture(scope="session")
+def dash_app(built_store):
+    """One app for the session, on the store `build` made (pages register their callbacks once)."""
+    import os
+
+    os.environ["OBSERVATORY_DB"] = str(built_store.url)
+    import app as app_module
+
+    return app_module.app

@@ -1,7 +1,6 @@
 """The dashboard in a real headless Chromium: every page without console error, filters in the URL, upload."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -15,15 +14,6 @@ PAGES = {
     "/territoires": "Territoires", "/mon-etablissement": "Mon établissement parmi ses pairs",
     "/donnees": "Explorer les données", "/methodologie": "Méthodologie",
 }
-
-
-@pytest.fixture(scope="session")
-def dash_app(built_store):
-    """One app for the session, on the store `build` made (pages register their callbacks once)."""
-    os.environ["OBSERVATORY_DB"] = str(built_store.url)
-    import app as app_module
-
-    return app_module.app
 
 
 def wait_text(dash_duo, selector: str, text: str, timeout: int = 20) -> None:

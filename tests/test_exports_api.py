@@ -1,0 +1,190 @@
+"""Exports and the HTTP API: the same figures as on screen, inert in a spreadsheet, streamed, validated."""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import sys
+import tracemalloc
+
+import openpyxl
+import pytest
+
+from observatory import exports, figures, queries
+from observatory.formatting import number
+from observatory.urlstate import Filters
+from tests.conftest import EVOL_MMO, ROOT
+
+TRAP = '=HYPERLINK("http://example.invalid","x")'
+HEADER = ["annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "BE23", "NOMBE23", "Dept",
+          "NomDept", "REG", "NOM_REG", "met", "xmet", "smet"]
+ROWS = [
+    [2023, "V4Z83", "Educateurs spécialisés", "S", "Social", 1101, "PARIS", "75", "Paris", "11", "IDF", "120", "80",
+     "*"],
+    [2023, "V4Z83", "Educateurs spécialisés", "S", "Social", 8401, "BOURG", "01", "Ain", "84", "ARA", "30", "*",
+     "0"],
+    [2023, "ZZ999", TRAP, "Z", "Autres", 8401, TRAP, "01", "Ain", "84", "ARA", "7", "2", "1"],
+]
+
+
+@pytest.fixture(scope="module")
+def small_store(reference_db, tmp_path_factory):
+    """A real SQLite store: DARES rates and a small BMO workbook whose labels try to be formulas."""
+    from etl.loader import load_file
+    from observatory.store import get_engine
+
+    folder = tmp_path_factory.mktemp("small")
+    path = folder / "small.sqlite"
+    shutil.copy(reference_db, path)
+    book = openpyxl.Workbook()
+    book.active.title = "Description des variables"
+    sheet = book.create_sheet("BMO_2023_open_data")
+    for r, row in enumerate([HEADER, *ROWS], start=1):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(r, c, value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text in the source file, even when it looks like a formula
+    book.save(folder / "Base_open_data_BMO_2023.xlsx")
+    engine = get_engine(f"sqlite:///{path}")
+    load_file(engine, folder / "Base_open_data_BMO_2023.xlsx")
+    load_file(engine, EVOL_MMO)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def client(dash_app, small_store, monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_DB", small_store)
+    return dash_app.server.test_client()
+
+
+def read_csv(response) -> list[dict]:
+    text = response.get_data().decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_csv_and_xlsx_equal_the_data_page_cell_by_cell(client, small_store):
+    from pages import donnees
+
+    f = Filters("recruitment_projects", profession="ensemble", level="region", period=2023, source="ft_bmo_2023")
+    page_rows, total, _ = donnees.rows(f)
+    query = ("/api/v1/observations?indicator=recruitment_projects&profession=ensemble&level=region&period=2023"
+             "&source=ft_bmo_2023&breakdown=total")
+    rows = read_csv(client.get(query + "&format=csv"))
+    assert len(rows) == total == 2
+    pairs = zip(sorted(page_rows, key=lambda r: r["Code"]), sorted(rows, key=lambda r: r["territory_id"]))
+    for shown, exported in pairs:
+        assert shown["Code"] == exported["territory_id"]
+        assert shown["Territoire"] == exported["territory_label"]
+        assert shown["Année"] == int(exported["period"])
+        assert shown["Valeur"] == number(float(exported["value"]), 0)
+        assert shown["Statut"] == (figures.STATUS_LABELS[exported["status"]] or "publié")
+        assert shown["Source"] == exported["source_id"]
+    book = openpyxl.load_workbook(io.BytesIO(client.get(query + "&format=xlsx").get_data()))
+    sheet = book["Données"]
+    header = [c.value for c in sheet[1]]
+    xlsx_rows = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
+    assert [(r["territory_id"], r["value"], r["status"]) for r in xlsx_rows] == \
+        [(r["territory_id"], float(r["value"]), r["status"]) for r in rows]
+    meta = {row[0].value: row[1].value for row in book["Métadonnées"].iter_rows() if row[0].value}
+    assert meta["Nombre de lignes"].startswith("2 ")
+    assert "indicator = recruitment_projects" in meta["Filtres"] and meta["Lien permanent"].endswith("format=xlsx")
+    assert "Projets de recrutement" in meta and "partial" in meta and "Date d'extraction" in meta
+
+
+def test_the_page_export_is_the_page_view(small_store, monkeypatch, dash_app):
+    from pages import donnees
+
+    monkeypatch.setenv("OBSERVATORY_DB", small_store)
+    f = donnees.resolve("recruitment_difficulty_share", "educateur_specialise", "departement", None, None)
+    page_rows, total, _ = donnees.rows(f)
+    exported = exports.rows_from_frame(donnees.frame_for(f))
+    assert len(exported) == total and [r[4] for r in exported] == [r["Code"] for r in page_rows]
+
+
+def test_formula_labels_come_out_inert(client):
+    rows = read_csv(client.get("/api/v1/observations?profession=fap2009_ZZ999&format=csv"))
+    assert rows and all(r["profession_label"] == "'" + TRAP for r in rows)
+    assert not any(value.startswith(exports.FORMULA_START) for r in rows for key, value in r.items()
+                   if key.endswith("_label"))
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/api/v1/observations?profession=fap2009_ZZ999&format=xlsx")
+                                             .get_data()))
+    cells = [c for row in book["Données"].iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    assert any(c.value == "'" + TRAP for c in cells)
+    assert all(c.data_type == "s" and not c.value.startswith(exports.FORMULA_START) for c in cells)
+    assert exports.safe_text("-1+2") == "'-1+2" and exports.safe_text("\tx") == "'\tx"
+
+
+def test_json_is_paginated_with_the_total(client):
+    first = client.get("/api/v1/observations?indicator=turnover_rate&page_size=10").get_json()
+    assert first["total"] > 10 and len(first["rows"]) == 10 and first["pages"] == -(-first["total"] // 10)
+    assert first["next"].endswith("page=2")
+    every = client.get(f"/api/v1/observations?indicator=turnover_rate&page_size={first['total']}").get_json()
+    assert len(every["rows"]) == first["total"] and every["next"] is None
+    entries = client.get("/api/v1/observations?indicator=entry_rate&page_size=1").get_json()["total"]
+    exits = client.get("/api/v1/observations?indicator=exit_rate&page_size=1").get_json()["total"]
+    repeated = client.get("/api/v1/observations?indicator=entry_rate&indicator=exit_rate&page_size=1").get_json()
+    assert repeated["total"] == entries + exits and entries > 0
+
+
+@pytest.mark.parametrize("query, message", [
+    ("foo=1", "unknown parameter(s): foo"), ("indicator=nope", "unknown indicator value(s): nope"),
+    ("territory=DEP-99", "unknown territory value(s): DEP-99"), ("period=20x3", "period must be a year"),
+    ("format=pdf", "format must be json, csv or xlsx"), ("page_size=100000", "page_size must be an integer"),
+    ("level=planete", "unknown level value(s): planete"), ("breakdown=x", "breakdown must be"),
+    ("source=own_tdbms_x", "unknown source value(s)"),
+])
+def test_bad_parameters_give_400_naming_them(client, query, message):
+    response = client.get(f"/api/v1/observations?{query}")
+    assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_catalogue_and_openapi(client):
+    catalogue = client.get("/api/v1/indicators").get_json()
+    assert {"turnover_rate", "graduates"} <= {i["indicator_id"] for i in catalogue}
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = {p["name"] for p in spec["paths"]["/api/v1/observations"]["get"]["parameters"]}
+    assert {"indicator", "profession", "territory", "level", "period", "format", "sep", "page"} <= parameters
+
+
+def test_semicolon_option_for_french_spreadsheets(client):
+    text = client.get("/api/v1/observations?indicator=turnover_rate&profession=ensemble&period=2014&format=csv"
+                      "&sep=semicolon").get_data().decode("utf-8")
+    header, *lines = text.lstrip("\ufeff").splitlines()
+    assert header.startswith("indicator_id;indicator_label;")
+    values = [line.split(";")[header.split(";").index("value")] for line in lines]
+    assert any("," in v for v in values) and not any("." in v for v in values)  # 71.65 written 71,65
+
+
+def test_streaming_a_large_export_keeps_memory_flat(built_store):
+    """Peak Python memory while writing 20× more rows stays about the same (measured with tracemalloc)."""
+    url = str(built_store.url)
+
+    def peak(selection: queries.Selection) -> tuple[int, int]:
+        queries.dimensions(url)
+        tracemalloc.start()
+        size = sum(len(block) for block in exports.csv_chunks(exports.stream_chunks(selection, url)))
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak_bytes, size
+
+    small, small_size = peak(queries.Selection(indicators=("turnover_rate",), breakdowns=None))
+    large, large_size = peak(queries.Selection(indicators=("recruitment_projects", "recruitment_projects_difficult",
+                                                           "recruitment_difficulty_share"), breakdowns=None))
+    assert large_size > 20 * small_size
+    assert large < 2 * small + 2_000_000, (small, large)
+
+
+def test_cli_export_has_the_api_options(small_store, tmp_path):
+    out = tmp_path / "export.csv"
+    done = subprocess.run([sys.executable, "-m", "etl", "export", "--indicator", "turnover_rate", "--sep", "semicolon",
+                           "-o", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          env={**__import__("os").environ, "OBSERVATORY_DB": small_store})
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("indicator_id;") and f"({len(lines) - 1:,} rows" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "etl", "export", "--indicator", "nope", "-o", str(out)], cwd=ROOT,
+                         capture_output=True, text=True,
+                         env={**__import__("os").environ, "OBSERVATORY_DB": small_store})
+    assert bad.returncode == 2 and "unknown indicator value(s): nope" in bad.stderr
