@@ -149,7 +149,7 @@ def test_catalogue_and_openapi(client):
 
 
 def test_semicolon_option_for_french_spreadsheets(client):
-    text = client.get("/api/v1/observations?indicator=turnover_rate&profession=ensemble&period=2014&format=csv"
+    text = client.get("/api/v1/observations?indicator=turnover_rate&period=2014&format=csv"
                       "&sep=semicolon").get_data().decode("utf-8")
     header, *lines = text.lstrip("\ufeff").splitlines()
     assert header.startswith("indicator_id;indicator_label;")
