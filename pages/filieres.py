@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 
-from observatory import catalogue, figures, ui, urlstate, views
+from observatory import catalogue, exports, figures, ui, urlstate, views
 from observatory.urlstate import Filters
 
 dash.register_page(__name__, path="/filieres", name="Filières", title="Filières – Observatoire", order=4)
@@ -22,6 +22,7 @@ def layout(**query):
         ui.illustrative_banner("fil-banner"),
         html.Div(ui.dropdown("fil-territory", "Territoire", options, filters.territory), className="obs-card"),
         ui.copy_link(),
+        ui.export_buttons("fil"),
         html.Div([
             dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
             html.P(id="fil-summary", className="obs-summary", **{"aria-live": "polite"}),
@@ -54,3 +55,13 @@ def update(territory):
     names = {"profession": views.labels("profession"), "territory": views.labels("territory")}
     return (figure, summary, figures.table_rows(long, names), not figures.is_illustrative(long),
             urlstate.encode(Filters(DEFAULT.indicator, territory=territory), DEFAULT))
+
+
+@callback(Output("fil-download", "data"), Input("fil-export-csv", "n_clicks"), Input("fil-export-xlsx", "n_clicks"),
+          State("fil-territory", "value"), State("url", "href"), prevent_initial_call=True)
+def export(_csv, _xlsx, territory, href):
+    """The heat map's rows, exactly."""
+    _matrix, long = views.families_matrix(territory or "FR")
+    fmt = "xlsx" if ctx.triggered_id == "fil-export-xlsx" else "csv"
+    return ui.download(exports.rows_from_frame(long), fmt, {"territory": [territory or "FR"]}, href or "",
+                       "observatoire-filieres")

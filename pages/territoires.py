@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import dash
-from dash import Input, Output, Patch, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html
 
-from observatory import benchmarks, catalogue, figures, queries, ui, urlstate, views
+from observatory import benchmarks, catalogue, exports, figures, queries, ui, urlstate, views
 from observatory.formatting import points, with_unit
 from observatory.urlstate import Filters
 
@@ -42,6 +42,7 @@ def layout(**query):
             ui.dropdown("ter-period", "Année", [], f.period),
         ], className="obs-card obs-filters"),
         ui.copy_link(),
+        ui.export_buttons("ter"),
         html.Div([
             dcc.Graph(id="ter-map", figure=_shell(f.level, f), config=figures.GRAPH_CONFIG),
             html.P(id="ter-map-summary", className="obs-summary", **{"aria-live": "polite"}),
@@ -144,3 +145,15 @@ def profile_rows(territory_id: str) -> list[dict]:
 def profile(territory_id):
     rows = profile_rows(territory_id or "FR")
     return rows, [{"name": c, "id": c} for c in (rows[0] if rows else {})]
+
+
+@callback(Output("ter-download", "data"), Input("ter-export-csv", "n_clicks"), Input("ter-export-xlsx", "n_clicks"),
+          State("ter-indicator", "value"), State("ter-level", "value"), State("ter-profession", "value"),
+          State("ter-period", "value"), State("url", "href"), prevent_initial_call=True)
+def export(_csv, _xlsx, indicator, level, profession, period, href):
+    """The map's rows, exactly (same function as the map, same writers as the API)."""
+    update_ = map_update(Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
+                                 level=level or PAGE.default.level, period=period))
+    fmt = "xlsx" if ctx.triggered_id == "ter-export-xlsx" else "csv"
+    return ui.download(exports.rows_from_frame(update_["frame"]), fmt, views.filters_dict(update_["filters"]),
+                       href or "", "observatoire-territoires")
