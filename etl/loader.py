@@ -21,7 +21,7 @@ from etl import adapters
 from etl.errors import LoadError
 from etl.frames import Parsed
 from etl.reference import Reference, load_reference, upsert
-from observatory import sources
+from observatory import catalogue, sources
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
     establishment,
@@ -83,9 +83,14 @@ def file_sha256(path: Path) -> str:
 
 
 def ensure_reference(conn: Connection) -> None:
-    """Load the reference tables when the store has none (so `load` works on an empty store)."""
+    """Load the reference tables when the store has none (so `load` works on an empty store); otherwise
+    bring the catalogue and the fixed sources up to date with the code (cheap, and a store built by an
+    older version then knows every indicator an adapter may write)."""
     if conn.execute(select(func.count()).select_from(territory)).scalar_one() == 0:
         load_reference(conn)
+    else:
+        upsert(conn, indicator, pd.DataFrame([i.as_row() for i in catalogue.INDICATORS]))
+        upsert(conn, source, pd.DataFrame([sources.static(s) for s in sources.STATIC]))
 
 
 PRIVATE_BY_DEFAULT = ("tdbms",)  # an establishment's own figures, when loaded by hand
@@ -157,12 +162,13 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     source_key = conn.execute(select(source.c.key).where(source.c.source_id == source_id)).scalar_one()
     note("aggregate")
     units, unit_parent, breakdown_parent = _write_units(conn, parsed, source_id, load_id, territory_parent)
-    derived = roll_up(pd.concat([base, units], ignore_index=True) if len(units) else base, unit_parent,
-                      profession_parent, aggregation, breakdown_parent)
-    if len(units):  # establishment-level rows stay in their own table
-        derived = derived.loc[derived["territory_key"].to_numpy() < len(territory_parent)]
+    inputs = (pd.concat([base, units], ignore_index=True) if len(units) else base, unit_parent,
+              profession_parent, aggregation, breakdown_parent)
+    derived = roll_up(*inputs)
     note("insert observations")
     insert_observations(conn, base, source_key, load_id)
+    if len(units):  # establishment-level rows stay in their own table
+        derived = derived.loc[derived["territory_key"].to_numpy() < len(territory_parent)]
     insert_observations(conn, derived, source_key, load_id)
     rejections = parsed.rejections
     if len(rejections):
@@ -344,21 +350,29 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
     _create_stage(conn)
     cursor = conn.connection.driver_connection.cursor()  # same connection, same transaction
     breakdown = frame["breakdown"].fillna("").to_numpy(object)
-    order = np.lexsort((pd.factorize(breakdown, sort=True)[0], frame["period"].to_numpy(),
+    breakdown_order = (np.zeros(len(frame), dtype=np.int64) if not breakdown.any()
+                       else pd.factorize(breakdown, sort=True)[0])
+    order = np.lexsort((breakdown_order, frame["period"].to_numpy(),
                         frame["profession_key"].to_numpy(), frame["territory_key"].to_numpy(),
                         frame["indicator_key"].to_numpy()))
     columns = {c: frame[c].to_numpy()[order] for c in (
         "indicator_key", "profession_key", "territory_key", "period", "value", "numerator", "denominator",
         "status", "is_derived")}
     columns["breakdown"] = breakdown[order]
-    shared = pd.DataFrame({
-        "indicator_key": columns["indicator_key"], "period": columns["period"],
-        "is_derived": columns["is_derived"], "status": columns["status"],
-        "parts": ~(np.isnan(columns["numerator"].astype(float)) & np.isnan(columns["denominator"].astype(float))),
-        "with_breakdown": columns["breakdown"] != "",
-    })
-    for (indicator_key, period, is_derived, status, parts, with_breakdown), rows in shared.groupby(
-            list(shared.columns), sort=False).indices.items():
+    # Groups of rows sharing indicator, period, derivation, status and shape, as one packed integer each.
+    status_code, statuses = pd.factorize(columns["status"])
+    parts_flag = ~(np.isnan(columns["numerator"].astype(float)) & np.isnan(columns["denominator"].astype(float)))
+    breakdown_flag = columns["breakdown"] != ""
+    period_code, periods = pd.factorize(columns["period"])
+    indicator_code, indicators = pd.factorize(columns["indicator_key"])
+    packed = ((((indicator_code * len(periods) + period_code) * 2 + columns["is_derived"].astype(np.int64))
+               * len(statuses) + status_code) * 2 + parts_flag) * 2 + breakdown_flag
+    groups, first_row, group_of_row = np.unique(packed, return_index=True, return_inverse=True)
+    for group, first in zip(range(len(groups)), first_row):
+        rows = np.flatnonzero(group_of_row == group)
+        indicator_key, period = int(columns["indicator_key"][first]), int(columns["period"][first])
+        is_derived, status = int(columns["is_derived"][first]), str(columns["status"][first])
+        parts, with_breakdown = bool(parts_flag[first]), bool(breakdown_flag[first])
         names = ["profession_key", "territory_key", "value"] + (["numerator", "denominator"] if parts else []) + (
             ["breakdown"] if with_breakdown else [])
         cursor.execute(f"DELETE FROM {STAGE}")

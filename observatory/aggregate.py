@@ -146,12 +146,14 @@ def roll_up(
         return pd.DataFrame(columns=columns)
     packed = np.concatenate([s.index.to_numpy() for _, s in steps])
     summed = pd.concat([s for _, s in steps], ignore_index=True).groupby(packed, sort=False).sum()
-    unpacked = keys.unpack(summed.index.to_numpy())
+    summed_index = summed.index.to_numpy()
+    unpacked = keys.unpack(summed_index)
     summed = pd.DataFrame({**unpacked, **{c: summed[c].to_numpy() for c in _SUMS}})
-    return _finish(summed, base, aggregation)[columns]
+    return _finish(summed, base, aggregation, keys, packed_sums=summed_index)[columns]
 
 
-def _finish(summed: pd.DataFrame, base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
+def _finish(summed: pd.DataFrame, base: pd.DataFrame, aggregation: dict[int, str], keys: _Keys,
+            packed_sums: np.ndarray) -> pd.DataFrame:
     is_ratio = (summed["indicator_key"].map(aggregation) == "ratio").to_numpy()
     num = summed["num"].to_numpy(float)
     den = summed["den"].to_numpy(float)
@@ -177,6 +179,15 @@ def _finish(summed: pd.DataFrame, base: pd.DataFrame, aggregation: dict[int, str
     out["denominator"] = np.where(is_ratio & known, den, np.nan)
     out["status"] = status
     out["is_derived"] = 1
-    published = pd.MultiIndex.from_frame(base[KEYS].astype({"breakdown": object}))
-    mine = pd.MultiIndex.from_frame(out[KEYS])
-    return out.loc[~mine.isin(published)].reset_index(drop=True)
+    # Keys the source published itself stay as published: compare packed keys (one int64 each).
+    breakdown = base["breakdown"].fillna("").astype(object).to_numpy()
+    codes = (np.full(len(base), keys.breakdowns.get_loc(""), dtype=np.int64) if "" in keys.breakdowns
+             and not breakdown.any() else keys.breakdowns.get_indexer(breakdown))
+    sizes = np.array(keys.sizes)
+    columns = [base["indicator_key"].to_numpy(np.int64), base["profession_key"].to_numpy(np.int64),
+               base["territory_key"].to_numpy(np.int64), codes.astype(np.int64),
+               base["period"].to_numpy(np.int64) - keys.first_period]
+    packable = np.all([(c >= 0) & (c < n) for c, n in zip(columns, sizes)], axis=0)
+    published = keys.pack(*[c[packable] for c in columns[:4]], columns[4][packable] + keys.first_period)
+    already = pd.Index(published).unique()  # hash lookups: np.isin would sort both arrays
+    return out.loc[already.get_indexer(packed_sums) < 0].reset_index(drop=True)
