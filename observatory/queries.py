@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
-from observatory import catalogue
 from observatory.config import database_url
 from observatory.store import get_engine
 
@@ -191,24 +190,6 @@ def source_row(source_id: str, url: str | None = None) -> dict:
     return sources.loc[source_id].to_dict() | {"source_id": source_id} if source_id in sources.index else {}
 
 
-def label_of(kind: str, identifier: str | None, url: str | None = None) -> str:
-    """The display label of a profession, territory or indicator id (the id itself when unknown)."""
-    if identifier is None:
-        return ""
-    if kind == "indicator":
-        return catalogue.BY_ID[identifier].label if identifier in catalogue.BY_ID else identifier
-    dims = dimensions(url)
-    frame, column, label = ((dims.professions, "profession_id", "label") if kind == "profession"
-                            else (dims.territories, "territory_id", "name"))
-    match = frame.loc[frame[column] == identifier, label]
-    return str(match.iloc[0]) if len(match) else identifier
-
-
-def children(profession_id: str, url: str | None = None) -> list[str]:
-    professions = dimensions(url).professions
-    return professions.loc[professions.parent_id == profession_id, "profession_id"].tolist()
-
-
 def social_professions(url: str | None = None) -> list[str]:
     """Every node of the social-work tree (domain, filières, groups, professions), tree order."""
     professions = dimensions(url).professions
@@ -234,7 +215,3 @@ def _establishment_values(indicator_id: str, period: int, url: str) -> pd.DataFr
             JOIN territory t ON t.territory_id = e.territory_id JOIN source s ON s.source_id = o.source_id
             WHERE o.indicator_id = :i AND o.period = :p AND s.scope = 'published' AND o.value IS NOT NULL"""),
             conn, params={"i": indicator_id, "p": period})
-
-
-def engine_url(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
