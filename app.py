@@ -70,7 +70,9 @@ def warm_caches() -> None:
     from observatory import figures, queries, views
 
     queries.dimensions()
-    views.labels("profession"), views.labels("territory"), views.esms_labels()
+    for kind in ("profession", "territory"):
+        views.labels(kind)
+    views.esms_labels()
     for level in ("region", "departement"):
         figures.choropleth_figure(level, "")
 

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from etl import adapters
 from etl.errors import LoadError
 from etl.frames import Parsed
-from etl.reference import Reference, load_reference, upsert
+from etl.reference import Reference, load_reference, parents_first, upsert
 from observatory import catalogue, sources
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
@@ -151,8 +151,8 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
         )
     ).inserted_primary_key[0]
     replaced = _replace_earlier(conn, parsed.adapter, source_id, periods, load_id)
-    upsert(conn, territory, _parents_first(parsed.territories))
-    upsert(conn, profession, parsed.professions)
+    upsert(conn, territory, parents_first(parsed.territories))
+    upsert(conn, profession, parents_first(parsed.professions))
     upsert(conn, profession_crosswalk, parsed.crosswalk)
 
     base = _to_keys(conn, parsed.observations)
@@ -192,11 +192,6 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
         replaced_loads=replaced, seconds=0.0,
         first_rejections=rejections.head(5).to_dict("records"),
     )
-
-
-def _parents_first(territories: pd.DataFrame) -> pd.DataFrame:
-    order = {"nation": 0, "region": 1, "departement": 2, "bassin_emploi": 2, "bassin": 3}
-    return territories.sort_values("level", key=lambda s: s.map(order), kind="stable")
 
 
 def _parent_array(conn: Connection, table, id_column: str):

@@ -31,8 +31,6 @@ REFERENCE_FILES = {
     "esms": REFERENCE_DIR / "esms_categories.csv",
 }
 
-# Nomenclatures whose codes must exist in the reference (a row with another code is rejected).
-CHECKED_NOMENCLATURES = ("fap22", "fap87", "fap2009", "rome", "diploma")
 
 
 def territories_frame(files: dict[str, Path] = REFERENCE_FILES) -> pd.DataFrame:
@@ -140,6 +138,15 @@ def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> tuple[int, in
     return len(inserts), len(updates)
 
 
+DEPTH = {"nation": 0, "region": 1, "departement": 2, "bassin_emploi": 2, "bassin": 3,
+         "ensemble": 0, "domain": 1, "family": 2, "group": 3, "profession": 4}
+
+
+def parents_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Territory or profession rows ordered so that a parent is written before its children."""
+    return frame.sort_values("level", key=lambda s: s.map(DEPTH), kind="stable")
+
+
 def load_reference(conn: Connection, files: dict[str, Path] = REFERENCE_FILES) -> dict[str, int]:
     """Write every reference table; returns the row count of each."""
     territories = territories_frame()
@@ -147,10 +154,7 @@ def load_reference(conn: Connection, files: dict[str, Path] = REFERENCE_FILES) -
     indicators = pd.DataFrame([i.as_row() for i in catalogue.INDICATORS])
     static_sources = pd.DataFrame([sources.static(s) for s in sources.STATIC])
     # Parents before children: the foreign keys are checked row by row on SQLite.
-    order = {"nation": 0, "region": 1, "departement": 2, "bassin_emploi": 2, "bassin": 3}
-    territories = territories.sort_values("level", key=lambda s: s.map(order), kind="stable")
-    depth = {"ensemble": 0, "domain": 1, "family": 2, "group": 3, "profession": 4}
-    professions = professions.sort_values("level", key=lambda s: s.map(depth), kind="stable")
+    territories, professions = parents_first(territories), parents_first(professions)
     upsert(conn, source, static_sources)
     upsert(conn, indicator, indicators)
     upsert(conn, territory, territories)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Engine, text
 
+from observatory import queries
+
 LEVELS = ("departement", "region", "nation")
 
 
@@ -47,24 +49,24 @@ def peer_band(peers: list[float] | np.ndarray, value: float | None = None) -> Pe
     return PeerBand(int(data.size), q1, median, q3, value, rank)
 
 
-def _peer_values(engine: Engine, indicator_id: str, period: int, esms_category: str, territory_id: str,
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _peer_values(engine: Engine, indicator_id: str, period: int, esms_category: str, departement_id: str,
                  level: str, exclude_finess: str | None) -> list[float]:
+    """Published figures of the same category at `level`, from the query layer's establishment figures."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
-    where = {"departement": "e.territory_id = :dep",
-             "region": "t.parent_id = (SELECT parent_id FROM territory WHERE territory_id = :dep)",
-             "nation": "1 = 1"}[level]
-    sql = text(f"""
-        SELECT o.value FROM establishment_observation o
-        JOIN establishment e ON e.finess = o.finess
-        JOIN territory t ON t.territory_id = e.territory_id
-        JOIN source s ON s.source_id = o.source_id
-        WHERE o.indicator_id = :indicator AND o.period = :period AND e.esms_category = :category
-          AND s.scope = 'published' AND o.value IS NOT NULL AND e.finess <> :exclude AND {where}
-    """)
-    with engine.connect() as conn:
-        return list(conn.execute(sql, {"indicator": indicator_id, "period": period, "category": esms_category,
-                                       "dep": territory_id, "exclude": exclude_finess or ""}).scalars())
+    url = _url(engine)
+    values = queries.establishment_values(indicator_id, period, url)
+    peers = values[(values.esms_category == esms_category) & (values.finess != (exclude_finess or ""))]
+    if level == "departement":
+        peers = peers[peers.territory_id == departement_id]
+    elif level == "region":
+        territories = queries.dimensions(url).territories.set_index("territory_id")
+        peers = peers[peers.region_id == territories.parent_id.get(departement_id)]
+    return peers["value"].tolist()
 
 
 def figures_from_store(engine: Engine, indicator_id: str, period: int, esms_category: str, departement_id: str,
@@ -111,17 +113,11 @@ class TerritoryPosition:
 def territory_position(engine: Engine, indicator_id: str, territory_id: str, period: int, source_id: str,
                        profession_id: str = "ensemble", breakdown: str | None = None) -> TerritoryPosition:
     """A territory's figure next to its parent's and the nation's (same source, profession, breakdown)."""
-    sql = text("""
-        SELECT o.territory_id, o.value FROM observations o
-        WHERE o.indicator_id = :indicator AND o.period = :period AND o.source_id = :source
-          AND o.profession_id = :profession AND COALESCE(o.breakdown, '') = :breakdown
-          AND o.territory_id IN (:territory, COALESCE((SELECT parent_id FROM territory WHERE territory_id = :territory),
-                                                      ''), 'FR')""")
-    with engine.connect() as conn:
-        parent = conn.execute(text("SELECT parent_id FROM territory WHERE territory_id = :t"),
-                              {"t": territory_id}).scalar()
-        values = dict(conn.execute(sql, {"indicator": indicator_id, "period": period, "source": source_id,
-                                         "profession": profession_id, "breakdown": breakdown or "",
-                                         "territory": territory_id}).all())
+    url = _url(engine)
+    parent = queries.dimensions(url).territories.set_index("territory_id").parent_id.get(territory_id)
+    frame = queries.observations(indicator_id, source_id, professions=[profession_id], period=period,
+                                 territories=[t for t in (territory_id, parent, "FR") if t], breakdown=breakdown,
+                                 url=url)
+    values = {t: (None if v != v else float(v)) for t, v in zip(frame.territory_id, frame.value)}
     return TerritoryPosition(territory_id, values.get(territory_id), parent, values.get(parent) if parent else None,
                              values.get("FR"))

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from observatory import catalogue
 from observatory.config import REFERENCE_DIR
-from observatory.formatting import NNBSP, number, points, with_unit  # noqa: F401 (re-exported)
+from observatory.formatting import NNBSP, number, points, with_unit
 
 # Colour-blind-safe palette (Okabe–Ito), first the observatory's blue.
 PALETTE = ["#0063cb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]

@@ -16,6 +16,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+    # pysqlite's own transaction handling defers BEGIN; the engine's "begin" event issues it instead, so that
+    # one load is one transaction.
+    dbapi_connection.isolation_level = None
 
 
 @lru_cache(maxsize=8)
@@ -30,12 +33,7 @@ def get_engine(url: str | None = None) -> Engine:
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take it over so one load is one transaction.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-
-        @event.listens_for(engine, "connect")
-        def _no_autobegin(dbapi_connection, _record):  # noqa: ANN001
-            dbapi_connection.isolation_level = None
 
     return engine
 

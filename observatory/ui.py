@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html  # noqa: F401 (dash_table used by pages)
+from dash import dash_table, dcc, html
 
 from observatory import catalogue, figures, queries
 from observatory.urlstate import Filters

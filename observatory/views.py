@@ -235,8 +235,6 @@ def changes_since_last_vintage() -> list[dict]:
     for indicator_id, source_id in TRACKED:
         entry = catalogue.get(indicator_id)
         frame = queries.observations(indicator_id, source_id, professions=["ensemble"], territories=["FR"])
-        if source_id == "dares_mmo":  # DARES publishes FAP families, not its own « ensemble » for rates
-            frame = frame[frame.profession_id == "ensemble"]
         frame = frame.dropna(subset=["value"]).sort_values("period")
         if frame.empty:
             continue

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
 
 from observatory import catalogue, exports, figures, ui, urlstate, views
+from observatory.formatting import with_unit
 from observatory.urlstate import Filters
 
 dash.register_page(__name__, path="/filieres", name="Filières", title="Filières – Observatoire", order=4)
@@ -26,7 +27,7 @@ def layout(**query):
         html.Div([
             dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
             html.P(id="fil-summary", className="obs-summary", **{"aria-live": "polite"}),
-            html.Details([html.Summary("Voir les données"), ui.dash_table.DataTable(id="fil-table", page_size=20)],
+            html.Details([html.Summary("Voir les données"), dash_table.DataTable(id="fil-table", page_size=20)],
                          className="obs-data"),
         ], className="obs-card"),
     ])
@@ -49,8 +50,8 @@ def update(territory):
     share = [c for c in matrix.columns if c.startswith("Part des projets jugés difficiles")]
     if share and matrix[share[0]].notna().any():
         column = matrix[share[0]]
-        best = (f" Part des projets jugés difficiles : de {figures.with_unit(column.min(), '%', 1)} "
-                f"(« {column.idxmin()} ») à {figures.with_unit(column.max(), '%', 1)} (« {column.idxmax()} »).")
+        best = (f" Part des projets jugés difficiles : de {with_unit(column.min(), '%', 1)} "
+                f"(« {column.idxmin()} ») à {with_unit(column.max(), '%', 1)} (« {column.idxmax()} »).")
     summary = f"{len(matrix)} filières ou ensembles comparés sur {matrix.shape[1]} indicateurs ({where}).{best}"
     names = {"profession": views.labels("profession"), "territory": views.labels("territory")}
     return (figure, summary, figures.table_rows(long, names), not figures.is_illustrative(long),

@@ -40,6 +40,15 @@ def professions_for(codes: pd.Series, ref: Reference, nomenclature_of) -> np.nda
     return by_unique(codes, one)
 
 
+def fap_professions(reject: Rejections, codes: pd.Series, rows: np.ndarray, column: str,
+                    ref: Reference) -> np.ndarray:
+    """profession_id per FAP code (domain, FAP-87 or FAP-225 level); unknown codes rejected, never guessed."""
+    profession_id = professions_for(codes, ref, fap_nomenclature)
+    unknown = pd.isna(profession_id)
+    reject.add(rows[unknown], column, codes[unknown], "FAP code not in the FAP reference")
+    return profession_id
+
+
 def fap_nomenclature(code: str) -> str | None:
     """FAP level from the code's shape: 'V' domain, 'V4Z' FAP-87, 'V4Z83' FAP-2009 (225 families)."""
     if re.fullmatch(r"[A-Z]", code):

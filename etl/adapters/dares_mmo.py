@@ -12,17 +12,16 @@ import pandas as pd
 
 from etl.adapters.common import (
     concat,
-    fap_nomenclature,
+    fap_professions,
     numbers,
     observation_frame,
-    professions_for,
     read_table,
     reject_duplicates,
     sniff_header,
     years,
 )
 from etl.frames import Parsed, Rejections
-from etl.readers import by_unique
+from etl.readers import by_unique, normalise_header
 from etl.reference import Reference
 from observatory import sources
 
@@ -36,14 +35,10 @@ def recognise(path: Path) -> bool:
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
-    from etl.readers import normalise_header
-
     raw, header, rows = read_table(path, COLUMNS, sep=";")
     reject = Rejections()
     code = raw["fap"]
-    profession_id = professions_for(code, ref, fap_nomenclature)
-    unknown = pd.isna(profession_id)
-    reject.add(rows[unknown], header["fap"], code[unknown], "FAP code not in the FAP reference")
+    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
     indicator_id = by_unique(raw["type"], lambda t: TYPES.get(normalise_header(t)))
     bad_type = pd.isna(indicator_id)
     reject.add(rows[bad_type], header["type"], raw["type"][bad_type],

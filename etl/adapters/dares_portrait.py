@@ -13,10 +13,9 @@ import pandas as pd
 
 from etl.adapters.common import (
     concat,
-    fap_nomenclature,
+    fap_professions,
     numbers,
     observation_frame,
-    professions_for,
     read_table,
     reject_duplicates,
     sniff_header,
@@ -53,9 +52,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     raw, header, rows = read_table(path, wanted, sep=",")
     reject = Rejections()
     code = raw["fap"]
-    profession_id = professions_for(code, ref, fap_nomenclature)
-    unknown = pd.isna(profession_id)
-    reject.add(rows[unknown], header["fap"], code[unknown], "FAP code not in the FAP reference")
+    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
     if "kind" in raw:
         other = (raw["kind"].str.lower() != "cdd").to_numpy()
         reject.add(rows[other], header["kind"], raw["kind"][other], "expected the contract type 'cdd'")

@@ -14,9 +14,9 @@ import pandas as pd
 from etl.adapters.common import (
     concat,
     fap_nomenclature,
+    fap_professions,
     numbers,
     observation_frame,
-    professions_for,
     read_table,
     reject_duplicates,
     sniff_header,
@@ -66,10 +66,9 @@ def parse(path: Path, ref: Reference) -> Parsed:
     bad_level = nomenclature.isna().to_numpy()
     reject.add(rows[bad_level], header["fap_level"], raw["fap_level"][bad_level], "expected 'fap 225' or 'fap 87'")
     code = raw["fap"]
-    profession_id = professions_for(code, ref, fap_nomenclature)
-    shape_ok = np.array([fap_nomenclature(c) == n for c, n in zip(code, nomenclature)], dtype=bool)
-    unknown = pd.isna(profession_id) | (~shape_ok & ~bad_level)
-    reject.add(rows[unknown], header["fap"], code[unknown], "FAP code not in the FAP reference for its level")
+    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
+    wrong_level = ~bad_level & np.array([fap_nomenclature(c) != n for c, n in zip(code, nomenclature)], dtype=bool)
+    reject.add(rows[wrong_level], header["fap"], code[wrong_level], "FAP code not of the level named in niveau_fap")
 
     geo = raw["geo"].str.strip().str.lower()
     region = by_unique(raw["reg"], _region)

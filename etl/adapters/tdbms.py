@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import numbers, reject_duplicates, years
+from etl.adapters.common import concat, numbers, reject_duplicates, years
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
 from etl.readers import (
@@ -103,7 +103,7 @@ def _finess(value) -> str:
     return text if re.fullmatch(r"\d{9}|2[AB]\d{7}", text) else ""
 
 
-def _departement(value, finess: str) -> str:
+def _departement(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip().upper()
@@ -128,7 +128,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     bad_finess = (finess == "").to_numpy()
     reject.add(rows[bad_finess], header[cols["finess"]], raw["finess"][bad_finess],
                "expected a 9-character FINESS number (leading zeros may be missing)")
-    dept = pd.Series([_departement(v, f) for v, f in zip(raw["departement"], finess)], dtype=object)
+    dept = pd.Series(by_unique(raw["departement"], _departement), dtype=object)
     unknown_dept = ~dept.isin(ref.departement_region.keys()).to_numpy()
     reject.add(rows[unknown_dept], header[cols["departement"]], raw["departement"][unknown_dept],
                "département not in the INSEE reference")
@@ -175,7 +175,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
         "finess": finess[keep].to_numpy(), "name": names[keep].to_numpy(),
         "esms_category": category[keep].to_numpy(), "territory_id": ("DEP-" + dept[keep]).to_numpy(),
     }).drop_duplicates("finess", keep="last")
-    return Parsed(adapter=NAME, source=sources.static("tdbms_extract"), observations=_no_observations(),
+    return Parsed(adapter=NAME, source=sources.static("tdbms_extract"), observations=concat([]),
                   rejections=reject.frame(), rows_read=len(rows), units=units, establishments=establishments)
 
 
@@ -192,8 +192,3 @@ def unit_rates(indicator_id: str, finess: np.ndarray, period: np.ndarray, num: n
         "status": np.where(defined, "ok", "undefined"),
     })
 
-
-def _no_observations() -> pd.DataFrame:
-    from etl.adapters.common import concat
-
-    return concat([])
