@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from etl.loader import LoadSummary, Progress, load_file
 from etl.reference import load_reference
@@ -39,7 +39,11 @@ def bundled_files() -> list[tuple[Path, str, bool]]:
 
 
 def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSummary]:
-    """Refresh the reference tables, then load every bundled file (each load replaces its earlier rows)."""
+    """A new store: drop every table (a store built by an older version may lack columns), write the
+    reference tables, then load every bundled file in order."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP VIEW IF EXISTS observations"))
+    metadata.drop_all(engine)
     init_store(engine)
     with engine.begin() as conn:
         load_reference(conn)

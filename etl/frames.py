@@ -16,6 +16,10 @@ PROFESSION_COLUMNS = ["profession_id", "label", "level", "parent_id", "is_social
 UNIT_COLUMNS = ["finess", "indicator_id", "period", "value", "numerator", "denominator", "status"]
 ESTABLISHMENT_COLUMNS = ["finess", "name", "esms_category", "territory_id"]
 CROSSWALK_COLUMNS = ["nomenclature", "source_code", "profession_id", "source_label", "break_year", "break_note"]
+# What a source code or a bassin meant in one vintage, so that series breaks are found by comparing vintages and a
+# figure is always shown under the label of its own vintage. kind: `profession` (subject_id a profession_id,
+# scope the file's family of métiers) or `territory` (subject_id a territory_id, scope its département).
+LABEL_COLUMNS = ["kind", "subject_id", "code", "period", "label", "scope"]
 
 
 def empty(columns: list[str]) -> pd.DataFrame:
@@ -37,6 +41,7 @@ class Parsed:
     # Establishment-level figures (TDBMS): stored apart, rolled up into `observation` by ESMS category.
     units: pd.DataFrame = field(default_factory=lambda: empty(UNIT_COLUMNS))
     establishments: pd.DataFrame = field(default_factory=lambda: empty(ESTABLISHMENT_COLUMNS))
+    labels: pd.DataFrame = field(default_factory=lambda: empty(LABEL_COLUMNS))
     rows_rejected: int | None = None  # set by adapters reading several tables (row numbers repeat)
 
     @property

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
-from etl import adapters
+from etl import adapters, breaks
 from etl.errors import LoadError
 from etl.frames import Parsed
 from etl.reference import Reference, load_reference, parents_first, upsert
@@ -32,8 +32,11 @@ from observatory.schema import (
     observation,
     profession,
     profession_crosswalk,
+    series_break,
     source,
+    store_meta,
     territory,
+    vintage_label,
 )
 from observatory.store import init_store
 
@@ -151,9 +154,14 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
         )
     ).inserted_primary_key[0]
     replaced = _replace_earlier(conn, parsed.adapter, source_id, periods, load_id)
-    upsert(conn, territory, parents_first(parsed.territories))
-    upsert(conn, profession, parents_first(parsed.professions))
+    territories, professions = parsed.territories, parsed.professions
+    if _has_later_vintage(conn, parsed):  # names and labels come from the latest vintage that carries them
+        territories = _only_new(conn, territories, territory, "territory_id")
+        professions = _only_new(conn, professions, profession, "profession_id")
+    upsert(conn, territory, parents_first(territories))
+    upsert(conn, profession, parents_first(professions))
     upsert(conn, profession_crosswalk, parsed.crosswalk)
+    record_vintage(conn, parsed.source.get("series") or source_id, parsed.labels, periods)
 
     base = _to_keys(conn, parsed.observations)
     aggregation = dict(conn.execute(select(indicator.c.key, indicator.c.aggregation)).all())
@@ -178,6 +186,7 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
             for r in rejections.itertuples(index=False)
         ])
     rows_rejected = parsed.rows_read - parsed.rows_loaded
+    bump_version(conn)
     conn.execute(
         update(etl_load).where(etl_load.c.load_id == load_id).values(
             finished_at=datetime.now(UTC).replace(tzinfo=None), rows_loaded=parsed.rows_loaded,
@@ -192,6 +201,58 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
         replaced_loads=replaced, seconds=0.0,
         first_rejections=rejections.head(5).to_dict("records"),
     )
+
+
+def bump_version(conn: Connection) -> None:
+    """Tell every reader that the store changed (in the writer's transaction: seen at commit, not before)."""
+    if conn.execute(update(store_meta).where(store_meta.c.name == "version")
+                    .values(value=store_meta.c.value + 1)).rowcount == 0:
+        conn.execute(insert(store_meta).values(name="version", value=1))
+
+
+def _has_later_vintage(conn: Connection, parsed: Parsed) -> bool:
+    series = parsed.source.get("series")
+    if not series or parsed.labels.empty:
+        return False
+    latest = conn.execute(select(func.max(vintage_label.c.period)).where(vintage_label.c.series == series)).scalar()
+    return latest is not None and latest > max(parsed.periods)
+
+
+def _only_new(conn: Connection, frame: pd.DataFrame, table, id_column: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    known = set(conn.execute(select(table.c[id_column]).where(
+        table.c[id_column].in_(frame[id_column].tolist()))).scalars())
+    return frame[~frame[id_column].isin(known)]
+
+
+def record_vintage(conn: Connection, series: str, labels: pd.DataFrame, periods: list[int]) -> None:
+    """Keep what each code and bassin meant in these periods, then recompute the series' breaks."""
+    if labels.empty:
+        return
+    conn.execute(delete(vintage_label).where(vintage_label.c.series == series, vintage_label.c.period.in_(periods)))
+    rows = labels.drop_duplicates(["kind", "subject_id", "code", "period"]).assign(series=series)
+    conn.execute(insert(vintage_label), [
+        {k: (None if pd.isna(v) else (int(v) if k == "period" else str(v))) for k, v in row.items()}
+        for row in rows[["series", "kind", "subject_id", "code", "period", "label", "scope"]].to_dict("records")])
+    refresh_breaks(conn, series)
+
+
+def refresh_breaks(conn: Connection, series: str) -> None:
+    """Recompute `series_break` for one series from every vintage the store holds."""
+    labels = pd.read_sql(select(vintage_label).where(vintage_label.c.series == series), conn)
+    tree = pd.read_sql(select(profession.c.profession_id, profession.c.parent_id, profession.c.is_social_work), conn)
+    parent = dict(zip(tree.profession_id, tree.parent_id))
+    social = set(tree.loc[tree.is_social_work.astype(bool), "profession_id"])
+    crosswalk = pd.read_sql(select(profession_crosswalk.c.profession_id, profession_crosswalk.c.break_year,
+                                   profession_crosswalk.c.break_note)
+                            .where(profession_crosswalk.c.break_year.is_not(None)), conn)
+    found = breaks.detect(labels, parent, social, crosswalk)
+    conn.execute(delete(series_break).where(series_break.c.series == series))
+    if len(found):
+        conn.execute(insert(series_break), [
+            {"series": series, "kind": r.kind, "subject_id": r.subject_id, "period": int(r.period), "note": r.note}
+            for r in found.itertuples(index=False)])
 
 
 def _parent_array(conn: Connection, table, id_column: str):
@@ -304,10 +365,28 @@ def unload(engine: Engine, load_id: int) -> dict[str, int]:
             establishment.c.load_id == load_id, ~still_used)).rowcount
         removed["etl_load"] = conn.execute(delete(etl_load).where(etl_load.c.load_id == load_id)).rowcount
         source_id = row.source_id
+        _forget_vintages(conn, source_id)
+        bump_version(conn)
         if source_id not in sources.STATIC and conn.execute(
                 select(func.count()).select_from(etl_load).where(etl_load.c.source_id == source_id)).scalar_one() == 0:
             removed["source"] = conn.execute(delete(source).where(source.c.source_id == source_id)).rowcount
     return removed
+
+
+def _forget_vintages(conn: Connection, source_id: str) -> None:
+    """After an unload: drop the labels of periods the series no longer holds, and recompute its breaks."""
+    series = conn.execute(select(source.c.series).where(source.c.source_id == source_id)).scalar()
+    if not series:
+        return
+    held = set(conn.execute(
+        select(observation.c.period).distinct().join(source, source.c.key == observation.c.source_key)
+        .where(source.c.series == series)).scalars())
+    gone = conn.execute(select(vintage_label.c.period).distinct().where(
+        vintage_label.c.series == series)).scalars().all()
+    gone = [p for p in gone if p not in held]
+    if gone:
+        conn.execute(delete(vintage_label).where(vintage_label.c.series == series, vintage_label.c.period.in_(gone)))
+        refresh_breaks(conn, series)
 
 
 def _placeholders(conn: Connection, n: int) -> str:

@@ -2,8 +2,9 @@
 
 Counts are summed; ratios are recomputed as the ratio of summed numerators and denominators, never as
 a mean of ratios. An aggregate that misses a secret child is `partial` (a lower bound for counts); one
-with no known child at all is `secret`; one with an illustrative child is `illustrative`; a ratio whose
-summed denominator is zero is `undefined` (no division, no value).
+with no known child at all is `secret`; one with an illustrative child is `illustrative`, or
+`illustrative_incomplete` when it misses cells (demo data is never `secret`); a ratio whose summed
+denominator is zero is `undefined` (no division, no value).
 
 Frames carry the store's integer keys (`indicator_key`, `profession_key`, `territory_key`) and the
 trees are given as parent arrays (`parent[key]`, -1 at the root), so each climb is array indexing
@@ -34,8 +35,11 @@ def _prepare(base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
     value = frame["value"].to_numpy(float)
     num = frame["numerator"].to_numpy(float)
     den = frame["denominator"].to_numpy(float)
-    # A ratio child contributes through its parts; a count child through its value.
+    # A ratio child contributes through its parts; a count child through its value. A ratio child whose
+    # numerator is secret but whose denominator is known (BMO: xmet secret, met published) counts in the
+    # denominator only, as the publisher counts it: the total is then a lower bound (`partial`).
     known = np.where(is_ratio, ~np.isnan(num) & ~np.isnan(den), ~np.isnan(value))
+    denominator_only = is_ratio & np.isnan(num) & ~np.isnan(den)
     status = frame["status"].to_numpy(object)
     out = pd.DataFrame({
         "indicator_key": frame["indicator_key"].to_numpy(np.int64),
@@ -44,7 +48,7 @@ def _prepare(base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
         "breakdown": frame["breakdown"].to_numpy(object),
         "period": frame["period"].to_numpy(np.int64),
         "num": np.where(known, np.where(is_ratio, num, value), 0.0),
-        "den": np.where(known & is_ratio, den, 0.0),
+        "den": np.where((known | denominator_only) & is_ratio, den, 0.0),
         "n_known": known.astype(np.int64),
         "n_missing": (~known | (status == "partial")).astype(np.int64),
         "n_illustrative": (status == "illustrative").astype(np.int64),
@@ -160,23 +164,27 @@ def _finish(summed: pd.DataFrame, base: pd.DataFrame, aggregation: dict[int, str
     known = summed["n_known"].to_numpy() > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(den > 0, 100.0 * num / den, np.nan)
+    missing = summed["n_missing"].to_numpy() > 0
+    illustrative = summed["n_illustrative"].to_numpy() > 0
     status = np.select(
         [
-            summed["n_illustrative"].to_numpy() > 0,
+            illustrative & missing,
+            illustrative,
             ~known,
             is_ratio & ~(den > 0),
-            summed["n_missing"].to_numpy() > 0,
+            missing,
             summed["n_provisional"].to_numpy() > 0,
             summed["n_estimated"].to_numpy() > 0,
         ],
-        ["illustrative", "secret", "undefined", "partial", "provisional", "estimated"],
+        ["illustrative_incomplete", "illustrative", "secret", "undefined", "partial", "provisional", "estimated"],
         default="ok",
     )
     out = summed[KEYS].copy()
     out["breakdown"] = out["breakdown"].astype(object)
     out["value"] = np.where(~known, np.nan, np.where(is_ratio, ratio, num))
     out["numerator"] = np.where(is_ratio & known, num, np.nan)
-    out["denominator"] = np.where(is_ratio & known, den, np.nan)
+    # A share whose every numerator is secret keeps its denominator, as its cells do.
+    out["denominator"] = np.where(is_ratio & (den > 0), den, np.nan)
     out["status"] = status
     out["is_derived"] = 1
     # Keys the source published itself stay as published: compare packed keys (one int64 each).

@@ -32,7 +32,7 @@ def parse_selection(args) -> tuple[queries.Selection, dict]:
     values = {name: [v for v in args.getlist(name) if v != ""] for name in FILTERS}
     known = {"indicator": set(catalogue.BY_ID), "profession": set(dims.profession_key),
              "territory": set(dims.territory_key), "level": set(TERRITORY_LEVELS),
-             "source": set(dims.sources.loc[dims.sources.scope == "published", "source_id"])}
+             "source": set(dims.sources.loc[dims.sources.scope == "published", ["source_id", "series"]].stack())}
     for name, allowed in known.items():
         wrong = [v for v in values[name] if v not in allowed]
         if wrong:
@@ -51,7 +51,9 @@ def parse_selection(args) -> tuple[queries.Selection, dict]:
         else:
             raise BadRequest(f"breakdown must be 'total' or 'esms:<category code>', not {value!r}")
     selection = queries.Selection(
-        indicators=tuple(values["indicator"]) or None, sources=tuple(values["source"]) or None,
+        indicators=tuple(values["indicator"]) or None,
+        # a series id (`ft_bmo`) stands for every vintage of it
+        sources=tuple(s for v in values["source"] for s in queries.series_sources(v)) or None,
         professions=tuple(values["profession"]) or None, territories=tuple(values["territory"]) or None,
         levels=tuple(values["level"]) or None, periods=tuple(periods) or None,
         breakdowns=tuple(breakdowns) or None,

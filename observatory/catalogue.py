@@ -219,6 +219,50 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
 )
 
+# Shares computed at query time from two stored counts of the same cells (not stored: storing them would cost
+# the BMO load its time budget). Same rule as the stored shares: a cell whose numerator is secret counts in the
+# denominator only, so the share of a total that misses cells is a lower bound (`partial`).
+COMPUTED: dict[str, tuple[str, str]] = {
+    "recruitment_seasonal_share": ("recruitment_projects_seasonal", "recruitment_projects"),
+}
+INDICATORS = INDICATORS + (
+    Indicator(
+        "recruitment_seasonal_share", "Part des projets saisonniers", "recrutement", "%",
+        "Part des projets de recrutement liés à une activité saisonnière.", "smet / met × 100", "ratio", "neutral",
+        "France Travail, enquête BMO", numerator_label="projets saisonniers (smet)",
+        denominator_label="projets de recrutement (met)",
+        caveats="Calculée à la demande à partir des effectifs stockés : une cellule dont smet est secret compte "
+        "au dénominateur seulement (minorant, statut « partiel »).",
+    ),
+)
+
+# Which indicators each page shows, in order (the first one opens the page). Sources, periods and vintages are
+# never named here: the store says which exist, and every page opens on the latest period.
+PAGES: dict[str, tuple[str, ...]] = {
+    "recrutement": ("recruitment_difficulty_share", "recruitment_projects", "recruitment_projects_difficult",
+                    "recruitment_projects_seasonal", "recruitment_seasonal_share"),
+    "ressources-humaines": ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate",
+                            "turnover_rate_all_contracts", "entry_rate_all_contracts", "exit_rate_all_contracts"),
+    "formation": ("students_enrolled", "first_year_entrants", "graduates", "training_interruptions",
+                  "training_interruption_rate", "graduates_per_entrant"),
+    "filieres": ("recruitment_difficulty_share", "recruitment_projects", "job_offers", "jobseekers_abc",
+                 "students_enrolled", "training_interruption_rate", "graduates_per_entrant"),
+    "territoires": ("recruitment_difficulty_share", "recruitment_projects", "turnover_rate", "vacancy_rate",
+                    "absenteeism_rate", "students_enrolled", "graduates", "job_offers"),
+    # a territory's profile against its région and France (social work and all occupations where published)
+    "territoires-profil": ("turnover_rate", "vacancy_rate", "absenteeism_rate", "recruitment_difficulty_share"),
+    # the home page's « ce qui a changé »: national series, last two periods of the same series
+    "accueil": ("recruitment_difficulty_share", "recruitment_projects", "turnover_rate", "vacancy_rate",
+                "absenteeism_rate", "students_enrolled", "graduates", "turnover_rate_all_contracts"),
+}
+
+# The population a figure's `ensemble` stands for, when it is not « all occupations »: TDBMS figures cover the
+# permanent staff of medico-social establishments, never every occupation.
+POPULATION: dict[str, str] = {
+    indicator_id: "Personnel permanent des établissements médico-sociaux (ESMS)"
+    for indicator_id in ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate")
+}
+
 BY_ID: dict[str, Indicator] = {i.indicator_id: i for i in INDICATORS}
 
 

@@ -21,14 +21,15 @@ from sqlalchemy import text
 
 from observatory import catalogue, figures, queries
 from observatory.config import database_url
+from observatory.schema import BREAK_JOINS, BREAK_NOTE
 from observatory.store import get_engine
 
 COLUMNS = ("indicator_id", "indicator_label", "profession_id", "profession_label", "territory_id",
            "territory_label", "territory_level", "breakdown", "period", "value", "unit", "numerator", "denominator",
-           "status", "is_derived", "source_id", "source_label")
+           "status", "is_derived", "source_id", "source_label", "series_break")
 TEXT_COLUMNS = frozenset({"indicator_id", "indicator_label", "profession_id", "profession_label", "territory_id",
                           "territory_label", "territory_level", "breakdown", "unit", "status", "source_id",
-                          "source_label"})
+                          "source_label", "series_break"})
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_575  # a sheet's rows, minus the header
 CHUNK = 5000
@@ -58,12 +59,13 @@ _SELECT = """
 SELECT i.indicator_id, i.label, p.profession_id, """ + _SAFE.format(c="p.label") + """, t.territory_id,
        """ + _SAFE.format(c="t.name") + """, t.level,
        NULLIF(o.breakdown, ''), o.period, o.value, i.unit, o.numerator, o.denominator, o.status, o.is_derived,
-       s.source_id, s.producer || ' – ' || s.title
+       s.source_id, s.producer || ' – ' || s.title || COALESCE(' (' || s.vintage || ')', ''), """ + BREAK_NOTE + """
 FROM observation o
 JOIN indicator i ON i.key = o.indicator_key
 JOIN profession p ON p.key = o.profession_key
 JOIN territory t ON t.key = o.territory_key
 JOIN source s ON s.key = o.source_key
+""" + BREAK_JOINS.replace("{", "{{").replace("}", "}}") + """
 WHERE {where}
 """
 
@@ -125,7 +127,8 @@ def rows_from_frame(frame: pd.DataFrame, url: str | None = None) -> list[tuple]:
                None if pd.isna(r.value) else float(r.value), entry.unit,
                None if pd.isna(r.numerator) else float(r.numerator),
                None if pd.isna(r.denominator) else float(r.denominator), r.status, int(r.is_derived), r.source_id,
-               f"{source.producer} – {source.title}")
+               f"{source.producer} – {source.title}" + (f" ({source.vintage})" if source.vintage else ""),
+               getattr(r, "series_break", None) or None)
         rows.append(_safe_row(row, TEXT_POSITIONS))
     return rows
 
@@ -227,5 +230,9 @@ def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], s
         illustrative = " DONNÉES FICTIVES CALIBRÉES." if row.is_illustrative else ""
         lines += [(f"{row.producer}", f"{row.title}. Millésime : {row.vintage or 'n.c.'}. Licence : {row.licence}. "
                    f"{row.url or ''}{illustrative}")]
+    lines += [(), ("Ruptures de série",),
+              ("series_break", "Renseignée quand le chiffre n'est pas comparable à la période précédente de sa série "
+               "(code ou intitulé de métier modifié, composition d'une famille modifiée, bassin redécoupé, changement "
+               "de nomenclature) ; vide sinon. La liste complète est sur la page Méthodologie.")]
     lines += [(), ("Statuts",)] + [(code, label) for code, label in STATUS_LEGEND.items()]
     return lines

@@ -21,10 +21,12 @@ PALETTE = ["#0063cb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f
 STATUS_LABELS = {
     "ok": "", "secret": "secret statistique", "partial": "partiel : cellules secrètes exclues",
     "provisional": "provisoire", "estimated": "estimé", "illustrative": "données fictives calibrées",
-    "undefined": "non calculable",
+    "undefined": "non calculable", "illustrative_incomplete": "fictif, incomplet : cellules non renseignées",
 }
 STATUS_SYMBOLS = {"ok": "circle", "partial": "triangle-down", "provisional": "circle-open", "estimated": "square",
-                  "illustrative": "diamond", "undefined": "x", "secret": "x"}
+                  "illustrative": "diamond", "illustrative_incomplete": "diamond-open", "undefined": "x",
+                  "secret": "x"}
+BREAK_COLOUR = "#b34000"
 ILLUSTRATIVE_LABEL = "Données fictives calibrées"
 LAYOUT = dict(separators=f",{NNBSP}", font={"family": "Marianne, Arial, sans-serif", "size": 14},
               margin={"l": 10, "r": 10, "t": 70, "b": 40}, plot_bgcolor="white", paper_bgcolor="white",
@@ -47,7 +49,7 @@ def chart_title(indicator_id: str, period: str | int | None, source: dict, subje
 
 
 def is_illustrative(frame: pd.DataFrame) -> bool:
-    return bool(len(frame)) and (frame["status"] == "illustrative").any()
+    return bool(len(frame)) and frame["status"].astype(str).str.startswith("illustrative").any()
 
 
 def _status_text(status: str) -> str:
@@ -72,19 +74,52 @@ def time_series_figure(frame: pd.DataFrame, series: str, labels: dict[str, str],
     """One line per value of `series` (profession_id or territory_id) over the periods, markers by status."""
     entry = catalogue.get(frame["indicator_id"].iloc[0]) if len(frame) else None
     figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}})
+    unit, decimals = (entry.unit, entry.decimals) if entry else ("", 0)
+    breaks = series_breaks(frame)
     for i, (key, part) in enumerate(frame.sort_values("period").groupby(series, sort=False)):
-        unit, decimals = (entry.unit, entry.decimals) if entry else ("", 0)
+        x, y, text, symbols = [], [], [], []
+        for period, value, status, note in zip(part["period"], part["value"], part["status"],
+                                               part.get("series_break", pd.Series([None] * len(part)))):
+            if isinstance(note, str) and x:  # not comparable with the point before: the line stops here
+                x.append(int(period) - 0.5)
+                y.append(None)
+                text.append("")
+                symbols.append("circle")
+            x.append(int(period))
+            y.append(value)
+            text.append(with_unit(value, unit, decimals) + _status_text(status)
+                        + (f"<br>rupture de série : {note}" if isinstance(note, str) else ""))
+            symbols.append(STATUS_SYMBOLS.get(status, "circle"))
         figure.add_scatter(
-            x=part["period"], y=part["value"], name=labels.get(key, key), mode="lines+markers",
-            line={"color": PALETTE[i % len(PALETTE)], "width": 3},
-            marker={"symbol": [STATUS_SYMBOLS.get(s, "circle") for s in part["status"]], "size": 10},
-            hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>",
-            customdata=[with_unit(v, unit, decimals) + _status_text(s) for v, s in zip(part["value"], part["status"])],
+            x=x, y=y, name=labels.get(key, key), mode="lines+markers", connectgaps=False,
+            line={"color": PALETTE[i % len(PALETTE)], "width": 3}, marker={"symbol": symbols, "size": 10},
+            hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>", customdata=text,
         )
+    top = frame["value"].max() if len(frame) and frame["value"].notna().any() else 1
+    for period, note in breaks:
+        # A dashed vertical line before the first non-comparable period; the legend says why.
+        figure.add_scatter(x=[period - 0.5, period - 0.5], y=[0, top * 1.05], mode="lines",
+                           line={"color": BREAK_COLOUR, "width": 2, "dash": "dash"},
+                           name=f"Rupture de série {period} : {_short(note, 70)}", hovertext=note,
+                           hovertemplate="%{hovertext}<extra>rupture de série</extra>")
     figure.update_xaxes(dtick=1, tickformat="d", title=None, showgrid=False)
     figure.update_yaxes(title=entry.unit if entry else None, rangemode="tozero", gridcolor="#e5e5e5")
     figure.update_layout(legend={"orientation": "h", "y": -0.15})
     return _mark_illustrative(figure, frame)
+
+
+def series_breaks(frame: pd.DataFrame) -> list[tuple[int, str]]:
+    """(period, note) of every series break among the rows of a chart, oldest first."""
+    if "series_break" not in frame or frame.empty:
+        return []
+    rows = frame.dropna(subset=["series_break"])
+    notes: dict[int, list[str]] = {}
+    for period, note in zip(rows["period"], rows["series_break"]):
+        bucket = notes.setdefault(int(period), [])
+        for part in str(note).split(" ; "):
+            if part not in bucket:
+                bucket.append(part)
+    return [(period, " ; ".join(parts)) for period, parts in sorted(notes.items())]
 
 
 def bar_figure(frame: pd.DataFrame, category: str, labels: dict[str, str], title: str,
@@ -216,6 +251,10 @@ def summary_sentence(indicator_id: str, subject: str, frame: pd.DataFrame) -> st
         first = known.iloc[0]
         sentence += (f", soit {points(last.value - first.value, entry.unit, entry.decimals)} depuis "
                      f"{int(first.period)}")
+        breaks = [p for p, _ in series_breaks(known) if p > int(first.period)]
+        if breaks:
+            sentence += (" (évolution à lire avec prudence : rupture de série en "
+                         f"{', '.join(str(p) for p in breaks)})")
     return sentence + "."
 
 
@@ -234,7 +273,8 @@ def comparison_sentence(indicator_id: str, frame: pd.DataFrame, labels: dict[str
                 f"« {labels.get(low[key], low[key])} » ({with_unit(low.value, entry.unit, entry.decimals)})")
     overall = known[known[key] == "ensemble"] if key == "profession_id" else known.iloc[0:0]
     if len(overall):
-        sentence += f" ; ensemble des métiers : {with_unit(overall.value.iloc[0], entry.unit, entry.decimals)}"
+        sentence += (f" ; {labels.get('ensemble', 'ensemble des métiers').lower()} : "
+                     f"{with_unit(overall.value.iloc[0], entry.unit, entry.decimals)}")
     return sentence + "."
 
 
@@ -248,5 +288,7 @@ def table_rows(frame: pd.DataFrame, labels: dict[str, dict[str, str]]) -> list[d
             "Territoire": labels.get("territory", {}).get(r.territory_id, r.territory_id), "Année": int(r.period),
             "Valeur": number(r.value, entry.decimals), "Unité": entry.unit,
             "Statut": STATUS_LABELS.get(r.status, r.status) or "publié",
+            "Source": labels.get("source", {}).get(r.source_id, r.source_id),
+            "Rupture de série": getattr(r, "series_break", None) or "",
         })
     return rows

@@ -1,4 +1,7 @@
-"""Headline figures quoted on the home page: published numbers whose source is known (never computed here)."""
+"""Headline figures quoted on the home page: published numbers whose source is known (never computed here).
+
+Each one is in `domain-reference.md` with its address; figures computed from the store are cards of their own
+(`views.store_key_figures`), with the source and period the store gives."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,16 +29,8 @@ KEY_FIGURES: tuple[KeyFigure, ...] = (
     KeyFigure("4,5 %", "d'ETP vacants au 31 décembre dans les établissements médico-sociaux",
               "CNSA, Repères statistiques n°24 (tableau de bord ATIH/ANAP)", "2023",
               "https://cnsa.fr/actualites/les-tensions-des-ressources-humaines-dans-le-secteur-medico-social-en-2023"),
-    KeyFigure("80 % / 58 %", "des projets de recrutement jugés difficiles : professions sociales / tous métiers",
-              "DREES, Les tensions dans les professions du social (BMO 2022)", "2022",
+    KeyFigure("80 %", "des projets de recrutement des professions sociales jugés difficiles par les employeurs",
+              "DREES, Les tensions dans les professions du social (d'après l'enquête BMO 2022)", "2022",
               "https://www.drees.solidarites-sante.gouv.fr/communique-de-presse-jeux-de-donnees/jeux-de-donnees/"
               "80-des-employeurs-des-professionnelles-du"),
-)
-
-# National series whose last two vintages the home page compares (indicator, source).
-TRACKED = (
-    ("turnover_rate", "tdbms_illustrative"), ("vacancy_rate", "tdbms_illustrative"),
-    ("absenteeism_rate", "tdbms_illustrative"), ("students_enrolled", "drees_ecoles_illustrative"),
-    ("graduates", "drees_ecoles_illustrative"), ("recruitment_difficulty_share", "ft_bmo_2023"),
-    ("turnover_rate", "dares_mmo"),
 )

@@ -6,18 +6,55 @@ read by its integer keys (resolved once from the dimension tables), which its pr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from observatory import catalogue
 from observatory.config import database_url
 from observatory.store import get_engine
 
 ANY_BREAKDOWN = "*"  # every sub-population at once (e.g. all ESMS categories in one query)
 SERIES_COLUMNS = ["indicator_id", "profession_id", "territory_id", "breakdown", "period", "value", "numerator",
-                  "denominator", "status", "is_derived", "source_id"]
+                  "denominator", "status", "is_derived", "source_id", "series_break"]
+
+# How long a process trusts the store version it last read: a load becomes visible within this delay.
+VERSION_TTL_SECONDS = 1.0
+_seen_versions: dict[str, tuple[float, int]] = {}
+_listeners: list[Callable[[], None]] = []
+
+
+def on_store_change(clear: Callable[[], None]) -> Callable[[], None]:
+    """Register a cache-clearing function, called when another process changed the store."""
+    _listeners.append(clear)
+    return clear
+
+
+def store_version(url: str | None = None) -> int:
+    """The version every load and unload bumps in its own transaction (0 for a store without one)."""
+    url = url or database_url()
+    try:
+        with get_engine(url).connect() as conn:
+            return int(conn.execute(text("SELECT value FROM store_meta WHERE name = 'version'")).scalar() or 0)
+    except Exception:  # a store built before versions existed, or not built yet
+        return 0
+
+
+def _fresh(url: str) -> None:
+    """Forget cached results when the store changed since we last looked (at most once per TTL)."""
+    now = time.monotonic()
+    seen = _seen_versions.get(url)
+    if seen and now - seen[0] < VERSION_TTL_SECONDS:
+        return
+    version = store_version(url)
+    if seen and seen[1] != version:
+        clear_caches()
+    _seen_versions[url] = (now, version)
 
 
 @dataclass(frozen=True)
@@ -37,7 +74,9 @@ class Dimensions:
 
 
 def dimensions(url: str | None = None) -> Dimensions:
-    return _dimensions(url or database_url())
+    url = url or database_url()
+    _fresh(url)
+    return _dimensions(url)
 
 
 @lru_cache(maxsize=4)
@@ -50,7 +89,8 @@ def _dimensions(url: str) -> Dimensions:
                                   conn)
         territories = pd.read_sql(text("SELECT territory_id, level, code, name, parent_id FROM territory"), conn)
         sources = pd.read_sql(text("SELECT source_id, producer, title, url, licence, vintage, is_illustrative, scope, "
-                                   "note FROM source"), conn)
+                                   "note, series FROM source"), conn)
+        sources["series"] = sources["series"].fillna(sources["source_id"])
         return Dimensions(keys("indicator", "indicator_id"), keys("profession", "profession_id"),
                           keys("territory", "territory_id"), keys("source", "source_id"),
                           professions, territories, sources)
@@ -58,8 +98,11 @@ def _dimensions(url: str) -> Dimensions:
 
 def clear_caches() -> None:
     """Forget cached results (after a load into the store the app reads)."""
-    for function in (_dimensions, _observations, _sources_for, _periods_for, _establishment_values):
+    for function in (_dimensions, _observations, _sources_for, _periods_for, _establishment_values, _breaks,
+                     _vintage_labels):
         function.cache_clear()
+    for clear in _listeners:
+        clear()
 
 
 @dataclass(frozen=True)
@@ -119,6 +162,14 @@ def selection_where(selection: Selection, dims: Dimensions) -> tuple[str, dict]:
 
 @lru_cache(maxsize=2048)
 def _observations(url: str, selection: Selection) -> pd.DataFrame:
+    computed = [i for i in selection.indicators or () if i in catalogue.COMPUTED]
+    if computed:
+        stored = tuple(i for i in selection.indicators if i not in catalogue.COMPUTED)
+        parts = [_observations(url, replace(selection, indicators=stored))] if stored else []
+        parts += [computed_share(i, _observations(url, replace(selection, indicators=catalogue.COMPUTED[i])))
+                  for i in computed]
+        return pd.concat(parts, ignore_index=True).sort_values(["period", "territory_id", "profession_id"],
+                                                               ignore_index=True)
     dims = dimensions(url)
     where, params = selection_where(selection, dims)
     sql = text("SELECT o.indicator_key, o.profession_key, o.territory_key, o.breakdown, o.period, o.value, "
@@ -128,20 +179,108 @@ def _observations(url: str, selection: Selection) -> pd.DataFrame:
     for column in ("indicator", "profession", "territory", "source"):
         frame[f"{column}_id"] = frame.pop(f"{column}_key").map(dims.key_to(f"{column}_key"))
     frame["breakdown"] = frame["breakdown"].replace("", None)
+    frame["series_break"] = _break_notes(frame, dims, url)
     return frame[SERIES_COLUMNS].sort_values(["period", "territory_id", "profession_id"], ignore_index=True)
+
+
+def computed_share(indicator_id: str, counts: pd.DataFrame) -> pd.DataFrame:
+    """A share computed from the stored counts of the same cells (numerator / denominator × 100).
+
+    Secret numerator, known denominator: the share is secret at that cell and keeps its denominator; a total
+    whose numerator or denominator misses cells is `partial`, with the very counts the store shows."""
+    numerator_id, denominator_id = catalogue.COMPUTED[indicator_id]
+    keys = ["profession_id", "territory_id", "breakdown", "period", "source_id"]
+    counts = counts.assign(breakdown=counts["breakdown"].fillna(""))
+    num = counts[counts.indicator_id == numerator_id].set_index(keys)
+    den = counts[counts.indicator_id == denominator_id].set_index(keys)
+    both = den[["value", "status", "is_derived", "series_break"]].join(
+        num[["value", "status"]], how="inner", lsuffix="_den", rsuffix="_num")
+    n, d = both["value_num"].to_numpy(float), both["value_den"].to_numpy(float)
+    known = ~np.isnan(n) & ~np.isnan(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(known & (d > 0), 100.0 * n / d, np.nan)
+    statuses = set(both["status_num"]) | set(both["status_den"])
+    status = np.select(
+        [both["status_den"].str.startswith("illustrative") | both["status_num"].str.startswith("illustrative"),
+         ~known, known & ~(d > 0),
+         (both["status_num"] == "partial") | (both["status_den"] == "partial"),
+         (both["status_num"] == "estimated") | (both["status_den"] == "estimated")],
+        ["illustrative", "secret", "undefined", "partial", "estimated"], default="ok") if statuses else []
+    out = both.reset_index()
+    return pd.DataFrame({
+        "indicator_id": indicator_id, "profession_id": out["profession_id"], "territory_id": out["territory_id"],
+        "breakdown": out["breakdown"].replace("", None), "period": out["period"], "value": value,
+        "numerator": np.where(known, n, np.nan), "denominator": d, "status": status, "is_derived": 1,
+        "source_id": out["source_id"], "series_break": out["series_break"],
+    })[SERIES_COLUMNS]
+
+
+@lru_cache(maxsize=4)
+def _breaks(url: str) -> pd.DataFrame:
+    with get_engine(url).connect() as conn:
+        return pd.read_sql(text("SELECT series, kind, subject_id, period, note FROM series_break"), conn)
+
+
+def _break_notes(frame: pd.DataFrame, dims: Dimensions, url: str) -> pd.Series:
+    """The series-break note of each row (its profession's and its territory's, in its series), or None."""
+    breaks = _breaks(url)
+    if frame.empty or breaks.empty:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    keys = pd.DataFrame({"series": frame["source_id"].map(dict(zip(dims.sources.source_id, dims.sources.series))),
+                         "profession_id": frame["profession_id"], "territory_id": frame["territory_id"],
+                         "period": frame["period"].astype("int64")})
+    notes = []
+    for kind, column in (("profession", "profession_id"), ("territory", "territory_id")):
+        part = breaks[breaks.kind == kind].rename(columns={"subject_id": column, "note": kind})
+        notes.append(keys.merge(part[["series", column, "period", kind]], how="left",
+                                on=["series", column, "period"])[kind].to_numpy(object))
+    return pd.Series([" ; ".join(n for n in pair if isinstance(n, str)) or None for pair in zip(*notes)],
+                     index=frame.index, dtype=object)
+
+
+def breaks(series: str | None = None, url: str | None = None) -> pd.DataFrame:
+    """Every recorded series break (series, kind, subject_id, period, note), for the methodology page."""
+    url = url or database_url()
+    _fresh(url)
+    frame = _breaks(url)
+    return (frame if series is None else frame[frame.series == series]).copy()
+
+
+def vintage_labels(series: str, period: int, kind: str = "profession", url: str | None = None) -> dict[str, str]:
+    """What each subject was called in one vintage of a series (a figure is shown under its own vintage's name)."""
+    url = url or database_url()
+    _fresh(url)
+    return dict(_vintage_labels(url, series, int(period), kind))
+
+
+@lru_cache(maxsize=64)
+def _vintage_labels(url: str, series: str, period: int, kind: str) -> tuple[tuple[str, str], ...]:
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text("SELECT subject_id, label FROM vintage_label WHERE series = :s AND period = :p "
+                                 "AND kind = :k ORDER BY code"), {"s": series, "p": period, "k": kind}).all()
+    return tuple((subject, label) for subject, label in rows if label)
 
 
 def select(selection: Selection, url: str | None = None) -> pd.DataFrame:
     """The observations of a selection as a frame (cached)."""
-    return _observations(url or database_url(), selection).copy()
+    url = url or database_url()
+    _fresh(url)
+    return _observations(url, selection).copy()
 
 
-def observations(indicator_id: str, source_id: str, *, professions: list[str] | None = None,
+def series_sources(series: str, url: str | None = None) -> tuple[str, ...]:
+    """The sources of one series (every vintage of BMO…); a plain source id stands for itself."""
+    sources = dimensions(url).sources
+    ids = tuple(sources.loc[sources.series == series, "source_id"])
+    return ids or ((series,) if series in set(sources.source_id) else ())
+
+
+def observations(indicator_id: str, series: str, *, professions: list[str] | None = None,
                  territories: list[str] | None = None, period: int | None = None, breakdown: str | None = None,
                  territory_level: str | None = None, url: str | None = None) -> pd.DataFrame:
-    """Observations of one indicator from one source, filtered: the pages' shorthand for `select`."""
+    """Observations of one indicator from one series (every vintage of it), filtered: the pages' shorthand."""
     selection = Selection(
-        indicators=(indicator_id,), sources=(source_id,),
+        indicators=(indicator_id,), sources=series_sources(series, url),
         professions=tuple(professions) if professions is not None else None,
         territories=tuple(territories) if territories is not None else None,
         levels=(territory_level,) if territory_level is not None else None,
@@ -153,8 +292,12 @@ def observations(indicator_id: str, source_id: str, *, professions: list[str] | 
 
 
 def sources_for(indicator_id: str, url: str | None = None, include_private: bool = False) -> tuple[str, ...]:
-    """Sources holding figures for the indicator, published first, most observations first."""
-    return _sources_for(indicator_id, url or database_url(), include_private)
+    """Series holding figures for the indicator: published first, real before illustrative, then the one
+    with the most observations. What the store holds decides; no page names a source."""
+    url = url or database_url()
+    _fresh(url)
+    indicator_id = catalogue.COMPUTED.get(indicator_id, (indicator_id,))[0]
+    return _sources_for(indicator_id, url, include_private)
 
 
 @lru_cache(maxsize=256)
@@ -164,30 +307,47 @@ def _sources_for(indicator_id: str, url: str, include_private: bool) -> tuple[st
         return ()
     with get_engine(url).connect() as conn:
         rows = conn.execute(text(
-            "SELECT s.source_id, s.scope, COUNT(*) AS n FROM observation o JOIN source s ON s.key = o.source_key "
-            "WHERE o.indicator_key = :i GROUP BY s.source_id, s.scope ORDER BY s.scope DESC, n DESC"),
+            "SELECT COALESCE(s.series, s.source_id) AS series, MAX(s.scope) AS scope, "
+            "MAX(CASE WHEN s.is_illustrative THEN 1 ELSE 0 END) AS illustrative, COUNT(*) AS n "
+            "FROM observation o JOIN source s ON s.key = o.source_key WHERE o.indicator_key = :i "
+            "GROUP BY COALESCE(s.series, s.source_id) ORDER BY MAX(s.scope) DESC, illustrative, n DESC"),
             {"i": dims.indicator_key[indicator_id]}).all()
-    return tuple(r.source_id for r in rows if include_private or r.scope == "published")
+    return tuple(r.series for r in rows if include_private or r.scope == "published")
 
 
-def periods_for(indicator_id: str, source_id: str, url: str | None = None) -> tuple[int, ...]:
-    return _periods_for(indicator_id, source_id, url or database_url())
+def periods_for(indicator_id: str, series: str, url: str | None = None) -> tuple[int, ...]:
+    """The periods a series holds for an indicator, oldest first (pages open on the last one)."""
+    url = url or database_url()
+    _fresh(url)
+    indicator_id = catalogue.COMPUTED.get(indicator_id, (indicator_id,))[0]
+    return _periods_for(indicator_id, series, url)
 
 
 @lru_cache(maxsize=256)
-def _periods_for(indicator_id: str, source_id: str, url: str) -> tuple[int, ...]:
+def _periods_for(indicator_id: str, series: str, url: str) -> tuple[int, ...]:
     dims = dimensions(url)
-    if indicator_id not in dims.indicator_key or source_id not in dims.source_key:
+    keys = [dims.source_key[s] for s in series_sources(series, url) if s in dims.source_key]
+    if indicator_id not in dims.indicator_key or not keys:
         return ()
     with get_engine(url).connect() as conn:
         return tuple(conn.execute(text(
-            "SELECT DISTINCT period FROM observation WHERE indicator_key = :i AND source_key = :s ORDER BY period"),
-            {"i": dims.indicator_key[indicator_id], "s": dims.source_key[source_id]}).scalars())
+            "SELECT DISTINCT period FROM observation WHERE indicator_key = :i AND source_key IN "
+            f"({', '.join(f':s{n}' for n in range(len(keys)))}) ORDER BY period"),
+            {"i": dims.indicator_key[indicator_id], **{f"s{n}": k for n, k in enumerate(keys)}}).scalars())
 
 
 def source_row(source_id: str, url: str | None = None) -> dict:
-    sources = dimensions(url).sources.set_index("source_id")
-    return sources.loc[source_id].to_dict() | {"source_id": source_id} if source_id in sources.index else {}
+    """A source's row, or a series' row (producer, title, the span of its vintages) for a series id."""
+    sources = dimensions(url).sources
+    members = sources[sources.series == source_id]
+    if len(members) > 1 or (len(members) == 1 and members.source_id.iloc[0] != source_id):
+        vintages = sorted(v for v in members.vintage.dropna())
+        row = members.sort_values("vintage").iloc[-1].to_dict()
+        span = f"{vintages[0]}–{vintages[-1]}" if vintages and vintages[0] != vintages[-1] else \
+            (vintages[0] if vintages else None)
+        return row | {"source_id": source_id, "vintage": span, "sources": tuple(members.source_id)}
+    indexed = sources.set_index("source_id")
+    return indexed.loc[source_id].to_dict() | {"source_id": source_id} if source_id in indexed.index else {}
 
 
 def social_professions(url: str | None = None) -> list[str]:
@@ -203,7 +363,9 @@ def social_professions(url: str | None = None) -> list[str]:
 
 def establishment_values(indicator_id: str, period: int, url: str | None = None) -> pd.DataFrame:
     """Published establishment figures of one indicator and year, with category and territory (for bands)."""
-    return _establishment_values(indicator_id, period, url or database_url()).copy()
+    url = url or database_url()
+    _fresh(url)
+    return _establishment_values(indicator_id, period, url).copy()
 
 
 @lru_cache(maxsize=64)

@@ -24,7 +24,8 @@ metadata = MetaData()
 
 TERRITORY_LEVELS = ("nation", "region", "departement", "bassin", "bassin_emploi")
 PROFESSION_LEVELS = ("ensemble", "domain", "family", "group", "profession")
-STATUSES = ("ok", "secret", "provisional", "estimated", "partial", "illustrative")
+STATUSES = ("ok", "secret", "provisional", "estimated", "partial", "illustrative", "illustrative_incomplete",
+            "undefined")
 AGGREGATIONS = ("sum", "ratio", "none")
 
 source = Table(
@@ -39,6 +40,8 @@ source = Table(
     Column("vintage", Text),
     Column("is_illustrative", Boolean, nullable=False, default=False),
     Column("adapter", String(32)),
+    # Sources whose figures form one series across vintages (every BMO vintage is its own source, one series).
+    Column("series", String(64)),
     Column("note", Text),
     # `private`: an HR director's own figures, kept apart from published data and removable (`unload`).
     Column("scope", String(16), nullable=False, default="published"),
@@ -168,6 +171,40 @@ etl_rejection = Table(
     Index("ix_rejection_load", "load_id"),
 )
 
+# One row: the store's version, bumped by every load and unload in its own transaction, so that every process
+# reading the store (app workers, API) knows when to forget what it cached.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+# What a source code (BMO métier) or a bassin meant in each vintage of a series: series breaks are found by
+# comparing consecutive vintages, and a figure is shown under the label of its own vintage.
+vintage_label = Table(
+    "vintage_label",
+    metadata,
+    Column("series", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # profession | territory
+    Column("subject_id", String(64), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("label", Text),
+    Column("scope", Text),
+)
+
+# Figures not comparable with the previous period of their series: (series, profession or territory, period).
+series_break = Table(
+    "series_break",
+    metadata,
+    Column("series", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # profession | territory
+    Column("subject_id", String(64), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("note", Text, nullable=False),
+)
+
 # The fact table holds integer surrogate keys: a load binds hundreds of thousands of rows, and small
 # integer keys make both the insert and the unique index several times cheaper than text ids. Analysts
 # use the `observations` view, which shows the contract's text ids. Referential integrity is guaranteed
@@ -199,14 +236,24 @@ OBSERVATION_COLUMNS = (
     "value", "numerator", "denominator", "status", "is_derived", "source_key", "load_id",
 )
 
-OBSERVATIONS_VIEW_SQL = """
+# A figure's series break: the notes for its profession and its territory in its series and period (NULL when
+# it is comparable with the previous period). Joined the same way by the view and the streamed exports.
+BREAK_JOINS = """
+LEFT JOIN series_break bp ON bp.series = s.series AND bp.kind = 'profession' AND bp.subject_id = p.profession_id
+     AND bp.period = o.period
+LEFT JOIN series_break bt ON bt.series = s.series AND bt.kind = 'territory' AND bt.subject_id = t.territory_id
+     AND bt.period = o.period
+"""
+BREAK_NOTE = "COALESCE(bp.note || ' ; ' || bt.note, bp.note, bt.note)"
+
+OBSERVATIONS_VIEW_SQL = f"""
 CREATE VIEW observations AS
 SELECT i.indicator_id, p.profession_id, t.territory_id, t.level AS territory_level,
        NULLIF(o.breakdown, '') AS breakdown, o.period, o.value, o.numerator, o.denominator,
-       o.status, o.is_derived, s.source_id, o.load_id
+       o.status, o.is_derived, s.source_id, o.load_id, {BREAK_NOTE} AS series_break
 FROM observation o
 JOIN indicator i ON i.key = o.indicator_key
 JOIN profession p ON p.key = o.profession_key
 JOIN territory t ON t.key = o.territory_key
 JOIN source s ON s.key = o.source_key
-"""
+{BREAK_JOINS}"""

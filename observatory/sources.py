@@ -8,13 +8,14 @@ def bmo(vintage: int) -> dict:
     return {
         "source_id": f"ft_bmo_{vintage}",
         "producer": "France Travail",
-        "title": f"Enquête Besoins en main-d'œuvre (BMO) {vintage}",
+        "title": "Enquête Besoins en main-d'œuvre (BMO)",  # the vintage is a column of its own
         "url": "https://www.data.gouv.fr/datasets/561fa564c751df4f2acdbb48",
         "licence": LICENCE_OUVERTE,
         "vintage": str(vintage),
         "is_illustrative": False,
         "scope": "published",
         "adapter": "bmo",
+        "series": "ft_bmo",
         "note": "Fichier Base_open_data_BMO ; « * » = secret statistique.",
     }
 
@@ -90,7 +91,8 @@ STATIC: dict[str, dict] = {
 
 
 ILLUSTRATIVE_NOTE = (
-    "Données fictives calibrées : générées par data/illustrative/generate.py (graine fixe) dans la mise en "
+    "Données fictives calibrées : générées par etl/illustrative.py (graine fixe, `python -m etl illustrative`) "
+    "dans la mise en "
     "forme du fichier publié, calibrées sur les chiffres nationaux publiés (CNSA 2023, DREES 2023)."
 )
 
@@ -142,7 +144,8 @@ STATIC.update({
 
 def static(source_id: str) -> dict:
     """A fixed source's row for the `source` table."""
-    return {"source_id": source_id, "is_illustrative": False, "scope": "published", **STATIC[source_id]}
+    return {"source_id": source_id, "is_illustrative": False, "scope": "published", "series": source_id,
+            **STATIC[source_id]}
 
 
 def own_figures(adapter: str, sha256: str, file_name: str) -> dict:
@@ -151,5 +154,6 @@ def own_figures(adapter: str, sha256: str, file_name: str) -> dict:
         "source_id": f"own_{adapter}_{sha256[:12]}", "producer": "Fichier de l'utilisateur",
         "title": f"Données propres : {file_name}", "url": None, "licence": "Privé (non diffusé)",
         "vintage": None, "is_illustrative": False, "adapter": adapter, "scope": "private",
+        "series": f"own_{adapter}_{sha256[:12]}",
         "note": "Chargé par l'utilisateur ; jamais mélangé aux sources publiées.",
     }

@@ -49,7 +49,7 @@ def init_store(engine: Engine) -> None:
 def store_exists(engine: Engine) -> bool:
     """True when the store has its schema and at least one load."""
     insp = inspect(engine)
-    if "etl_load" not in insp.get_table_names():
-        return False
+    if not {"etl_load", "series_break", "store_meta"} <= set(insp.get_table_names()):
+        return False  # missing, or built by an older version: `build` makes it anew
     with engine.connect() as conn:
         return conn.execute(text("SELECT COUNT(*) FROM etl_load")).scalar_one() > 0

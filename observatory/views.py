@@ -19,38 +19,39 @@ from observatory.urlstate import Filters
 
 @dataclass(frozen=True)
 class ExplorerPage:
-    """An indicator explorer: a trend chart and a comparison chart over one theme's indicators."""
+    """An indicator explorer: a trend chart and a comparison chart over one theme's indicators.
+
+    Which indicators it shows comes from the catalogue (`catalogue.PAGES`); which series, sources and
+    periods exist comes from the store, and the page opens on the latest period."""
 
     path: str
     name: str
     intro: str
-    indicators: tuple[str, ...]
     default: Filters
     compare: str  # professions | categories | diplomas
-    sources: tuple[str, ...] = ()  # preferred sources, in order
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return catalogue.PAGES[self.path.strip("/")]
 
 
 RECRUTEMENT = ExplorerPage(
     "/recrutement", "Recrutement",
-    "Projets de recrutement déclarés par les employeurs (enquête BMO de France Travail) : volumes, part jugée "
-    "difficile, part saisonnière ; les métiers du social comparés à l'ensemble des métiers.",
-    ("recruitment_difficulty_share", "recruitment_projects", "recruitment_projects_difficult",
-     "recruitment_projects_seasonal"),
-    Filters("recruitment_difficulty_share", profession="travail_social"), "professions", ("ft_bmo_2023",))
+    "Projets de recrutement déclarés par les employeurs (enquête BMO de France Travail), tous les millésimes "
+    "publiés : volumes, part jugée difficile, part saisonnière ; les métiers du social comparés à l'ensemble des "
+    "métiers. Les ruptures de série sont signalées sur les courbes.",
+    Filters(catalogue.PAGES["recrutement"][0], profession="travail_social"), "professions")
 RESSOURCES_HUMAINES = ExplorerPage(
     "/ressources-humaines", "Ressources humaines",
-    "Rotation, entrées et sorties, absentéisme et postes vacants des établissements médico-sociaux (tableau de "
-    "bord de la performance ATIH/ANAP), par catégorie d'établissement et territoire, avec la bande des pairs.",
-    ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate"),
-    Filters("turnover_rate"), "categories", ("tdbms_illustrative", "tdbms_extract", "dares_mmo"))
+    "Rotation, entrées et sorties, absentéisme et postes vacants du personnel permanent des établissements "
+    "médico-sociaux (tableau de bord de la performance ATIH/ANAP), par catégorie d'établissement et territoire, "
+    "avec la bande des pairs ; et, à part, les taux de mouvements de main-d'œuvre tous contrats de la DARES.",
+    Filters(catalogue.PAGES["ressources-humaines"][0]), "categories")
 FORMATION = ExplorerPage(
     "/formation", "Formation",
     "Étudiants inscrits, entrants en première année, diplômés et interruptions dans les formations sociales "
     "(enquête Écoles de la DREES), par diplôme.",
-    ("students_enrolled", "first_year_entrants", "graduates", "training_interruptions",
-     "training_interruption_rate", "graduates_per_entrant"),
-    Filters("students_enrolled", profession="travail_social"), "diplomas",
-    ("drees_ecoles_illustrative", "drees_ecoles_extract"))
+    Filters(catalogue.PAGES["formation"][0], profession="travail_social"), "diplomas")
 EXPLORERS = {p.path: p for p in (RECRUTEMENT, RESSOURCES_HUMAINES, FORMATION)}
 
 
@@ -71,10 +72,11 @@ class View:
 
 
 def source_for(page: ExplorerPage, indicator_id: str, wanted: str | None) -> str | None:
+    """The series asked for when the store holds it for the indicator, else the store's preferred one."""
     available = queries.sources_for(indicator_id)
     if wanted in available:
         return wanted
-    return next((s for s in page.sources if s in available), available[0] if available else None)
+    return available[0] if available else None
 
 
 def resolve(page: ExplorerPage, filters: Filters) -> Filters:
@@ -99,7 +101,8 @@ def source_label(source_id: str) -> str:
     if not row:
         return source_id
     label = f"{row['producer']} – {row['title']}"
-    return label if len(label) < 90 else label[:87] + "…"
+    label = label if len(label) < 90 else label[:87] + "…"
+    return label + (f" ({row['vintage']})" if row.get("vintage") else "")
 
 
 def labels(kind: str) -> dict[str, str]:
@@ -129,7 +132,7 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
     """The trend and comparison charts of an explorer page for `filters`."""
     f = resolve(page, filters)
     source = queries.source_row(f.source) if f.source else {}
-    profession_labels, territory_labels = labels("profession"), labels("territory")
+    profession_labels, territory_labels = population_labels(f.indicator), labels("territory")
     subject = f"{profession_labels.get(f.profession, f.profession)}, {territory_labels.get(f.territory, f.territory)}"
     if f.breakdown:
         subject += f", {esms_labels().get(f.breakdown, f.breakdown)}"
@@ -139,16 +142,44 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
     trend_fig = figures.time_series_figure(trend, "profession_id", profession_labels,
                                            figures.chart_title(f.indicator, _span(trend), source,
                                                                territory_labels.get(f.territory, f.territory)))
-    compare_frame, compare_fig, compare_labels = _comparison(page, f, source, profession_labels, territory_labels)
+    period_source = _period_source(f) or source
+    vintage_names = {**profession_labels, **(queries.vintage_labels(source.get("series") or f.source, f.period)
+                                             if f.source and f.period else {})}
+    compare_frame, compare_fig, compare_labels = _comparison(page, f, period_source, vintage_names, territory_labels)
     mine = trend[trend.profession_id == f.profession]
-    names = {"profession": profession_labels, "territory": territory_labels}
+    names = {"profession": profession_labels, "territory": territory_labels, "source": source_names()}
     return View(
         f, trend_fig, figures.summary_sentence(f.indicator, subject, mine), figures.table_rows(trend, names),
         compare_fig, figures.comparison_sentence(f.indicator, compare_frame, compare_labels, f.period),
-        figures.table_rows(compare_frame, names),
+        figures.table_rows(compare_frame, {**names, "profession": vintage_names}),
         figures.is_illustrative(trend) or figures.is_illustrative(compare_frame),
         queries.periods_for(f.indicator, f.source) if f.source else (), queries.sources_for(f.indicator),
         trend, compare_frame)
+
+
+def population_labels(indicator_id: str) -> dict[str, str]:
+    """Profession labels, with `ensemble` named for what the indicator covers (TDBMS: permanent staff of
+    medico-social establishments, never « all occupations »)."""
+    names = labels("profession")
+    if indicator_id in catalogue.POPULATION:
+        names = {**names, "ensemble": catalogue.POPULATION[indicator_id]}
+    return names
+
+
+def source_names() -> dict[str, str]:
+    """Each source as a reader quotes it: producer, title and vintage."""
+    rows = queries.dimensions().sources
+    return {r.source_id: f"{r.producer} – {r.title}" + (f" ({r.vintage})" if r.vintage else "")
+            for r in rows.itertuples(index=False)}
+
+
+def _period_source(f: Filters) -> dict:
+    """The source (vintage) of the figures shown for one period: the comparison chart quotes it."""
+    if not f.source or f.period is None:
+        return {}
+    frame = queries.observations(f.indicator, f.source, territories=[f.territory], period=f.period,
+                                 breakdown=f.breakdown)
+    return queries.source_row(frame.source_id.iloc[0]) if len(frame) else {}
 
 
 def _span(frame: pd.DataFrame) -> str:
@@ -160,12 +191,12 @@ def _span(frame: pd.DataFrame) -> str:
 
 def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels: dict, territory_labels: dict):
     where = territory_labels.get(f.territory, f.territory)
-    if page.compare == "categories" and (f.source or "").startswith("tdbms"):
-        frame = queries.observations(f.indicator, f.source, professions=["ensemble"], territories=[f.territory],
-                                     period=f.period, breakdown=queries.ANY_BREAKDOWN) if f.source else \
-            pd.DataFrame(columns=queries.SERIES_COLUMNS)
-        frame = frame[frame["breakdown"].fillna("").str.startswith("esms:")]
-        frame = frame.assign(category=frame["breakdown"])
+    by_category = queries.observations(f.indicator, f.source, professions=["ensemble"], territories=[f.territory],
+                                       period=f.period, breakdown=queries.ANY_BREAKDOWN) \
+        if f.source and page.compare == "categories" else pd.DataFrame(columns=queries.SERIES_COLUMNS)
+    by_category = by_category[by_category["breakdown"].fillna("").str.startswith("esms:")]
+    if len(by_category):  # figures published by category of establishment (TDBMS)
+        frame = by_category.assign(category=by_category["breakdown"])
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
         figure = figures.bar_figure(frame, "category", esms_labels(), title)
         _add_peer_band(figure, f)
@@ -202,7 +233,7 @@ def _professions_with_data(f: Filters) -> set[str]:
 
 def _add_peer_band(figure: go.Figure, f: Filters) -> None:
     """Median and quartiles of the establishments of each category within the territory (the peer band)."""
-    if not (f.source or "").startswith("tdbms") or f.period is None:
+    if f.period is None:
         return
     values = queries.establishment_values(f.indicator, f.period)
     if f.territory.startswith("DEP-"):
@@ -226,38 +257,66 @@ def _add_peer_band(figure: go.Figure, f: Filters) -> None:
         figure.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.1})
 
 
+def store_key_figures() -> list[dict]:
+    """Home cards computed from the store: the share of difficult projects, social work against all
+    occupations, for the latest period the store holds (source and vintage from the store)."""
+    from observatory.formatting import with_unit
+
+    indicator_id = catalogue.PAGES["recrutement"][0]
+    entry = catalogue.get(indicator_id)
+    cards = []
+    for series in queries.sources_for(indicator_id)[:1]:
+        periods = queries.periods_for(indicator_id, series)
+        if not periods:
+            continue
+        frame = queries.observations(indicator_id, series, professions=["travail_social", "ensemble"],
+                                     territories=["FR"], period=periods[-1])
+        values = {r.profession_id: r for r in frame.itertuples(index=False)}
+        if {"travail_social", "ensemble"} <= set(values):
+            social, every = values["travail_social"], values["ensemble"]
+            cards.append({
+                "value": f"{with_unit(social.value, entry.unit, 0)} / {with_unit(every.value, entry.unit, 0)}",
+                "label": f"{entry.label.lower()} : métiers du social / tous métiers (France, {periods[-1]}"
+                         + (", minorant : cellules secrètes au dénominateur seulement)"
+                            if "partial" in (social.status, every.status) else ")"),
+                "source": source_names().get(every.source_id, every.source_id),
+                "url": queries.source_row(every.source_id).get("url"),
+            })
+    return cards
+
+
 def changes_since_last_vintage() -> list[dict]:
-    """National figures of the tracked series: latest period, the one before, and the change."""
+    """National figures of the home page's indicators (catalogue): the last two periods of the same series.
+
+    For each indicator, the store's preferred series with national figures; nothing here names a source or
+    a year, so a newly loaded vintage shows up at once."""
     from observatory.formatting import points, with_unit
-    from observatory.key_figures import TRACKED
 
     rows = []
-    for indicator_id, source_id in TRACKED:
+    for indicator_id in catalogue.PAGES["accueil"]:
         entry = catalogue.get(indicator_id)
-        frame = queries.observations(indicator_id, source_id, professions=["ensemble"], territories=["FR"])
-        frame = frame.dropna(subset=["value"]).sort_values("period")
-        if frame.empty:
+        for series in queries.sources_for(indicator_id):
+            frame = queries.observations(indicator_id, series, professions=["ensemble"], territories=["FR"])
+            frame = frame.dropna(subset=["value"]).sort_values("period")
+            if len(frame):
+                break
+        else:
             continue
         last = frame.iloc[-1]
         previous = frame.iloc[-2] if len(frame) > 1 else None
+        note = last.series_break if isinstance(last.series_break, str) else ""
         rows.append({
-            "Indicateur": entry.label, "Source": source_label(source_id),
+            "Indicateur": entry.label, "Champ": population_labels(indicator_id).get("ensemble", "ensemble"),
+            "Source": source_names().get(last.source_id, last.source_id),
             "Dernière valeur": f"{with_unit(last.value, entry.unit, entry.decimals)} ({int(last.period)})",
-            "Millésime précédent": (f"{with_unit(previous.value, entry.unit, entry.decimals)} ({int(previous.period)})"
-                                    if previous is not None else "un seul millésime"),
-            "Évolution": points(last.value - previous.value, entry.unit, entry.decimals) if previous is not None
-            else "—",
+            "Période précédente": (f"{with_unit(previous.value, entry.unit, entry.decimals)} ({int(previous.period)})"
+                                   if previous is not None else "une seule période publiée"),
+            "Évolution": (points(last.value - previous.value, entry.unit, entry.decimals) if previous is not None
+                          else "—") + (" (rupture de série)" if note else ""),
             "Statut": figures.STATUS_LABELS.get(last.status, last.status) or "publié",
+            "Rupture de série": note,
         })
     return rows
-
-
-FAMILY_INDICATORS = (  # (indicator, source): figures published or rolled up by profession
-    ("recruitment_difficulty_share", "ft_bmo_2023"), ("recruitment_projects", "ft_bmo_2023"),
-    ("job_offers", "ft_tension_2021"), ("jobseekers_abc", "ft_tension_2021"),
-    ("students_enrolled", "drees_ecoles_illustrative"), ("training_interruption_rate", "drees_ecoles_illustrative"),
-    ("graduates_per_entrant", "drees_ecoles_illustrative"),
-)
 
 
 def families_matrix(territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -268,20 +327,47 @@ def families_matrix(territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = ["ensemble", "travail_social", *professions.loc[professions.parent_id == "travail_social", "profession_id"]]
     names = dict(zip(professions.profession_id, professions.label))
     frames = []
-    for indicator_id, source_id in FAMILY_INDICATORS:
-        periods = queries.periods_for(indicator_id, source_id)
+    for indicator_id in catalogue.PAGES["filieres"]:
+        series = queries.sources_for(indicator_id)
+        periods = queries.periods_for(indicator_id, series[0]) if series else ()
         if not periods:
             continue
-        frames.append(queries.observations(indicator_id, source_id, professions=rows, territories=[territory],
+        frames.append(queries.observations(indicator_id, series[0], professions=rows, territories=[territory],
                                            period=periods[-1]))
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     matrix = long.pivot_table(index="profession_id", columns="indicator_id", values="value", aggfunc="first")
     matrix = matrix.reindex(index=[r for r in rows if r in matrix.index],
-                            columns=[i for i, _ in FAMILY_INDICATORS if i in matrix.columns])
+                            columns=[i for i in catalogue.PAGES["filieres"] if i in matrix.columns])
     matrix.index = [names[r] for r in matrix.index]
-    matrix.columns = [f"{catalogue.get(c).label} ({int(long[long.indicator_id == c].period.max())})"
-                      for c in matrix.columns]
+    names = family_column_names(long)
+    matrix.columns = [names[c] for c in matrix.columns]
     return matrix, long
+
+
+def family_column_names(long: pd.DataFrame) -> dict[str, str]:
+    """Heat-map column titles: indicator and period, and « fictif » on illustrative columns only."""
+    names = {}
+    for indicator_id, part in long.groupby("indicator_id"):
+        fictive = part["status"].astype(str).str.startswith("illustrative").any()
+        names[indicator_id] = (f"{catalogue.get(indicator_id).label} ({int(part.period.max())})"
+                               + (" – fictif" if fictive else ""))
+    return names
+
+
+def _peer_series() -> str | None:
+    """The series establishments are compared with: the store's preferred one for the page's first indicator."""
+    series = queries.sources_for(catalogue.PAGES["ressources-humaines"][0])
+    return series[0] if series else None
+
+
+def peer_source_label() -> str:
+    series = _peer_series()
+    return source_label(series) if series else "aucune donnée d'établissement dans l'entrepôt"
+
+
+def peers_are_illustrative() -> bool:
+    series = _peer_series()
+    return bool(series) and bool(queries.source_row(series).get("is_illustrative"))
 
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -329,8 +415,8 @@ def own_figures_view(content: bytes, file_name: str, level: str = "departement")
     place = parsed.establishments.set_index("finess")
     rows = []
     for unit in parsed.units.itertuples():
-        available = queries.periods_for(unit.indicator_id, "tdbms_illustrative") or queries.periods_for(
-            unit.indicator_id, "tdbms_extract")
+        available = next((p for p in (queries.periods_for(unit.indicator_id, series)
+                                      for series in queries.sources_for(unit.indicator_id)) if p), ())
         peer_period = max([p for p in available if p <= unit.period] or list(available) or [unit.period])
         establishment = place.loc[unit.finess]
         band = figures_from_store(engine, unit.indicator_id, int(peer_period), establishment.esms_category,

@@ -20,17 +20,28 @@ def _card(figure) -> dbc.Col:
     ], className="obs-card h-100"), xs=12, sm=6, lg=4, className="mb-3")
 
 
+def _store_card(card: dict) -> dbc.Col:
+    return dbc.Col(html.Div([
+        html.Div(card["value"], className="obs-kpi"),
+        html.Div(card["label"], className="obs-kpi-label"),
+        html.A(f"Calcul de l'observatoire : {card['source']}", href=card["url"] or "/methodologie",
+               className="obs-source", target="_blank", rel="noopener"),
+    ], className="obs-card h-100"), xs=12, sm=6, lg=4, className="mb-3")
+
+
 def layout(**_query):
     changes = views.changes_since_last_vintage()
+    store_cards = views.store_key_figures()
     return html.Div([
         html.H1("L'attractivité des métiers du social en chiffres", className="h2"),
         html.P("Recrutements difficiles, rotation du personnel, postes vacants et formation : les chiffres publiés, "
                "rassemblés et comparables par métier, filière et territoire.", className="lead fs-6"),
         html.H2("Chiffres clés publiés", className="h4 mt-3"),
-        dbc.Row([_card(f) for f in KEY_FIGURES]),
-        html.H2("Ce qui a changé depuis le millésime précédent", className="h4 mt-3"),
-        html.P("Valeurs nationales de l'entrepôt (ensemble des métiers). Les séries TDBMS et Écoles sont des "
-               "données fictives calibrées.", className="obs-source"),
+        dbc.Row([_card(f) for f in KEY_FIGURES] + [_store_card(c) for c in store_cards]),
+        html.H2("Ce qui a changé depuis la période précédente", className="h4 mt-3"),
+        html.P("Valeurs nationales de l'entrepôt : dernière période publiée comparée à la précédente de la même "
+               "série. Les lignes dont le statut dit « données fictives » sont illustratives ; une rupture de série "
+               "est signalée quand les deux périodes ne se comparent pas.", className="obs-source"),
         html.Div(dash_table.DataTable(id="home-changes", data=changes,
                                       columns=[{"name": c, "id": c} for c in (changes[0] if changes else {})],
                                       style_cell={"fontFamily": "Arial", "fontSize": 13, "textAlign": "left",

@@ -67,7 +67,8 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
             "Valeur": number(r.value, entry.decimals), "Numérateur": number(r.numerator, 1),
             "Dénominateur": number(r.denominator, 1), "Unité": entry.unit,
             "Statut": figures.STATUS_LABELS.get(r.status, r.status) or "publié",
-            "Calculé": "oui" if r.is_derived else "non", "Source": r.source_id}
+            "Calculé": "oui" if r.is_derived else "non", "Source": r.source_id,
+            "Rupture de série": r.series_break or ""}
            for r in frame.head(MAX_ROWS).itertuples()]
     return out, len(frame), figures.is_illustrative(frame)
 

@@ -34,18 +34,24 @@ def layout(**query):
 
 
 @callback(Output("fil-heatmap", "figure"), Output("fil-summary", "children"), Output("fil-table", "data"),
-          Output("fil-banner", "hidden"), Output("url", "search", allow_duplicate=True),
+          Output("fil-banner", "children"), Output("fil-banner", "hidden"),
+          Output("url", "search", allow_duplicate=True),
           Input("fil-territory", "value"), prevent_initial_call="initial_duplicate")
 def update(territory):
     territory = territory or "FR"
     matrix, long = views.families_matrix(territory)
-    directions = {f"{catalogue.get(i).label} ({int(long[long.indicator_id == i].period.max())})": catalogue.get(i)
-                  .direction for i in long.indicator_id.unique()}
-    units = {f"{catalogue.get(i).label} ({int(long[long.indicator_id == i].period.max())})":
-             (catalogue.get(i).unit, catalogue.get(i).decimals) for i in long.indicator_id.unique()}
+    columns = views.family_column_names(long)
+    directions = {name: catalogue.get(i).direction for i, name in columns.items()}
+    units = {name: (catalogue.get(i).unit, catalogue.get(i).decimals) for i, name in columns.items()}
+    fictive = [name for name in columns.values() if name.endswith("– fictif")]
+    banner = ("⚠ Données fictives calibrées dans les colonnes : " + " ; ".join(fictive) + ". Les autres colonnes "
+              "sont des données publiées.") if fictive else ""
     where = views.labels("territory").get(territory, territory)
+    sources = views.source_names()
+    quoted = "; ".join(sources.get(s, s) + (" (fictif)" if s in set(long.loc[long.status.astype(str).str.startswith(
+        "illustrative"), "source_id"]) else "") for s in sorted(long.source_id.unique()))
     figure = figures.heatmap_figure(matrix, directions, units, f"Filières du travail social – {where}<br><sup>"
-                                    "Sources : France Travail (BMO 2023, tension 2021) ; DREES Écoles (fictif)</sup>")
+                                    f"Sources : {quoted}</sup>")
     best = ""
     share = [c for c in matrix.columns if c.startswith("Part des projets jugés difficiles")]
     if share and matrix[share[0]].notna().any():
@@ -53,8 +59,8 @@ def update(territory):
         best = (f" Part des projets jugés difficiles : de {with_unit(column.min(), '%', 1)} "
                 f"(« {column.idxmin()} ») à {with_unit(column.max(), '%', 1)} (« {column.idxmax()} »).")
     summary = f"{len(matrix)} filières ou ensembles comparés sur {matrix.shape[1]} indicateurs ({where}).{best}"
-    names = {"profession": views.labels("profession"), "territory": views.labels("territory")}
-    return (figure, summary, figures.table_rows(long, names), not figures.is_illustrative(long),
+    names = {"profession": views.labels("profession"), "territory": views.labels("territory"), "source": sources}
+    return (figure, summary, figures.table_rows(long, names), banner, not fictive,
             urlstate.encode(Filters(DEFAULT.indicator, territory=territory), DEFAULT))
 
 

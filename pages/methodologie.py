@@ -27,16 +27,34 @@ def layout(**_query):
                     "Adresse": r.url or "", "Note": r.note or ""}
                    for r in sources[sources.scope == "published"].itertuples()]
     statuses = [{"Statut": label or "publié", "Code": code} for code, label in figures.STATUS_LABELS.items()]
+    breaks = break_rows()
     return html.Div([
         html.H1("Méthodologie", className="h2"),
-        html.P("Tout ce que l'observatoire affiche vient de fichiers publiés, lus par un adaptateur par format, "
-               "validés (chaque ligne écartée l'est avec sa raison), puis agrégés selon les règles ci-dessous."),
+        html.P("Les chiffres réels viennent de fichiers publiés (liste des sources ci-dessous), lus par un "
+               "adaptateur par format, validés (chaque ligne écartée l'est avec sa raison), puis agrégés selon les "
+               "règles ci-dessous. Les sources marquées « données fictives » ne sont pas publiées : elles sont "
+               "générées par l'observatoire (voir la dernière section) et signalées comme fictives partout."),
         html.H2("Indicateurs", className="h4"),
         html.Div(dash_table.DataTable(id="method-indicators", data=indicators,
                                       columns=[{"name": c, "id": c} for c in indicators[0]], **STYLE),
                  className="obs-card"),
-        html.H2("Deux définitions du taux de rotation", className="h4"),
-        html.P(catalogue.get("turnover_rate").caveats),
+        html.H2("Une définition par indicateur", className="h4"),
+        html.P("Deux sources qui définissent un chiffre différemment ne partagent jamais un identifiant : "
+               f"« {catalogue.get('turnover_rate').label} » ({catalogue.get('turnover_rate').sources}) et "
+               f"« {catalogue.get('turnover_rate_all_contracts').label} » "
+               f"({catalogue.get('turnover_rate_all_contracts').sources}) sont deux indicateurs distincts, qui ne se "
+               "comparent pas entre eux.") if "turnover_rate_all_contracts" in catalogue.BY_ID else html.P(""),
+        html.H2("Séries et ruptures de série", className="h4"),
+        html.P("Chaque indicateur × métier × territoire forme une série à travers les millésimes d'une source "
+               "(par exemple toutes les enquêtes BMO). Quand un chiffre ne se compare pas à la période précédente "
+               "(code ou intitulé de métier modifié, métier ajouté ou retiré d'une famille, bassin d'emploi renommé "
+               "ou redécoupé, changement de nomenclature), il porte une note de rupture : la courbe s'interrompt, "
+               "une ligne verticale tiretée marque la rupture et la légende en donne la raison ; la note figure dans "
+               "les tableaux « voir les données » et dans les exports (colonne series_break). Chaque chiffre est "
+               "affiché sous l'intitulé de son propre millésime. Ruptures détectées au chargement :"),
+        html.Div(dash_table.DataTable(id="method-breaks", data=breaks, page_size=20, filter_action="native",
+                                      columns=[{"name": c, "id": c} for c in BREAK_COLUMNS], **STYLE),
+                 className="obs-card"),
         html.H2("Secret statistique et statuts", className="h4"),
         html.P("Une cellule marquée « * » (BMO) ou « nd », « ns », « nc »… (DREES) est secrète : sa valeur est "
                "laissée vide, jamais mise à zéro. Un total qui omet des cellules secrètes est « partiel » : pour un "
@@ -50,7 +68,27 @@ def layout(**_query):
                  className="obs-card"),
         html.H2("Données fictives calibrées", className="h4"),
         html.P("Les données d'établissements (TDBMS) ne sont pas ouvertes et les tableaux de l'enquête Écoles ne "
-               "sont pas fournis : l'observatoire génère des fichiers dans ces mises en forme, calibrés pour que les "
+               "sont pas fournis : le générateur de l'observatoire (etl/illustrative.py, graine fixe, commande "
+               "« python -m etl illustrative ») écrit des fichiers dans ces mises en forme, calibrés pour que les "
                "totaux nationaux retrouvent les chiffres publiés (CNSA 2023 : rotation 24,4 %, postes vacants 4,5 % ; "
-               "DREES 2023 : 57 300 inscrits, 20 676 diplômés). Ils sont signalés partout comme fictifs."),
+               "DREES 2023 : 57 300 inscrits, 20 676 diplômés). Ils sont signalés partout comme fictifs ; une "
+               "cellule « nd » d'un fichier fictif est une valeur non renseignée (jamais un secret statistique), et "
+               "un total qui en omet est marqué « fictif, incomplet »."),
     ])
+
+
+BREAK_COLUMNS = ("Série", "Année", "Métier ou territoire", "Rupture")
+
+
+def break_rows() -> list[dict]:
+    """Every series break the store holds, named as users see them."""
+    frame = queries.breaks()
+    if frame.empty:
+        return []
+    dims = queries.dimensions()
+    names = {**dict(zip(dims.territories.territory_id, dims.territories.name)),
+             **dict(zip(dims.professions.profession_id, dims.professions.label))}
+    titles = {s: queries.source_row(s).get("title", s) for s in frame.series.unique()}
+    return [{"Série": titles.get(r.series, r.series), "Année": int(r.period),
+             "Métier ou territoire": names.get(r.subject_id, r.subject_id), "Rupture": r.note}
+            for r in frame.sort_values(["series", "period", "kind", "subject_id"]).itertuples(index=False)]

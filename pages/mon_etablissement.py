@@ -73,9 +73,9 @@ def compare(contents, level, file_name):
     bands = view.bands
     scope = {o["value"]: o["label"] for o in LEVELS}[level or "departement"]
     title = (f"Vos indicateurs parmi les établissements de même catégorie ({scope})"
-             f"<br><sup>Pairs : {views.source_label('tdbms_illustrative')}</sup>")
+             f"<br><sup>Pairs : {views.peer_source_label()}</sup>")
     figure = figures.band_figure(bands, title, "%")
-    if len(bands):
+    if len(bands) and views.peers_are_illustrative():
         figures._mark_illustrative(figure, pd.DataFrame({"status": ["illustrative"]}))
     summary = " ".join(
         f"{row.label} : {with_unit(row.value, '%', 1)}, médiane des pairs {with_unit(row.median, '%', 1)} "

@@ -17,15 +17,9 @@ from observatory.urlstate import Filters
 dash.register_page(__name__, path="/territoires", name="Territoires", title="Territoires – Observatoire", order=5)
 
 PAGE = views.ExplorerPage(
-    "/territoires", "Territoires", "", (
-        "recruitment_difficulty_share", "recruitment_projects", "turnover_rate", "vacancy_rate",
-        "absenteeism_rate", "students_enrolled", "graduates", "job_offers"),
-    Filters("recruitment_difficulty_share", profession="travail_social", level="departement"), "professions",
-    ("ft_bmo_2023", "tdbms_illustrative", "drees_ecoles_illustrative", "ft_tension_2021"))
-PROFILE = (("turnover_rate", "tdbms_illustrative", "ensemble"), ("vacancy_rate", "tdbms_illustrative", "ensemble"),
-           ("absenteeism_rate", "tdbms_illustrative", "ensemble"),
-           ("recruitment_difficulty_share", "ft_bmo_2023", "travail_social"),
-           ("recruitment_difficulty_share", "ft_bmo_2023", "ensemble"))
+    "/territoires", "Territoires", "",
+    Filters(catalogue.PAGES["territoires"][0], profession="travail_social", level="departement"), "professions")
+PROFILE_PROFESSIONS = ("travail_social", "ensemble")
 
 
 def layout(**query):
@@ -79,7 +73,7 @@ def map_update(f: Filters) -> dict:
                                 entry.direction == "lower_is_better")
     where = "par région" if f.level == "region" else "par département"
     title = figures.chart_title(f.indicator, f.period, queries.source_row(f.source) if f.source else {},
-                                f"{views.labels('profession').get(f.profession, f.profession)}, {where}")
+                                f"{views.population_labels(f.indicator).get(f.profession, f.profession)}, {where}")
     return {"trace": values, "title": title, "frame": frame, "filters": f}
 
 
@@ -113,32 +107,43 @@ def update(indicator, level, profession, period):
                f"({names.get(known.loc[known.value.idxmax(), 'territory_id'])})." if len(known)
                else "Aucune valeur pour ces filtres.")
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
-    table = figures.table_rows(frame, {"profession": views.labels("profession"), "territory": names})
+    table = figures.table_rows(frame, {"profession": views.population_labels(f.indicator), "territory": names,
+                                       "source": views.source_names()})
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
             f.profession, not figures.is_illustrative(frame), urlstate.encode(f, PAGE.default))
 
 
 def profile_rows(territory_id: str) -> list[dict]:
     """The territory's key figures next to its parent's and France's."""
-    names, professions = views.labels("territory"), views.labels("profession")
+    names = views.labels("territory")
     rows = []
-    for indicator_id, source_id, profession_id in PROFILE:
-        periods = queries.periods_for(indicator_id, source_id)
+    for indicator_id in catalogue.PAGES["territoires-profil"]:
+        series = queries.sources_for(indicator_id)
+        periods = queries.periods_for(indicator_id, series[0]) if series else ()
         if not periods:
             continue
-        position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, periods[-1],
-                                                 source_id, profession_id)
-        entry = catalogue.get(indicator_id)
-        rows.append({
-            "Indicateur": f"{entry.label} – {professions.get(profession_id)} ({periods[-1]})",
+        professions = views.population_labels(indicator_id)
+        for profession_id in PROFILE_PROFESSIONS:
+            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, periods[-1],
+                                                     series[0], profession_id)
+            if position.nation_value is None:
+                continue
+            rows.append(_profile_row(indicator_id, profession_id, periods[-1], position, names, professions))
+    return rows
+
+
+def _profile_row(indicator_id, profession_id, period, position, names, professions) -> dict:
+    entry = catalogue.get(indicator_id)
+    territory_id = position.territory_id
+    return {
+            "Indicateur": f"{entry.label} – {professions.get(profession_id)} ({period})",
             names.get(territory_id, territory_id): with_unit(position.value, entry.unit, entry.decimals),
             "Territoire parent": (f"{names.get(position.parent_id, '')} : "
                                   f"{with_unit(position.parent_value, entry.unit, entry.decimals)}")
             if position.parent_id else "—",
             "France": with_unit(position.nation_value, entry.unit, entry.decimals),
             "Écart à la France": points(position.gap_to_nation, entry.unit, entry.decimals),
-        })
-    return rows
+    }
 
 
 @callback(Output("ter-profile", "data"), Output("ter-profile", "columns"), Input("ter-territory", "value"))
