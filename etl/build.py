@@ -15,6 +15,13 @@ ILLUSTRATIVE_DIR = DATA_DIR / "illustrative"
 
 # (relative path under data/real/, adapter)
 BUNDLED: tuple[tuple[str, str], ...] = (
+    # BMO vintages, oldest first (each loads under its own period; names come from the latest).
+    ("francetravail/bmo_series/ResMetBE17.xlsx", "bmo"),
+    ("francetravail/bmo_series/ResMetBE18.xlsx", "bmo"),
+    ("francetravail/bmo_series/ResMetBE19.xlsx", "bmo"),
+    ("francetravail/bmo_series/ResMetBE20.xlsx", "bmo"),
+    ("francetravail/bmo_series/Base_open_data_21_def.xlsx", "bmo"),
+    ("francetravail/bmo_series/Base_open_data_22_def.xlsx", "bmo"),
     ("francetravail/Base_open_data_BMO_2023.xlsx", "bmo"),
     ("dares/evol_mmo.csv", "dares_mmo"),
     ("dares/tensions.csv", "dares_tensions"),

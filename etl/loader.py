@@ -130,12 +130,22 @@ def load_file(
 
 
 def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, scope: str) -> None:
-    """Pick the source a load is filed under, and mark demo rows as illustrative."""
+    """Pick the source a load is filed under, and mark demo rows as illustrative.
+
+    Demo data is never `secret` (that claims a suppression by a statistical producer): an `nd` cell of an
+    illustrative file means « not reported » and becomes `illustrative` with no value; its numerator and
+    denominator stay only where the file gives them.
+    """
     if illustrative:
         parsed.source = sources.static(f"{parsed.adapter}_illustrative")
         for frame in (parsed.observations, parsed.units):
-            frame["status"] = np.where(frame["status"].isin(["ok", "provisional", "estimated"]), "illustrative",
-                                       frame["status"])
+            if frame.empty:
+                continue
+            status = frame["status"].to_numpy(object)
+            unreported = status == "secret"
+            frame["status"] = np.where(np.isin(status, ["ok", "provisional", "estimated", "secret"]),
+                                       "illustrative", status)
+            frame["value"] = frame["value"].where(~unreported)
     elif scope == "private":
         parsed.source = sources.own_figures(parsed.adapter, sha, path.name)
     elif scope != "published":

@@ -64,29 +64,63 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     Indicator(
         "turnover_rate", "Taux de rotation", "ressources_humaines", "%",
-        "Moyenne des taux d'entrée et de sortie : (entrées + sorties) / 2 rapportées à l'effectif.",
-        "(taux d'entrée + taux de sortie) / 2", "ratio", "lower_is_better",
-        "DARES (mouvements de main-d'œuvre, tous contrats) ; ATIH/ANAP TDBMS (personnel permanent)",
-        numerator_label="(entrées + sorties) / 2", denominator_label="effectif",
-        caveats="Deux définitions coexistent. DARES : tous contrats (CDD compris), effectif moyen, d'où "
-        "des taux très élevés (71,65 % pour la FAP V4Z en 2014). TDBMS : personnel permanent (CDI, "
-        "titulaires), effectif réel en personnes au 31/12 de N-1. Les séries sont distinguées par leur "
-        "source et ne se comparent pas entre elles.",
+        "Taux de rotation du personnel permanent (CDI, titulaires) des établissements et services "
+        "médico-sociaux : moyenne des recrutements et des départs de l'année, rapportée à l'effectif réel en "
+        "personnes au 31/12 de l'année N-1.",
+        "(recrutements + départs) / 2 / effectif au 31/12 de N-1 × 100", "ratio", "lower_is_better",
+        "ATIH/ANAP, tableau de bord de la performance dans le secteur médico-social (TDBMS)",
+        numerator_label="(recrutements + départs) / 2", denominator_label="personnel permanent au 31/12 de N-1",
+        caveats="Champ : personnel permanent des ESMS ; les CDD et l'intérim n'entrent ni au numérateur ni au "
+        "dénominateur.",
         decimals=1,
     ),
     Indicator(
         "entry_rate", "Taux d'entrée", "ressources_humaines", "%",
-        "Entrées (recrutements) de l'année rapportées à l'effectif.", "entrées / effectif × 100", "ratio",
-        "neutral", "DARES (mouvements de main-d'œuvre) ; ATIH/ANAP TDBMS",
-        numerator_label="entrées", denominator_label="effectif",
-        caveats="Même distinction de champ que le taux de rotation (tous contrats / personnel permanent).",
+        "Recrutements de personnel permanent (CDI, titulaires) de l'année dans les établissements et services "
+        "médico-sociaux, rapportés à l'effectif réel en personnes au 31/12 de l'année N-1.",
+        "recrutements / effectif au 31/12 de N-1 × 100", "ratio", "neutral",
+        "ATIH/ANAP, tableau de bord de la performance dans le secteur médico-social (TDBMS)",
+        numerator_label="recrutements de personnel permanent", denominator_label="personnel permanent au 31/12 de N-1",
+        caveats="Champ : personnel permanent des ESMS.",
     ),
     Indicator(
         "exit_rate", "Taux de sortie", "ressources_humaines", "%",
-        "Sorties (départs) de l'année rapportées à l'effectif.", "sorties / effectif × 100", "ratio",
-        "lower_is_better", "DARES (mouvements de main-d'œuvre) ; ATIH/ANAP TDBMS",
-        numerator_label="sorties", denominator_label="effectif",
-        caveats="Même distinction de champ que le taux de rotation (tous contrats / personnel permanent).",
+        "Départs de personnel permanent (CDI, titulaires) de l'année dans les établissements et services "
+        "médico-sociaux, rapportés à l'effectif réel en personnes au 31/12 de l'année N-1.",
+        "départs / effectif au 31/12 de N-1 × 100", "ratio", "lower_is_better",
+        "ATIH/ANAP, tableau de bord de la performance dans le secteur médico-social (TDBMS)",
+        numerator_label="départs de personnel permanent", denominator_label="personnel permanent au 31/12 de N-1",
+        caveats="Champ : personnel permanent des ESMS.",
+    ),
+    Indicator(
+        "turnover_rate_all_contracts", "Taux de rotation (tous contrats, DARES)", "ressources_humaines", "%",
+        "Taux de rotation de la main-d'œuvre salariée, tous contrats (CDD compris) : moyenne des taux d'entrée "
+        "et de sortie de l'année, rapportés à l'effectif moyen, par famille professionnelle (FAP-87).",
+        "(taux d'entrée + taux de sortie) / 2", "ratio", "lower_is_better",
+        "DARES, Portrait statistique des métiers – mouvements de main-d'œuvre (tous contrats)",
+        numerator_label="(entrées + sorties) / 2", denominator_label="effectif moyen",
+        caveats="Chaque CDD compte une entrée et une sortie : les taux sont bien plus élevés que ceux du "
+        "personnel permanent (71,65 % pour la FAP V4Z en 2014). Publié sans ses composantes : montré tel que "
+        "publié, jamais agrégé.",
+        decimals=2,
+    ),
+    Indicator(
+        "entry_rate_all_contracts", "Taux d'entrée (tous contrats, DARES)", "ressources_humaines", "%",
+        "Entrées de l'année, tous contrats (CDD compris), rapportées à l'effectif moyen, par famille "
+        "professionnelle (FAP-87).",
+        "entrées / effectif moyen × 100", "ratio", "neutral",
+        "DARES, Portrait statistique des métiers – mouvements de main-d'œuvre (tous contrats)",
+        numerator_label="entrées (tous contrats)", denominator_label="effectif moyen",
+        caveats="Publié sans ses composantes : montré tel que publié, jamais agrégé.", decimals=2,
+    ),
+    Indicator(
+        "exit_rate_all_contracts", "Taux de sortie (tous contrats, DARES)", "ressources_humaines", "%",
+        "Sorties de l'année, tous contrats (fins de CDD comprises), rapportées à l'effectif moyen, par famille "
+        "professionnelle (FAP-87).",
+        "sorties / effectif moyen × 100", "ratio", "lower_is_better",
+        "DARES, Portrait statistique des métiers – mouvements de main-d'œuvre (tous contrats)",
+        numerator_label="sorties (tous contrats)", denominator_label="effectif moyen",
+        caveats="Publié sans ses composantes : montré tel que publié, jamais agrégé.", decimals=2,
     ),
     Indicator(
         "absenteeism_rate", "Taux d'absentéisme", "ressources_humaines", "%",

@@ -44,7 +44,8 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         Output(f"{prefix}-compare-summary", "children"), Output(f"{prefix}-compare-table", "data"),
         Output(f"{prefix}-period", "options"), Output(f"{prefix}-period", "value"),
         Output(f"{prefix}-source", "options"), Output(f"{prefix}-source", "value"),
-        Output(f"{prefix}-profession", "value"), Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
+        Output(f"{prefix}-profession", "value"), Output(f"{prefix}-profession", "options"),
+        Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
         *inputs,
     )
     def update(indicator, profession, territory, period, source, breakdown=None):
@@ -55,6 +56,7 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         source_options = [{"label": views.source_label(s), "value": s} for s in view.sources]
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
+                ui.profession_options(ensemble_label=views.population_labels(f.indicator)["ensemble"]),
                 not view.illustrative, urlstate.encode(f, page.default))
 
     states = [State(i.component_id, i.component_property) for i in inputs]

@@ -31,11 +31,13 @@ def indicator_options(ids: tuple[str, ...]) -> list[dict]:
     return [{"label": f"{catalogue.get(i).label} ({catalogue.get(i).unit})", "value": i} for i in ids]
 
 
-def profession_options(include_others: bool = True) -> list[dict]:
+def profession_options(include_others: bool = True, ensemble_label: str | None = None) -> list[dict]:
+    """`ensemble_label`: what the root stands for with the indicator shown (TDBMS: permanent staff of
+    establishments, not every occupation)."""
     dims = queries.dimensions()
     professions = dims.professions.set_index("profession_id")
     indent = {"ensemble": 0, "domain": 1, "family": 2, "group": 3, "profession": 4}
-    options = [{"label": "Ensemble des métiers", "value": "ensemble"}]
+    options = [{"label": ensemble_label or professions.loc["ensemble", "label"], "value": "ensemble"}]
     for pid in queries.social_professions():
         row = professions.loc[pid]
         options.append({"label": "\u2003" * (indent[row.level] - 1) + row.label, "value": pid})

@@ -44,10 +44,11 @@ def test_truncated_workbook_is_refused_and_nothing_written(store, tmp_path):
     assert snapshot(store) == before
 
 
-def test_wrong_sheet_names_the_sheets_found(store, tmp_path):
+def test_a_workbook_without_bmo_columns_names_the_sheets_found(store, tmp_path):
+    """The data sheet is found by its columns, whatever its name; a workbook with none is refused."""
     before = snapshot(store)
-    path = workbook(tmp_path / "bmo.xlsx", [ROW], sheet="Feuil1")
-    with pytest.raises(LoadError, match=r"BMO_<year>_open_data.*Feuil1"):
+    path = workbook(tmp_path / "bmo.xlsx", [["a", "b"]], header=["Nom", "Prénom"], sheet="Feuil1")
+    with pytest.raises(LoadError, match=r"Feuil1"):
         load_file(store, path, "bmo")
     assert snapshot(store) == before
 
@@ -97,7 +98,8 @@ def test_encodings_are_detected(store, tmp_path, encoding):
     path.write_text("Fap3;Type_mmo;Annee;Taux;;;\nV4Z;Taux d'entrée;2014;1 234,5;;;\n", encoding=encoding)
     load_file(store, path, "dares_mmo")
     with store.connect() as conn:
-        assert conn.execute(text("SELECT value FROM observations WHERE indicator_id = 'entry_rate'")).scalar() == 1234.5
+        assert conn.execute(text("SELECT value FROM observations WHERE indicator_id = 'entry_rate_all_contracts'")
+                            ).scalar() == 1234.5
 
 
 def test_wrong_encoding_is_refused(store, tmp_path):
@@ -164,5 +166,6 @@ def test_narrow_no_break_spaces_and_decimal_commas(store, tmp_path):
                     "2\u00a0000\n", encoding="utf-8")
     load_file(store, path, "dares_mmo")
     with store.connect() as conn:
-        values = sorted(conn.execute(text("SELECT value FROM observations WHERE indicator_id = 'exit_rate'")).scalars())
+        values = sorted(conn.execute(text(
+            "SELECT value FROM observations WHERE indicator_id = 'exit_rate_all_contracts'")).scalars())
     assert values == [1234.5, 2000.0]

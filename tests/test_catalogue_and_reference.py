@@ -20,6 +20,7 @@ def test_catalogue_entry_is_complete(entry):
 def test_contract_fixed_indicator_ids_exist():
     fixed = {"recruitment_projects", "recruitment_projects_difficult", "recruitment_projects_seasonal",
              "recruitment_difficulty_share", "turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate",
+             "turnover_rate_all_contracts", "entry_rate_all_contracts", "exit_rate_all_contracts",
              "vacancy_rate", "tension_index", "students_enrolled", "first_year_entrants", "graduates"}
     assert fixed <= set(catalogue.BY_ID)
 
@@ -46,6 +47,9 @@ def test_fixed_profession_ids_and_crosswalk():
     assert mapped[("fap2009", "V4Z83")] == mapped[("fap2021", "V4X83")] == "educateur_specialise"
     assert mapped[("fap2009", "T2A60")] == "aide_a_domicile"
     assert mapped[("fap87", "V4Z")] == "grp_action_sociale_orientation"
+    # T2Z (T2A and T2B together) and SAL (every employee) have nodes of their own, never T2A's, T2B's or ensemble
+    assert mapped[("fap87", "T2Z")] not in {mapped[("fap87", "T2A")], mapped[("fap87", "T2B")], "ensemble"}
+    assert mapped[("dares_total", "SAL")] == "ensemble_salaries"
     assert mapped[("rome", "K1207")] == "educateur_specialise" and mapped[("diploma", "DEES")] == "educateur_specialise"
     breaks = crosswalk.set_index(["nomenclature", "source_code"]).loc[("fap2021", "V4X83"), "break_year"]
     assert breaks == 2025
@@ -54,7 +58,12 @@ def test_fixed_profession_ids_and_crosswalk():
 def test_every_profession_reaches_ensemble():
     professions, _ = professions_frames()
     parent = dict(zip(professions.profession_id, professions.parent_id))
-    for pid in parent:
+    level = dict(zip(professions.profession_id, professions.level))
+    # Roots are whole populations only: `ensemble`, and `ensemble_salaries` (DARES SAL), a root of its own so
+    # that no roll-up ever adds every employee to the occupations it cuts across.
+    roots = {pid for pid, up in parent.items() if not up}
+    assert roots == {"ensemble", "ensemble_salaries"} and {level[r] for r in roots} == {"ensemble"}
+    for pid in set(parent) - roots:
         seen, node = set(), pid
         while parent.get(node):
             assert node not in seen

@@ -21,7 +21,7 @@ def test_dares_turnover_v4z_2014_as_published(built_store):
     published = raw[("V4Z", "Taux de rotation", "2014")]
     assert published == 71.65
     stored = value(built_store, """
-        SELECT value FROM observations WHERE indicator_id = 'turnover_rate' AND source_id = 'dares_mmo'
+        SELECT value FROM observations WHERE indicator_id = 'turnover_rate_all_contracts' AND source_id = 'dares_mmo'
         AND profession_id = 'grp_action_sociale_orientation' AND period = 2014 AND territory_id = 'FR'""")
     assert stored == published
 

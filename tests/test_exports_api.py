@@ -117,14 +117,16 @@ def test_formula_labels_come_out_inert(client):
 
 
 def test_json_is_paginated_with_the_total(client):
-    first = client.get("/api/v1/observations?indicator=turnover_rate&page_size=10").get_json()
+    first = client.get("/api/v1/observations?indicator=turnover_rate_all_contracts&page_size=10").get_json()
     assert first["total"] > 10 and len(first["rows"]) == 10 and first["pages"] == -(-first["total"] // 10)
     assert first["next"].endswith("page=2")
-    every = client.get(f"/api/v1/observations?indicator=turnover_rate&page_size={first['total']}").get_json()
+    every = client.get("/api/v1/observations?indicator=turnover_rate_all_contracts"
+                       f"&page_size={first['total']}").get_json()
     assert len(every["rows"]) == first["total"] and every["next"] is None
-    entries = client.get("/api/v1/observations?indicator=entry_rate&page_size=1").get_json()["total"]
-    exits = client.get("/api/v1/observations?indicator=exit_rate&page_size=1").get_json()["total"]
-    repeated = client.get("/api/v1/observations?indicator=entry_rate&indicator=exit_rate&page_size=1").get_json()
+    entries = client.get("/api/v1/observations?indicator=entry_rate_all_contracts&page_size=1").get_json()["total"]
+    exits = client.get("/api/v1/observations?indicator=exit_rate_all_contracts&page_size=1").get_json()["total"]
+    repeated = client.get("/api/v1/observations?indicator=entry_rate_all_contracts"
+                          "&indicator=exit_rate_all_contracts&page_size=1").get_json()
     assert repeated["total"] == entries + exits and entries > 0
 
 
@@ -149,7 +151,7 @@ def test_catalogue_and_openapi(client):
 
 
 def test_semicolon_option_for_french_spreadsheets(client):
-    text = client.get("/api/v1/observations?indicator=turnover_rate&period=2014&format=csv"
+    text = client.get("/api/v1/observations?indicator=turnover_rate_all_contracts&period=2014&format=csv"
                       "&sep=semicolon").get_data().decode("utf-8")
     header, *lines = text.lstrip("\ufeff").splitlines()
     assert header.startswith("indicator_id;indicator_label;")
@@ -169,7 +171,7 @@ def test_streaming_a_large_export_keeps_memory_flat(built_store):
         tracemalloc.stop()
         return peak_bytes, size
 
-    small, small_size = peak(queries.Selection(indicators=("turnover_rate",), breakdowns=None))
+    small, small_size = peak(queries.Selection(indicators=("turnover_rate_all_contracts",), breakdowns=None))
     large, large_size = peak(queries.Selection(indicators=("recruitment_projects", "recruitment_projects_difficult",
                                                            "recruitment_difficulty_share"), breakdowns=None))
     assert large_size > 20 * small_size
@@ -178,8 +180,8 @@ def test_streaming_a_large_export_keeps_memory_flat(built_store):
 
 def test_cli_export_has_the_api_options(small_store, tmp_path):
     out = tmp_path / "export.csv"
-    done = subprocess.run([sys.executable, "-m", "etl", "export", "--indicator", "turnover_rate", "--sep", "semicolon",
-                           "-o", str(out)], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "etl", "export", "--indicator", "turnover_rate_all_contracts",
+                           "--sep", "semicolon", "-o", str(out)], cwd=ROOT, capture_output=True, text=True,
                           env={**__import__("os").environ, "OBSERVATORY_DB": small_store})
     assert done.returncode == 0, done.stderr
     lines = out.read_text(encoding="utf-8-sig").splitlines()

@@ -38,12 +38,12 @@ def national(engine, indicator, period):
 def test_tdbms_national_ratios_of_sums_are_calibrated(built_store, indicator, period, target, tolerance):
     value, status = national(built_store, indicator, period)
     assert abs(value - target) <= tolerance
-    assert status == "illustrative"
+    assert status in ("illustrative", "illustrative_incomplete")  # incomplete: some cells not reported
 
 
 def test_training_2023_is_calibrated(built_store):
     graduates, status = national(built_store, "graduates", 2023)
-    assert abs(graduates - 20_676) / 20_676 <= 0.05 and status == "illustrative"
+    assert abs(graduates - 20_676) / 20_676 <= 0.05 and status in ("illustrative", "illustrative_incomplete")
     enrolled, _ = national(built_store, "students_enrolled", 2023)
     assert abs(enrolled - 57_300) / 57_300 <= 0.05
 
@@ -52,7 +52,8 @@ def test_every_illustrative_figure_is_labelled(built_store):
     with built_store.connect() as conn:
         wrong = conn.execute(text("""
             SELECT COUNT(*) FROM observations o JOIN source s ON s.source_id = o.source_id
-            WHERE s.is_illustrative = 1 AND o.status NOT IN ('illustrative', 'secret', 'undefined')""")).scalar()
+            WHERE s.is_illustrative = 1
+            AND o.status NOT IN ('illustrative', 'illustrative_incomplete', 'undefined')""")).scalar()
         sources = set(conn.execute(text("SELECT source_id FROM source WHERE is_illustrative = 1")).scalars())
         establishment_rows = conn.execute(text("""
             SELECT COUNT(*) FROM establishment_observation WHERE status NOT IN ('illustrative', 'undefined')

@@ -22,8 +22,9 @@ def get(name: str) -> ModuleType:
 def recognise(path: Path) -> ModuleType:
     """The first adapter, in ADAPTERS order, whose layout the file has; a `LoadError` when none does.
 
-    The order puts the cheap signatures first (a BMO workbook is told by its sheet names alone), so that
-    recognising a file never reads a large sheet it does not need.
+    The order puts the cheap signatures first, so that
+    recognising a file never reads a large sheet it does not need (a BMO workbook is told by the header
+    rows of its sheets, read from the XML stream).
     """
     for adapter in ADAPTERS.values():
         if adapter.recognise(path):

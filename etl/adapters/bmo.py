@@ -1,71 +1,255 @@
-"""France Travail BMO workbook (`Base_open_data_BMO_<year>.xlsx`), any vintage.
+"""France Travail BMO workbook (« Besoins en main-d'œuvre »), any vintage (2017 … 2023, and unseen ones).
 
-Columns are found by name (their order and the `BE<yy>` bassin columns change every year). A row is a
-métier × bassin part (one row per département of a straddling bassin). `*` is statistical secrecy: the
-figure is stored NULL with status `secret`, never 0. Social-work métier codes go through the crosswalk;
-every other métier and every bassin is defined by the file itself.
+The data sheet is the one whose header row has the BMO columns (`annee`, a métier code, `met`, `xmet`,
+a `BE<yy>` bassin…), whatever the sheet is called (`ResMetBe17`, `BMO_2019_open_data`…). Columns are found by
+meaning, never by position: their order and names change between vintages (`nom_metier BMO` | `nommetier`,
+`Famille_metier` | `Famille_met`, `NOM_REG` | `NOM_REG18`, `BE17` … `BE23`). The vintage is the `annee` column.
+
+A row is a métier × bassin part (one row per département of a straddling bassin). `*` is statistical secrecy:
+the figure is stored NULL with status `secret`, never 0. A vintage published as unrounded decimal estimates
+(2017, 2018) keeps its values as published, with status `estimated`. Codes come as numbers or zero-padded text
+(`8438.0`, `1.0`, `'0101'`) and are padded back. The région column is only checked against the département
+(INSEE régions since 2016, or the régions before 2016): roll-ups follow the département. Social-work métier
+codes go through the crosswalk; every other métier and every bassin is defined by the file itself.
 """
 from __future__ import annotations
 
+import posixpath
 import re
+import zipfile
+from functools import lru_cache
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 
 from etl.adapters.common import observation_frame
 from etl.errors import LoadError
-from etl.frames import OBS_COLUMNS, Parsed, Rejections
-from etl.readers import by_unique, find_columns, open_workbook, parse_numbers, sheet_rows
+from etl.frames import LABEL_COLUMNS, OBS_COLUMNS, Parsed, Rejections
+from etl.readers import by_unique, find_columns, normalise_header, open_workbook, parse_numbers, read_csv, sheet_rows
 from etl.reference import Reference
 from observatory import sources
+from observatory.config import REFERENCE_DIR
 
 NAME = "bmo"
-SHEET = re.compile(r"^BMO_(\d{4})_open_data$", re.IGNORECASE)
+# Regexes over `readers.normalise_header` (no case, accents, spaces, underscores).
 COLUMNS = {
     "annee": r"annee",
-    "code": r"codemetierbmo",
-    "label": r"nommetierbmo",
-    "bassin": r"be\d{2}",
-    "bassin_name": r"nombe\d{2}",
-    "dept": r"dept",
-    "reg": r"reg",
+    "code": r"code(metier|met)(bmo)?",
+    "label": r"(nom|libelle|lbl|intitule)(du)?(metier|met)(bmo)?",
+    "bassin": r"(code)?(be|bassin)(\d{2}|\d{4})?",
+    "bassin_name": r"(nom|libelle|lbl)(be|bassin)(\d{2}|\d{4})?",
+    "dept": r"(code)?(dept?|departement)",
+    "reg": r"(code)?(reg|region)(\d{2}|\d{4})?",
     "met": r"met",
     "xmet": r"xmet",
     "smet": r"smet",
 }
-# Shares of met stored with their parts. The seasonal share (smet / met) is not stored: its 100,000 rows
-# would cost the BMO load about 0.2 s, past its budget of half a plain openpyxl read; screens show the
-# seasonal projects as counts.
+OPTIONAL = {
+    "family": r"fam(ille)?(de)?(metier|met)(bmo)?",
+    "family_label": r"(libelle|lbl|nom)(de)?(la)?fam(ille)?(de)?(metier|met)(bmo)?",
+}
+# A BMO data sheet is the one whose header has most of the BMO columns, `met` among them (a sheet with only
+# some of them is still the data sheet, so that the load names the columns it lacks).
+MIN_COLUMNS = len(COLUMNS) // 2
+# Shares of met stored with their parts. The seasonal share (smet / met) is not stored: it is computed at
+# query time; screens show the seasonal projects as counts.
 SHARES = {"recruitment_difficulty_share": "xmet"}
 FIRST_FAP2021_VINTAGE = 2025
+UNSPECIFIED_BASSIN = "0000"  # rows published without a bassin code, kept in their département
 COUNTS = {"met": "recruitment_projects", "xmet": "recruitment_projects_difficult",
           "smet": "recruitment_projects_seasonal"}
+YEARS = (1990, 2100)  # a survey year outside this range is not a year
+REGIONS_BEFORE_2016 = REFERENCE_DIR / "regions_before_2016.csv"
+MAX_HEADER_CELLS = 16_384  # Excel's column limit: a header row is never longer
+
+
+# --- Recognising the data sheet from header rows only ------------------------------------------------------
+
+class _Shared(int):
+    """A cell that points into the shared-strings table."""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _column_index(ref: str | None, default: int) -> int:
+    letters = re.match(r"[A-Za-z]+", ref or "")
+    if not letters:
+        return default
+    index = 0
+    for ch in letters.group(0).upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def _inline_text(element) -> str:
+    """Text of a shared or inline string, without phonetic runs (`rPh`)."""
+    parts = []
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return "".join(parts)
+
+
+def _cell(element):
+    kind = element.get("t", "n")
+    if kind == "inlineStr":
+        inline = next((c for c in element if _local(c.tag) == "is"), None)
+        return "" if inline is None else _inline_text(inline)
+    value = next((c.text for c in element if _local(c.tag) == "v"), None)
+    if value is None:
+        return None
+    if kind == "s":
+        return _Shared(int(value))
+    if kind in ("str", "e"):
+        return value
+    if kind == "b":
+        return value == "1"
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _first_row(archive: zipfile.ZipFile, member: str) -> list:
+    """The first non-empty row of a worksheet, streamed: parsing stops at the end of that row."""
+    cells: dict[int, object] = {}
+    with archive.open(member) as stream:
+        for _, element in ElementTree.iterparse(stream, events=("end",)):
+            tag = _local(element.tag)
+            if tag == "c":
+                cells[_column_index(element.get("r"), max(cells, default=-1) + 1)] = _cell(element)
+                if len(cells) > MAX_HEADER_CELLS:
+                    break
+            elif tag == "row":
+                if any(v not in (None, "") for v in cells.values()):
+                    break
+                cells = {}
+                element.clear()
+            elif tag == "sheetData":
+                break
+    row = [None] * (max(cells, default=-1) + 1)
+    for index, value in cells.items():
+        if index < MAX_HEADER_CELLS:
+            row[index] = value
+    return row[:MAX_HEADER_CELLS]
+
+
+def _shared_strings(archive: zipfile.ZipFile, member: str | None, needed: int) -> list[str]:
+    """The first `needed` shared strings (header strings come first in every writer's table)."""
+    strings: list[str] = []
+    if member is None or needed <= 0:
+        return strings
+    with archive.open(member) as stream:
+        for _, element in ElementTree.iterparse(stream, events=("end",)):
+            if _local(element.tag) == "si":
+                strings.append(_inline_text(element))
+                element.clear()
+                if len(strings) >= needed:
+                    break
+    return strings
+
+
+def _target(base: str, target: str) -> str:
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+
+
+def sheet_headers(path: Path) -> dict[str, list]:
+    """Sheet name → its first non-empty row, read from the XLSX parts without loading any sheet whole."""
+    with zipfile.ZipFile(path) as archive:
+        members = set(archive.namelist())
+        book = "xl/workbook.xml"
+        if "_rels/.rels" in members:
+            for rel in ElementTree.fromstring(archive.read("_rels/.rels")):
+                if rel.get("Type", "").endswith("/officeDocument"):
+                    book = _target("", rel.get("Target", book))
+        base = posixpath.dirname(book)
+        targets, shared = {}, None
+        for rel in ElementTree.fromstring(archive.read(posixpath.join(base, "_rels", posixpath.basename(book)
+                                                                      + ".rels"))):
+            targets[rel.get("Id")] = _target(base, rel.get("Target", ""))
+            if rel.get("Type", "").endswith("/sharedStrings"):
+                shared = targets[rel.get("Id")]
+        rows: dict[str, list] = {}
+        for element in ElementTree.fromstring(archive.read(book)).iter():
+            if _local(element.tag) != "sheet":
+                continue
+            rid = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
+            if targets.get(rid) in members:
+                rows[element.get("name", "")] = _first_row(archive, targets[rid])
+        needed = max((v + 1 for row in rows.values() for v in row if isinstance(v, _Shared)), default=0)
+        strings = _shared_strings(archive, shared if shared in members else None, needed)
+    return {name: [(strings[v] if v < len(strings) else None) if isinstance(v, _Shared) else v for v in row]
+            for name, row in rows.items()}
+
+
+def bmo_columns(header: list) -> int:
+    """How many BMO columns a header row has (0 when it has no `met`: not a BMO table)."""
+    normalised = [normalise_header(h) for h in header if h not in (None, "")]
+    found = {role for role, pattern in COLUMNS.items() if any(re.fullmatch(pattern, h) for h in normalised)}
+    return len(found) if "met" in found else 0
+
+
+def is_bmo_header(header: list) -> bool:
+    return bmo_columns(header) >= MIN_COLUMNS
 
 
 def recognise(path: Path) -> bool:
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return False
     try:
-        return any(SHEET.match(s) for s in open_workbook(path).sheet_names)
-    except LoadError:
+        return any(is_bmo_header(header) for header in sheet_headers(path).values())
+    except Exception:  # a damaged or foreign file is simply not a BMO workbook
         return False
 
 
+def _data_sheet(path: Path, workbook) -> str:
+    try:
+        headers = sheet_headers(path)
+    except Exception:  # an unusual container: read each sheet through calamine instead
+        headers = {}
+        for name in workbook.sheet_names:
+            rows = sheet_rows(workbook, name, path.name)
+            headers[name] = next((r for r in rows if any(v not in (None, "") for v in r)), [])
+    scores = {name: bmo_columns(header) for name, header in headers.items()}
+    best = max(scores.values(), default=0)
+    found = [name for name, score in scores.items() if score == best]
+    if best < MIN_COLUMNS or len(found) != 1:
+        raise LoadError(path.name, "no BMO data sheet (a header row with annee, Code métier BMO, BE<yy>, Dept, "
+                        "REG, met, xmet, smet…)" if best < MIN_COLUMNS else f"several BMO data sheets {found}",
+                        expected=f"one sheet with the BMO columns; sheets found: {workbook.sheet_names}")
+    return found[0]
+
+
+# --- Codes ---------------------------------------------------------------------------------------------------
+
 def _pad(values: np.ndarray, width: int) -> np.ndarray:
-    """Zero-pad codes that a re-saved copy turned into numbers (1 → '01'; 101.0 → '0101')."""
+    """Zero-pad codes written as numbers (1 → '01'; 101.0 → '0101'; '8438.0' → '8438'); '2A', '971' kept."""
     def one(v) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return ""
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        text = str(v).strip()
+        text = re.sub(r"^(\d+)\.0*$", r"\1", str(v).strip()).upper()
         return text.zfill(width) if text.isdigit() else text
     return by_unique(values, one)
 
 
 def _text(values: np.ndarray) -> np.ndarray:
     return by_unique(values, lambda v: "" if v is None else str(v).strip())
+
+
+@lru_cache(maxsize=1)
+def regions_before_2016() -> dict[str, str]:
+    """Département → its région before the 2016 merger (INSEE COG 2015)."""
+    frame, _ = read_csv(REGIONS_BEFORE_2016)
+    return dict(zip(frame["dep"], frame["reg"]))
 
 
 def _first_occurrence(*columns: np.ndarray) -> np.ndarray:
@@ -78,75 +262,112 @@ def _first_occurrence(*columns: np.ndarray) -> np.ndarray:
     return first[inverse]
 
 
+def _vintage(raw_year: np.ndarray, path: Path, sheet: str) -> tuple[np.ndarray, int]:
+    """The survey year of every row and the file's vintage: the year most rows give."""
+    year, _, _ = parse_numbers(raw_year)
+    plausible = ~np.isnan(year) & (year == np.round(year)) & (year >= YEARS[0]) & (year <= YEARS[1])
+    if not plausible.any():
+        raise LoadError(path.name, "no survey year in the annee column", sheet=sheet,
+                        expected=f"a year between {YEARS[0]} and {YEARS[1]}")
+    years, counts = np.unique(year[plausible], return_counts=True)
+    return year, int(years[np.argmax(counts)])
+
+
+# --- Parsing -------------------------------------------------------------------------------------------------
+
 def parse(path: Path, ref: Reference) -> Parsed:
     workbook = open_workbook(path)
-    data_sheets = [s for s in workbook.sheet_names if SHEET.match(s)]
-    if len(data_sheets) != 1:
-        raise LoadError(path.name, "no data sheet named BMO_<year>_open_data" if not data_sheets
-                        else f"several data sheets {data_sheets}",
-                        expected=f"one sheet BMO_<year>_open_data; sheets found: {workbook.sheet_names}")
-    sheet = data_sheets[0]
-    vintage = int(SHEET.match(sheet).group(1))
+    sheet = _data_sheet(path, workbook)
     rows = sheet_rows(workbook, sheet, path.name)
-    if len(rows) < 2:
-        raise LoadError(path.name, "the data sheet has no data rows", sheet=sheet)
-    header = rows[0]
-    cols = find_columns(header, COLUMNS, path.name, sheet=sheet)
-    while len(rows) > 1 and all(v in ("", None) for v in rows[-1]):
+    top = next((i for i, r in enumerate(rows) if any(v not in (None, "") for v in r)), len(rows))
+    while len(rows) > top + 1 and all(v in ("", None) for v in rows[-1]):
         rows.pop()  # formatted but empty rows after the table
-    body = rows[1:]
+    if len(rows) < top + 2:
+        raise LoadError(path.name, "the data sheet has no data rows", sheet=sheet)
+    header = rows[top]
+    cols = find_columns(header, COLUMNS, path.name, sheet=sheet, optional=OPTIONAL)
+    body = rows[top + 1:]
     width = len(header)
     if any(len(r) != width for r in body):  # calamine gives a rectangle; other writers may not
         body = [list(r[:width]) + [None] * (width - len(r)) for r in body]
     grid = np.empty((len(body), width), dtype=object)
     grid[:] = body
     raw = {role: grid[:, i] for role, i in cols.items()}
-    row_numbers = np.arange(len(body)) + 2  # 1-based, after the header row
+    row_numbers = np.arange(len(body)) + top + 2  # 1-based file rows, after the header row
     reject = Rejections()
-    nomenclature = "fap2021" if vintage >= FIRST_FAP2021_VINTAGE else "fap2009"
 
-    year, _, bad_year = parse_numbers(raw["annee"])
-    wrong_year = bad_year | np.isnan(year) | (year != vintage)
-    reject.add(row_numbers[wrong_year], header[cols["annee"]], raw["annee"][wrong_year],
-               f"expected the survey year {vintage} (from the sheet name)")
+    def name(role: str) -> str:
+        return str(header[cols[role]])
+
+    def shown(role: str, mask: np.ndarray) -> np.ndarray:
+        """Rejected cells as the spreadsheet shows them (2015, not 2015.0)."""
+        return by_unique(raw[role][mask], lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else v)
+
+    year, vintage = _vintage(raw["annee"], path, sheet)
+    nomenclature = "fap2021" if vintage >= FIRST_FAP2021_VINTAGE else "fap2009"
+    wrong_year = ~(year == vintage)
+    reject.add(row_numbers[wrong_year], name("annee"), shown("annee", wrong_year),
+               f"survey year differs from the file's year {vintage} (the annee of the other rows)")
 
     code, label = _text(raw["code"]), _text(raw["label"])
     no_code = code == ""
-    reject.add(row_numbers[no_code], header[cols["code"]], code[no_code], "empty métier code")
+    reject.add(row_numbers[no_code], name("code"), code[no_code], "empty métier code")
 
     dept, reg, bassin = _pad(raw["dept"], 2), _pad(raw["reg"], 2), _pad(raw["bassin"], 4)
-    expected_reg = by_unique(dept, ref.departement_region.get)
-    unknown_dept = pd.isna(expected_reg)
-    reject.add(row_numbers[unknown_dept], header[cols["dept"]], dept[unknown_dept],
+    region_now = by_unique(dept, ref.departement_region.get)
+    region_before = by_unique(dept, regions_before_2016().get)
+    unknown_dept = pd.isna(region_now)
+    reject.add(row_numbers[unknown_dept], name("dept"), shown("dept", unknown_dept),
                "département not in the INSEE reference")
-    wrong_reg = (reg != expected_reg) & ~unknown_dept
-    reject.add(row_numbers[wrong_reg], header[cols["reg"]], reg[wrong_reg],
-               [f"région does not match département {d} (reference: région {r})"
-                for d, r in zip(dept[wrong_reg], expected_reg[wrong_reg])])
+    wrong_reg = ~unknown_dept & (reg != region_now) & (reg != region_before)
+    reject.add(row_numbers[wrong_reg], name("reg"), shown("reg", wrong_reg),
+               [f"région {r or '(vide)'} does not match département {d} (INSEE: région {n} since 2016, "
+                f"{b} before)" for r, d, n, b in zip(reg[wrong_reg], dept[wrong_reg], region_now[wrong_reg],
+                                                     region_before[wrong_reg])])
+    # A row the file gives without a bassin (BMO 2021: all of Corse, part of the Alpes-Maritimes) still counts in
+    # its département, région and the nation: it goes to the département's « bassin non précisé » (code 0000).
+    no_bassin = bassin == ""
+    bassin = np.where(no_bassin, UNSPECIFIED_BASSIN, bassin).astype(object)
     bad_bassin = ~by_unique(bassin, lambda b: re.fullmatch(r"\d{4}", b) is not None).astype(bool)
-    reject.add(row_numbers[bad_bassin], header[cols["bassin"]], raw["bassin"][bad_bassin],
+    reject.add(row_numbers[bad_bassin], name("bassin"), shown("bassin", bad_bassin),
                "expected a bassin d'emploi code (digits)")
 
     numbers = {}
     for column in COUNTS:
         value, secret, bad = parse_numbers(raw[column])
-        negative = ~np.isnan(value) & (value < 0)
+        with np.errstate(invalid="ignore"):
+            negative = value < 0
         empty = np.isnan(value) & ~secret & ~bad
+        infinite = np.isinf(value)
+        reject.add(row_numbers[infinite], name(column), shown(column, infinite),
+                   "not a finite number (inf, NaN or overflow)")
         wrong = bad | negative | empty
-        reject.add(row_numbers[wrong], header[cols[column]], raw[column][wrong],
+        reject.add(row_numbers[wrong], name(column), shown(column, wrong),
                    "expected a non-negative count or '*' (secret)")
         numbers[column] = (value, secret)
     met, xmet, smet = (numbers[c][0] for c in ("met", "xmet", "smet"))
-    over = ~np.isnan(met) & ((xmet > met) | (smet > met))
-    reject.add(row_numbers[over], header[cols["xmet"]], raw["xmet"][over],
+    with np.errstate(invalid="ignore"):
+        slack = 1e-6 * np.maximum(met, 1.0)  # unrounded estimates: tolerate float noise, no more
+        over = ~np.isnan(met) & ((xmet > met + slack) | (smet > met + slack))
+    reject.add(row_numbers[over], name("xmet"), shown("xmet", over),
                "projects judged difficult or seasonal exceed all projects (met)")
 
-    first = _first_occurrence(code, bassin, dept)
-    duplicate = first != np.arange(len(body))
-    reject.add(row_numbers[duplicate], header[cols["code"]], code[duplicate],
-               [f"duplicate of row {r} (same métier, bassin and département)" for r in row_numbers[first[duplicate]]])
+    kept_so_far = ~reject.rejected(row_numbers)
+    first = _first_occurrence(code[kept_so_far], bassin[kept_so_far], dept[kept_so_far])
+    duplicate = first != np.arange(len(first))
+    candidates = row_numbers[kept_so_far]
+    reject.add(candidates[duplicate], name("code"), code[kept_so_far][duplicate],
+               [f"duplicate of row {r} (same métier, bassin and département)" for r in candidates[first[duplicate]]])
 
     keep = ~reject.rejected(row_numbers)
+    if not keep.any():
+        raise LoadError(path.name, "no row is loadable", sheet=sheet,
+                        expected=f"see the reasons: {reject.frame()['reason'].value_counts().head(3).to_dict()}")
+    # A vintage published as unrounded estimates (2017, 2018): every figure of the file is an estimate.
+    with np.errstate(invalid="ignore"):
+        estimated = any(bool(np.any(np.isfinite(v[keep]) & (v[keep] != np.floor(v[keep])))) for v in (met, xmet, smet))
+    published = "estimated" if estimated else "ok"
+
     social = ref.codes(nomenclature)
     code_k, label_k = code[keep], label[keep]
     profession_id = pd.Categorical(by_unique(code_k, lambda c: social.get(c, f"{nomenclature}_{c}")))
@@ -157,20 +378,28 @@ def parse(path: Path, ref: Reference) -> Parsed:
     for column, indicator_id in COUNTS.items():
         value, secret = numbers[column]
         parts.append(observation_frame(indicator_id, profession_id, territory_id, period, value[keep],
-                                       np.where(secret[keep], "secret", "ok")))
+                                       np.where(secret[keep], "secret", published)))
+    den = met[keep]
     for indicator_id, part in SHARES.items():
+        # As the publisher computes it: a cell whose xmet is secret but whose met is known counts in the
+        # denominator only (numerator NULL, denominator met); a cell whose met is secret counts nowhere.
+        num = numbers[part][0][keep]
+        known = ~np.isnan(num) & ~np.isnan(den)
         with np.errstate(divide="ignore", invalid="ignore"):
-            num, den = numbers[part][0][keep], met[keep]
-            known = ~np.isnan(num) & ~np.isnan(den)
             share = np.where(known & (den > 0), 100.0 * num / den, np.nan)
-        status = np.where(~known, "secret", np.where(den > 0, "ok", "undefined"))
+        status = np.where(~known, "secret", np.where(den > 0, published, "undefined"))
         parts.append(observation_frame(indicator_id, profession_id, territory_id, period, share, status,
-                                       is_derived=1, numerator=np.where(known, num, np.nan),
-                                       denominator=np.where(known, den, np.nan)))
+                                       is_derived=1, numerator=np.where(known, num, np.nan), denominator=den))
 
-    file_defined = pd.DataFrame({"code": code_k, "label": label_k, "profession_id": np.asarray(profession_id)},
-                                dtype=object).drop_duplicates("code")
-    others = file_defined[~file_defined["code"].isin(list(social))]
+    # One row per métier code and per bassin part: the first row that carries it.
+    _, first_code = np.unique(code_k, return_index=True)
+    family = _text(raw["family"])[keep][first_code] if "family" in cols else np.full(len(first_code), "")
+    family_label = (_text(raw["family_label"])[keep][first_code] if "family_label" in cols
+                    else np.full(len(first_code), ""))
+    metiers = pd.DataFrame({"code": code_k[first_code], "label": label_k[first_code],
+                            "profession_id": np.asarray(profession_id)[first_code],
+                            "scope": [f"{f} {fl}".strip() or None for f, fl in zip(family, family_label)]})
+    others = metiers[~metiers["code"].isin(list(social))]
     professions = pd.DataFrame({
         "profession_id": others["profession_id"], "label": others["label"], "level": "profession",
         "parent_id": "autres_metiers", "is_social_work": False,
@@ -180,16 +409,26 @@ def parse(path: Path, ref: Reference) -> Parsed:
         "nomenclature": nomenclature, "source_code": others["code"], "profession_id": others["profession_id"],
         "source_label": others["label"], "break_year": None, "break_note": None,
     })
-    bassins = pd.DataFrame({"territory_id": np.asarray(territory_id), "code": bassin[keep],
-                            "name": by_unique(_text(raw["bassin_name"])[keep], str.title), "dept": dept[keep]},
-                           dtype=object).drop_duplicates("territory_id")
+    _, first_part = np.unique(territory_id.codes, return_index=True)
+    parts_dept = dept[keep][first_part]
+    bassins = pd.DataFrame({"territory_id": np.asarray(territory_id)[first_part], "code": bassin[keep][first_part],
+                            "name": by_unique(_text(raw["bassin_name"])[keep][first_part], str.title),
+                            "dept": parts_dept}, dtype=object)
+    bassins["name"] = np.where((bassins["code"] == UNSPECIFIED_BASSIN) & (bassins["name"] == ""),
+                               "Bassin non précisé par le fichier", bassins["name"])
     territories = pd.DataFrame({
         "territory_id": bassins["territory_id"], "level": "bassin", "code": bassins["code"],
         "name": bassins["name"], "parent_id": "DEP-" + bassins["dept"],
     })
+    labels = pd.concat([
+        pd.DataFrame({"kind": "profession", "subject_id": metiers["profession_id"], "code": metiers["code"],
+                      "period": vintage, "label": metiers["label"], "scope": metiers["scope"]}),
+        pd.DataFrame({"kind": "territory", "subject_id": bassins["territory_id"], "code": bassins["code"],
+                      "period": vintage, "label": bassins["name"], "scope": bassins["dept"]}),
+    ], ignore_index=True)[LABEL_COLUMNS]
     return Parsed(
         adapter=NAME, source=sources.bmo(vintage),
         observations=pd.concat(parts, ignore_index=True)[OBS_COLUMNS],
         rejections=reject.frame(), rows_read=len(row_numbers),
-        territories=territories, professions=professions, crosswalk=crosswalk,
+        territories=territories, professions=professions, crosswalk=crosswalk, labels=labels,
     )

@@ -50,13 +50,19 @@ def fap_professions(reject: Rejections, codes: pd.Series, rows: np.ndarray, colu
 
 
 def fap_nomenclature(code: str) -> str | None:
-    """FAP level from the code's shape: 'V' domain, 'V4Z' FAP-87, 'V4Z83' FAP-2009 (225 families)."""
+    """FAP level from the code's shape: 'V' domain, 'V4Z' FAP-87, 'V4Z83' FAP-2009 (225 families).
+
+    Three letters ('SAL', every employee) are totals DARES publishes in its FAP column: no FAP code, they
+    go through the crosswalk under `dares_total` like any other code (unknown ones are rejected).
+    """
     if re.fullmatch(r"[A-Z]", code):
         return "fap22"
     if re.fullmatch(r"[A-Z]\d[A-Z]", code):
         return "fap87"
     if re.fullmatch(r"[A-Z]\d[A-Z]\d\d", code):
         return "fap2009"
+    if re.fullmatch(r"[A-Z]{3}", code):
+        return "dares_total"
     return None
 
 

@@ -1,7 +1,9 @@
 """DARES mouvements de main-d'œuvre (`evol_mmo.csv`): entry, exit and turnover rates by FAP-87, national.
 
 Latin-1, `;`, three empty trailing columns. Rates are published without their parts, so they are stored
-as published (V4Z turnover 2014 = 71.65) and never rolled up.
+as published (V4Z turnover 2014 = 71.65) and never rolled up. DARES counts every contract (fixed-term
+included) over the average headcount: a definition of its own, stored under the `*_all_contracts` ids, never
+under `turnover_rate` / `entry_rate` / `exit_rate` (TDBMS: permanent staff of medico-social establishments).
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from observatory import sources
 
 NAME = "dares_mmo"
 COLUMNS = {"fap": r"fap3", "type": r"typemmo", "year": r"annee", "rate": r"taux"}
-TYPES = {"tauxdentree": "entry_rate", "tauxdesortie": "exit_rate", "tauxderotation": "turnover_rate"}
+TYPES = {"tauxdentree": "entry_rate_all_contracts", "tauxdesortie": "exit_rate_all_contracts",
+         "tauxderotation": "turnover_rate_all_contracts"}
 
 
 def recognise(path: Path) -> bool:
