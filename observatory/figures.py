@@ -81,7 +81,7 @@ def time_series_figure(frame: pd.DataFrame, series: str, labels: dict[str, str],
         for period, value, status, note in zip(part["period"], part["value"], part["status"],
                                                part.get("series_break", pd.Series([None] * len(part)))):
             if isinstance(note, str) and x:  # not comparable with the point before: the line stops here
-                x.append(int(period) - 0.5)
+                x.append((x[-1] + int(period)) / 2)
                 y.append(None)
                 text.append("")
                 symbols.append("circle")
@@ -96,9 +96,12 @@ def time_series_figure(frame: pd.DataFrame, series: str, labels: dict[str, str],
             hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>", customdata=text,
         )
     top = frame["value"].max() if len(frame) and frame["value"].notna().any() else 1
+    periods = sorted({int(p) for p in frame["period"]}) if len(frame) else []
     for period, note in breaks:
-        # A dashed vertical line before the first non-comparable period; the legend says why.
-        figure.add_scatter(x=[period - 0.5, period - 0.5], y=[0, top * 1.05], mode="lines",
+        # A dashed vertical line between the break and the period before it; the legend says why.
+        before = max((p for p in periods if p < period), default=period - 1)
+        at = (before + period) / 2
+        figure.add_scatter(x=[at, at], y=[0, top * 1.05], mode="lines",
                            line={"color": BREAK_COLOUR, "width": 2, "dash": "dash"},
                            name=f"Rupture de série {period} : {_short(note, 70)}", hovertext=note,
                            hovertemplate="%{hovertext}<extra>rupture de série</extra>")
