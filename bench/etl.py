@@ -1,83 +1,108 @@
-"""Benchmark: the BMO 2023 workbook loaded end to end, against a plain pandas + openpyxl read of it.
+"""Benchmark: `python -m etl load` of the BMO 2023 workbook into a full store, against a plain
+`pandas.read_excel(engine="openpyxl")` of its data sheet, both timed as whole processes.
 
-Each measurement runs in a fresh Python process (so peak RSS is that process's own), the load into a
-copy of a store that already holds the reference tables (the normal case: `build` loads them once).
-Prints the median of RUNS runs for each, and the ratio load / plain read.
+Each run is a fresh `python` process timed on the wall clock from launch to exit (interpreter start-up,
+imports, the work, the commit and closing the store all count); its peak RSS comes from `wait4`. The
+load goes into a copy of a **full store** (every bundled file, built once by `python -m etl build`), so
+it replaces the 2023 rows already there, as a reload does. Loads and reads alternate, so that machine
+noise hits both alike. Prints the median and range of RUNS runs of each, and the ratio load / read.
 
-    .venv/bin/python bench/etl.py [RUNS]
+    .venv/bin/python bench/etl.py [RUNS] [--build]
+
+`--build` also times RUNS runs of `python -m etl build` into a fresh store (wall clock, peak RSS). The
+full store is built once in any case, and that first build is reported too.
 """
 from __future__ import annotations
 
-import json
+import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BMO = ROOT / "data/real/francetravail/Base_open_data_BMO_2023.xlsx"
-
-LOAD = """
-import json, resource, sys, time
-from etl.loader import load_file
-from observatory.store import get_engine
-engine = get_engine(sys.argv[1])
-t = time.perf_counter()
-s = load_file(engine, sys.argv[2])
-seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "rows": s.rows_read, "observations": s.published + s.derived,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-READ = """
-import json, resource, sys, time
-import pandas as pd
-t = time.perf_counter()
-frame = pd.read_excel(sys.argv[1], sheet_name="BMO_2023_open_data", engine="openpyxl")
-seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "rows": len(frame),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+SHEET = "BMO_2023_open_data"
+READ = f"import pandas, sys; pandas.read_excel(sys.argv[1], sheet_name={SHEET!r}, engine='openpyxl')"
 
 
-def run(code: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def timed(argv: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run one process to its end: wall-clock seconds, peak RSS (MB) and its standard output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=err,
+                                 stdin=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if child.returncode:
+        raise SystemExit(f"{' '.join(argv)} failed ({child.returncode}):\n{stdout}\n{stderr[-3000:]}")
+    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "stdout": stdout}
 
 
-def main(runs: int = 5) -> None:
-    sys.path[0] = str(ROOT)  # this file is bench/etl.py: keep it from shadowing the etl package
-    from etl.loader import ensure_reference
-    from observatory.store import get_engine, init_store
+def store_env(path: Path) -> dict[str, str]:
+    return {"OBSERVATORY_DB": f"sqlite:///{path}"}
 
-    with tempfile.TemporaryDirectory() as tmp:
-        reference = Path(tmp) / "reference.sqlite"
-        engine = get_engine(f"sqlite:///{reference}")
-        init_store(engine)
-        with engine.begin() as conn:
-            ensure_reference(conn)
-        engine.dispose()
+
+def build(store: Path) -> dict:
+    for stale in store.parent.glob(store.name + "*"):
+        stale.unlink()
+    return timed([sys.executable, "-m", "etl", "build"], store_env(store))
+
+
+def copy_store(full: Path, store: Path) -> None:
+    for stale in store.parent.glob(store.name + "*"):
+        stale.unlink()
+    shutil.copyfile(full, store)
+    wal = full.with_name(full.name + "-wal")  # none when `build` closed the store cleanly (checkpointed)
+    if wal.exists():
+        shutil.copyfile(wal, store.with_name(store.name + "-wal"))
+
+
+def describe(label: str, runs: list[dict]) -> str:
+    seconds = [r["seconds"] for r in runs]
+    return (f"{label}: median {statistics.median(seconds):.3f} s [{min(seconds):.3f}–{max(seconds):.3f}], "
+            f"peak RSS {statistics.median(r['peak_mb'] for r in runs):.0f} MB")
+
+
+def main(runs: int = 5, with_build: bool = False) -> None:
+    load_cmd = [sys.executable, "-m", "etl", "load", str(BMO), "--source", "bmo"]
+    read_cmd = [sys.executable, "-c", READ, str(BMO)]
+    with tempfile.TemporaryDirectory(prefix="bench-etl-") as tmp:
+        full, store = Path(tmp) / "full.sqlite", Path(tmp) / "store.sqlite"
+        first_build = build(full)
         loads, reads = [], []
-        for i in range(runs):  # interleaved, so that machine noise hits both alike
-            store = Path(tmp) / f"store{i}.sqlite"
-            shutil.copy(reference, store)
-            loads.append(run(LOAD, f"sqlite:///{store}", str(BMO)))
-            reads.append(run(READ, str(BMO)))
+        for i in range(runs):  # interleaved, alternating which goes first
+            for step in ((0, 1) if i % 2 == 0 else (1, 0)):
+                if step == 0:
+                    copy_store(full, store)
+                    loads.append(timed(load_cmd, store_env(store)))
+                else:
+                    reads.append(timed(read_cmd))
+        builds = [build(Path(tmp) / "fresh.sqlite") for _ in range(runs)] if with_build else []
+    written = re.search(r"observations written ([\d,]+)", loads[0]["stdout"])
+    rows = re.search(r"rows read ([\d,]+)", loads[0]["stdout"])
     load_s = statistics.median(r["seconds"] for r in loads)
     read_s = statistics.median(r["seconds"] for r in reads)
-    rows, observations = loads[0]["rows"], loads[0]["observations"]
-    print(f"BMO 2023 workbook: {BMO.stat().st_size / 1e6:.1f} MB, {rows:,} rows, {observations:,} observations written")
-    print(f"runs: {runs} (median; each in a fresh process)")
-    print(f"full load (read, validate, aggregate, write, commit): {load_s:.3f} s "
-          f"[{min(r['seconds'] for r in loads):.3f}–{max(r['seconds'] for r in loads):.3f}]")
-    print(f"  throughput: {rows / load_s:,.0f} source rows/s, {observations / load_s:,.0f} observations/s")
-    print(f"  peak RSS of the loading process: {statistics.median(r['peak_mb'] for r in loads):.0f} MB")
-    print(f"plain pandas.read_excel(engine='openpyxl'): {read_s:.3f} s "
-          f"[{min(r['seconds'] for r in reads):.3f}–{max(r['seconds'] for r in reads):.3f}], "
-          f"peak RSS {statistics.median(r['peak_mb'] for r in reads):.0f} MB")
-    print(f"ratio full load / plain openpyxl read: {load_s / read_s:.2f}× (target ≤ 0.50×)")
+    print(f"BMO 2023 workbook: {BMO.stat().st_size / 1e6:.1f} MB, {rows and rows[1]} rows read, "
+          f"{written and written[1]} observations written")
+    print(f"runs: {runs} of each, whole processes, wall clock (median [min–max])")
+    print(describe("plain read   python -c 'pandas.read_excel(…, engine=\"openpyxl\")'", reads))
+    print(describe("full load    python -m etl load … --source bmo (into a full store)", loads))
+    print(f"ratio load / read: {load_s / read_s:.2f}× (target ≤ 0.50×); per run: "
+          + ", ".join(f"{a['seconds'] / b['seconds']:.2f}" for a, b in zip(loads, reads)))
+    print(describe("build (the full store, once) python -m etl build", [first_build]))
+    if builds:
+        print(describe(f"build ({runs} runs) python -m etl build", builds))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    args = [a for a in sys.argv[1:] if a != "--build"]
+    main(int(args[0]) if args else 5, with_build="--build" in sys.argv[1:])

@@ -1,20 +1,22 @@
-"""Command line: `python -m etl build | load PATH [--source NAME] | status`."""
+"""Command line: `python -m etl build | load PATH [--source NAME] | status`.
+
+Start-up counts in every load: each command imports what it needs (openpyxl, for one, only `illustrative`
+and `export`), and `load` of a workbook starts reading it (`readers.read_ahead`) before pandas and SQLAlchemy
+are imported.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from tqdm import tqdm
-
-from etl import adapters
-from etl.build import build, bundled_files, row_counts
 from etl.errors import LoadError
-from etl.illustrative import generate
-from etl.loader import load_file, unload
-from observatory.config import PROJECT_ROOT
-from observatory.store import get_engine, init_store
+from etl.readers import read_ahead
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def _stepper(bar: tqdm):
@@ -25,6 +27,11 @@ def _stepper(bar: tqdm):
 
 
 def _build(_args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from etl.build import build, bundled_files, row_counts
+    from observatory.store import get_engine
+
     engine = get_engine()
     with tqdm(total=len(bundled_files()) * 4, desc="build", unit="step", file=sys.stderr) as bar:
         summaries = build(engine, progress=_stepper(bar))
@@ -37,6 +44,11 @@ def _build(_args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from etl.loader import load_file
+    from observatory.store import get_engine
+
     engine = get_engine()
     with tqdm(total=4, desc="load", unit="step", file=sys.stderr) as bar:
         summary = load_file(engine, args.path, args.source, progress=_stepper(bar), scope=args.scope)
@@ -45,6 +57,9 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _unload(args: argparse.Namespace) -> int:
+    from etl.loader import unload
+    from observatory.store import get_engine
+
     removed = unload(get_engine(), args.load_id)
     print(f"load {args.load_id} removed: " + ", ".join(f"{n:,} {t}" for t, n in removed.items()))
     return 0
@@ -81,12 +96,19 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _illustrative(_args: argparse.Namespace) -> int:
+    from etl.illustrative import generate
+    from observatory.config import PROJECT_ROOT
+
     for path in generate():
         print(f"wrote {path.relative_to(PROJECT_ROOT)} ({path.stat().st_size:,} bytes)")
     return 0
 
 
 def _status(_args: argparse.Namespace) -> int:
+    from sqlalchemy import text
+
+    from observatory.store import get_engine, init_store
+
     engine = get_engine()
     init_store(engine)
     with engine.connect() as conn:
@@ -111,7 +133,24 @@ def _status(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_ahead(argv: list[str]) -> None:
+    """`load BOOK.xlsx`: start parsing the workbook now, while the imports and the store's set-up run."""
+    if not argv or argv[0] != "load":
+        return
+    words = iter(argv[1:])
+    for word in words:
+        if word in ("--source", "--scope"):
+            next(words, None)
+        elif not word.startswith("-"):  # the path
+            if word.lower().endswith((".xlsx", ".xlsm")):
+                read_ahead(word)
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
+    _read_ahead(sys.argv[1:] if argv is None else argv)
+    from etl import adapters
+
     parser = argparse.ArgumentParser(prog="python -m etl", description="Build and load the observatory's store.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="(re)build the store from every bundled file").set_defaults(run=_build)
@@ -142,5 +181,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _exit(code: int) -> None:
+    """End the process as soon as the command is done, without the interpreter's teardown (unloading pandas,
+    SQLAlchemy and numpy and freeing what a load held: ~0.2 s of a 2 s load). What matters of that teardown
+    is done here first: the store's connections closed (the WAL checkpointed) and the output flushed."""
+    store = sys.modules.get("observatory.store")
+    if store is not None:
+        store.dispose_engines()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

@@ -59,27 +59,42 @@ def detect(labels: pd.DataFrame, parent: dict[str, str | None], social: set[str]
         now, then = by_period.get(period), by_period.get(before)
         if now is None or then is None:
             continue
-        now_codes = now.groupby("subject_id")["code"].apply(lambda c: tuple(sorted(c)))
-        then_codes = then.groupby("subject_id")["code"].apply(lambda c: tuple(sorted(c)))
-        then_rows = then.set_index("code")
-        for subject, codes in now_codes.items():
-            if subject not in then_codes.index:
+        # Plain dicts, not a frame lookup per métier: a series has a few hundred codes per vintage.
+        now_rows: dict[str, list[tuple]] = {}
+        for row in zip(now["subject_id"], now["code"], now["label"], now["scope"]):
+            now_rows.setdefault(row[0], []).append(row)
+        then_codes: dict[str, list] = {}
+        then_rows: dict[str, tuple] | None = {}
+        for subject, code, label, scope in zip(then["subject_id"], then["code"], then["label"], then["scope"]):
+            then_codes.setdefault(subject, []).append(code)
+            then_rows[code] = (label, scope)
+        if len(then_rows) < len(then):  # a code twice in one vintage: the frame lookup below keeps its meaning
+            then_rows = None
+            then_frame = then.set_index("code")
+        for subject in sorted(now_rows):
+            if subject not in then_codes:
                 continue
-            old_codes = then_codes[subject]
+            codes, old_codes = tuple(sorted(r[1] for r in now_rows[subject])), tuple(sorted(then_codes[subject]))
             if codes != old_codes:
                 add("profession", subject, period,
                     f"code {', '.join(old_codes)} ({before}) → {', '.join(codes)} ({period})")
-            for row in now[now["subject_id"] == subject].itertuples(index=False):
-                if row.code not in then_rows.index:
-                    continue
-                old = then_rows.loc[row.code]
-                if _norm(old["label"]) != _norm(row.label):
+            for _subject, code, label, scope in now_rows[subject]:
+                if then_rows is not None:
+                    if code not in then_rows:
+                        continue
+                    old_label, old_scope = then_rows[code]
+                else:
+                    if code not in then_frame.index:
+                        continue
+                    old = then_frame.loc[code]
+                    old_label, old_scope = old["label"], old["scope"]
+                if _norm(old_label) != _norm(label):
                     add("profession", subject, period,
-                        f"intitulé du métier {row.code} modifié : « {old['label']} » ({before}) → « {row.label} » "
+                        f"intitulé du métier {code} modifié : « {old_label} » ({before}) → « {label} » "
                         f"({period})")
-                if _norm(old["scope"]) != _norm(row.scope):
+                if _norm(old_scope) != _norm(scope):
                     add("profession", subject, period,
-                        f"famille du métier {row.code} modifiée : {old['scope']} ({before}) → {row.scope} ({period})")
+                        f"famille du métier {code} modifiée : {old_scope} ({before}) → {scope} ({period})")
         # Job families of the social-work tree whose membership changes.
         members_now, members_then = _members(now, parent, social), _members(then, parent, social)
         for node in set(members_now) & set(members_then):
@@ -114,18 +129,25 @@ def detect(labels: pd.DataFrame, parent: dict[str, str | None], social: set[str]
         if now is None or then is None:
             continue
         old_label = dict(zip(then["subject_id"], then["label"]))
-        depts_now = now.groupby("code")["scope"].apply(lambda d: tuple(sorted(d)))
-        depts_then = then.groupby("code")["scope"].apply(lambda d: tuple(sorted(d)))
-        for row in now.itertuples(index=False):
-            if row.subject_id in old_label and _norm(old_label[row.subject_id]) != _norm(row.label):
-                add("territory", row.subject_id, period,
-                    f"bassin renommé : « {old_label[row.subject_id]} » ({before}) → « {row.label} » ({period})")
-            if row.code in depts_then.index and depts_then[row.code] != depts_now[row.code]:
-                add("territory", row.subject_id, period,
-                    f"bassin {row.code} redécoupé : départements {', '.join(depts_then[row.code])} ({before}) → "
-                    f"{', '.join(depts_now[row.code])} ({period})")
+        depts_now, depts_then = _grouped(now["code"], now["scope"]), _grouped(then["code"], then["scope"])
+        for subject, code, label in zip(now["subject_id"], now["code"], now["label"]):
+            if subject in old_label and _norm(old_label[subject]) != _norm(label):
+                add("territory", subject, period,
+                    f"bassin renommé : « {old_label[subject]} » ({before}) → « {label} » ({period})")
+            if code in depts_then and depts_then[code] != depts_now[code]:
+                add("territory", subject, period,
+                    f"bassin {code} redécoupé : départements {', '.join(depts_then[code])} ({before}) → "
+                    f"{', '.join(depts_now[code])} ({period})")
 
     return pd.DataFrame([(k, s, p, " ; ".join(t)) for (k, s, p), t in sorted(notes.items())], columns=BREAK_COLUMNS)
+
+
+def _grouped(keys: pd.Series, values: pd.Series) -> dict:
+    """Key → its values, sorted, as a tuple."""
+    out: dict = {}
+    for key, value in zip(keys, values):
+        out.setdefault(key, []).append(value)
+    return {key: tuple(sorted(group)) for key, group in out.items()}
 
 
 def _members(rows: pd.DataFrame, parent: dict[str, str | None], social: set[str]) -> dict[str, set[str]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from etl import adapters, breaks
 from etl.errors import LoadError
@@ -24,6 +24,7 @@ from etl.reference import Reference, load_reference, parents_first, upsert
 from observatory import catalogue, sources
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
+    STATUSES,
     establishment,
     establishment_observation,
     etl_load,
@@ -344,7 +345,10 @@ def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: li
     if not earlier:
         return []
     ids = [load_id for load_id, _ in earlier]
-    conn.execute(delete(observation).where(observation.c.load_id.in_(ids), observation.c.period.in_(periods)))
+    # A scan of the whole table (no index has the period or the load first; one would cost every insert more
+    # than it saves here): test the period first, which is early in each record, and the load_id (its last
+    # column) only for the rows of those periods.
+    conn.execute(delete(observation).where(observation.c.period.in_(periods), observation.c.load_id.in_(ids)))
     conn.execute(delete(establishment_observation).where(establishment_observation.c.load_id.in_(ids),
                                                          establishment_observation.c.period.in_(periods)))
     superseded = [load_id for load_id, p in earlier if set(json.loads(p or "[]")) <= set(periods)]
@@ -410,28 +414,19 @@ def _placeholders(conn: Connection, n: int) -> str:
     raise NotImplementedError(f"paramstyle {style}")
 
 
-STAGE = "observation_stage"
-
-
-def _create_stage(conn: Connection) -> None:
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
-    conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {STAGE} (profession_key INTEGER, territory_key INTEGER, value FLOAT,"
-        " numerator FLOAT, denominator FLOAT, breakdown VARCHAR(64) NOT NULL DEFAULT '')")
-
-
 def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, load_id: int) -> int:
     """Bulk insert: the hot path of every load.
 
     The driver binds every parameter of every row in Python, and that is what a load of 300,000 rows
     spends its time on. So rows are grouped by what they share (indicator, period, status, derived or
-    not), bound into a temporary stage with only what varies (profession, territory, value, and the
-    parts or the breakdown when there are any), and copied into `observation` by one INSERT … SELECT
-    per group with the shared values bound once. Rows go in in key order (the table is clustered on it).
+    not, and which of the parts and the breakdown they carry), and each group is one `executemany` straight
+    into `observation` that binds only what varies (profession, territory, value, and the parts or the
+    breakdown when there are any): the shared values are written into the statement as literals (integers,
+    and a status of the schema's list; any other status is bound). Rows go in in key order (the table is
+    clustered on it). No staging table: copying from one costs more than it saves.
     """
     if frame.empty:
         return 0
-    _create_stage(conn)
     cursor = conn.connection.driver_connection.cursor()  # same connection, same transaction
     breakdown = frame["breakdown"].fillna("").to_numpy(object)
     breakdown_order = (np.zeros(len(frame), dtype=np.int64) if not breakdown.any()
@@ -451,27 +446,29 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
     indicator_code, indicators = pd.factorize(columns["indicator_key"])
     packed = ((((indicator_code * len(periods) + period_code) * 2 + columns["is_derived"].astype(np.int64))
                * len(statuses) + status_code) * 2 + parts_flag) * 2 + breakdown_flag
-    groups, first_row, group_of_row = np.unique(packed, return_index=True, return_inverse=True)
-    for group, first in zip(range(len(groups)), first_row):
-        rows = np.flatnonzero(group_of_row == group)
-        indicator_key, period = int(columns["indicator_key"][first]), int(columns["period"][first])
-        is_derived, status = int(columns["is_derived"][first]), str(columns["status"][first])
-        parts, with_breakdown = bool(parts_flag[first]), bool(breakdown_flag[first])
-        names = ["profession_key", "territory_key", "value"] + (["numerator", "denominator"] if parts else []) + (
-            ["breakdown"] if with_breakdown else [])
-        cursor.execute(f"DELETE FROM {STAGE}")
+    _groups, first_row, group_of_row = np.unique(packed, return_index=True, return_inverse=True)
+    rows_of_group = np.split(np.argsort(group_of_row, kind="stable"), np.cumsum(np.bincount(group_of_row))[:-1])
+    for rows, first in zip(rows_of_group, first_row):
+        status = str(columns["status"][first])
+        names = ["profession_key", "territory_key", "value"] + (
+            ["numerator", "denominator"] if parts_flag[first] else []) + (
+            ["breakdown"] if breakdown_flag[first] else [])
+        shared = {"indicator_key": str(int(columns["indicator_key"][first])),
+                  "period": str(int(columns["period"][first])),
+                  "is_derived": str(int(columns["is_derived"][first])),
+                  "source_key": str(int(source_key)), "load_id": str(int(load_id)),
+                  **({} if breakdown_flag[first] else {"breakdown": "''"})}
+        values = [_as_list(columns[c][rows]) for c in names]
+        if status in STATUSES:
+            shared["status"] = f"'{status}'"
+        else:
+            names.append("status")
+            values.append([status] * len(rows))
         cursor.executemany(
-            f"INSERT INTO {STAGE} ({', '.join(names)}) VALUES ({_placeholders(conn, len(names))})",
-            zip(*(_as_list(columns[c][rows]) for c in names)))
-        conn.execute(text(
-            "INSERT INTO observation (profession_key, territory_key, value, numerator, denominator, breakdown,"
-            " indicator_key, period, status, is_derived, source_key, load_id) "
-            f"SELECT profession_key, territory_key, value, numerator, denominator, breakdown,"
-            f" :indicator, :period, :status, :derived, :source, :load FROM {STAGE}"),
-            {"indicator": int(indicator_key), "period": int(period), "status": str(status),
-             "derived": int(is_derived), "source": int(source_key), "load": int(load_id)})
+            f"INSERT INTO observation ({', '.join(names + list(shared))}) "
+            f"VALUES ({_placeholders(conn, len(names))}, {', '.join(shared.values())})",
+            zip(*values))
     cursor.close()
-    conn.exec_driver_sql(f"DROP TABLE {STAGE}")
     return len(frame)
 
 

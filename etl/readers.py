@@ -2,20 +2,27 @@
 
 Every reader returns plain strings (or the workbook's own cells) and leaves interpretation to the adapters;
 every failure to read becomes a `LoadError` naming the file.
+
+numpy and pandas are imported by the functions that use them, so that `python -m etl load` can start reading a
+workbook (`read_ahead`) before it imports them.
 """
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import threading
 import unicodedata
 import zipfile
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from etl.errors import LoadError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 # Tried in this order: cp1252 decodes every latin-1 text identically except bytes 0x80-0x9F, where
 # French files written on Windows carry « œ », « … », « – »; latin-1 is the last resort.
@@ -60,6 +67,8 @@ def read_csv(path: Path, *, sep: str | None = None) -> tuple[pd.DataFrame, str]:
     The separator is sniffed among `;` and `,` when not given. Empty trailing columns (the DARES
     `;;;` tails) are dropped.
     """
+    import pandas as pd
+
     text, encoding = read_text(path)
     if not text.strip():
         raise LoadError(path.name, "the file is empty")
@@ -79,16 +88,81 @@ def read_csv(path: Path, *, sep: str | None = None) -> tuple[pd.DataFrame, str]:
 
 
 def open_workbook(path: Path):
-    """A python-calamine workbook, or a `LoadError` for a truncated or non-XLSX file."""
+    """A python-calamine workbook, or a `LoadError` for a truncated or non-XLSX file.
+
+    When `read_ahead` started reading this very file (same size and modification time), its sheets come
+    from there.
+    """
     from python_calamine import CalamineWorkbook
 
     if not zipfile.is_zipfile(path):
         raise LoadError(path.name, "not a readable XLSX workbook (not a ZIP container: truncated or "
                         "another format?)", expected="an .xlsx workbook")
+    ahead = _ahead.pop(_file_stamp(path), None)
+    if ahead is not None and (book := ahead.result()) is not None:
+        return book
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine and zipfile raise many types for a damaged file
         raise LoadError(path.name, f"not a readable XLSX workbook: {exc}") from exc
+
+
+def _file_stamp(path: Path) -> tuple[str, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns
+
+
+class _ReadAhead:
+    """Every sheet of one workbook, parsed by calamine in a background thread (it releases the GIL while
+    it parses, so the thread runs alongside imports and the store's set-up)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.book: _ReadWorkbook | None = None
+        self.thread = threading.Thread(target=self._read, name=f"read-ahead {path.name}", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            from python_calamine import CalamineWorkbook
+
+            book = CalamineWorkbook.from_path(str(self.path))
+            self.book = _ReadWorkbook(book, {name: book.get_sheet_by_name(name) for name in book.sheet_names})
+        except Exception:  # a damaged file: `open_workbook` reads it again and reports what is wrong
+            self.book = None
+
+    def result(self) -> _ReadWorkbook | None:
+        self.thread.join()
+        return self.book
+
+
+class _ReadWorkbook:
+    """A calamine workbook whose sheets are already parsed (the same `sheet_names` and `get_sheet_by_name`)."""
+
+    def __init__(self, book, sheets: dict):
+        self._book, self._sheets = book, sheets
+        self.sheet_names = book.sheet_names
+
+    def get_sheet_by_name(self, name: str):
+        sheet = self._sheets.pop(name, None)  # handed out once: a second request parses it again
+        return sheet if sheet is not None else self._book.get_sheet_by_name(name)
+
+
+_ahead: dict[tuple[str, int, int], _ReadAhead] = {}
+
+
+def read_ahead(path: Path | str) -> None:
+    """Start parsing the workbook at `path` in the background; the next `open_workbook` of the same file (not
+    modified since) gets its sheets. Used by `python -m etl load`, which then imports pandas and SQLAlchemy
+    and opens the store while the sheets are read. Nothing happens for a file that is not there."""
+    path = Path(path)
+    stamp = _file_stamp(path)
+    if stamp is not None and path.is_file():
+        _ahead.clear()  # one workbook at a time
+        _ahead[stamp] = _ReadAhead(path)
 
 
 def sheet_rows(workbook, name: str, file: str) -> list[list]:
@@ -131,6 +205,9 @@ def find_columns(
 
 def by_unique(values: pd.Series, func) -> np.ndarray:
     """`func` applied once per distinct cell value: published files repeat the same few codes and counts."""
+    import numpy as np
+    import pandas as pd
+
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
     mapped = np.empty(len(uniques), dtype=object)
     for i, v in enumerate(uniques):
@@ -138,21 +215,24 @@ def by_unique(values: pd.Series, func) -> np.ndarray:
     return mapped[codes]
 
 
+_NAN = float("nan")
+
+
 def _parse_one(v) -> tuple[float, bool, bool]:
     """(number, is_secret, is_bad) for one cell."""
     if v is None or (isinstance(v, float) and v != v):
-        return np.nan, False, False
+        return _NAN, False, False
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v), False, False
     text = _SPACES.sub("", str(v))
     if text == "":
-        return np.nan, False, False
+        return _NAN, False, False
     if text.lower() in SECRET_MARKERS:
-        return np.nan, True, False
+        return _NAN, True, False
     try:
         return float(text.replace(",", ".")), False, False
     except ValueError:
-        return np.nan, False, True
+        return _NAN, False, True
 
 
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,6 +241,9 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     Returns (numbers, is_secret, is_bad): numbers is NaN where the cell is empty, secret or bad.
     Cells that are already numbers (XLSX) pass through.
     """
+    import numpy as np
+    import pandas as pd
+
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
     parsed = [_parse_one(v) for v in uniques]
     numbers = np.array([p[0] for p in parsed], dtype=float)

@@ -51,12 +51,16 @@ def _safe_row(row: tuple, text_positions: tuple[int, ...]) -> tuple:
 
 TEXT_POSITIONS = tuple(i for i, c in enumerate(COLUMNS) if c in TEXT_COLUMNS)
 
+# A figure is labelled as its own vintage named the métier (BMO rewrote its labels in 2019; FAP-2021 in 2025).
+VINTAGE_LABEL = ("COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.series = s.series AND v.kind = "
+                 "'profession' AND v.subject_id = p.profession_id AND v.period = o.period), p.label)")
+
 # Labels that come from loaded files (métier and bassin names) are neutralised in SQL, so that the hot loop
 # of a full export is the CSV writer alone; ids, units and statuses are the observatory's own.
 _SAFE = "CASE WHEN substr({c}, 1, 1) IN (:f0, :f1, :f2, :f3, :f4, :f5) THEN :quote || {c} ELSE {c} END"
 _FORMULA_PARAMS = {**{f"f{i}": ch for i, ch in enumerate(FORMULA_START)}, "quote": "'"}
 _SELECT = """
-SELECT i.indicator_id, i.label, p.profession_id, """ + _SAFE.format(c="p.label") + """, t.territory_id,
+SELECT i.indicator_id, i.label, p.profession_id, """ + _SAFE.format(c=VINTAGE_LABEL) + """, t.territory_id,
        """ + _SAFE.format(c="t.name") + """, t.level,
        NULLIF(o.breakdown, ''), o.period, o.value, i.unit, o.numerator, o.denominator, o.status, o.is_derived,
        s.source_id, s.producer || ' – ' || s.title || COALESCE(' (' || s.vintage || ')', ''), """ + BREAK_NOTE + """
@@ -121,7 +125,9 @@ def rows_from_frame(frame: pd.DataFrame, url: str | None = None) -> list[tuple]:
     for r in frame.itertuples(index=False):
         entry = catalogue.get(r.indicator_id)
         source = sources.loc[r.source_id]
-        row = (r.indicator_id, entry.label, r.profession_id, professions.get(r.profession_id, r.profession_id),
+        label = queries.vintage_labels(source.series, int(r.period), url=url).get(r.profession_id) or \
+            professions.get(r.profession_id, r.profession_id)
+        row = (r.indicator_id, entry.label, r.profession_id, label,
                r.territory_id, territories.loc[r.territory_id, "name"], territories.loc[r.territory_id, "level"],
                r.breakdown if isinstance(r.breakdown, str) and r.breakdown else None, int(r.period),
                None if pd.isna(r.value) else float(r.value), entry.unit,

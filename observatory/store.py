@@ -1,6 +1,7 @@
 """Opening the store: one engine per URL, SQLite tuned (WAL, foreign keys) and the schema created once."""
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -11,6 +12,10 @@ from observatory.schema import OBSERVATIONS_VIEW_SQL, metadata
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
+    # 16 KiB pages for a new store (no effect on an existing file, which keeps its own): a reload rewrites
+    # nearly every page of `observation` (a vintage's rows sit between the other vintages' in key order), and
+    # with larger pages that costs a fifth less; range reads by indicator are no slower. Must come before WAL.
+    cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -34,8 +39,18 @@ def get_engine(url: str | None = None) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-
+    _engines.add(engine)
     return engine
+
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine made here (the last SQLite connection to close
+    checkpoints the WAL and removes it): what a process must do before leaving by `os._exit`."""
+    for engine in list(_engines):
+        engine.dispose()
 
 
 def init_store(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 seen by a running dashboard without a restart."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -223,3 +224,16 @@ def test_a_later_vintage_shows_up_without_a_restart_with_its_breaks(dash_duo, ru
     assert rows[year]["series_break"] and "V4Z83" in rows[year]["series_break"]
     assert rows[2023]["series_break"] is None
     assert rows[year]["source_id"] == f"ft_bmo_{year}"
+    # each figure under its own vintage's label
+    assert rows[year]["profession_label"] == FAP2021["V4Z83"][1] and rows[2023]["profession_label"] != rows[year][
+        "profession_label"]
+
+    # the same rows as CSV and XLSX, opened and read back
+    query = "indicator=recruitment_projects&profession=educateur_specialise&territory=FR"
+    with urllib.request.urlopen(f"{url}/api/v1/observations?{query}&format=csv", timeout=30) as response:
+        table = pd.read_csv(response, encoding="utf-8-sig")
+    assert table.set_index("period").loc[year, "series_break"] == rows[year]["series_break"]
+    assert pd.isna(table.set_index("period").loc[2023, "series_break"])
+    with urllib.request.urlopen(f"{url}/api/v1/observations?{query}&format=xlsx", timeout=30) as response:
+        sheet = pd.read_excel(io.BytesIO(response.read()), sheet_name="Données")
+    assert sheet.set_index("period").loc[year, "series_break"] == rows[year]["series_break"]
