@@ -241,11 +241,16 @@ def record_vintage(conn: Connection, series: str, labels: pd.DataFrame, periods:
     """Keep what each code and bassin meant in these periods, then recompute the series' breaks."""
     if labels.empty:
         return
+    columns = ["series", "kind", "subject_id", "code", "period", "label", "scope"]
+    rows = labels.drop_duplicates(["kind", "subject_id", "code", "period"]).assign(series=series)[columns]
+    incoming = {tuple(None if v is None or v != v else (int(v) if k == "period" else str(v))
+                      for k, v in zip(columns, row)) for row in rows.itertuples(index=False, name=None)}
+    stored = set(conn.execute(select(*[vintage_label.c[c] for c in columns]).where(
+        vintage_label.c.series == series, vintage_label.c.period.in_(periods))).all())
+    if incoming == stored:  # a reload of the same vintage: its labels, and so the breaks, are unchanged
+        return
     conn.execute(delete(vintage_label).where(vintage_label.c.series == series, vintage_label.c.period.in_(periods)))
-    rows = labels.drop_duplicates(["kind", "subject_id", "code", "period"]).assign(series=series)
-    conn.execute(insert(vintage_label), [
-        {k: (None if pd.isna(v) else (int(v) if k == "period" else str(v))) for k, v in row.items()}
-        for row in rows[["series", "kind", "subject_id", "code", "period", "label", "scope"]].to_dict("records")])
+    conn.execute(insert(vintage_label), [dict(zip(columns, row)) for row in incoming])
     refresh_breaks(conn, series)
 
 
@@ -345,10 +350,10 @@ def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: li
     if not earlier:
         return []
     ids = [load_id for load_id, _ in earlier]
-    # A scan of the whole table (no index has the period or the load first; one would cost every insert more
-    # than it saves here): test the period first, which is early in each record, and the load_id (its last
-    # column) only for the rows of those periods.
-    conn.execute(delete(observation).where(observation.c.period.in_(periods), observation.c.load_id.in_(ids)))
+    # The table is clustered on the source first: the earlier rows of this source are one range.
+    source_key = conn.execute(select(source.c.key).where(source.c.source_id == source_id)).scalar_one()
+    conn.execute(delete(observation).where(observation.c.source_key == source_key,
+                                           observation.c.period.in_(periods), observation.c.load_id.in_(ids)))
     conn.execute(delete(establishment_observation).where(establishment_observation.c.load_id.in_(ids),
                                                          establishment_observation.c.period.in_(periods)))
     superseded = [load_id for load_id, p in earlier if set(json.loads(p or "[]")) <= set(periods)]

@@ -89,7 +89,7 @@ def stream_chunks(selection: queries.Selection, url: str | None = None, *, offse
     sql = _SELECT.format(where=where)
     params = {**params, **_FORMULA_PARAMS}
     if limit is not None:
-        sql += " ORDER BY o.indicator_key, o.territory_key, o.profession_key, o.period, o.breakdown, o.source_key" \
+        sql += " ORDER BY o.source_key, o.indicator_key, o.territory_key, o.profession_key, o.period, o.breakdown" \
                " LIMIT :limit OFFSET :offset"
         params = {**params, "limit": int(limit), "offset": int(offset)}
     engine = get_engine(url)

@@ -225,8 +225,10 @@ observation = Table(
     Column("source_key", Integer, nullable=False),
     Column("load_id", Integer, nullable=False),
     # One figure per key. On SQLite the table is clustered on that key (WITHOUT ROWID): one B-tree to
-    # write instead of a table plus a unique index, and it serves every filter (indicator, territory…).
-    PrimaryKeyConstraint("indicator_key", "territory_key", "profession_key", "period", "breakdown", "source_key",
+    # write instead of a table plus a unique index. The source comes first: a vintage's figures are one
+    # contiguous range, so replacing or adding a vintage rewrites its own pages and not the whole table, and
+    # every query names its sources (a series is a list of them), then the indicator, territory, profession.
+    PrimaryKeyConstraint("source_key", "indicator_key", "territory_key", "profession_key", "period", "breakdown",
                          name="pk_observation"),
     sqlite_with_rowid=False,
 )
