@@ -85,11 +85,17 @@ def test_explorer_figures_equal_the_store(built_store, monkeypatch):
 def test_recruitment_comparison_equals_the_store(built_store, monkeypatch):
     monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
     view = views.explorer_view(views.RECRUTEMENT, views.RECRUTEMENT.default)
-    with built_store.connect() as conn:
+    with built_store.connect() as conn:  # the latest period, each métier under its own vintage's label
+        latest = conn.execute(text("SELECT MAX(period) FROM observations WHERE indicator_id = "
+                                   "'recruitment_difficulty_share'")).scalar()
         expected = dict(conn.execute(text("""
-            SELECT p.label, o.value FROM observations o JOIN profession p USING (profession_id)
-            WHERE o.indicator_id = 'recruitment_difficulty_share' AND o.territory_id = 'FR'
-            AND o.profession_id IN ('ensemble', 'travail_social', 'educateur_specialise', 'aide_a_domicile')""")).all())
+            SELECT COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.kind = 'profession'
+                             AND v.subject_id = o.profession_id AND v.period = o.period), p.label), o.value
+            FROM observations o JOIN profession p USING (profession_id)
+            WHERE o.indicator_id = 'recruitment_difficulty_share' AND o.territory_id = 'FR' AND o.period = :p
+            AND o.profession_id IN ('ensemble', 'travail_social', 'educateur_specialise', 'aide_a_domicile')"""),
+            {"p": latest}).all())
+    assert view.filters.period == latest and len(expected) == 4
     shown = dict(zip(view.compare.data[0].customdata, view.compare.data[0].x))
     for label, value in expected.items():
         assert shown[label] == pytest.approx(value)
