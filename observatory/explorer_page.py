@@ -6,9 +6,9 @@ figures, texts, tables and the URL query string (so the view can be shared and r
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html
+from dash import Input, Output, State, callback, ctx, html, no_update
 
-from observatory import exports, ui, urlstate, views
+from observatory import catalogue, exports, ui, urlstate, views
 from observatory.urlstate import Filters
 
 
@@ -29,6 +29,14 @@ def layout(page: views.ExplorerPage, prefix: str, query: dict) -> html.Div:
 def _filters(page: views.ExplorerPage, indicator, profession, territory, period, source, breakdown=None) -> Filters:
     return Filters(indicator or page.default.indicator, profession=profession or page.default.profession,
                    territory=territory or "FR", period=period, source=source, breakdown=breakdown or None)
+
+
+def _profession_options(page: views.ExplorerPage, prefix: str, f: Filters):
+    """The profession list names the root for what the indicator covers; sent only when that can change."""
+    if ctx.triggered_id not in (None, f"{prefix}-indicator") or not any(
+            i in catalogue.POPULATION for i in page.indicators):
+        return no_update
+    return ui.profession_options(ensemble_label=views.population_labels(f.indicator)["ensemble"])
 
 
 def register(page: views.ExplorerPage, prefix: str) -> None:
@@ -56,7 +64,7 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         source_options = [{"label": views.source_label(s), "value": s} for s in view.sources]
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
-                ui.profession_options(ensemble_label=views.population_labels(f.indicator)["ensemble"]),
+                _profession_options(page, prefix, f),
                 not view.illustrative, urlstate.encode(f, page.default))
 
     states = [State(i.component_id, i.component_property) for i in inputs]

@@ -6,6 +6,7 @@ read by its integer keys (resolved once from the dimension tables), which its pr
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -99,7 +100,7 @@ def _dimensions(url: str) -> Dimensions:
 def clear_caches() -> None:
     """Forget cached results (after a load into the store the app reads)."""
     for function in (_dimensions, _observations, _sources_for, _periods_for, _establishment_values, _breaks,
-                     _vintage_labels):
+                     _vintage_labels, _social_professions):
         function.cache_clear()
     for clear in _listeners:
         clear()
@@ -332,11 +333,17 @@ def _periods_for(indicator_id: str, series: str, url: str) -> tuple[int, ...]:
     keys = [dims.source_key[s] for s in series_sources(series, url) if s in dims.source_key]
     if indicator_id not in dims.indicator_key or not keys:
         return ()
+    # The loads say which periods each source holds; one EXISTS probe per (source, period) on the clustered key
+    # then tells which hold this indicator (a DISTINCT over the indicator's rows would read all of them).
     with get_engine(url).connect() as conn:
-        return tuple(conn.execute(text(
-            "SELECT DISTINCT period FROM observation WHERE indicator_key = :i AND source_key IN "
-            f"({', '.join(f':s{n}' for n in range(len(keys)))}) ORDER BY period"),
-            {"i": dims.indicator_key[indicator_id], **{f"s{n}": k for n, k in enumerate(keys)}}).scalars())
+        loads = conn.execute(text(
+            "SELECT s.key, l.periods FROM etl_load l JOIN source s ON s.source_id = l.source_id WHERE s.key IN "
+            f"({', '.join(f':s{n}' for n in range(len(keys)))})"), {f"s{n}": k for n, k in enumerate(keys)}).all()
+        candidates = {(key, int(p)) for key, periods in loads for p in json.loads(periods or "[]")}
+        found = {period for key, period in candidates if conn.execute(text(
+            "SELECT EXISTS (SELECT 1 FROM observation WHERE source_key = :s AND indicator_key = :i AND period = :p)"),
+            {"s": key, "i": dims.indicator_key[indicator_id], "p": period}).scalar()}
+    return tuple(sorted(found))
 
 
 def source_row(source_id: str, url: str | None = None) -> dict:
@@ -355,13 +362,23 @@ def source_row(source_id: str, url: str | None = None) -> dict:
 
 def social_professions(url: str | None = None) -> list[str]:
     """Every node of the social-work tree (domain, filières, groups, professions), tree order."""
+    url = url or database_url()
+    _fresh(url)
+    return list(_social_professions(url))
+
+
+@lru_cache(maxsize=4)
+def _social_professions(url: str) -> tuple[str, ...]:
     professions = dimensions(url).professions
+    children: dict[str, list[str]] = {}
+    for child, parent in zip(professions.profession_id, professions.parent_id):
+        children.setdefault(parent, []).append(child)
     out, stack = [], ["travail_social"]
     while stack:
         node = stack.pop(0)
         out.append(node)
-        stack[0:0] = professions.loc[professions.parent_id == node, "profession_id"].tolist()
-    return out
+        stack[0:0] = children.get(node, [])
+    return tuple(out)
 
 
 def establishment_values(indicator_id: str, period: int, url: str | None = None) -> pd.DataFrame:

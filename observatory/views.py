@@ -203,13 +203,15 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
         names = esms_labels()
         return frame.drop(columns="category"), figure, {k: names.get(k, k) for k in frame["breakdown"]}
     if page.compare == "diplomas":
-        leaves = [p for p in queries.social_professions() if p in _professions_with_data(f)]
+        present = _professions_with_data(f)
+        leaves = [p for p in queries.social_professions() if p in present]
         frame = queries.observations(f.indicator, f.source, professions=leaves, territories=[f.territory],
                                      period=f.period)
         frame = frame[frame.profession_id.isin(_leaves())]
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, par formation")
     else:
-        nodes = [p for p in [*queries.social_professions(), "ensemble"] if p in _professions_with_data(f)]
+        present = _professions_with_data(f)
+        nodes = [p for p in [*queries.social_professions(), "ensemble"] if p in present]
         frame = queries.observations(f.indicator, f.source, professions=nodes, territories=[f.territory],
                                      period=f.period)
         if page.compare == "professions":  # BMO: the professions, all social work and all occupations
