@@ -322,10 +322,9 @@ def test_recognising_reads_header_rows_only(monkeypatch):
     assert bmo.sheet_headers(BMO_2023)["BMO_2023_open_data"] == list(expected)
 
 
+@pytest.mark.parametrize("case", [2021], indirect=True, ids=str)
 def test_rows_without_a_bassin_stay_in_their_departement(case):
     """BMO 2021 gives Corse without bassin codes: its rows count in Corse, under « bassin non précisé »."""
-    if case.year != 2021:
-        pytest.skip("only BMO 2021 publishes rows without a bassin code")
     corse = scalar(case.engine, "SELECT value FROM observations WHERE indicator_id = 'recruitment_projects' AND "
                    "territory_id = 'REG-94' AND profession_id = 'ensemble' AND breakdown IS NULL")
     parts = scalar(case.engine, "SELECT SUM(value) FROM observations WHERE indicator_id = 'recruitment_projects' "
