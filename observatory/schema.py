@@ -136,7 +136,7 @@ establishment_observation = Table(
     Column("value", Float),
     Column("numerator", Float),
     Column("denominator", Float),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("load_id", Integer, nullable=False),
     Index("ix_establishment_observation_load", "load_id"),
 )
@@ -156,7 +156,7 @@ etl_load = Table(
     Column("rows_rejected", Integer, nullable=False, default=0),
     Column("observations_written", Integer, nullable=False, default=0),
     Column("periods", Text),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
 )
 
 etl_rejection = Table(
@@ -220,7 +220,7 @@ observation = Table(
     Column("value", Float),
     Column("numerator", Float),
     Column("denominator", Float),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("is_derived", Integer, nullable=False),
     Column("source_key", Integer, nullable=False),
     Column("load_id", Integer, nullable=False),
