@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
@@ -74,17 +75,55 @@ WHERE {where}
 """
 
 
+def _split(selection: queries.Selection) -> tuple[queries.Selection | None, queries.Selection | None]:
+    """The stored part of a selection (streamed by SQL) and its computed shares (built by the query layer);
+    computed shares are exported when asked for by name."""
+    asked = selection.indicators or ()
+    computed = tuple(i for i in asked if i in catalogue.COMPUTED)
+    if not computed:
+        return selection, None
+    stored = tuple(i for i in asked if i not in catalogue.COMPUTED)
+    return (replace(selection, indicators=stored) if stored else None), replace(selection, indicators=computed)
+
+
+def _computed_rows(selection: queries.Selection, url: str) -> list[tuple]:
+    frame = queries.select(selection, url)
+    key = ["indicator_id", "territory_id", "profession_id", "period", "breakdown", "source_id"]
+    return rows_from_frame(frame.sort_values(key, na_position="first", ignore_index=True), url)
+
+
 def count(selection: queries.Selection, url: str | None = None) -> int:
     url = url or database_url()
-    where, params = queries.selection_where(selection, queries.dimensions(url))
+    stored, computed = _split(selection)
+    total = len(_computed_rows(computed, url)) if computed else 0
+    if stored is None:
+        return total
+    where, params = queries.selection_where(stored, queries.dimensions(url))
     with get_engine(url).connect() as conn:
-        return conn.execute(text(f"SELECT COUNT(*) FROM observation o WHERE {where}"), params).scalar_one()
+        return total + conn.execute(text(f"SELECT COUNT(*) FROM observation o WHERE {where}"), params).scalar_one()
 
 
 def stream_chunks(selection: queries.Selection, url: str | None = None, *, offset: int = 0,
                   limit: int | None = None) -> Iterator[list[tuple]]:
-    """Rows of the selection in the store's key order, in chunks of CHUNK rows (memory stays flat)."""
+    """Rows of the selection in the store's key order, in chunks of CHUNK rows (memory stays flat); shares
+    computed at query time come after the stored rows."""
     url = url or database_url()
+    stored, computed = _split(selection)
+    if computed is None:
+        yield from _stream_stored(selection, url, offset=offset, limit=limit)
+        return
+    stored_total = count(stored, url) if stored is not None else 0
+    if stored is not None and (limit is None or offset < stored_total):
+        yield from _stream_stored(stored, url, offset=offset, limit=limit)
+    rows = _computed_rows(computed, url)
+    start = max(0, offset - stored_total)
+    taken = max(0, min(stored_total - offset, limit)) if limit is not None and offset < stored_total else 0
+    end = None if limit is None else start + max(0, limit - taken)
+    yield from chunks_of(rows[start:end])
+
+
+def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0,
+                   limit: int | None = None) -> Iterator[list[tuple]]:
     where, params = queries.selection_where(selection, queries.dimensions(url))
     sql = _SELECT.format(where=where)
     params = {**params, **_FORMULA_PARAMS}

@@ -237,3 +237,20 @@ def test_a_later_vintage_shows_up_without_a_restart_with_its_breaks(dash_duo, ru
     with urllib.request.urlopen(f"{url}/api/v1/observations?{query}&format=xlsx", timeout=30) as response:
         sheet = pd.read_excel(io.BytesIO(response.read()), sheet_name="Données")
     assert sheet.set_index("period").loc[year, "series_break"] == rows[year]["series_break"]
+
+
+def test_the_api_serves_the_computed_seasonal_share(dash_app):
+    client = dash_app.server.test_client()
+    query = "territory=FR&profession=ensemble&page_size=5"
+    share = client.get(f"/api/v1/observations?indicator=recruitment_seasonal_share&{query}").get_json()
+    counts = client.get(f"/api/v1/observations?indicator=recruitment_projects_seasonal&{query}").get_json()
+    assert share["total"] == counts["total"] >= 7
+    seasonal = {r["period"]: r["value"] for r in counts["rows"]}
+    for row in share["rows"]:
+        assert row["numerator"] == pytest.approx(seasonal[row["period"]])
+        assert row["value"] == pytest.approx(100 * row["numerator"] / row["denominator"])
+    both = client.get("/api/v1/observations?indicator=recruitment_projects&indicator=recruitment_seasonal_share"
+                      f"&{query}&page=2").get_json()  # a page across the stored rows and the computed ones
+    assert both["total"] == share["total"] + counts["total"]
+    assert [r["indicator_id"] for r in both["rows"]] == ["recruitment_projects"] * 2 + [
+        "recruitment_seasonal_share"] * 3
