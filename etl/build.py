@@ -4,11 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from etl.loader import LoadSummary, Progress, load_file
 from etl.reference import load_reference
 from observatory.config import DATA_DIR, REAL_DIR
-from observatory.schema import metadata
+from observatory.schema import metadata, store_meta
 from observatory.store import init_store
 
 ILLUSTRATIVE_DIR = DATA_DIR / "illustrative"
@@ -48,14 +49,25 @@ def bundled_files() -> list[tuple[Path, str, bool]]:
 def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSummary]:
     """A new store: drop every table (a store built by an older version may lack columns), write the
     reference tables, then load every bundled file in order."""
+    version = _version(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP VIEW IF EXISTS observations"))
     metadata.drop_all(engine)
     init_store(engine)
     with engine.begin() as conn:
         load_reference(conn)
+        # the version goes on from the old store's, so that running processes see a rebuilt store as changed
+        conn.execute(store_meta.insert().values(name="version", value=version + 1))
     return [load_file(engine, path, adapter, progress=progress, illustrative=illustrative, scope="published")
             for path, adapter, illustrative in bundled_files()]
+
+
+def _version(engine: Engine) -> int:
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT value FROM store_meta WHERE name = 'version'")).scalar() or 0)
+    except SQLAlchemyError:  # no store yet, or one built before versions existed
+        return 0
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

@@ -39,7 +39,7 @@ from observatory.schema import (
     territory,
     vintage_label,
 )
-from observatory.store import init_store
+from observatory.store import OutdatedStore, init_store
 
 Progress = Callable[[str], None]
 
@@ -116,7 +116,10 @@ def load_file(
     if not path.is_file():
         raise LoadError(str(path), "no such file")
     adapter = adapters.get(adapter_name) if adapter_name else adapters.recognise(path)
-    init_store(engine)
+    try:
+        init_store(engine)
+    except OutdatedStore as error:
+        raise LoadError(str(engine.url.database or engine.url), str(error)) from None
     sha = file_sha256(path)
     with engine.begin() as conn:
         ensure_reference(conn)

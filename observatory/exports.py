@@ -55,6 +55,8 @@ TEXT_POSITIONS = tuple(i for i, c in enumerate(COLUMNS) if c in TEXT_COLUMNS)
 # A figure is labelled as its own vintage named the métier (BMO rewrote its labels in 2019; FAP-2021 in 2025).
 VINTAGE_LABEL = ("COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.series = s.series AND v.kind = "
                  "'profession' AND v.subject_id = p.profession_id AND v.period = o.period), p.label)")
+VINTAGE_NAME = ("COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.series = s.series AND v.kind = "
+                "'territory' AND v.subject_id = t.territory_id AND v.period = o.period), t.name)")
 
 # Labels that come from loaded files (métier and bassin names) are neutralised in SQL, so that the hot loop
 # of a full export is the CSV writer alone; ids, units and statuses are the observatory's own.
@@ -62,7 +64,7 @@ _SAFE = "CASE WHEN substr({c}, 1, 1) IN (:f0, :f1, :f2, :f3, :f4, :f5) THEN :quo
 _FORMULA_PARAMS = {**{f"f{i}": ch for i, ch in enumerate(FORMULA_START)}, "quote": "'"}
 _SELECT = """
 SELECT i.indicator_id, i.label, p.profession_id, """ + _SAFE.format(c=VINTAGE_LABEL) + """, t.territory_id,
-       """ + _SAFE.format(c="t.name") + """, t.level,
+       """ + _SAFE.format(c=VINTAGE_NAME) + """, t.level,
        NULLIF(o.breakdown, ''), o.period, o.value, i.unit, o.numerator, o.denominator, o.status, o.is_derived,
        s.source_id, s.producer || ' – ' || s.title || COALESCE(' (' || s.vintage || ')', ''), """ + BREAK_NOTE + """
 FROM observation o
@@ -86,16 +88,17 @@ def _split(selection: queries.Selection) -> tuple[queries.Selection | None, quer
     return (replace(selection, indicators=stored) if stored else None), replace(selection, indicators=computed)
 
 
-def _computed_rows(selection: queries.Selection, url: str) -> list[tuple]:
+def _computed_frame(selection: queries.Selection, url: str) -> pd.DataFrame:
+    """Computed shares in a fixed order (cached by the query layer: counting and paging reuse it)."""
     frame = queries.select(selection, url)
-    key = ["indicator_id", "territory_id", "profession_id", "period", "breakdown", "source_id"]
-    return rows_from_frame(frame.sort_values(key, na_position="first", ignore_index=True), url)
+    key = ["indicator_id", "source_id", "territory_id", "profession_id", "period", "breakdown"]
+    return frame.sort_values(key, na_position="first", ignore_index=True)
 
 
 def count(selection: queries.Selection, url: str | None = None) -> int:
     url = url or database_url()
     stored, computed = _split(selection)
-    total = len(_computed_rows(computed, url)) if computed else 0
+    total = len(_computed_frame(computed, url)) if computed else 0
     if stored is None:
         return total
     where, params = queries.selection_where(stored, queries.dimensions(url))
@@ -115,11 +118,12 @@ def stream_chunks(selection: queries.Selection, url: str | None = None, *, offse
     stored_total = count(stored, url) if stored is not None else 0
     if stored is not None and (limit is None or offset < stored_total):
         yield from _stream_stored(stored, url, offset=offset, limit=limit)
-    rows = _computed_rows(computed, url)
+    frame = _computed_frame(computed, url)
     start = max(0, offset - stored_total)
     taken = max(0, min(stored_total - offset, limit)) if limit is not None and offset < stored_total else 0
-    end = None if limit is None else start + max(0, limit - taken)
-    yield from chunks_of(rows[start:end])
+    end = len(frame) if limit is None else start + max(0, limit - taken)
+    for first in range(start, end, CHUNK):  # rows built a chunk at a time
+        yield rows_from_frame(frame.iloc[first:min(first + CHUNK, end)], url)
 
 
 def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0,
@@ -155,20 +159,32 @@ def chunks_of(rows: list[tuple]) -> Iterator[list[tuple]]:
 
 
 def rows_from_frame(frame: pd.DataFrame, url: str | None = None) -> list[tuple]:
-    """The rows of a frame a page shows, in the export format (so a page's export is exactly its view)."""
+    """The rows of a frame a page shows, in the export format (so a page's export is exactly its view).
+
+    Métiers and bassins are named as their own vintage named them (as the SQL export does)."""
     dims = queries.dimensions(url)
     professions = dict(zip(dims.professions.profession_id, dims.professions.label))
-    territories = dims.territories.set_index("territory_id")
-    sources = dims.sources.set_index("source_id")
+    territory_names = dict(zip(dims.territories.territory_id, dims.territories.name))
+    territory_levels = dict(zip(dims.territories.territory_id, dims.territories.level))
+    sources = {r.source_id: r for r in dims.sources.itertuples(index=False)}
+    vintage: dict[tuple[str, int, str], dict[str, str]] = {}
+
+    def named(kind: str, series: str, period: int) -> dict[str, str]:
+        if (series, period, kind) not in vintage:
+            vintage[series, period, kind] = queries.vintage_labels(series, period, kind, url=url)
+        return vintage[series, period, kind]
+
     rows = []
     for r in frame.itertuples(index=False):
         entry = catalogue.get(r.indicator_id)
-        source = sources.loc[r.source_id]
-        label = queries.vintage_labels(source.series, int(r.period), url=url).get(r.profession_id) or \
-            professions.get(r.profession_id, r.profession_id)
-        row = (r.indicator_id, entry.label, r.profession_id, label,
-               r.territory_id, territories.loc[r.territory_id, "name"], territories.loc[r.territory_id, "level"],
-               r.breakdown if isinstance(r.breakdown, str) and r.breakdown else None, int(r.period),
+        source = sources[r.source_id]
+        period = int(r.period)
+        row = (r.indicator_id, entry.label, r.profession_id,
+               named("profession", source.series, period).get(r.profession_id)
+               or professions.get(r.profession_id, r.profession_id),
+               r.territory_id, named("territory", source.series, period).get(r.territory_id)
+               or territory_names.get(r.territory_id), territory_levels.get(r.territory_id),
+               r.breakdown if isinstance(r.breakdown, str) and r.breakdown else None, period,
                None if pd.isna(r.value) else float(r.value), entry.unit,
                None if pd.isna(r.numerator) else float(r.numerator),
                None if pd.isna(r.denominator) else float(r.denominator), r.status, int(r.is_derived), r.source_id,

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from observatory import catalogue
 from observatory.config import database_url
@@ -42,7 +43,7 @@ def store_version(url: str | None = None) -> int:
     try:
         with get_engine(url).connect() as conn:
             return int(conn.execute(text("SELECT value FROM store_meta WHERE name = 'version'")).scalar() or 0)
-    except Exception:  # a store built before versions existed, or not built yet
+    except SQLAlchemyError:  # a store built before versions existed, or not built yet
         return 0
 
 

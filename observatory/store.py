@@ -53,8 +53,28 @@ def dispose_engines() -> None:
         engine.dispose()
 
 
+class OutdatedStore(Exception):
+    """The store was built by an older version of the schema: `python -m etl build` makes it anew."""
+
+
+def outdated(engine: Engine) -> str | None:
+    """Why an existing store cannot be used by this version (None when it can, or when it is empty)."""
+    insp = inspect(engine)
+    tables = set(insp.get_table_names())
+    if "source" not in tables:
+        return None
+    missing = [f"{t}.{c.name}" for t in ("source", "observation") if t in tables
+               for c in metadata.tables[t].columns if c.name not in {col["name"] for col in insp.get_columns(t)}]
+    missing += [t for t in ("series_break", "vintage_label", "store_meta") if t not in tables]
+    return f"store built by an older version (missing {', '.join(missing)})" if missing else None
+
+
 def init_store(engine: Engine) -> None:
-    """Create the tables, indexes and the `observations` view if they are missing (idempotent)."""
+    """Create the tables, indexes and the `observations` view if they are missing (idempotent); refuse, before
+    writing anything, a store built by an older schema."""
+    problem = outdated(engine)
+    if problem:
+        raise OutdatedStore(f"{problem}: run `python -m etl build` to make it anew")
     metadata.create_all(engine)
     if "observations" not in inspect(engine).get_view_names():
         with engine.begin() as conn:
@@ -64,7 +84,7 @@ def init_store(engine: Engine) -> None:
 def store_exists(engine: Engine) -> bool:
     """True when the store has its schema and at least one load."""
     insp = inspect(engine)
-    if not {"etl_load", "series_break", "store_meta"} <= set(insp.get_table_names()):
+    if "etl_load" not in insp.get_table_names() or outdated(engine):
         return False  # missing, or built by an older version: `build` makes it anew
     with engine.connect() as conn:
         return conn.execute(text("SELECT COUNT(*) FROM etl_load")).scalar_one() > 0

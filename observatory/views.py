@@ -106,6 +106,7 @@ def source_label(source_id: str) -> str:
 
 
 def labels(kind: str) -> dict[str, str]:
+    queries.dimensions()  # notices a changed store (and clears this cache through `on_store_change`)
     return _labels(kind, database_url())
 
 
@@ -118,6 +119,7 @@ def _labels(kind: str, url: str) -> dict[str, str]:
 
 
 def esms_labels() -> dict[str, str]:
+    queries.dimensions()
     return dict(_esms_labels(database_url()))
 
 
@@ -126,6 +128,10 @@ def _esms_labels(url: str) -> tuple[tuple[str, str], ...]:
     with queries.get_engine(url).connect() as conn:
         rows = conn.execute(text("SELECT code, label FROM esms_category ORDER BY code")).all()
     return tuple((f"esms:{code}", label) for code, label in rows)
+
+
+queries.on_store_change(_labels.cache_clear)
+queries.on_store_change(_esms_labels.cache_clear)
 
 
 def explorer_view(page: ExplorerPage, filters: Filters) -> View:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -254,3 +255,41 @@ def test_the_api_serves_the_computed_seasonal_share(dash_app):
     assert both["total"] == share["total"] + counts["total"]
     assert [r["indicator_id"] for r in both["rows"]] == ["recruitment_projects"] * 2 + [
         "recruitment_seasonal_share"] * 3
+
+
+def test_a_store_built_by_an_older_version_is_refused_before_anything_is_written(built_store, tmp_path):
+    store = tmp_path / "old.sqlite"
+    shutil.copy(built_store.url.database, store)
+    with sqlite3.connect(store) as conn:  # what a store of the previous version lacked
+        conn.executescript("DROP VIEW observations; DROP TABLE series_break; DROP TABLE vintage_label; "
+                           "DROP TABLE store_meta; ALTER TABLE source DROP COLUMN series;")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = store.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "etl", "load", "data/real/dares/tensions.csv"], cwd=ROOT,
+                          env={**os.environ, "OBSERVATORY_DB": f"sqlite:///{store}"}, capture_output=True, text=True)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "python -m etl build" in errors[0] and "older version" in errors[0]
+    assert "Traceback" not in done.stderr
+    assert store.read_bytes() == before
+
+
+def test_running_processes_see_a_rebuild_and_renamed_labels(built_store, tmp_path, monkeypatch):
+    from etl.build import _version
+    from observatory import views
+
+    store = tmp_path / "copy.sqlite"
+    shutil.copy(built_store.url.database, store)
+    url = f"sqlite:///{store}"
+    monkeypatch.setenv("OBSERVATORY_DB", url)
+    monkeypatch.setattr(queries, "VERSION_TTL_SECONDS", 0.0)
+    assert views.labels("territory")["DEP-69"] == "Rhône"
+    with sqlite3.connect(store) as conn:  # what a load does: change, and bump the version in the same transaction
+        conn.execute("UPDATE territory SET name = 'Rhône (renommé)' WHERE territory_id = 'DEP-69'")
+        conn.execute("UPDATE store_meta SET value = value + 1 WHERE name = 'version'")
+    assert views.labels("territory")["DEP-69"] == "Rhône (renommé)"
+    engine = queries.get_engine(url)
+    before = _version(engine)
+    from etl.build import build
+    build(engine)
+    assert _version(engine) > before  # a rebuilt store is a changed store, never the same version again
