@@ -216,7 +216,7 @@ def test_a_later_vintage_shows_up_without_a_restart_with_its_breaks(dash_duo, ru
     dash_duo.wait_for_contains_text("#rec-trend-summary", f"En {year}", timeout=30)
     dash_duo.wait_for_contains_text("#rec-trend", f"Rupture de série {year}", timeout=30)
     assert "2017" in dash_duo.find_element("#rec-trend").text or "2023" in dash_duo.find_element("#rec-trend").text
-    dash_duo.wait_for_contains_text("#rec-period", str(year), timeout=10)
+    dash_duo.wait_for_contains_text("#rec-compare .gtitle", str(year), timeout=30)  # opens on the latest period
 
     body = api(url + "/api/v1/observations?indicator=recruitment_projects&profession=educateur_specialise"
                "&territory=FR&page_size=100")
