@@ -53,10 +53,14 @@ def _safe_row(row: tuple, text_positions: tuple[int, ...]) -> tuple:
 TEXT_POSITIONS = tuple(i for i, c in enumerate(COLUMNS) if c in TEXT_COLUMNS)
 
 # A figure is labelled as its own vintage named the métier (BMO rewrote its labels in 2019; FAP-2021 in 2025).
-VINTAGE_LABEL = ("COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.series = s.series AND v.kind = "
-                 "'profession' AND v.subject_id = p.profession_id AND v.period = o.period), p.label)")
-VINTAGE_NAME = ("COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.series = s.series AND v.kind = "
-                "'territory' AND v.subject_id = t.territory_id AND v.period = o.period), t.name)")
+def _vintage_name(kind: str, subject: str, current: str) -> str:
+    """SQL: what the figure's own vintage called its métier or bassin, else today's name (fixed SQL fragments)."""
+    return (f"COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.series = s.series AND v.kind = '{kind}' "
+            f"AND v.subject_id = {subject} AND v.period = o.period), {current})")
+
+
+VINTAGE_LABEL = _vintage_name("profession", "p.profession_id", "p.label")
+VINTAGE_NAME = _vintage_name("territory", "t.territory_id", "t.name")
 
 # Labels that come from loaded files (métier and bassin names) are neutralised in SQL, so that the hot loop
 # of a full export is the CSV writer alone; ids, units and statuses are the observatory's own.

@@ -71,7 +71,7 @@ class View:
     compare_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def source_for(page: ExplorerPage, indicator_id: str, wanted: str | None) -> str | None:
+def source_for(indicator_id: str, wanted: str | None) -> str | None:
     """The series asked for when the store holds it for the indicator, else the store's preferred one."""
     available = queries.sources_for(indicator_id)
     if wanted in available:
@@ -82,7 +82,7 @@ def source_for(page: ExplorerPage, indicator_id: str, wanted: str | None) -> str
 def resolve(page: ExplorerPage, filters: Filters) -> Filters:
     """Replace what the store cannot serve (unknown indicator, source, year) by the page's defaults."""
     indicator = filters.indicator if filters.indicator in page.indicators else page.default.indicator
-    source = source_for(page, indicator, filters.source)
+    source = source_for(indicator, filters.source)
     periods = queries.periods_for(indicator, source) if source else ()
     period = filters.period if filters.period in periods else (periods[-1] if periods else None)
     dims = queries.dimensions()

@@ -212,11 +212,23 @@ def test_a_later_vintage_shows_up_without_a_restart_with_its_breaks(dash_duo, ru
     dash_duo.wait_for_contains_text("#home-changes", f"({year})", timeout=30)
     assert "(2023)" in dash_duo.find_element("#home-changes").text  # compared with the previous period
 
-    dash_duo.driver.get(url + "/recrutement?indicateur=recruitment_projects&profession=educateur_specialise")
+    # a filter changed in the page, not only a URL: the share opens, then the user picks the counts
+    dash_duo.driver.get(url + "/recrutement?profession=educateur_specialise")
     dash_duo.wait_for_contains_text("#rec-trend-summary", f"En {year}", timeout=30)
+    dash_duo.select_dcc_dropdown("#rec-indicator", value="Projets de recrutement (projets)")
+    dash_duo.wait_for_contains_text("#rec-trend .gtitle", f"Projets de recrutement (projets) – France, 2017-{year}",
+                                    timeout=30)  # every vintage, 2017 to the one just loaded
     dash_duo.wait_for_contains_text("#rec-trend", f"Rupture de série {year}", timeout=30)
-    assert "2017" in dash_duo.find_element("#rec-trend").text or "2023" in dash_duo.find_element("#rec-trend").text
     dash_duo.wait_for_contains_text("#rec-compare .gtitle", str(year), timeout=30)  # opens on the latest period
+    assert "indicateur=recruitment_projects" in dash_duo.driver.current_url
+
+    # at phone width the chart keeps its height, its break and the page its width
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.driver.get(dash_duo.driver.current_url)
+    dash_duo.wait_for_contains_text("#rec-trend", f"Rupture de série {year}", timeout=30)
+    assert dash_duo.find_element("#rec-trend .main-svg").size["height"] > 200
+    assert dash_duo.driver.execute_script("return document.documentElement.scrollWidth") <= 400
+    dash_duo.driver.set_window_size(1400, 1000)
 
     body = api(url + "/api/v1/observations?indicator=recruitment_projects&profession=educateur_specialise"
                "&territory=FR&page_size=100")
@@ -293,3 +305,21 @@ def test_running_processes_see_a_rebuild_and_renamed_labels(built_store, tmp_pat
     from etl.build import build
     build(engine)
     assert _version(engine) > before  # a rebuilt store is a changed store, never the same version again
+
+
+def test_exports_name_each_bassin_as_its_vintage_did(built_store):
+    """Bassin 0102 (Guadeloupe) was « Basse-Terre » in BMO 2017 and « Bassin Grande-Terre » from 2018: a break, and
+    each figure under its own vintage's name, in the SQL export and in a page's export alike."""
+    from observatory import exports
+
+    url = str(built_store.url)
+    selection = queries.Selection(indicators=("recruitment_projects",), territories=("BE-0102-971",),
+                                  professions=("ensemble",))
+    columns = list(exports.COLUMNS)
+    streamed = {row[columns.index("period")]: row for row in exports.stream_rows(selection, url)}
+    paged = {row[columns.index("period")]: row for row in exports.rows_from_frame(queries.select(selection, url), url)}
+    name, note = columns.index("territory_label"), columns.index("series_break")
+    assert streamed[2017][name] == paged[2017][name] == "Basse-Terre"
+    assert streamed[2018][name] == paged[2018][name] == "Bassin Grande-Terre"
+    assert "renommé" in streamed[2018][note] and streamed[2018][note] == paged[2018][note]
+    assert streamed[2019][note] is None
