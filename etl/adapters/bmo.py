@@ -14,12 +14,9 @@ codes go through the crosswalk; every other métier and every bassin is defined 
 """
 from __future__ import annotations
 
-import posixpath
 import re
-import zipfile
 from functools import lru_cache
 from pathlib import Path
-from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -27,7 +24,16 @@ import pandas as pd
 from etl.adapters.common import observation_frame
 from etl.errors import LoadError
 from etl.frames import LABEL_COLUMNS, OBS_COLUMNS, Parsed, Rejections
-from etl.readers import by_unique, find_columns, normalise_header, open_workbook, parse_numbers, read_csv, sheet_rows
+from etl.readers import (
+    by_unique,
+    find_columns,
+    normalise_header,
+    open_workbook,
+    parse_numbers,
+    read_csv,
+    sheet_headers,
+    sheet_rows,
+)
 from etl.reference import Reference
 from observatory import sources
 from observatory.config import REFERENCE_DIR
@@ -62,131 +68,6 @@ COUNTS = {"met": "recruitment_projects", "xmet": "recruitment_projects_difficult
           "smet": "recruitment_projects_seasonal"}
 YEARS = (1990, 2100)  # a survey year outside this range is not a year
 REGIONS_BEFORE_2016 = REFERENCE_DIR / "regions_before_2016.csv"
-MAX_HEADER_CELLS = 16_384  # Excel's column limit: a header row is never longer
-
-
-# --- Recognising the data sheet from header rows only ------------------------------------------------------
-
-class _Shared(int):
-    """A cell that points into the shared-strings table."""
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _column_index(ref: str | None, default: int) -> int:
-    letters = re.match(r"[A-Za-z]+", ref or "")
-    if not letters:
-        return default
-    index = 0
-    for ch in letters.group(0).upper():
-        index = index * 26 + ord(ch) - 64
-    return index - 1
-
-
-def _inline_text(element) -> str:
-    """Text of a shared or inline string, without phonetic runs (`rPh`)."""
-    parts = []
-    for child in element:
-        tag = _local(child.tag)
-        if tag == "t":
-            parts.append(child.text or "")
-        elif tag == "r":
-            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
-    return "".join(parts)
-
-
-def _cell(element):
-    kind = element.get("t", "n")
-    if kind == "inlineStr":
-        inline = next((c for c in element if _local(c.tag) == "is"), None)
-        return "" if inline is None else _inline_text(inline)
-    value = next((c.text for c in element if _local(c.tag) == "v"), None)
-    if value is None:
-        return None
-    if kind == "s":
-        return _Shared(int(value))
-    if kind in ("str", "e"):
-        return value
-    if kind == "b":
-        return value == "1"
-    try:
-        return float(value)
-    except ValueError:
-        return value
-
-
-def _first_row(archive: zipfile.ZipFile, member: str) -> list:
-    """The first non-empty row of a worksheet, streamed: parsing stops at the end of that row."""
-    cells: dict[int, object] = {}
-    with archive.open(member) as stream:
-        for _, element in ElementTree.iterparse(stream, events=("end",)):
-            tag = _local(element.tag)
-            if tag == "c":
-                cells[_column_index(element.get("r"), max(cells, default=-1) + 1)] = _cell(element)
-                if len(cells) > MAX_HEADER_CELLS:
-                    break
-            elif tag == "row":
-                if any(v not in (None, "") for v in cells.values()):
-                    break
-                cells = {}
-                element.clear()
-            elif tag == "sheetData":
-                break
-    row = [None] * (max(cells, default=-1) + 1)
-    for index, value in cells.items():
-        if index < MAX_HEADER_CELLS:
-            row[index] = value
-    return row[:MAX_HEADER_CELLS]
-
-
-def _shared_strings(archive: zipfile.ZipFile, member: str | None, needed: int) -> list[str]:
-    """The first `needed` shared strings (header strings come first in every writer's table)."""
-    strings: list[str] = []
-    if member is None or needed <= 0:
-        return strings
-    with archive.open(member) as stream:
-        for _, element in ElementTree.iterparse(stream, events=("end",)):
-            if _local(element.tag) == "si":
-                strings.append(_inline_text(element))
-                element.clear()
-                if len(strings) >= needed:
-                    break
-    return strings
-
-
-def _target(base: str, target: str) -> str:
-    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-
-
-def sheet_headers(path: Path) -> dict[str, list]:
-    """Sheet name → its first non-empty row, read from the XLSX parts without loading any sheet whole."""
-    with zipfile.ZipFile(path) as archive:
-        members = set(archive.namelist())
-        book = "xl/workbook.xml"
-        if "_rels/.rels" in members:
-            for rel in ElementTree.fromstring(archive.read("_rels/.rels")):
-                if rel.get("Type", "").endswith("/officeDocument"):
-                    book = _target("", rel.get("Target", book))
-        base = posixpath.dirname(book)
-        targets, shared = {}, None
-        for rel in ElementTree.fromstring(archive.read(posixpath.join(base, "_rels", posixpath.basename(book)
-                                                                      + ".rels"))):
-            targets[rel.get("Id")] = _target(base, rel.get("Target", ""))
-            if rel.get("Type", "").endswith("/sharedStrings"):
-                shared = targets[rel.get("Id")]
-        rows: dict[str, list] = {}
-        for element in ElementTree.fromstring(archive.read(book)).iter():
-            if _local(element.tag) != "sheet":
-                continue
-            rid = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
-            if targets.get(rid) in members:
-                rows[element.get("name", "")] = _first_row(archive, targets[rid])
-        needed = max((v + 1 for row in rows.values() for v in row if isinstance(v, _Shared)), default=0)
-        strings = _shared_strings(archive, shared if shared in members else None, needed)
-    return {name: [(strings[v] if v < len(strings) else None) if isinstance(v, _Shared) else v for v in row]
-            for name, row in rows.items()}
 
 
 def bmo_columns(header: list) -> int:
