@@ -1,4 +1,4 @@
-.PHONY: run test screenshots bench
+.PHONY: run test screenshots bench serve
 run:
 	./run.sh
 test:
@@ -8,3 +8,6 @@ screenshots:
 bench:
 	.venv/bin/python bench/etl.py 5
 	.venv/bin/python bench/dashboard.py 2
+serve:
+	.venv/bin/python -m etl build --if-missing
+	.venv/bin/gunicorn -w $${WORKERS:-4} -b $${HOST:-127.0.0.1}:$${PORT:-8050} app:server

@@ -1,7 +1,9 @@
 """Dashboard entry point: `python app.py` serves http://127.0.0.1:8050 (builds the store first if missing).
 
 A multi-page Dash app (pages/): one page per user question, filters in the URL query string, every chart
-with its source, its data table and a one-sentence summary. `server = app.server` for gunicorn.
+with its source, its data table and a one-sentence summary. `server = app.server` for gunicorn
+(`gunicorn -w 4 -b 127.0.0.1:8050 app:server`): importing this module only reads the store — building it is
+`python -m etl build` (or `python app.py`), so N workers never race to build or write it.
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from observatory import api
-from observatory.store import get_engine, store_exists
+from observatory import api, views
+from observatory.store import get_engine, store_exists, store_ready
 
 NAV = [("/", "Accueil"), ("/recrutement", "Recrutement"), ("/ressources-humaines", "Ressources humaines"),
        ("/formation", "Formation"), ("/filieres", "Filières"), ("/territoires", "Territoires"),
@@ -66,9 +68,12 @@ def _page_link(pathname: str | None, search: str | None, href: str | None) -> st
 
 
 def warm_caches() -> None:
-    """Read the dimensions and the map geometry once at start-up, not in the first user's request."""
-    from observatory import figures, queries, views
+    """Read the dimensions and the map geometry once at start-up, not in the first user's request (skipped
+    when the store is not built yet: /health says so)."""
+    from observatory import figures, queries
 
+    if not store_ready():
+        return
     queries.dimensions()
     for kind in ("profession", "territory"):
         views.labels(kind)
@@ -77,11 +82,41 @@ def warm_caches() -> None:
         figures.choropleth_figure(level, "")
 
 
-ensure_store()
 warm_caches()
 app = create_app()
 server = app.server
+# The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
+server.config["MAX_CONTENT_LENGTH"] = views.MAX_REQUEST_BYTES
 api.register(server)
+
+
+@server.after_request
+def _worker_header(response):
+    """Which worker answered (operators and the multi-worker test read it)."""
+    response.headers["X-Observatory-Worker"] = str(os.getpid())
+    return response
+
+
+@server.errorhandler(413)
+def _too_large(_error):
+    from flask import jsonify
+
+    return jsonify(error=f"Requête trop volumineuse : un fichier déposé fait au plus "
+                         f"{views.MAX_UPLOAD_BYTES / 1e6:g} Mo."), 413
+
+
+@server.route("/health")
+def health():
+    """For load balancers and operators: is the store built, and which version does this worker serve."""
+    from flask import jsonify
+
+    from observatory import queries
+
+    ready = store_ready()
+    body = {"status": "ok" if ready else "store not built (run `python -m etl build`)",
+            "store_version": queries.store_version() if ready else None,
+            "backend": get_engine().dialect.name, "pid": os.getpid()}
+    return jsonify(body), (200 if ready else 503)
 
 
 @server.route("/modeles/<path:name>")
@@ -99,4 +134,6 @@ if __name__ == "__main__":
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))
     args = parser.parse_args()
+    ensure_store()
+    warm_caches()
     app.run(host=args.host, port=args.port, debug=False)

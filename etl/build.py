@@ -10,7 +10,7 @@ from etl.loader import LoadSummary, Progress, load_file
 from etl.reference import load_reference
 from observatory.config import DATA_DIR, REAL_DIR
 from observatory.schema import metadata, store_meta
-from observatory.store import init_store
+from observatory.store import init_store, writing
 
 ILLUSTRATIVE_DIR = DATA_DIR / "illustrative"
 
@@ -50,11 +50,11 @@ def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSumma
     """A new store: drop every table (a store built by an older version may lack columns), write the
     reference tables, then load every bundled file in order."""
     version = _version(engine)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(text("DROP VIEW IF EXISTS observations"))
     metadata.drop_all(engine)
     init_store(engine)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         load_reference(conn)
         # the version goes on from the old store's, so that running processes see a rebuilt store as changed
         conn.execute(store_meta.insert().values(name="version", value=version + 1))

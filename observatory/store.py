@@ -1,29 +1,68 @@
-"""Opening the store: one engine per URL, SQLite tuned (WAL, foreign keys) and the schema created once."""
+"""Opening the store: one engine per URL, SQLite tuned (WAL, foreign keys) and the schema created once.
+
+Writers (loads, unloads, builds, private saves) take the store's write lock at the start of their transaction
+(`writing`): a second writer waits for the first, up to `lock_timeout()` seconds, then fails with
+`StoreBusy`. Readers never wait for a writer (SQLite WAL, PostgreSQL MVCC) and see a load only once it is
+committed. A SQLite file that this process may not write (read-only file or folder) is opened read-only, so
+the app serves it.
+"""
 from __future__ import annotations
 
+import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError
 
 from observatory.config import database_url
 from observatory.schema import OBSERVATIONS_VIEW_SQL, metadata
 
+DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
+# Any constant will do: every writer of every observatory takes the same PostgreSQL advisory lock.
+_PG_WRITER_LOCK = 7_061_982
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    # 16 KiB pages for a new store (no effect on an existing file, which keeps its own): a reload rewrites
-    # nearly every page of `observation` (a vintage's rows sit between the other vintages' in key order), and
-    # with larger pages that costs a fifth less; range reads by indicator are no slower. Must come before WAL.
-    cursor.execute("PRAGMA page_size=16384")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.close()
-    # pysqlite's own transaction handling defers BEGIN; the engine's "begin" event issues it instead, so that
-    # one load is one transaction.
-    dbapi_connection.isolation_level = None
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for another writer (`OBSERVATORY_LOCK_TIMEOUT`, default 60)."""
+    try:
+        return max(0.0, float(os.environ.get("OBSERVATORY_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_SECONDS)))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT_SECONDS
+
+
+def _sqlite_pragmas(read_only: bool):
+    def pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout() * 1000)}")
+        if not read_only:
+            # 16 KiB pages for a new store (no effect on an existing file, which keeps its own): a reload
+            # rewrites nearly every page of `observation` (a vintage's rows sit between the other vintages' in
+            # key order), and with larger pages that costs a fifth less. Must come before WAL.
+            cursor.execute("PRAGMA page_size=16384")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.close()
+        # pysqlite's own transaction handling defers BEGIN; the engine's "begin" event issues it instead, so
+        # that one load is one transaction.
+        dbapi_connection.isolation_level = None
+    return pragmas
+
+
+def _begin(conn: Connection) -> None:
+    # A writer takes the write lock now (waiting up to busy_timeout), not at its first write: in WAL mode a
+    # transaction that read first and then finds another writer's commit fails at once instead of waiting.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+
+def _read_only_sqlite(path: Path) -> bool:
+    """True when this process may read the file but not write it or its folder (WAL needs both)."""
+    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 @lru_cache(maxsize=8)
@@ -33,14 +72,52 @@ def get_engine(url: str | None = None) -> Engine:
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         path = engine.url.database
-        if path and path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        read_only = False
+        if path and path != ":memory:" and not path.startswith("file:"):
+            path = Path(path)
+            if _read_only_sqlite(path):
+                read_only = True
+                # Nobody can write in a read-only folder, so the file cannot change under us: `immutable`
+                # lets SQLite read a WAL-mode file without creating its shared-memory file.
+                immutable = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
+                engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro{immutable}&uri=true", future=True)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine, "connect", _sqlite_pragmas(read_only))
+        event.listen(engine, "begin", _begin)
     _engines.add(engine)
     return engine
+
+
+class StoreBusy(Exception):
+    """Another writer held the store longer than `lock_timeout()`, or the store cannot be written."""
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One writer's transaction, holding the store's write lock from its first statement to its commit."""
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(writer=True)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_timeout() * 1000)}ms'"))
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_WRITER_LOCK})
+                yield conn
+    except OperationalError as error:
+        raise StoreBusy(busy_reason(error)) from None
+
+
+def busy_reason(error: OperationalError) -> str:
+    """One sentence for an operational fault of the store (locked, read-only, unreachable)."""
+    message = str(error.orig or error).strip().splitlines()[0]
+    lowered = message.lower()
+    if "locked" in lowered or "lock timeout" in lowered or "lock_timeout" in lowered:
+        return (f"the store is locked by another writer: waited {lock_timeout():g} s "
+                "(OBSERVATORY_LOCK_TIMEOUT); try again when the other load has finished")
+    if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+        return "the store is read-only for this user: loads need write access to the file and its folder"
+    return f"cannot use the store: {message}"
 
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -88,3 +165,21 @@ def store_exists(engine: Engine) -> bool:
         return False  # missing, or built by an older version: `build` makes it anew
     with engine.connect() as conn:
         return conn.execute(text("SELECT COUNT(*) FROM etl_load")).scalar_one() > 0
+
+
+def store_ready(url: str | None = None) -> bool:
+    """True when the store at `url` is built (for SQLite, without creating a missing file: a reader that only
+    asks must not write)."""
+    from sqlalchemy.engine import make_url
+
+    url = url or database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path and path != ":memory:" and not path.startswith("file:") and not Path(path).is_file():
+            return False
+    try:
+        return store_exists(get_engine(url))
+    except OperationalError:
+        return False
+
