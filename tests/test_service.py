@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from observatory.store import get_engine
+from observatory.store import writing
 from tests.conftest import BMO_2023, ROOT, snapshot
 from tests.test_series import later_vintage
 
@@ -164,14 +163,6 @@ def test_an_oversized_request_is_refused_before_it_is_read(served):
     assert get(served["port"], "/health")[0] == 200
 
 
-@pytest.fixture
-def sqlite_store(reference_db, tmp_path):
-    """A fresh SQLite store (the faults below are SQLite's: a file lock, file permissions)."""
-    path = tmp_path / "store.sqlite"
-    shutil.copy(reference_db, path)
-    return get_engine(f"sqlite:///{path}")
-
-
 def run_etl(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
@@ -181,21 +172,23 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
-def test_a_locked_store_waits_then_fails_with_one_line_and_nothing_written(sqlite_store):
-    store = sqlite_store
-    path = Path(store.url.database)
+def store_env(engine) -> dict:
+    return {**os.environ, "OBSERVATORY_DB": engine.url.render_as_string(hide_password=False)}
+
+
+def test_a_locked_store_waits_then_fails_with_one_line_and_nothing_written(store):
+    """Another writer holds the store (SQLite's write lock, PostgreSQL's advisory lock): a load waits
+    OBSERVATORY_LOCK_TIMEOUT seconds, then says so in one line and writes nothing."""
     before = snapshot(store)
-    store.dispose()
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds the store
+    holder = writing(store)
+    holder.__enter__()
     try:
-        env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{path}", "OBSERVATORY_LOCK_TIMEOUT": "2"}
+        env = {**store_env(store), "OBSERVATORY_LOCK_TIMEOUT": "2"}
         started = time.perf_counter()
         out = run_etl(env, "load", str(ROOT / "data/real/dares/evol_mmo.csv"))
         waited = time.perf_counter() - started
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.__exit__(None, None, None)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     lines = error_lines(out.stderr)
@@ -204,19 +197,17 @@ def test_a_locked_store_waits_then_fails_with_one_line_and_nothing_written(sqlit
     assert snapshot(store) == before
 
 
-def test_two_concurrent_loads_serialise(sqlite_store):
-    store = sqlite_store
-    path = Path(store.url.database)
+def test_concurrent_loads_serialise(store):
+    env = store_env(store)
     store.dispose()
-    env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{path}"}
     files = [ROOT / "data/real/dares/evol_mmo.csv", ROOT / "data/real/dares/tensions.csv",
              ROOT / "data/real/dares/part_femmes.csv"]
     runs = [subprocess.Popen([sys.executable, "-m", "etl", "load", str(f)], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
     outputs = [run.communicate(timeout=300) for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], [err[-500:] for _, err in outputs]
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM etl_load WHERE status = 'loaded'").fetchone()[0] == 3
+    with store.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM etl_load WHERE status = 'loaded'").scalar() == 3
 
 
 def make_read_only(folder: Path) -> bool:
