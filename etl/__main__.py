@@ -26,12 +26,15 @@ def _stepper(bar: tqdm):
     return step
 
 
-def _build(_args: argparse.Namespace) -> int:
+def _build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from etl.build import build, bundled_files, row_counts
-    from observatory.store import get_engine
+    from observatory.store import get_engine, store_ready
 
+    if args.if_missing and store_ready():
+        print("store already built (see `python -m etl status`)")
+        return 0
     engine = get_engine()
     with tqdm(total=len(bundled_files()) * 4, desc="build", unit="step", file=sys.stderr) as bar:
         summaries = build(engine, progress=_stepper(bar))
@@ -51,7 +54,8 @@ def _load(args: argparse.Namespace) -> int:
 
     engine = get_engine()
     with tqdm(total=4, desc="load", unit="step", file=sys.stderr) as bar:
-        summary = load_file(engine, args.path, args.source, progress=_stepper(bar), scope=args.scope)
+        summary = load_file(engine, args.path, args.source, progress=_stepper(bar), scope=args.scope,
+                            replace=args.replace)
     print("\n".join(summary.lines()))
     return 0
 
@@ -81,12 +85,14 @@ def _export(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if args.format == "xlsx":
         try:
-            output.write_bytes(exports.xlsx_bytes(exports.stream_rows(selection), filters=filters,
-                                                  permalink="python -m etl export " + " ".join(sys.argv[2:]),
-                                                  total=total))
+            exports.check_xlsx_rows(total)  # refused before the file is opened: nothing written
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+        with output.open("wb") as handle:  # streamed: memory stays flat whatever the size
+            for block in exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, total=total,
+                                             permalink="python -m etl export " + " ".join(sys.argv[2:])):
+                handle.write(block)
     else:
         with output.open("wb") as handle:
             for block in exports.csv_chunks(exports.stream_chunks(selection), semicolon=args.sep == "semicolon"):
@@ -124,7 +130,8 @@ def _status(_args: argparse.Namespace) -> int:
     if not loads:
         print("  (none: run `python -m etl build`)")
     for row in loads:
-        print(f"  #{row.load_id} {row.adapter:<15}{row.source_id:<28}{row.file_name}  sha256 {row.file_sha256[:12]}…  "
+        source_id = row.source_id or "(privé)"  # a private save (etl/private.py) has no source
+        print(f"  #{row.load_id} {row.adapter:<15}{source_id:<28}{row.file_name}  sha256 {row.file_sha256[:12]}…  "
               f"{str(row.finished_at)[:16]}  read {row.rows_read:,} loaded {row.rows_loaded:,} "
               f"rejected {row.rows_rejected:,} → {row.observations_written:,} observations [{row.status}]")
     print("observations per source:")
@@ -153,12 +160,16 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m etl", description="Build and load the observatory's store.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="(re)build the store from every bundled file").set_defaults(run=_build)
+    build = commands.add_parser("build", help="(re)build the store from every bundled file")
+    build.add_argument("--if-missing", action="store_true", help="only when the store is not built yet")
+    build.set_defaults(run=_build)
     load = commands.add_parser("load", help="load one file through its adapter")
     load.add_argument("path")
     load.add_argument("--source", choices=sorted(adapters.ADAPTERS), help="adapter (recognised when omitted)")
     load.add_argument("--scope", choices=["published", "private"],
                       help="private: own figures kept apart (default for tdbms); published otherwise")
+    load.add_argument("--replace", action="store_true",
+                      help="accept a file that would remove more than half of the published rows it replaces")
     load.set_defaults(run=_load)
     remove = commands.add_parser("unload", help="remove a load completely (see `status` for ids)")
     remove.add_argument("load_id", type=int)
@@ -179,6 +190,30 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # noqa: BLE001 — the user gets one line, never a traceback
+        return _fault(args.command, error)
+
+
+def _fault(command: str, error: Exception) -> int:
+    """One `error:` line for what is not a bad file: the store (locked, read-only, unreachable, outdated), the
+    machine (memory, disk), or a bug of ours (named as such)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from observatory.store import OutdatedStore, StoreBusy, busy_reason
+
+    if isinstance(error, (StoreBusy, OutdatedStore)):
+        message = str(error)
+    elif isinstance(error, SQLAlchemyError):
+        message = busy_reason(error) if hasattr(error, "orig") else f"cannot use the store: {error}"
+    elif isinstance(error, MemoryError):
+        message = "out of memory"
+    elif isinstance(error, OSError):
+        message = f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
+    else:
+        message = (f"unexpected {type(error).__name__} during `{command}`: {str(error)[:300]} "
+                   "(a bug of the observatory: please report it with the file)")
+    print(f"error: {message}", file=sys.stderr)
+    return 2 if not message.startswith("unexpected") else 1
 
 
 def _exit(code: int) -> None:
