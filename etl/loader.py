@@ -60,8 +60,23 @@ class LoadSummary:
     replaced_loads: list[int]
     seconds: float
     first_rejections: list[dict] = field(default_factory=list)
+    private_token: str | None = None  # a private save (etl/private.py): the only way back to it
+    private_upload_id: int | None = None
 
     def lines(self) -> list[str]:
+        if self.private_token:
+            from etl.private import private_link
+
+            return [
+                f"{self.file_name} → adapter {self.adapter}, private upload {self.private_upload_id}, "
+                f"load {self.load_id}: kept apart from published data",
+                f"  rows read {self.rows_read:,} · saved {self.rows_loaded:,} · rejected {self.rows_rejected:,} "
+                f"· periods {self.periods}",
+                f"  private link: {private_link(self.private_token)}",
+                "  keep it: it is the only way back to these figures and to delete them (the store keeps its hash "
+                "only)",
+                f"  remove: the page's « Supprimer mes données », or `python -m etl unload {self.load_id}`",
+            ]
         out = [
             f"{self.file_name} → adapter {self.adapter}, source {self.source_id}, load {self.load_id}",
             f"  rows read {self.rows_read:,} · loaded {self.rows_loaded:,} · rejected {self.rows_rejected:,}",
@@ -150,13 +165,17 @@ def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, sc
             frame["status"] = np.where(np.isin(status, ["ok", "provisional", "estimated", "secret"]),
                                        "illustrative", status)
             frame["value"] = frame["value"].where(~unreported)
-    elif scope == "private":
-        parsed.source = sources.own_figures(parsed.adapter, sha, path.name)
+    elif scope == "private":  # own figures: no source row, tables of their own (etl/private.py)
+        parsed.source = {"source_id": None, "scope": "private", "adapter": parsed.adapter}
     elif scope != "published":
         raise LoadError(path.name, f"unknown scope {scope!r}", expected="published or private")
 
 
 def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress) -> LoadSummary:
+    if parsed.source.get("scope") == "private":  # never into published tables
+        from etl.private import write_private_load
+
+        return write_private_load(conn, parsed, path.name, sha)
     now = datetime.now(UTC).replace(tzinfo=None)
     upsert(conn, source, pd.DataFrame([parsed.source]))
     source_id = parsed.source["source_id"]
@@ -369,12 +388,18 @@ def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: li
 
 
 def unload(engine: Engine, load_id: int) -> dict[str, int]:
-    """Remove a load completely: its figures, aggregates, rejections, record, and the establishments and
-    private source it brought. Returns the rows removed per table. One transaction."""
+    """Remove a load completely: its figures, aggregates, rejections, record, and the establishments it
+    brought; for a private save, its private upload and figures. Returns the rows removed per table. One
+    transaction."""
     with engine.begin() as conn:
         row = conn.execute(select(etl_load.c.source_id).where(etl_load.c.load_id == load_id)).first()
         if row is None:
             raise LoadError(f"load {load_id}", "no such load", expected="a load_id from `python -m etl status`")
+        from etl.private import unload_private
+
+        private = unload_private(conn, load_id)  # a private save: its own tables only, nothing published to redo
+        if private is not None:
+            return private
         removed = {
             "observation": conn.execute(delete(observation).where(observation.c.load_id == load_id)).rowcount,
             "establishment_observation": conn.execute(delete(establishment_observation).where(

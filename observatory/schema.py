@@ -205,6 +205,40 @@ series_break = Table(
     Column("note", Text, nullable=False),
 )
 
+# An HR director's own figures (« Mon établissement »), saved on request: a namespace of their own, never in
+# `establishment`, `establishment_observation`, `observation` or `source`, so no published figure, aggregate,
+# peer distribution, API row or export ever holds them. An upload is reached only by its private token, of which
+# the store keeps the SHA-256 alone. Text ids (no integer keys, no foreign key to published tables): a private
+# upload does not depend on how the published store was built. `load_id`: the `etl_load` row recording the save
+# (its `source_id` NULL), so that `python -m etl unload` removes it too.
+private_upload = Table(
+    "private_upload",
+    metadata,
+    Column("upload_id", Integer, primary_key=True, autoincrement=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("load_id", Integer),
+    Index("ix_private_upload_load", "load_id"),
+)
+
+private_figure = Table(
+    "private_figure",
+    metadata,
+    Column("upload_id", Integer, ForeignKey("private_upload.upload_id"), primary_key=True),
+    Column("finess", String(9), primary_key=True),
+    Column("indicator_id", String(64), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("name", Text),
+    Column("esms_category", String(8), nullable=False),
+    Column("territory_id", String(32), nullable=False),
+    Column("value", Float),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("status", String(32), nullable=False),
+)
+
 # The fact table holds integer surrogate keys: a load binds hundreds of thousands of rows, and small
 # integer keys make both the insert and the unique index several times cheaper than text ids. Analysts
 # use the `observations` view, which shows the contract's text ids. Referential integrity is guaranteed

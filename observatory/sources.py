@@ -146,14 +146,3 @@ def static(source_id: str) -> dict:
     """A fixed source's row for the `source` table."""
     return {"source_id": source_id, "is_illustrative": False, "scope": "published", "series": source_id,
             **STATIC[source_id]}
-
-
-def own_figures(adapter: str, sha256: str, file_name: str) -> dict:
-    """The private source of one file an HR director loads: kept apart, removable with `unload`."""
-    return {
-        "source_id": f"own_{adapter}_{sha256[:12]}", "producer": "Fichier de l'utilisateur",
-        "title": f"Données propres : {file_name}", "url": None, "licence": "Privé (non diffusé)",
-        "vintage": None, "is_illustrative": False, "adapter": adapter, "scope": "private",
-        "series": f"own_{adapter}_{sha256[:12]}",
-        "note": "Chargé par l'utilisateur ; jamais mélangé aux sources publiées.",
-    }

@@ -388,49 +388,35 @@ class OwnFiguresView:
     messages: list[str]
 
 
-def own_figures_view(content: bytes, file_name: str, level: str = "departement") -> OwnFiguresView:
-    """An uploaded TDBMS extract or template, read (never stored) and set against its peers in the store."""
-    import tempfile
-    from pathlib import Path
+def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
+                     messages: list[str] | None = None) -> OwnFiguresView:
+    """Own figures (an upload read by `etl.private.preview`, or a private upload read back by its token) set
+    against their peers: the published establishments of the same ESMS category at `level`, the establishment
+    itself excluded by FINESS. Own figures are never among anyone's peers (they are not in the published tables).
 
-    from etl.adapters import tdbms
-    from etl.errors import LoadError
-    from etl.reference import Reference
+    `units`: finess, indicator_id, period, value (…); `establishments`: finess, name, esms_category, territory_id.
+    """
     from observatory.benchmarks import figures_from_store
     from observatory.store import get_engine
 
+    messages = list(messages or [])
     empty = pd.DataFrame(columns=["label", "indicator_id", "finess", "period", "peer_period", "value", "n", "q1",
                                   "median", "q3", "rank"])
-    if len(content) > MAX_UPLOAD_BYTES:
-        return OwnFiguresView(empty, [f"Fichier trop volumineux ({len(content) / 1e6:.1f} Mo) : 2 Mo au plus."])
-    suffix = Path(file_name).suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        return OwnFiguresView(empty, ["Format non accepté : un extrait TDBMS (.csv) ou le modèle (.xlsx)."])
+    if units is None or len(units) == 0:
+        return OwnFiguresView(empty, messages)
     engine = get_engine()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            with engine.connect() as conn:
-                parsed = tdbms.parse(path, Reference.from_store(conn))
-        except LoadError as error:
-            return OwnFiguresView(empty, [f"Fichier illisible : {error.problem}"
-                                          + (f" (attendu : {error.expected})" if error.expected else "")])
-    messages = [f"{parsed.rows_loaded} ligne(s) lue(s), {parsed.rows_read - parsed.rows_loaded} écartée(s)."]
-    messages += [f"Ligne {r.row_number}, colonne « {r.column_name} » : {r.reason}."
-                 for r in parsed.rejections.head(5).itertuples()]
-    names = dict(zip(parsed.establishments.finess, parsed.establishments.name))
-    place = parsed.establishments.set_index("finess")
+    place = establishments.drop_duplicates("finess", keep="last").set_index("finess")
     rows = []
-    for unit in parsed.units.itertuples():
+    for unit in units.itertuples():
         available = next((p for p in (queries.periods_for(unit.indicator_id, series)
                                       for series in queries.sources_for(unit.indicator_id)) if p), ())
         peer_period = max([p for p in available if p <= unit.period] or list(available) or [unit.period])
         establishment = place.loc[unit.finess]
+        value = None if pd.isna(unit.value) else float(unit.value)
         band = figures_from_store(engine, unit.indicator_id, int(peer_period), establishment.esms_category,
-                                  establishment.territory_id, None if pd.isna(unit.value) else float(unit.value),
-                                  level, exclude_finess=unit.finess)
-        rows.append({"label": f"{names.get(unit.finess) or unit.finess} – {catalogue.get(unit.indicator_id).label}",
+                                  establishment.territory_id, value, level, exclude_finess=unit.finess)
+        name = establishment["name"] if isinstance(establishment["name"], str) else ""
+        rows.append({"label": f"{name.strip() or unit.finess} – {catalogue.get(unit.indicator_id).label}",
                      "indicator_id": unit.indicator_id, "finess": unit.finess, "period": int(unit.period),
                      "peer_period": int(peer_period), "value": band.value, "n": band.n, "q1": band.q1,
                      "median": band.median, "q3": band.q3, "rank": band.percentile_rank})

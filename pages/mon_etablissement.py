@@ -1,25 +1,30 @@
 """My establishment: upload one's own figures (TDBMS extract or the template) and see them against peers.
 
-The file is read in memory and never stored unless the user asks (« Enregistrer dans mon espace
-privé »): then it is loaded as a private source, removable with `python -m etl unload`.
+The file is read in memory and never stored unless the user asks (« Enregistrer dans mon espace privé »): then
+it goes to the store's private tables (`etl.private`), never into published data, and the page gives a private
+link, `/mon-etablissement#cle=<token>` — the only way back to those figures, and to delete them (« Supprimer mes
+données »). The token sits in the URL's fragment, which browsers never send to the server (no access log, no
+`Referer`, not in the page's shareable link). Nothing private is listed, and another visitor sees nothing of it.
 """
 from __future__ import annotations
 
 import base64
-import tempfile
-from pathlib import Path
+import binascii
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash.exceptions import PreventUpdate
 
-from observatory import figures, queries, ui, views
+from observatory import figures, ui, views
 from observatory.formatting import number, with_unit
+from observatory.store import get_engine
 
 dash.register_page(__name__, path="/mon-etablissement", name="Mon établissement",
                    title="Mon établissement – Observatoire", order=6)
 LEVELS = [{"label": "Département", "value": "departement"}, {"label": "Région", "value": "region"},
           {"label": "France", "value": "nation"}]
+KEY = "#cle="  # the private link's fragment
 
 
 def layout(**_query):
@@ -29,6 +34,13 @@ def layout(**_query):
                        "l'observatoire rempli (XLSX) : vos taux de rotation, d'absentéisme et de postes vacants sont "
                        "calculés selon les formules du TDBMS et situés parmi les établissements de même catégorie. "
                        "Le fichier n'est pas conservé, sauf si vous le demandez."),
+        html.Div([
+            html.P(id="own-private-text", className="mb-2"),
+            html.Button("Supprimer mes données", id="own-delete", className="btn btn-outline-danger", hidden=True),
+            dcc.ConfirmDialog(id="own-confirm",
+                              message="Supprimer définitivement de l'observatoire les données enregistrées sous ce "
+                                      "lien privé ? Cette action ne peut pas être annulée."),
+        ], id="own-private", role="status"),
         html.Div([
             html.A("Télécharger le modèle (XLSX)", href="/modeles/modele_tdbms_etablissement.xlsx", download=""),
             " · ",
@@ -48,33 +60,40 @@ def layout(**_query):
         ], className="obs-card"),
         html.Div([
             html.Button("Enregistrer dans mon espace privé", id="own-save", className="btn btn-outline-primary"),
-            html.Span(id="own-saved", className="ms-2"),
+            html.Div(id="own-saved", className="mt-2", role="status"),
         ], className="mb-3"),
+        dcc.Store(id="own-removed"),
     ])
 
 
-def _decode(contents: str) -> bytes:
-    return base64.b64decode(contents.split(",", 1)[1])
+def _decode(contents: str) -> bytes | None:
+    try:
+        return base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (IndexError, ValueError, binascii.Error):
+        return None
 
 
-@callback(Output("own-bands", "figure"), Output("own-summary", "children"), Output("own-table", "data"),
-          Output("own-messages", "children"),
-          Input("own-upload", "contents"), Input("own-level", "value"), State("own-upload", "filename"))
-def compare(contents, level, file_name):
-    """Thin: read the upload, ask the view, show it."""
-    if not contents:
-        empty = figures.band_figure(pd.DataFrame(columns=["label", "q1", "median", "q3", "value"]),
-                                    "Vos indicateurs parmi vos pairs", "%")
-        empty.update_layout(xaxis_visible=False, yaxis_visible=False, height=220)
-        empty.add_annotation(text="Déposez un fichier pour voir vos indicateurs parmi ceux de vos pairs.",
-                             showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-        return empty, "", [], ""
-    view = views.own_figures_view(_decode(contents), file_name or "fichier.csv", level or "departement")
+def _token(fragment: str | None) -> str | None:
+    """The token of a private link's fragment (`#cle=…`), None for any other fragment."""
+    return fragment[len(KEY):] if fragment and fragment.startswith(KEY) else None
+
+
+def _empty_figure():
+    empty = figures.band_figure(pd.DataFrame(columns=["label", "q1", "median", "q3", "value"]),
+                                "Vos indicateurs parmi vos pairs", "%")
+    empty.update_layout(xaxis_visible=False, yaxis_visible=False, height=220)
+    empty.add_annotation(text="Déposez un fichier pour voir vos indicateurs parmi ceux de vos pairs.",
+                         showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    return empty
+
+
+def _show(view: views.OwnFiguresView, level: str):
+    """Figure, summary, table and messages of a view."""
     bands = view.bands
-    scope = {o["value"]: o["label"] for o in LEVELS}[level or "departement"]
+    scope = {o["value"]: o["label"] for o in LEVELS}[level]
     title = (f"Vos indicateurs parmi les établissements de même catégorie ({scope})"
              f"<br><sup>Pairs : {views.peer_source_label()}</sup>")
-    figure = figures.band_figure(bands, title, "%")
+    figure = figures.band_figure(bands, title, "%") if len(bands) else _empty_figure()
     if len(bands) and views.peers_are_illustrative():
         figures._mark_illustrative(figure, pd.DataFrame({"status": ["illustrative"]}))
     summary = " ".join(
@@ -85,30 +104,95 @@ def compare(contents, level, file_name):
               "Votre valeur": with_unit(r.value, "%", 1), "Pairs": r.n, "1er quartile": with_unit(r.q1, "%", 1),
               "Médiane": with_unit(r.median, "%", 1), "3e quartile": with_unit(r.q3, "%", 1),
               "Rang centile": number(r.rank, 0)} for r in bands.itertuples()]
-    messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card")
+    messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card") if view.messages else ""
     return figure, summary, table, messages
 
 
-@callback(Output("own-saved", "children"), Input("own-save", "n_clicks"), State("own-upload", "contents"),
-          State("own-upload", "filename"), prevent_initial_call=True)
-def save(_clicks, contents, file_name):
-    """Only on request: load the file as a private source (removable with `python -m etl unload`)."""
+@callback(Output("own-bands", "figure"), Output("own-summary", "children"), Output("own-table", "data"),
+          Output("own-messages", "children"), Output("own-private-text", "children"),
+          Output("own-delete", "hidden"),
+          Input("own-upload", "contents"), Input("own-level", "value"), Input("url", "hash"),
+          Input("own-removed", "data"), State("own-upload", "filename"))
+def compare(contents, level, fragment, removed, file_name):
+    """Thin: the upload just read (never stored), or the figures saved under the private link, against peers."""
+    from etl.private import preview, read_private
+
+    level = level or "departement"
+    token = _token(fragment)
+    if ctx.triggered_id == "url" and fragment and token is None:
+        raise PreventUpdate  # another fragment (the skip link): nothing changed here
+    nothing = (_empty_figure(), "", [], "")
+    private_text, hide_delete = "", True
+    if removed and removed.get("fragment") == fragment:
+        private_text = ("Vos données ont été supprimées de l'observatoire : ce lien privé ne mène plus à rien."
+                        if removed.get("ok") else
+                        "Rien à supprimer : ce lien privé ne correspond à aucune donnée enregistrée.")
+        token = None
+    saved = read_private(get_engine(), token) if token else None
+    if token and saved is None:
+        private_text = ("Ce lien privé ne correspond à aucune donnée enregistrée : elles ont été supprimées, ou le "
+                        "lien est incomplet.")
+    elif saved is not None:
+        private_text = (f"Vos données enregistrées (fichier « {saved.file_name} », le "
+                        f"{saved.created_at:%d/%m/%Y}). Ce lien privé est le seul moyen d'y revenir et de les "
+                        "supprimer : gardez-le, ne le partagez qu'avec qui peut les voir.")
+        hide_delete = False
+    use_upload = contents and (ctx.triggered_id in ("own-upload", "own-level") or saved is None)
+    if use_upload:
+        content = _decode(contents)
+        if content is None:
+            return *nothing[:3], html.Ul([html.Li("Fichier illisible : le dépôt n'a pas abouti.")],
+                                         className="obs-card"), private_text, hide_delete
+        read = preview(content, file_name or "fichier.csv", get_engine(), max_bytes=views.MAX_UPLOAD_BYTES)
+        view = views.own_figures_view(read.units, read.establishments, level, read.messages)
+    elif saved is not None:
+        view = views.own_figures_view(saved.units, saved.establishments, level)
+    else:
+        return *nothing, private_text, hide_delete
+    return *_show(view, level), private_text, hide_delete
+
+
+@callback(Output("own-saved", "children"), Output("url", "hash", allow_duplicate=True),
+          Output("own-upload", "contents"),
+          Input("own-save", "n_clicks"), State("own-upload", "contents"), State("own-upload", "filename"),
+          State("url", "href"), prevent_initial_call=True)
+def save(_clicks, contents, file_name, href):
+    """Only on request: save the upload in the private namespace and hand out its private link."""
     from etl.errors import LoadError
-    from etl.loader import load_file
+    from etl.private import french_problem, private_link, save_private
 
     if not contents:
-        return "Déposez d'abord un fichier."
+        return "Déposez d'abord un fichier.", dash.no_update, dash.no_update
     content = _decode(contents)
-    if len(content) > views.MAX_UPLOAD_BYTES:
-        return "Fichier trop volumineux."
-    suffix = Path(file_name or "x.csv").suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(file_name or "fichier").stem[:60] + suffix)
-        path.write_bytes(content)
-        try:
-            summary = load_file(queries.get_engine(), path, "tdbms", scope="private")
-        except LoadError as error:
-            return f"Non enregistré : {error.problem}"
-    queries.clear_caches()
-    return (f"Enregistré dans l'espace privé (chargement n° {summary.load_id}) ; pour le retirer : "
-            f"python -m etl unload {summary.load_id}")
+    if content is None:
+        return "Non enregistré : le dépôt du fichier n'a pas abouti.", dash.no_update, dash.no_update
+    try:
+        token, _upload_id = save_private(get_engine(), content, file_name or "fichier.csv",
+                                         max_bytes=views.MAX_UPLOAD_BYTES)
+    except LoadError as error:
+        return f"Non enregistré : {french_problem(error)}.", dash.no_update, dash.no_update
+    link = private_link(token)
+    origin = "/".join((href or "").split("/")[:3])
+    message = html.Div([
+        html.P(["Enregistré dans votre espace privé. Votre lien privé : ",
+                html.A(origin + link, href=link, id="own-private-link")]),
+        html.P("Gardez ce lien (dans vos favoris ou un gestionnaire de mots de passe) : c'est le seul moyen de "
+               "revenir à ces données et de les supprimer (bouton « Supprimer mes données »). L'observatoire n'en "
+               "garde qu'une empreinte et ne peut pas vous le renvoyer. Vos données ne sont ni publiées, ni "
+               "mêlées aux chiffres des autres établissements, ni visibles des autres visiteurs."),
+    ], className="obs-card")
+    return message, KEY + token, None
+
+
+@callback(Output("own-confirm", "displayed"), Input("own-delete", "n_clicks"), prevent_initial_call=True)
+def confirm(_clicks):
+    return True
+
+
+@callback(Output("own-removed", "data"), Output("own-saved", "children", allow_duplicate=True),
+          Input("own-confirm", "submit_n_clicks"), State("url", "hash"), prevent_initial_call=True)
+def delete(_clicks, fragment):
+    """Remove what the private link in the address holds (confirmed in the dialog)."""
+    from etl.private import remove_private
+
+    return {"fragment": fragment, "ok": remove_private(get_engine(), _token(fragment))}, ""

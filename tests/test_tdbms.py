@@ -92,6 +92,7 @@ def test_bad_rows_are_rejected_with_reasons(store, tmp_path):
 
 
 def test_own_figures_are_private_and_unload_restores_the_store(built_store, tmp_path):
+    """A TDBMS file loaded by hand is private by default: its own tables only (tests/test_private.py has more)."""
     import shutil
 
     from observatory.store import get_engine
@@ -101,12 +102,10 @@ def test_own_figures_are_private_and_unload_restores_the_store(built_store, tmp_
     engine = get_engine(f"sqlite:///{path}")
     before = snapshot(engine)
     summary = load_file(engine, ROOT / "data/templates/exemple_mon_etablissement.xlsx", "tdbms")
-    assert summary.source_id.startswith("own_tdbms_")
-    with engine.connect() as conn:
-        scope = conn.execute(text("SELECT scope FROM source WHERE source_id = :s"), {"s": summary.source_id}).scalar()
-        mixed = conn.execute(text("""SELECT COUNT(*) FROM observations WHERE load_id = :l
-                                     AND source_id <> :s"""), {"l": summary.load_id, "s": summary.source_id}).scalar()
-    assert scope == "private" and mixed == 0
-    assert snapshot(engine) != before
+    assert summary.private_token and summary.published == summary.derived == 0
+    after = snapshot(engine)
+    changed = {table for table in before if after[table] != before[table]}
+    assert changed == {"private_upload", "private_figure", "etl_load", "max(load_id)"}
+    assert after["private_figure"] == 15  # 3 establishments × 5 rates, none in published tables
     unload(engine, summary.load_id)
-    assert snapshot(engine) == {**before, "max(load_id)": before["max(load_id)"]}
+    assert snapshot(engine) == before

@@ -1,0 +1,273 @@
+"""Own figures (« Mon établissement »): read an upload, save it privately, remove it — the page and the CLI
+share this path.
+
+An HR director's TDBMS extract (or the observatory's template) is read by the `tdbms` adapter in a temporary
+folder that is always removed. Saved on request only, it goes to `private_upload` / `private_figure` (one
+transaction, under a fresh `secrets.token_urlsafe(24)` token of which the store keeps only the SHA-256) and to an
+`etl_load` row with no source, so that `python -m etl unload LOAD_ID` removes it too. It never touches
+`establishment`, `establishment_observation`, `observation` or `source`: no published figure, aggregate, peer
+distribution, API row or export can hold it, and an upload whose FINESS is a published establishment leaves
+that establishment as published.
+
+A private save does not bump the store version: the version tells every process to forget its caches of
+published figures, and a private save changes none (private figures are read uncached, by token); bumping
+would also let any visitor flush every worker's caches at will.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from etl.adapters import tdbms
+from etl.errors import LoadError
+from etl.frames import Parsed
+from etl.reference import Reference
+from observatory.private import (
+    ESTABLISHMENT_COLUMNS,
+    UNIT_COLUMNS,
+    SavedUpload,
+    read_upload,
+    token_sha256,
+    well_formed,
+)
+from observatory.schema import etl_load, private_figure, private_upload
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".csv", ".xlsx")
+PAGE = "/mon-etablissement"
+
+
+def private_link(token: str) -> str:
+    """The page address that opens a saved upload. The token sits in the fragment (`#cle=`), which browsers
+    never send to a server: it stays out of access logs, proxies and `Referer` headers."""
+    return f"{PAGE}#cle={token}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# French messages for the page (the adapters and the loader speak English to the CLI)
+
+ROLES = {
+    "year": "année", "finess": "n° FINESS", "category": "catégorie ESMS", "departement": "département",
+    "recruitments": "nombre de recrutements", "departures": "nombre de départs",
+    "headcount": "effectif réel en personnes au 31/12 N-1", "etp_real": "nombre d'ETP réels",
+    "etp_budget": "nombre d'ETP budgétés", "etp_done": "nombre d'ETP réalisés",
+}
+REASONS = [
+    (r"expected a 9-character FINESS number.*", "numéro FINESS attendu (9 caractères ; les zéros de tête peuvent "
+                                                 "manquer)"),
+    (r"département not in the INSEE reference", "département inconnu du code officiel géographique de l'Insee"),
+    (r"ESMS category not among the 20 TDBMS categories", "catégorie ESMS hors des 20 catégories du TDBMS"),
+    (r"expected a year", "année attendue (par exemple 2023)"),
+    (r"expected a non-negative number", "nombre positif ou nul attendu"),
+    (r"no value published \('NA'\)", "valeur absente (« NA »)"),
+    (r"expected a number.*", "nombre attendu (virgule ou point décimal)"),
+    (r"duplicate of row (\d+) \(same key\)", r"doublon de la ligne \1 (même FINESS, même année)"),
+]
+PROBLEMS = [
+    (r"missing required column '(\w+)'", lambda m: f"colonne obligatoire absente : {ROLES.get(m[1], m[1])}"),
+    (r"several columns match '(\w+)'.*", lambda m: f"plusieurs colonnes pour : {ROLES.get(m[1], m[1])}"),
+    (r"no absence-day column", lambda m: "aucune colonne « Nombre de jours d'absence pour … »"),
+    (r"no sheet 'Données'.*", lambda m: "pas de feuille « Données » (celle du modèle de l'observatoire)"),
+    (r"the template has no data rows|the file has a header but no data rows",
+     lambda m: "aucune ligne de données sous l'en-tête"),
+    (r"the file is empty", lambda m: "le fichier est vide"),
+    (r"no loadable row.*", lambda m: "aucune ligne utilisable (voir les lignes écartées ci-dessus)"),
+    (r"not a readable XLSX workbook.*", lambda m: "classeur XLSX illisible (fichier tronqué ou d'un autre format)"),
+    (r"not a readable CSV.*|cannot decode the file as text.*|the file is not single-byte or UTF-8 text.*",
+     lambda m: "fichier CSV illisible (attendu : texte séparé par des « ; », en UTF-8 ou latin-1)"),
+    (r"file too large \(([\d.]+) MB; at most ([\d.]+) MB\)",
+     lambda m: f"fichier trop volumineux ({m[1].replace('.', ',')} Mo) : {m[2].replace('.', ',')} Mo au plus"),
+    (r"not a TDBMS extract or template.*",
+     lambda m: "format non accepté : un extrait TDBMS (.csv) ou le modèle de l'observatoire (.xlsx)"),
+    (r"the store is locked.*", lambda m: "l'entrepôt est occupé par un chargement ; réessayez dans un instant"),
+    (r"the store is read-only.*", lambda m: "l'entrepôt est en lecture seule sur ce serveur"),
+]
+
+
+def french_reason(reason: str) -> str:
+    for pattern, french in REASONS:
+        if re.fullmatch(pattern, reason):
+            return re.sub(pattern, french, reason)
+    return reason
+
+
+def french_problem(error: LoadError) -> str:
+    """One French sentence for why a file cannot be read or saved (the English one when none fits)."""
+    for pattern, french in PROBLEMS:
+        match = re.fullmatch(pattern, error.problem, flags=re.S)
+        if match:
+            return french(match)
+    return error.problem
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading an upload (never stored)
+
+@dataclass
+class Preview:
+    """An upload as read: its figures (units), its establishments, and French messages for the page."""
+
+    units: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNIT_COLUMNS))
+    establishments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ESTABLISHMENT_COLUMNS))
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return len(self.units) > 0
+
+
+def _check(content: bytes, file_name: str, max_bytes: int | None) -> None:
+    if Path(file_name).suffix.lower() not in SUFFIXES:
+        raise LoadError(file_name, "not a TDBMS extract or template", expected="a .csv extract or the .xlsx template")
+    if max_bytes is not None and len(content) > max_bytes:
+        raise LoadError(file_name, f"file too large ({len(content) / 1e6:.1f} MB; at most {max_bytes / 1e6:g} MB)")
+    if not content:
+        raise LoadError(file_name, "the file is empty")
+
+
+def safe_name(file_name: str) -> str:
+    """The user's file name, kept for their own eyes: no folders, no odd characters, 60 characters at most."""
+    path = Path(str(file_name).replace("\\", "/"))
+    stem = re.sub(r"[^\w\-. ()]", "_", path.stem).strip(" .")[:60] or "fichier"
+    return stem + path.suffix.lower()
+
+
+@contextmanager
+def _temporary(content: bytes, file_name: str) -> Iterator[Path]:
+    """The upload as a file in a folder of its own, removed on the way out whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="obs-upload-") as folder:
+        path = Path(folder) / safe_name(file_name)
+        path.write_bytes(content)
+        yield path
+
+
+def counts_message(rows_read: int, rows_loaded: int) -> str:
+    return (f"{rows_read} ligne(s) lue(s) dans le fichier : {rows_loaded} retenue(s), "
+            f"{rows_read - rows_loaded} écartée(s).")
+
+
+def rejection_messages(rejections: pd.DataFrame, first: int = 5) -> list[str]:
+    out = [f"Ligne {r.row_number}, colonne « {r.column_name} », valeur « {r.value} » : {french_reason(r.reason)}."
+           for r in rejections.head(first).itertuples()]
+    rows = rejections["row_number"].nunique() if len(rejections) else 0
+    shown = rejections.head(first)["row_number"].nunique() if len(rejections) else 0
+    if rows > shown:
+        out.append(f"… et {rows - shown} autre(s) ligne(s) écartée(s).")
+    return out
+
+
+def preview(content: bytes, file_name: str, engine: Engine, *, max_bytes: int | None = None) -> Preview:
+    """Read an upload with the TDBMS adapter, without storing anything; French messages, never an exception."""
+    try:
+        _check(content, file_name, max_bytes)
+        with _temporary(content, file_name) as path, engine.connect() as conn:
+            parsed = tdbms.parse(path, Reference.from_store(conn))
+    except LoadError as error:
+        return Preview(messages=[f"Fichier illisible : {french_problem(error)}."])
+    except Exception:  # a hostile or broken file must give a message, not a failed page
+        log.exception("upload %r could not be read", safe_name(file_name))
+        return Preview(messages=["Fichier illisible : son contenu n'a pas pu être lu comme un extrait TDBMS ou "
+                                 "le modèle de l'observatoire."])
+    messages = [counts_message(parsed.rows_read, parsed.rows_loaded)] + rejection_messages(parsed.rejections)
+    return Preview(parsed.units.reset_index(drop=True), parsed.establishments.reset_index(drop=True), messages)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Saving, reading back, removing
+
+def save_private(engine: Engine, content: bytes, file_name: str, *, max_bytes: int | None = None) -> tuple[str, int]:
+    """Save an upload in the private namespace: `(token, upload_id)`. Raises `LoadError` (nothing written)
+    when it cannot be saved; `french_problem` says why in French. Same path as `python -m etl load --scope
+    private` (the loader's checks and write lock included)."""
+    from etl.loader import load_file
+
+    _check(content, file_name, max_bytes)
+    with _temporary(content, file_name) as path:
+        summary = load_file(engine, path, "tdbms", scope="private")
+    return summary.private_token, summary.private_upload_id
+
+
+def read_private(engine: Engine, token: str | None) -> SavedUpload | None:
+    """The upload saved under `token` (None when unknown or removed)."""
+    return read_upload(engine, token)
+
+
+def remove_private(engine: Engine, token: str | None) -> bool:
+    """Remove the upload saved under `token` completely (figures, record, its `etl_load` row): True when there
+    was one. One transaction."""
+    if not well_formed(token):
+        return False
+    with engine.begin() as conn:
+        row = conn.execute(select(private_upload.c.upload_id, private_upload.c.load_id)
+                           .where(private_upload.c.token_sha256 == token_sha256(token))).first()
+        if row is None:
+            return False
+        _remove(conn, [row.upload_id], row.load_id)
+    return True
+
+
+def _remove(conn: Connection, upload_ids: list[int], load_id: int | None) -> dict[str, int]:
+    removed = {
+        "private_figure": conn.execute(delete(private_figure).where(
+            private_figure.c.upload_id.in_(upload_ids))).rowcount,
+        "private_upload": conn.execute(delete(private_upload).where(
+            private_upload.c.upload_id.in_(upload_ids))).rowcount,
+    }
+    if load_id is not None:
+        removed["etl_load"] = conn.execute(delete(etl_load).where(etl_load.c.load_id == load_id)).rowcount
+    return removed
+
+
+def unload_private(conn: Connection, load_id: int) -> dict[str, int] | None:
+    """For `unload`: remove the private upload(s) a load saved; None when the load is not a private save."""
+    uploads = conn.execute(select(private_upload.c.upload_id)
+                           .where(private_upload.c.load_id == load_id)).scalars().all()
+    if not uploads:
+        return None
+    return _remove(conn, list(uploads), load_id)
+
+
+def write_private_load(conn: Connection, parsed: Parsed, file_name: str, sha: str):
+    """The loader's private branch (`load_file(..., scope="private")`), in the load's transaction: the figures
+    go to the private tables under a new token, an `etl_load` row (no source) records the save. Returns the
+    `LoadSummary`, carrying the token."""
+    from etl.loader import LoadSummary
+
+    if parsed.units.empty or len(parsed.observations):
+        raise LoadError(file_name, f"a private load holds an establishment's own figures only (adapter "
+                        f"{parsed.adapter!r} gives others)",
+                        expected="a TDBMS extract or the template (--source tdbms)")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows_rejected = parsed.rows_read - parsed.rows_loaded
+    periods = parsed.periods
+    load_id = conn.execute(insert(etl_load).values(
+        source_id=None, adapter=parsed.adapter, file_name="(espace privé)", file_sha256=sha, started_at=now,
+        finished_at=now, rows_read=parsed.rows_read, rows_loaded=parsed.rows_loaded, rows_rejected=rows_rejected,
+        observations_written=0, periods=json.dumps(periods), status="private",
+    )).inserted_primary_key[0]
+    token = secrets.token_urlsafe(24)
+    upload_id = conn.execute(insert(private_upload).values(
+        token_sha256=token_sha256(token), file_name=file_name, file_sha256=sha, created_at=now, load_id=load_id,
+    )).inserted_primary_key[0]
+    figures = parsed.units[UNIT_COLUMNS].merge(parsed.establishments[ESTABLISHMENT_COLUMNS], on="finess", how="left")
+    figures = figures.astype(object).where(figures.notna(), None)
+    conn.execute(insert(private_figure), [{**row, "upload_id": upload_id, "period": int(row["period"])}
+                                          for row in figures.to_dict("records")])
+    return LoadSummary(
+        load_id=load_id, adapter=parsed.adapter, source_id="(privé)", file_name=file_name, file_sha256=sha,
+        rows_read=parsed.rows_read, rows_loaded=parsed.rows_loaded, rows_rejected=rows_rejected, published=0,
+        derived=0, periods=periods, replaced_loads=[], seconds=0.0,
+        first_rejections=parsed.rejections.head(5).to_dict("records"), private_token=token,
+        private_upload_id=upload_id)
