@@ -39,7 +39,7 @@ from observatory.schema import (
     territory,
     vintage_label,
 )
-from observatory.store import OutdatedStore, init_store
+from observatory.store import OutdatedStore, StoreBusy, init_store, writing
 
 Progress = Callable[[str], None]
 
@@ -117,13 +117,17 @@ PRIVATE_BY_DEFAULT = ("tdbms",)  # an establishment's own figures, when loaded b
 
 def load_file(
     engine: Engine, path: Path | str, adapter_name: str | None = None, *, progress: Progress | None = None,
-    illustrative: bool = False, scope: str | None = None,
+    illustrative: bool = False, scope: str | None = None, replace: bool = False,
 ) -> LoadSummary:
     """Load one file through its adapter; raises `LoadError` (nothing written) when it cannot be loaded.
 
     `illustrative`: a bundled demo file (its rows get status `illustrative`, its source says so).
     `scope`: `published` or `private` (own figures, kept apart and removable with `unload`); by default
     private for the adapters in PRIVATE_BY_DEFAULT, published otherwise.
+    `replace`: accept a file that would remove more than half of the published rows it replaces (by default
+    such a file is refused: a truncated or mislabelled file must not wipe a vintage).
+    A file with no loadable row is refused. The whole load holds the store's write lock (`writing`): a
+    concurrent load waits for it, up to `lock_timeout()`, then fails with one clear line.
     """
     path = Path(path)
     note = progress or (lambda _step: None)
@@ -134,18 +138,47 @@ def load_file(
     try:
         init_store(engine)
     except OutdatedStore as error:
-        raise LoadError(str(engine.url.database or engine.url), str(error)) from None
+        raise LoadError(_store_name(engine), str(error)) from None
     sha = file_sha256(path)
-    with engine.begin() as conn:
-        ensure_reference(conn)
-        note("read and validate")
-        parsed = adapter.parse(path, Reference.from_store(conn))
-        _apply_scope(parsed, path, sha, illustrative=illustrative,
-                     scope=scope or ("private" if parsed.adapter in PRIVATE_BY_DEFAULT else "published"))
-        note("write")
-        summary = _write(conn, parsed, path, sha, note)
+    try:
+        with writing(engine) as conn:
+            ensure_reference(conn)
+            note("read and validate")
+            parsed = adapter.parse(path, Reference.from_store(conn))
+            _refuse_empty(parsed, path)
+            summary = _scoped_write(conn, parsed, path, sha, note, illustrative=illustrative, scope=scope,
+                                    replace=replace)
+    except StoreBusy as error:
+        raise LoadError(_store_name(engine), str(error)) from None
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _store_name(engine: Engine) -> str:
+    """The store as a user knows it: its file (without SQLite URI decorations) or its URL without password."""
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        return engine.url.database.removeprefix("file:").split("?")[0]
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _refuse_empty(parsed: Parsed, path: Path) -> None:
+    """A file with no loadable row says nothing: refuse it rather than record an empty load."""
+    if parsed.rows_loaded > 0:
+        return
+    first = parsed.rejections.head(1)
+    why = (f"; first rejection: row {int(first.row_number.iloc[0])}, column {first.column_name.iloc[0]!r}: "
+           f"{first.reason.iloc[0]}" if len(first) else "")
+    raise LoadError(path.name, f"no loadable row ({parsed.rows_read:,} read, "
+                    f"{parsed.rows_read - parsed.rows_loaded:,} rejected){why}",
+                    expected="at least one valid data row")
+
+
+def _scoped_write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress, *, illustrative: bool,
+                  scope: str | None, replace: bool) -> LoadSummary:
+    _apply_scope(parsed, path, sha, illustrative=illustrative,
+                 scope=scope or ("private" if parsed.adapter in PRIVATE_BY_DEFAULT else "published"))
+    note("write")
+    return _write(conn, parsed, path, sha, note, replace=replace)
 
 
 def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, scope: str) -> None:
@@ -171,7 +204,8 @@ def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, sc
         raise LoadError(path.name, f"unknown scope {scope!r}", expected="published or private")
 
 
-def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress) -> LoadSummary:
+def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress, *,
+           replace: bool = False) -> LoadSummary:
     if parsed.source.get("scope") == "private":  # never into published tables
         from etl.private import write_private_load
 
@@ -186,7 +220,7 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
             started_at=now, rows_read=parsed.rows_read, status="running", periods=json.dumps(periods),
         )
     ).inserted_primary_key[0]
-    replaced = _replace_earlier(conn, parsed.adapter, source_id, periods, load_id)
+    replaced = _replace_earlier(conn, parsed, source_id, periods, load_id, path.name, replace=replace)
     territories, professions = parsed.territories, parsed.professions
     if _has_later_vintage(conn, parsed):  # names and labels come from the latest vintage that carries them
         territories = _only_new(conn, territories, territory, "territory_id")
@@ -358,12 +392,15 @@ def _to_keys(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: list[int], new_load: int) -> list[int]:
+def _replace_earlier(conn: Connection, parsed: Parsed, source_id: str, periods: list[int], new_load: int,
+                     file_name: str, *, replace: bool) -> list[int]:
     """Remove the rows that earlier loads of the same adapter and source wrote for `periods`.
 
     Loads left with no period of their own are dropped with their rejections, so that loading the same
-    file twice leaves the same row counts everywhere.
+    file twice leaves the same row counts everywhere. A file bringing fewer than half the published rows it
+    would remove is refused unless `replace` (contract: « Replacing a vintage »).
     """
+    adapter = parsed.adapter
     earlier = conn.execute(
         select(etl_load.c.load_id, etl_load.c.periods)
         .where(etl_load.c.adapter == adapter, etl_load.c.source_id == source_id,
@@ -374,6 +411,8 @@ def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: li
     ids = [load_id for load_id, _ in earlier]
     # The table is clustered on the source first: the earlier rows of this source are one range.
     source_key = conn.execute(select(source.c.key).where(source.c.source_id == source_id)).scalar_one()
+    if not replace:
+        _refuse_shrinking(conn, parsed, source_key, periods, ids, file_name)
     conn.execute(delete(observation).where(observation.c.source_key == source_key,
                                            observation.c.period.in_(periods), observation.c.load_id.in_(ids)))
     conn.execute(delete(establishment_observation).where(establishment_observation.c.load_id.in_(ids),
@@ -387,36 +426,58 @@ def _replace_earlier(conn: Connection, adapter: str, source_id: str, periods: li
     return superseded
 
 
+def _refuse_shrinking(conn: Connection, parsed: Parsed, source_key: int, periods: list[int], loads: list[int],
+                      file_name: str) -> None:
+    """Refuse a file that would replace a vintage by less than half of its published rows."""
+    old = conn.execute(select(func.count()).select_from(observation).where(
+        observation.c.source_key == source_key, observation.c.period.in_(periods),
+        observation.c.load_id.in_(loads), observation.c.is_derived == 0)).scalar_one()
+    old += conn.execute(select(func.count()).select_from(establishment_observation).where(
+        establishment_observation.c.load_id.in_(loads), establishment_observation.c.period.in_(periods))).scalar_one()
+    new = int((parsed.observations["is_derived"] == 0).sum()) + len(parsed.units)
+    if old and new * 2 < old:
+        raise LoadError(file_name, f"this file would replace {old:,} published figures of {parsed.source['source_id']} "
+                        f"(periods {periods}) by {new:,}: fewer than half; refused to protect the store",
+                        expected="the complete file, or `--replace` to replace the vintage anyway")
+
+
 def unload(engine: Engine, load_id: int) -> dict[str, int]:
     """Remove a load completely: its figures, aggregates, rejections, record, and the establishments it
     brought; for a private save, its private upload and figures. Returns the rows removed per table. One
     transaction."""
-    with engine.begin() as conn:
-        row = conn.execute(select(etl_load.c.source_id).where(etl_load.c.load_id == load_id)).first()
-        if row is None:
-            raise LoadError(f"load {load_id}", "no such load", expected="a load_id from `python -m etl status`")
-        from etl.private import unload_private
+    try:
+        with writing(engine) as conn:
+            return _unload(conn, load_id)
+    except StoreBusy as error:
+        raise LoadError(_store_name(engine), str(error)) from None
 
-        private = unload_private(conn, load_id)  # a private save: its own tables only, nothing published to redo
-        if private is not None:
-            return private
-        removed = {
-            "observation": conn.execute(delete(observation).where(observation.c.load_id == load_id)).rowcount,
-            "establishment_observation": conn.execute(delete(establishment_observation).where(
-                establishment_observation.c.load_id == load_id)).rowcount,
-            "etl_rejection": conn.execute(delete(etl_rejection).where(etl_rejection.c.load_id == load_id)).rowcount,
-        }
-        still_used = select(establishment_observation.c.finess).where(
-            establishment_observation.c.finess == establishment.c.finess).exists()
-        removed["establishment"] = conn.execute(delete(establishment).where(
-            establishment.c.load_id == load_id, ~still_used)).rowcount
-        removed["etl_load"] = conn.execute(delete(etl_load).where(etl_load.c.load_id == load_id)).rowcount
-        source_id = row.source_id
-        _forget_vintages(conn, source_id)
-        bump_version(conn)
-        if source_id not in sources.STATIC and conn.execute(
-                select(func.count()).select_from(etl_load).where(etl_load.c.source_id == source_id)).scalar_one() == 0:
-            removed["source"] = conn.execute(delete(source).where(source.c.source_id == source_id)).rowcount
+
+def _unload(conn: Connection, load_id: int) -> dict[str, int]:
+    row = conn.execute(select(etl_load.c.source_id).where(etl_load.c.load_id == load_id)).first()
+    if row is None:
+        raise LoadError(f"load {load_id}", "no such load", expected="a load_id from `python -m etl status`")
+    from etl.private import unload_private
+
+    private = unload_private(conn, load_id)  # a private save: its own tables only, nothing published to redo
+    if private is not None:
+        return private
+    removed = {
+        "observation": conn.execute(delete(observation).where(observation.c.load_id == load_id)).rowcount,
+        "establishment_observation": conn.execute(delete(establishment_observation).where(
+            establishment_observation.c.load_id == load_id)).rowcount,
+        "etl_rejection": conn.execute(delete(etl_rejection).where(etl_rejection.c.load_id == load_id)).rowcount,
+    }
+    still_used = select(establishment_observation.c.finess).where(
+        establishment_observation.c.finess == establishment.c.finess).exists()
+    removed["establishment"] = conn.execute(delete(establishment).where(
+        establishment.c.load_id == load_id, ~still_used)).rowcount
+    removed["etl_load"] = conn.execute(delete(etl_load).where(etl_load.c.load_id == load_id)).rowcount
+    source_id = row.source_id
+    _forget_vintages(conn, source_id)
+    bump_version(conn)
+    if source_id not in sources.STATIC and conn.execute(
+            select(func.count()).select_from(etl_load).where(etl_load.c.source_id == source_id)).scalar_one() == 0:
+        removed["source"] = conn.execute(delete(source).where(source.c.source_id == source_id)).rowcount
     return removed
 
 
