@@ -102,6 +102,30 @@ def _clean(value):
     return value
 
 
+def _insert(conn: Connection, table: Table, keys: list[str], others: list[str], rows: list[dict]):
+    """The INSERT of new rows; dimension rows get their integer surrogate key here, never changed afterwards.
+
+    PostgreSQL: the key column is an identity, so each row takes `nextval` in this transaction and two
+    concurrent writers never share a key; a row with the same id that another writer committed meanwhile is
+    updated rather than refused (as if it had been there when this one looked). Other backends (SQLite):
+    the next keys after the largest, read in this transaction: SQLite serialises writers, so no other writer
+    can commit between that read and this transaction's commit (it waits for the lock, or this one fails).
+    """
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        statement = insert(table)
+        if not others:
+            return statement.on_conflict_do_nothing(index_elements=keys)
+        return statement.on_conflict_do_update(index_elements=keys,
+                                               set_={c: statement.excluded[c] for c in others})
+    if "key" in table.c:
+        next_key = (conn.execute(select(func.max(table.c.key))).scalar() or 0) + 1
+        for offset, row in enumerate(rows):
+            row["key"] = next_key + offset
+    return table.insert()
+
+
 def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> tuple[int, int]:
     """Insert new rows and update changed ones, keyed on the table's primary key. Returns (inserted, updated)."""
     if frame.empty:
@@ -122,11 +146,7 @@ def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> tuple[int, in
         elif existing[key] != tuple(row[c] for c in others):
             updates.append(row)
     if inserts:
-        if "key" in table.c:  # dimension rows get the next integer surrogate key
-            next_key = (conn.execute(select(func.max(table.c.key))).scalar() or 0) + 1
-            for offset, row in enumerate(inserts):
-                row["key"] = next_key + offset
-        conn.execute(table.insert(), inserts)
+        conn.execute(_insert(conn, table, keys, others, inserts), inserts)
     if updates and others:
         statement = (
             table.update()

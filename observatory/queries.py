@@ -93,6 +93,9 @@ def _dimensions(url: str) -> Dimensions:
         sources = pd.read_sql(text("SELECT source_id, producer, title, url, licence, vintage, is_illustrative, scope, "
                                    "note, series FROM source"), conn)
         sources["series"] = sources["series"].fillna(sources["source_id"])
+        # booleans as booleans on every backend (SQLite gives 0/1)
+        professions["is_social_work"] = professions["is_social_work"].astype(bool)
+        sources["is_illustrative"] = sources["is_illustrative"].astype(bool)
         return Dimensions(keys("indicator", "indicator_id"), keys("profession", "profession_id"),
                           keys("territory", "territory_id"), keys("source", "source_id"),
                           professions, territories, sources)

@@ -2,6 +2,11 @@
 
 `observation` is the fact table; the public `observations` view adds the territory level and turns the
 internal empty `breakdown` back into NULL (the empty string lets the unique key hold on every backend).
+
+Dimension tables (`source`, `territory`, `profession`, `indicator`) carry an integer surrogate `key`, never
+rewritten once given. On PostgreSQL it is an identity column: a writer takes keys with `nextval` in its own
+transaction, so concurrent writers never pick the same one. SQLite has no sequences (the DDL is a plain
+INTEGER): `etl.reference.upsert` gives the next keys in the writer's transaction, and SQLite serialises writers.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -32,7 +38,7 @@ source = Table(
     "source",
     metadata,
     Column("source_id", String(64), primary_key=True),
-    Column("key", Integer, nullable=False, unique=True),
+    Column("key", Integer, Identity(), nullable=False, unique=True),
     Column("producer", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("url", Text),
@@ -51,7 +57,7 @@ territory = Table(
     "territory",
     metadata,
     Column("territory_id", String(32), primary_key=True),
-    Column("key", Integer, nullable=False, unique=True),
+    Column("key", Integer, Identity(), nullable=False, unique=True),
     Column("level", String(16), nullable=False),
     Column("code", String(16), nullable=False),
     Column("name", Text, nullable=False),
@@ -64,7 +70,7 @@ profession = Table(
     "profession",
     metadata,
     Column("profession_id", String(64), primary_key=True),
-    Column("key", Integer, nullable=False, unique=True),
+    Column("key", Integer, Identity(), nullable=False, unique=True),
     Column("label", Text, nullable=False),
     Column("level", String(16), nullable=False),
     Column("parent_id", String(64), ForeignKey("profession.profession_id")),
@@ -88,7 +94,7 @@ indicator = Table(
     "indicator",
     metadata,
     Column("indicator_id", String(64), primary_key=True),
-    Column("key", Integer, nullable=False, unique=True),
+    Column("key", Integer, Identity(), nullable=False, unique=True),
     Column("label", Text, nullable=False),
     Column("theme", String(32), nullable=False),
     Column("unit", String(32), nullable=False),

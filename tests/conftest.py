@@ -1,7 +1,21 @@
-"""Shared fixtures: real SQLite files in a temporary folder, built with the real ETL."""
+"""Shared fixtures: real SQLite files in a temporary folder and a throw-away PostgreSQL cluster, built with the
+real ETL.
+
+`store` is parametrised over both backends (`sqlite`, `postgresql`): a test that takes it runs on each. The
+PostgreSQL cluster is started by the session itself (`initdb` in a temporary folder, a free port on 127.0.0.1)
+and stopped at its end. Without PostgreSQL binaries the `postgresql` tests fail, unless `OBSERVATORY_TEST_PG=0`
+(then they are skipped): CI must prove PostgreSQL.
+"""
 from __future__ import annotations
 
+import glob
+import itertools
+import os
+import pwd
 import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +25,7 @@ from sqlalchemy import Engine, func, select, text
 from etl.build import build
 from etl.loader import ensure_reference
 from observatory.schema import metadata
-from observatory.store import get_engine, init_store
+from observatory.store import dispose_engines, get_engine, init_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BMO_2023 = ROOT / "data/real/francetravail/Base_open_data_BMO_2023.xlsx"
@@ -28,6 +42,135 @@ def pytest_setup_options():
     return options
 
 
+BACKENDS = ("sqlite", "postgresql")
+PG_SWITCH = "OBSERVATORY_TEST_PG"  # "0": skip the PostgreSQL tests (anything else: they must run)
+PG_USER = "obs"
+
+
+def postgres_bin() -> Path | None:
+    """The newest Debian PostgreSQL binaries (`/usr/lib/postgresql/<major>/bin`), else `initdb` on PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    initdb = found[-1] if found else shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster on loopback: its own folder, port and socket; trust authentication for
+    the `obs` superuser. As root, `initdb` and `pg_ctl` run as the `postgres` user (initdb refuses root)."""
+
+    def __init__(self, bindir: Path):
+        self.bindir = bindir
+        self.folder = Path(tempfile.mkdtemp(prefix="observatory-pg-"))
+        self.data = self.folder / "data"
+        self.log = self.folder / "postgres.log"
+        self.port = 0
+        self.as_postgres = os.geteuid() == 0
+        self._names = itertools.count(1)
+        if self.as_postgres:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.folder, user.pw_uid, user.pw_gid)
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stderr.strip()}\n{log}")
+
+    def start(self) -> None:
+        # C collation: text sorts byte-wise, as on SQLite. Durability is off: the cluster dies with the session.
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", PG_USER, "-E", "UTF8", "--locale=C")
+        for attempt in range(5):  # a port picked free may be taken before the server binds it
+            self.port = free_port()
+            options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                       "-c synchronous_commit=off -c full_page_writes=off")
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60",
+                          "start")
+                return
+            except RuntimeError:
+                if attempt == 4:
+                    raise
+
+    def stop(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, template: str | None = None) -> str:
+        """A new database (a copy of `template` when given: nobody may be connected to it); returns its name."""
+        name = f"store_{next(self._names)}"
+        self.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def drop_database(self, name: str) -> None:
+        get_engine(self.url(name)).dispose()
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def execute(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user=PG_USER, dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The session's PostgreSQL cluster: started on first use, stopped (and its folder removed) at the end."""
+    if os.environ.get(PG_SWITCH) == "0":
+        pytest.skip(f"PostgreSQL tests switched off ({PG_SWITCH}=0)")
+    bindir = postgres_bin()
+    if bindir is None:
+        pytest.fail("PostgreSQL binaries not found (Debian package `postgresql`, which ./test.sh installs); "
+                    f"set {PG_SWITCH}=0 to run without PostgreSQL", pytrace=False)
+    cluster = PostgresCluster(bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        dispose_engines()
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_reference(pg_cluster) -> str:
+    """A PostgreSQL database holding only the reference tables: the template of every `store` on PostgreSQL."""
+    name = pg_cluster.create_database()
+    engine = get_engine(pg_cluster.url(name))
+    init_store(engine)
+    with engine.begin() as conn:
+        ensure_reference(conn)
+    engine.dispose()
+    return name
+
+
+@pytest.fixture(scope="session")
+def pg_built_store(pg_cluster) -> Engine:
+    """The store as `python -m etl build` makes it, on PostgreSQL, built once per session."""
+    engine = get_engine(pg_cluster.url(pg_cluster.create_database()))
+    build(engine)
+    return engine
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def reference_db(tmp_path_factory) -> Path:
     """A store holding only the reference tables (copied for each test that needs a fresh store)."""
@@ -41,11 +184,17 @@ def reference_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def store(reference_db, tmp_path) -> Engine:
-    """A fresh real SQLite store with the reference loaded."""
-    path = tmp_path / "store.sqlite"
-    shutil.copy(reference_db, path)
-    return get_engine(f"sqlite:///{path}")
+def store(backend, request, tmp_path) -> Engine:
+    """A fresh real store with the reference loaded: a SQLite file, or a PostgreSQL database."""
+    if backend == "sqlite":
+        path = tmp_path / "store.sqlite"
+        shutil.copy(request.getfixturevalue("reference_db"), path)
+        yield get_engine(f"sqlite:///{path}")
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database(template=request.getfixturevalue("pg_reference"))
+    yield get_engine(cluster.url(name))
+    cluster.drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +212,8 @@ def snapshot(engine: Engine) -> dict:
     with engine.connect() as conn:
         counts = {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                   for name, t in metadata.tables.items()}
-        counts["sum(value)"] = conn.execute(text("SELECT ROUND(SUM(value), 4) FROM observation")).scalar()
+        total = conn.execute(text("SELECT SUM(value) FROM observation")).scalar()  # PostgreSQL: no ROUND(double, n)
+        counts["sum(value)"] = None if total is None else round(float(total), 4)
         counts["max(load_id)"] = conn.execute(text("SELECT MAX(load_id) FROM etl_load")).scalar()
     return counts
 
