@@ -6,6 +6,11 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver fonts-liberation >/dev/null
 fi
+# PostgreSQL binaries for the tests' throw-away cluster (the test session starts and stops it itself).
+if [ "${OBSERVATORY_TEST_PG:-1}" != 0 ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -r requirements.txt
 .venv/bin/ruff check .
