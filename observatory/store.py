@@ -143,6 +143,9 @@ def outdated(engine: Engine) -> str | None:
     missing = [f"{t}.{c.name}" for t in ("source", "observation") if t in tables
                for c in metadata.tables[t].columns if c.name not in {col["name"] for col in insp.get_columns(t)}]
     missing += [t for t in ("series_break", "vintage_label", "store_meta") if t not in tables]
+    if engine.dialect.name == "postgresql":  # dimension keys come from identity sequences (not MAX(key) + 1)
+        missing += [f"{t}.key identity" for t in ("source", "territory", "profession", "indicator") if t in tables
+                    and not any(c["name"] == "key" and c.get("identity") for c in insp.get_columns(t))]
     return f"store built by an older version (missing {', '.join(missing)})" if missing else None
 
 

@@ -19,6 +19,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from etl.build import row_counts
+from etl.errors import LoadError
 from etl.loader import load_file, unload
 from etl.reference import upsert
 from observatory import api, benchmarks, queries
@@ -95,6 +97,16 @@ def test_keys_are_taken_from_sequences_on_postgresql(pg_built_store):
             # the sequence is past every key given: the next writer's key is free
             largest = conn.execute(text(f'SELECT MAX("{column}") FROM {table}')).scalar()  # noqa: S608 (fixed)
             assert largest is None or conn.execute(text(f"SELECT last_value FROM {sequence}")).scalar() >= largest
+
+
+def test_a_postgresql_store_without_key_sequences_is_refused_before_anything_is_written(pg_store):
+    """A store built before keys came from sequences would fail on its first new source: `build` makes it anew."""
+    with pg_store.begin() as conn:
+        conn.execute(text("ALTER TABLE source ALTER COLUMN key DROP IDENTITY"))
+    before = row_counts(pg_store)
+    with pytest.raises(LoadError, match=r"older version \(missing source\.key identity\).*etl build"):
+        load_file(pg_store, EVOL_MMO)
+    assert row_counts(pg_store) == before
 
 
 def new_territories(prefix: str, n: int) -> pd.DataFrame:
