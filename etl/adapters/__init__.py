@@ -1,11 +1,13 @@
 """One adapter per published layout. Each module has NAME, `recognise(path)` and `parse(path, ref)`."""
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from types import ModuleType
 
 from etl.adapters import bmo, dares_mmo, dares_portrait, dares_tensions, drees_ecoles, ft_tension, tdbms
 from etl.errors import LoadError
+from etl.readers import check_file_size, check_workbook
 
 ADAPTERS: dict[str, ModuleType] = {
     m.NAME: m for m in (bmo, dares_mmo, dares_tensions, dares_portrait, ft_tension, tdbms, drees_ecoles)
@@ -24,8 +26,12 @@ def recognise(path: Path) -> ModuleType:
 
     The order puts the cheap signatures first, so that
     recognising a file never reads a large sheet it does not need (a BMO workbook is told by the header
-    rows of its sheets, read from the XML stream).
+    rows of its sheets, read from the XML stream). The file's bounds (etl/limits.py) are checked first, so that
+    a file out of bounds is refused as such rather than as unrecognised.
     """
+    check_file_size(path)
+    if zipfile.is_zipfile(path):
+        check_workbook(path)
     for adapter in ADAPTERS.values():
         if adapter.recognise(path):
             return adapter

@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import observation_frame
+from etl.adapters.common import finite_only, observation_frame
 from etl.errors import LoadError
 from etl.frames import LABEL_COLUMNS, OBS_COLUMNS, Parsed, Rejections
 from etl.readers import (
+    NON_FINITE,
     by_unique,
     find_columns,
     normalise_header,
@@ -145,7 +146,7 @@ def _first_occurrence(*columns: np.ndarray) -> np.ndarray:
 
 def _vintage(raw_year: np.ndarray, path: Path, sheet: str) -> tuple[np.ndarray, int]:
     """The survey year of every row and the file's vintage: the year most rows give."""
-    year, _, _ = parse_numbers(raw_year)
+    year = parse_numbers(raw_year).value
     plausible = ~np.isnan(year) & (year == np.round(year)) & (year >= YEARS[0]) & (year <= YEARS[1])
     if not plausible.any():
         raise LoadError(path.name, "no survey year in the annee column", sheet=sheet,
@@ -215,13 +216,11 @@ def parse(path: Path, ref: Reference) -> Parsed:
 
     numbers = {}
     for column in COUNTS:
-        value, secret, bad = parse_numbers(raw[column])
+        value, secret, bad, non_finite = parse_numbers(raw[column])
         with np.errstate(invalid="ignore"):
             negative = value < 0
-        empty = np.isnan(value) & ~secret & ~bad
-        infinite = np.isinf(value)
-        reject.add(row_numbers[infinite], name(column), shown(column, infinite),
-                   "not a finite number (inf, NaN or overflow)")
+        empty = np.isnan(value) & ~secret & ~bad & ~non_finite
+        reject.add(row_numbers[non_finite], name(column), shown(column, non_finite), NON_FINITE)
         wrong = bad | negative | empty
         reject.add(row_numbers[wrong], name(column), shown(column, wrong),
                    "expected a non-negative count or '*' (secret)")
@@ -309,7 +308,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     ], ignore_index=True)[LABEL_COLUMNS]
     return Parsed(
         adapter=NAME, source=sources.bmo(vintage),
-        observations=pd.concat(parts, ignore_index=True)[OBS_COLUMNS],
+        observations=finite_only(pd.concat(parts, ignore_index=True)[OBS_COLUMNS]),
         rejections=reject.frame(), rows_read=len(row_numbers),
         territories=territories, professions=professions, crosswalk=crosswalk, labels=labels,
     )

@@ -9,7 +9,7 @@ import pandas as pd
 
 from etl.errors import LoadError
 from etl.frames import OBS_COLUMNS, Rejections
-from etl.readers import by_unique, find_columns, parse_numbers, read_csv
+from etl.readers import NON_FINITE, by_unique, find_columns, parse_numbers, read_csv
 from etl.reference import Reference
 
 ENSEMBLE_CODES = {"ensemble": "ensemble", "ens": "ensemble"}
@@ -88,9 +88,11 @@ def reject_duplicates(reject: Rejections, keys: pd.DataFrame, rows: np.ndarray, 
 
 def numbers(reject: Rejections, raw: pd.Series, rows: np.ndarray, column: str,
             *, allow_empty: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Parsed numbers and secret flags; garbage (and empties unless allowed) rejected."""
-    value, secret, bad = parse_numbers(raw)
-    empty = np.isnan(value) & ~secret & ~bad
+    """Parsed numbers and secret flags; garbage, non-finite numbers (`inf`, `NaN`, overflow: see
+    `readers.NON_FINITE`) and empties unless allowed rejected."""
+    value, secret, bad, non_finite = parse_numbers(raw)
+    reject.add(rows[non_finite], column, raw.to_numpy()[non_finite], NON_FINITE)
+    empty = np.isnan(value) & ~secret & ~bad & ~non_finite
     not_available = bad & (raw.astype(str).str.strip().str.upper() == "NA").to_numpy()
     reject.add(rows[not_available], column, raw.to_numpy()[not_available], "no value published ('NA')")
     wrong = (bad & ~not_available) | (empty & (not allow_empty))
@@ -115,6 +117,17 @@ def observation_frame(indicator_id: str, profession_id, territory_id, period, va
 
 def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else observation_frame("", [], [], [], [], [])
+
+
+def finite_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` without the rows whose value, numerator or denominator is infinite. Source figures are finite
+    and bounded (`readers.parse_numbers`); this guards the figures an adapter derives from them (a rate over
+    a tiny denominator), so that nothing infinite is ever stored."""
+    columns = [c for c in ("value", "numerator", "denominator") if c in frame]
+    if not len(frame) or not columns:
+        return frame
+    infinite = np.isinf(frame[columns].to_numpy(dtype=float)).any(axis=1)
+    return frame[~infinite].reset_index(drop=True) if infinite.any() else frame
 
 
 def sniff_header(path: Path) -> str:

@@ -54,7 +54,7 @@ def _region(value: str) -> str:
     text = str(value).strip()
     try:
         return f"{int(float(text)):02d}"
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or `inf`: not a région code
         return text
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import concat, observation_frame
+from etl.adapters.common import concat, finite_only, observation_frame
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
-from etl.readers import normalise_header, open_workbook, parse_numbers, sheet_rows
+from etl.readers import NON_FINITE, normalise_header, open_workbook, parse_numbers, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 from observatory.config import REFERENCE_DIR
@@ -72,7 +72,7 @@ def _durations() -> dict[str, int]:
 
 def parse(path: Path, ref: Reference) -> Parsed:
     book = open_workbook(path)
-    parts, rejections, rows_read, rows_rejected, measures = [], [], 0, 0, []
+    parts, rejections, rows_read, rows_rejected, measures, sheets = [], [], 0, 0, [], []
     for sheet in book.sheet_names:
         rows = sheet_rows(book, sheet, path.name)
         table = _sheet(rows, sheet, path.name, ref)
@@ -85,14 +85,19 @@ def parse(path: Path, ref: Reference) -> Parsed:
         rejections.append(rejected.assign(column_name=sheet + " › " + rejected["column_name"].astype(str)))
         rows_read += read
         measures.append(indicator_id)
+        sheets.append(sheet)
     if not parts:
         raise LoadError(path.name, "no sheet has a DREES table (a header row starting with « Diplôme »)",
                         expected=f"sheets found: {book.sheet_names}")
+    if rows_read == 0:
+        raise LoadError(path.name, "no data row: the tables have their header but no diploma × région row",
+                        sheet=sheets[0] if len(sheets) == 1 else None,
+                        expected="rows under the header « Diplôme … Région … years »")
     duplicated = {m for m in measures if measures.count(m) > 1}
     if duplicated:
         raise LoadError(path.name, f"several sheets hold the same measure: {sorted(duplicated)}")
     observations = concat(parts)
-    observations = concat([observations, *_rates(observations)])
+    observations = finite_only(concat([observations, *_rates(observations)]))
     rejection_frame = pd.concat(rejections, ignore_index=True) if rejections else Rejections().frame()
     return Parsed(adapter=NAME, source=sources.static("drees_ecoles_extract"), observations=observations,
                   rejections=rejection_frame, rows_read=rows_read, rows_rejected=rows_rejected)
@@ -140,7 +145,7 @@ def _sheet(rows: list[list], sheet: str, file: str, ref: Reference):
     codes = np.array([_text(r[0]) for r in body], dtype=object)
     regions = np.array([_text(r[region_col]).zfill(2) if _text(r[region_col]).isdigit() else _text(r[region_col])
                         for r in body], dtype=object)
-    total = np.array([bool(TOTAL.match(c)) or bool(TOTAL.match(g)) for c, g in zip(codes, regions)])
+    total = np.array([bool(TOTAL.match(c)) or bool(TOTAL.match(g)) for c, g in zip(codes, regions)], dtype=bool)
     reject.add(numbers[total], header[0] or "Diplôme", codes[total],
                "total row: the observatory recomputes totals from the detail")
     profession = np.array([diploma_map.get(c) for c in codes], dtype=object)
@@ -151,9 +156,12 @@ def _sheet(rows: list[list], sheet: str, file: str, ref: Reference):
     reject.add(numbers[bad_region], header[region_col], regions[bad_region], "région not in the INSEE reference")
     values = {}
     for j in years:
-        value, secret, bad = parse_numbers(pd.Series([r[j] for r in body], dtype=object))
-        negative = value < 0
-        reject.add(numbers[bad | negative], header[j], np.array([r[j] for r in body], dtype=object)[bad | negative],
+        cells = np.array([r[j] for r in body], dtype=object)
+        value, secret, bad, non_finite = parse_numbers(pd.Series(cells, dtype=object))
+        reject.add(numbers[non_finite], header[j], cells[non_finite], NON_FINITE)
+        with np.errstate(invalid="ignore"):
+            negative = value < 0
+        reject.add(numbers[bad | negative], header[j], cells[bad | negative],
                    "expected a count or a marker (nd, nr, ns, nc, /, -)")
         values[j] = (value, secret)
     key = pd.Series([f"{c}|{g}" for c, g in zip(codes, regions)])

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import concat, numbers, reject_duplicates, years
+from etl.adapters.common import concat, finite_only, numbers, reject_duplicates, years
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
 from etl.readers import (
@@ -169,7 +169,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     unit_frames = []
     for indicator_id, (num, den) in parts.items():
         unit_frames.append(unit_rates(indicator_id, finess[keep].to_numpy(), year[keep], num, den))
-    units = pd.concat(unit_frames, ignore_index=True)
+    units = finite_only(pd.concat(unit_frames, ignore_index=True))
     names = frame.iloc[:, cols["name"]].astype(str).str.strip() if "name" in cols else pd.Series([""] * len(frame))
     establishments = pd.DataFrame({
         "finess": finess[keep].to_numpy(), "name": names[keep].to_numpy(),
