@@ -101,12 +101,16 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _illustrative(_args: argparse.Namespace) -> int:
-    from etl.illustrative import generate
-    from observatory.config import PROJECT_ROOT
+def _illustrative(args: argparse.Namespace) -> int:
+    from etl.illustrative import MIN_ESTABLISHMENTS, OUT, generate
 
-    for path in generate():
-        print(f"wrote {path.relative_to(PROJECT_ROOT)} ({path.stat().st_size:,} bytes)")
+    if args.establishments is not None and args.establishments < MIN_ESTABLISHMENTS:
+        print(f"error: --establishments must be at least {MIN_ESTABLISHMENTS}", file=sys.stderr)
+        return 2
+    output = Path(args.output).resolve() if args.output else OUT
+    for path in generate(output, establishments_count=args.establishments):
+        shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+        print(f"wrote {shown} ({path.stat().st_size:,} bytes)")
     return 0
 
 
@@ -181,8 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--sep", choices=["comma", "semicolon"], default="comma")
     export.add_argument("-o", "--output", required=True)
     export.set_defaults(run=_export)
-    commands.add_parser("illustrative", help="regenerate the illustrative files under data/").set_defaults(
-        run=_illustrative)
+    illustrative = commands.add_parser("illustrative", help="regenerate the illustrative files under data/")
+    illustrative.add_argument("--establishments", type=int, metavar="N",
+                              help="N fictitious establishments instead of the bundled 1,256 (deterministic for N)")
+    illustrative.add_argument("--output", metavar="DIR",
+                              help="write there (and templates in DIR/templates) instead of data/illustrative")
+    illustrative.set_defaults(run=_illustrative)
     commands.add_parser("status", help="list loads and row counts per source").set_defaults(run=_status)
     args = parser.parse_args(argv)
     try:

@@ -9,7 +9,8 @@ Calibration (domain reference §4-§5): TDBMS national turnover 19.4 % (2018) �
 back to about 11.5 % (2023); category, Île-de-France and Guyane patterns. Training: about 57,300 students
 enrolled and 20,676 graduates in 2023, diploma shares ES 26 %, AES 17 %, ASS 12 %.
 
-    python -m etl illustrative        # rewrites data/illustrative/
+    python -m etl illustrative        # rewrites data/illustrative/ and data/templates/
+    python -m etl illustrative --establishments 30000 --output /tmp/big   # a larger set elsewhere (benches)
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ GRADUATES = {2017: 21900, 2018: 21600, 2019: 21400, 2020: 24800, 2021: 20300, 20
              2024: 20500}
 ENTRANT_SHARE = {1: 0.8, 2: 0.52, 3: 0.36}  # first-year entrants / enrolled, by course length
 INTERRUPTION = {2021: 8.0}  # definitive interruptions per 100 enrolled (7 otherwise)
+MIN_ESTABLISHMENTS = 200  # room for every département and every ESMS category
 
 
 def _reference() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -82,12 +84,27 @@ def _reference() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame
     return deps, esms, regions, diplomas
 
 
-def establishments(rng: np.random.Generator, deps: pd.DataFrame, esms: pd.DataFrame) -> pd.DataFrame:
-    """About 1,200 establishments, by département population, every département at least 4."""
+def per_departement(deps: pd.DataFrame, total: int | None) -> list[int]:
+    """Establishments per département: by default one per 56,000 inhabitants, at least 4 (1,256 in all);
+    `total`: exactly that many, by population (largest remainders), at least 1 each."""
+    if total is None:
+        return [max(4, int(round(population / 56_000))) for population in deps.population]
+    if total < MIN_ESTABLISHMENTS:
+        raise ValueError(f"at least {MIN_ESTABLISHMENTS} establishments (every département and ESMS category)")
+    share = deps.population.to_numpy(float) / deps.population.sum() * (total - len(deps))
+    counts = 1 + np.floor(share).astype(int)
+    remainders = share - np.floor(share)
+    for i in np.argsort(-remainders, kind="stable")[:total - counts.sum()]:
+        counts[i] += 1
+    return counts.tolist()
+
+
+def establishments(rng: np.random.Generator, deps: pd.DataFrame, esms: pd.DataFrame,
+                   total: int | None = None) -> pd.DataFrame:
+    """About 1,200 establishments, by département population, every département at least 4 (or `total`)."""
     rows = []
     profile_weights = np.array([PROFILES[p][4] for p in PROFILES])
-    for dep in deps.itertuples():
-        count = max(4, int(round(dep.population / 56_000)))
+    for dep, count in zip(deps.itertuples(), per_departement(deps, total)):
         for i in range(count):
             profile = list(PROFILES)[rng.choice(len(PROFILES), p=profile_weights / profile_weights.sum())]
             codes = esms.loc[esms.profile == profile, "code"].tolist()
@@ -300,13 +317,14 @@ def write_template(path: Path, example: pd.DataFrame | None = None) -> None:
     path.write_bytes(_fixed_zip(buffer.getvalue()))
 
 
-def generate(out: Path = OUT, templates: Path | None = None) -> list[Path]:
+def generate(out: Path = OUT, templates: Path | None = None, establishments_count: int | None = None) -> list[Path]:
     """Write every illustrative file under `out` and the XLSX templates (`data/templates/` by default,
-    `out/templates` when writing elsewhere); returns their paths."""
+    `out/templates` when writing elsewhere); returns their paths. `establishments_count`: that many
+    establishments instead of the bundled 1,256 (same layouts, deterministic for a given count: a scale bench)."""
     rng = np.random.default_rng(SEED)
     deps, esms, regions, diplomas = _reference()
     (out / "tdbms").mkdir(parents=True, exist_ok=True)
-    units = establishments(rng, deps, esms)
+    units = establishments(rng, deps, esms, establishments_count)
     written = []
     for year in TDBMS_YEARS:
         path = out / "tdbms" / f"ANN_MS_TDP_ET_{year}.csv"
