@@ -162,9 +162,31 @@ def count(selection: queries.Selection, url: str | None = None) -> int:
     total = len(_computed_frame(computed, url)) if computed else 0
     if stored is None:
         return total
-    where, params = queries.selection_where(stored, queries.dimensions(url))
-    with get_engine(url).connect() as conn:
-        return total + conn.execute(text(f"SELECT COUNT(*) FROM observation o WHERE {where}"), params).scalar_one()
+    where, params = _where(stored, url)
+    sql = f"SELECT COUNT(*) FROM observation o WHERE {where}"
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":  # the driver's cursor: no statement compiled per request
+            return total + conn.connection.driver_connection.execute(sql, params).fetchone()[0]
+        return total + conn.execute(text(sql), params).scalar_one()
+
+
+_where_cache: dict[tuple[str, queries.Selection], tuple[object, str, dict]] = {}
+queries.on_store_change(_where_cache.clear)
+
+
+def _where(selection: queries.Selection, url: str) -> tuple[str, dict]:
+    """`queries.selection_where`, remembered per selection while the store is unchanged (a JSON page asks for
+    it twice, paging asks again for every page). The parameters are shared: never change them."""
+    dims = queries.dimensions(url)
+    hit = _where_cache.get((url, selection))
+    if hit is not None and hit[0] is dims:
+        return hit[1], hit[2]
+    where, params = queries.selection_where(selection, dims)
+    if len(_where_cache) >= 1024:
+        _where_cache.clear()
+    _where_cache[url, selection] = (dims, where, params)
+    return where, params
 
 
 def stream_chunks(selection: queries.Selection, url: str | None = None, *, offset: int = 0,
@@ -190,7 +212,7 @@ def stream_chunks(selection: queries.Selection, url: str | None = None, *, offse
 def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0,
                    limit: int | None = None) -> Iterator[list[tuple]]:
     names = _names(url)
-    where, params = queries.selection_where(selection, queries.dimensions(url))
+    where, params = _where(selection, url)
     sql = _KEYS_SELECT + where
     engine = get_engine(url)
     if limit is not None:
