@@ -11,7 +11,8 @@ that establishment as published.
 
 A private save does not bump the store version: the version tells every process to forget its caches of
 published figures, and a private save changes none (private figures are read uncached, by token); bumping
-would also let any visitor flush every worker's caches at will.
+would also let any visitor flush every worker's caches at will. Rejected rows of a private save are shown to
+its owner on the page and never stored (`etl_rejection` holds published loads' only).
 """
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ REASONS = [
     (r"expected a non-negative number", "nombre positif ou nul attendu"),
     (r"no value published \('NA'\)", "valeur absente (« NA »)"),
     (r"expected a number.*", "nombre attendu (virgule ou point décimal)"),
+    (r"non-finite number.*", "nombre hors des bornes (infini, « NaN » ou démesuré) : jamais enregistré"),
     (r"duplicate of row (\d+) \(same key\)", r"doublon de la ligne \1 (même FINESS, même année)"),
 ]
 PROBLEMS = [
@@ -84,13 +86,17 @@ PROBLEMS = [
      lambda m: "aucune ligne de données sous l'en-tête"),
     (r"the file is empty", lambda m: "le fichier est vide"),
     (r"no loadable row.*", lambda m: "aucune ligne utilisable (voir les lignes écartées ci-dessus)"),
-    (r"not a readable XLSX workbook.*", lambda m: "classeur XLSX illisible (fichier tronqué ou d'un autre format)"),
+    (r"not a readable XLSX workbook.*|member .* is encrypted|member .* uses compression method.*",
+     lambda m: "classeur XLSX illisible (fichier tronqué, chiffré ou d'un autre format)"),
     (r"not a readable CSV.*|cannot decode the file as text.*|the file is not single-byte or UTF-8 text.*",
      lambda m: "fichier CSV illisible (attendu : texte séparé par des « ; », en UTF-8 ou latin-1)"),
     (r"file too large \(([\d.]+) MB; at most ([\d.]+) MB\)",
      lambda m: f"fichier trop volumineux ({m[1].replace('.', ',')} Mo) : {m[2].replace('.', ',')} Mo au plus"),
     (r"not a TDBMS extract or template.*",
      lambda m: "format non accepté : un extrait TDBMS (.csv) ou le modèle de l'observatoire (.xlsx)"),
+    (r"cannot read the sheet.*", lambda m: "feuille illisible (classeur abîmé ou d'un autre format)"),
+    (r".*limit in etl/limits\.py.*", lambda m: "le fichier dépasse une limite de lecture de l'observatoire (taille, "
+                                               "lignes, colonnes ou cellules)"),
     (r"the store is locked.*", lambda m: "l'entrepôt est occupé par un chargement ; réessayez dans un instant"),
     (r"the store is read-only.*", lambda m: "l'entrepôt est en lecture seule sur ce serveur"),
 ]
@@ -104,12 +110,12 @@ def french_reason(reason: str) -> str:
 
 
 def french_problem(error: LoadError) -> str:
-    """One French sentence for why a file cannot be read or saved (the English one when none fits)."""
+    """One French sentence for why a file cannot be read or saved (with the English detail when none fits)."""
     for pattern, french in PROBLEMS:
         match = re.fullmatch(pattern, error.problem, flags=re.S)
         if match:
             return french(match)
-    return error.problem
+    return f"le fichier ne peut pas être lu comme un extrait TDBMS (détail technique : {error.problem[:200]})"
 
 
 # ---------------------------------------------------------------------------------------------------------

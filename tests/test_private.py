@@ -75,14 +75,20 @@ def upload_bytes(group: dict, *, bad_row: bool = True) -> bytes:
 
 
 def published_state(engine) -> dict:
-    """Every published table, row for row (hashed), and the store version."""
+    """Every published table row for row (hashed), `observation` by its totals and, row for row, the rows of
+    the TDBMS sources (where establishments' aggregates live), and the store version."""
     state = {}
     with engine.connect() as conn:
         for table, order in (("establishment", "finess"), ("establishment_observation", "1, 2, 3, 4"),
-                             ("observation", "1, 2, 3, 4, 5, 6"), ("source", "source_id"),
-                             ("etl_rejection", "rejection_id"), ("store_meta", "name")):
+                             ("source", "source_id"), ("etl_rejection", "rejection_id"), ("store_meta", "name")):
             rows = conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}")).all()  # noqa: S608 (fixed names)
             state[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        state["observation"] = tuple(conn.execute(text(
+            "SELECT COUNT(*), ROUND(SUM(value), 4), ROUND(SUM(numerator), 4), ROUND(SUM(denominator), 4), "
+            "SUM(load_id), SUM(territory_key), COUNT(DISTINCT source_key) FROM observation")).one())
+        rows = conn.execute(text("""SELECT o.* FROM observation o JOIN source s ON s.key = o.source_key
+                                    WHERE s.adapter = 'tdbms' ORDER BY 1, 2, 3, 4, 5, 6""")).all()
+        state["observation[tdbms]"] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return state
 
 
