@@ -379,6 +379,8 @@ def peers_are_illustrative() -> bool:
 
 
 MAX_UPLOAD_BYTES = 2_000_000
+# A request carrying the largest upload: base64 (4/3) inside a callback's JSON, plus room for the rest.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 256_000
 OWN_INDICATORS = ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate")
 
 
