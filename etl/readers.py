@@ -557,8 +557,8 @@ def _check_grid(file: str, sheet: str, rows: int, columns: int, *, declared: str
     cells = rows * columns
     if _within(rows, columns):
         return
-    what = f"declares {declared} ({rows:,} rows × {columns:,} columns)" if declared else \
-        f"spans {rows:,} rows × {columns:,} columns"
+    size = f"{rows:,} row{'s' * (rows != 1)} × {columns:,} column{'s' * (columns != 1)}"
+    what = f"declares {declared} ({size})" if declared else f"spans {size}"
     raise _limit_error(file, f"the sheet {what}, {cells:,} cells: at most {limits.MAX_ROWS:,} rows, "
                        f"{limits.MAX_COLUMNS:,} columns and {limits.MAX_CELLS:,} cells", sheet=sheet)
 
