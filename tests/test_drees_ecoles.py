@@ -71,11 +71,16 @@ def test_three_header_rows_and_nd_cells_load(store, tmp_path):
 
 
 def test_unknown_diploma_is_rejected(store, tmp_path):
-    data = [["DEXX", "Inconnu", "11", "Île-de-France", 10, 10]]
+    data = [["DEES", "", "11", "Île-de-France", 10, 10], ["DEXX", "Inconnu", "11", "Île-de-France", 10, 10]]
     path = workbook(tmp_path / "e.xlsx", {"T1": table("Tableau 1 – Étudiants inscrits", THREE_HEADER_ROWS, data)})
     summary = load_file(store, path, "drees_ecoles")
     assert summary.rows_rejected == 1
     assert summary.first_rejections[0]["reason"] == "diploma not in the diploma reference"
+    before = snapshot(store)  # the unknown diploma alone: no loadable row, the file is refused
+    with pytest.raises(LoadError, match="no loadable row"):
+        load_file(store, workbook(tmp_path / "f.xlsx", {"T1": table("Tableau 1 – Étudiants inscrits",
+                                                                     THREE_HEADER_ROWS, data[1:])}), "drees_ecoles")
+    assert snapshot(store) == before
 
 
 @pytest.mark.parametrize("sheets, message", [

@@ -139,9 +139,10 @@ FAP2021 = {  # code in BMO 2023 → (code, label) in the fixture's FAP-2021 vint
 }
 
 
-def later_vintage(source: Path, target: Path, year: int) -> Path:
+def later_vintage(source: Path, target: Path, year: int, new_bassin: tuple[int, str] | None = None) -> Path:
     """A BMO workbook for `year`, made from a real vintage: the year, the sheet and bassin column names, and
-    three social métiers moved to their FAP-2021 code and scope (as BMO 2025 publishes them)."""
+    three social métiers moved to their FAP-2021 code and scope (as BMO 2025 publishes them). `new_bassin`
+    (code, name): the first data row's bassin becomes a bassin no earlier vintage knew."""
     from openpyxl import Workbook
     from python_calamine import CalamineWorkbook
 
@@ -155,9 +156,11 @@ def later_vintage(source: Path, target: Path, year: int) -> Path:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"BMO_{year}_open_data")
     sheet.append(header)
-    for row in rows[1:]:
+    for number, row in enumerate(rows[1:]):
         row = list(row)
         row[at["annee"]] = year
+        if new_bassin and number == 0:
+            row[at["BE" + suffix]], row[at["NOMBE" + suffix]] = new_bassin
         if row[at["Code métier BMO"]] in FAP2021:
             row[at["Code métier BMO"]], row[at["Nom métier BMO"]] = FAP2021[row[at["Code métier BMO"]]]
         sheet.append(row)
