@@ -36,7 +36,7 @@ def _build(args: argparse.Namespace) -> int:
         print("store already built (see `python -m etl status`)")
         return 0
     engine = get_engine()
-    with tqdm(total=len(bundled_files()) * 4, desc="build", unit="step", file=sys.stderr) as bar:
+    with tqdm(total=len(bundled_files()) * 4, desc="build", unit="step", file=sys.stderr, disable=None) as bar:
         summaries = build(engine, progress=_stepper(bar))
     for summary in summaries:
         print("\n".join(summary.lines()))
@@ -53,7 +53,7 @@ def _load(args: argparse.Namespace) -> int:
     from observatory.store import get_engine
 
     engine = get_engine()
-    with tqdm(total=4, desc="load", unit="step", file=sys.stderr) as bar:
+    with tqdm(total=4, desc="load", unit="step", file=sys.stderr, disable=None) as bar:
         summary = load_file(engine, args.path, args.source, progress=_stepper(bar), scope=args.scope,
                             replace=args.replace)
     print("\n".join(summary.lines()))

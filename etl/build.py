@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl.loader import LoadSummary, Progress, load_file
 from etl.reference import load_reference
 from observatory.config import DATA_DIR, REAL_DIR
-from observatory.schema import metadata, store_meta
+from observatory.schema import metadata, private_upload, store_meta
 from observatory.store import init_store, writing
 
 ILLUSTRATIVE_DIR = DATA_DIR / "illustrative"
+KEPT = ("private_upload", "private_figure")  # not published data: `build` leaves them in place
 
 # (relative path under data/real/, adapter)
 BUNDLED: tuple[tuple[str, str], ...] = (
@@ -52,9 +53,11 @@ def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSumma
     version = _version(engine)
     with writing(engine) as conn:
         conn.execute(text("DROP VIEW IF EXISTS observations"))
-    metadata.drop_all(engine)
+    # Users' private uploads survive a rebuild (their links keep working); everything published is made anew.
+    metadata.drop_all(engine, tables=[t for t in metadata.sorted_tables if t.name not in KEPT])
     init_store(engine)
     with writing(engine) as conn:
+        conn.execute(update(private_upload).values(load_id=None))  # the loads they came with are gone
         load_reference(conn)
         # the version goes on from the old store's, so that running processes see a rebuilt store as changed
         conn.execute(store_meta.insert().values(name="version", value=version + 1))

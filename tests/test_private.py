@@ -289,3 +289,22 @@ def test_the_page_saves_follows_the_private_link_and_deletes(dash_duo, dash_app,
         assert [e for e in (dash_duo.get_logs() or []) if e.get("level") == "SEVERE"] == []
     finally:
         remove_private(built_store, token)
+
+
+def test_a_rebuild_keeps_private_uploads_and_their_links(engine, monkeypatch):
+    """`etl build` makes every published table anew; a user's private link must still work afterwards."""
+    from etl import build as build_module
+
+    group = published_peer_group(engine)
+    token, _ = save_private(engine, upload_bytes(group, bad_row=False), "fichier.csv")
+    saved = read_private(engine, token)
+    # a build over one small bundled file (the mechanism is the same for all of them)
+    small = [f for f in build_module.bundled_files() if f[0].name == "evol_mmo.csv"]
+    monkeypatch.setattr(build_module, "bundled_files", lambda: small)
+    build_module.build(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM etl_load")).scalar() == 1  # published data made anew
+        assert conn.execute(text("SELECT load_id FROM private_upload")).scalar() is None
+    again = read_private(engine, token)
+    assert again is not None and len(again.units) == len(saved.units)
+    assert remove_private(engine, token) and private_rows(engine) == (0, 0)
