@@ -95,7 +95,7 @@ def _export(args: argparse.Namespace) -> int:
                 handle.write(block)
     else:
         with output.open("wb") as handle:
-            for block in exports.csv_chunks(exports.stream_chunks(selection), semicolon=args.sep == "semicolon"):
+            for block in exports.csv_stream(selection, semicolon=args.sep == "semicolon"):
                 handle.write(block)
     print(f"wrote {output} ({total:,} rows, {output.stat().st_size:,} bytes)")
     return 0

@@ -177,7 +177,7 @@ def _observations_response() -> Response:
     total = exports.count(selection)
     headers = {"X-Total-Count": str(total)}
     if fmt == "csv":
-        body = exports.csv_chunks(exports.stream_chunks(selection), semicolon=sep == "semicolon")
+        body = exports.csv_stream(selection, semicolon=sep == "semicolon")
         headers["Content-Disposition"] = 'attachment; filename="observations.csv"'
         return Response(stream_with_context(body), mimetype="text/csv; charset=utf-8", headers=headers)
     if fmt == "xlsx":

@@ -209,9 +209,11 @@ def stream_chunks(selection: queries.Selection, url: str | None = None, *, offse
         yield rows_from_frame(frame.iloc[first:min(first + CHUNK, end)], url)
 
 
-def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0,
-                   limit: int | None = None) -> Iterator[list[tuple]]:
+def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0, limit: int | None = None,
+                   keys_only: bool = False) -> Iterator[list[tuple]]:
+    """Chunks of export rows (or, `keys_only`, of the fact table's rows as `_KEYS_SELECT` reads them)."""
     names = _names(url)
+    name = (lambda chunk, _names: chunk) if keys_only else _named
     where, params = _where(selection, url)
     sql = _KEYS_SELECT + where
     engine = get_engine(url)
@@ -225,11 +227,11 @@ def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0,
             cursor = conn.connection.driver_connection.cursor()
             cursor.execute(sql, params)  # sqlite3 binds :name parameters natively
             while chunk := cursor.fetchmany(CHUNK):
-                yield _named(chunk, names)
+                yield name(chunk, names)
             cursor.close()
         else:
             for chunk in conn.execute(text(sql), params).partitions(CHUNK):
-                yield _named(chunk, names)
+                yield name(chunk, names)
 
 
 def stream_rows(selection: queries.Selection, url: str | None = None, **window) -> Iterator[tuple]:
@@ -276,6 +278,78 @@ def rows_from_frame(frame: pd.DataFrame, url: str | None = None) -> list[tuple]:
                getattr(r, "series_break", None) or None)
         rows.append(_safe_row(row, TEXT_POSITIONS))
     return rows
+
+
+def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolon: bool = False) -> Iterator[bytes]:
+    """The CSV of a selection: byte for byte `csv_chunks(stream_chunks(selection))`, but the stored rows are
+    written straight from the fact table's keys, with the text of each figure's indicator, métier, territory and
+    source written (CSV-quoted) once per export rather than once per row: a full export costs about half."""
+    url = url or database_url()
+    stored, computed = _split(selection)
+    if computed is not None:
+        yield from csv_chunks(stream_chunks(selection, url), semicolon=semicolon)
+        return
+    d = ";" if semicolon else ","
+    special = (d, '"', "\r", "\n")
+
+    def field(value: object) -> str:
+        """What csv.writer (excel dialect, QUOTE_MINIMAL) writes for a value: floats by repr (or `_csv_number`
+        with `semicolon`), which never holds a delimiter, a quote or a line break; texts quoted when they do."""
+        if value is None:
+            return ""
+        kind = value.__class__
+        if kind is float:
+            return _csv_number(value, True) if semicolon else repr(value)
+        if kind is not str:
+            return str(value)
+        return '"' + value.replace('"', '""') + '"' if any(c in value for c in special) else value
+
+    names = _names(url)
+    indicators = {k: (field(i) + d + field(label) + d, field(unit) + d)
+                  for k, (i, label, unit) in names.indicators.items()}
+    sources = {k: field(i) + d + field(label) + d for k, (i, label, _series) in names.sources.items()}
+    series_of = {k: series for k, (_i, _label, series) in names.sources.items()}
+    vintage, breaks = names.vintage, names.breaks
+    break_at = {(series, period) for series, _kind, _key, period in breaks}
+    break_keys = {k * 10_000 + p for k, s in series_of.items() for series, p in break_at if series == s}
+    professions: dict[int, str] = {}
+    territories: dict[int, str] = {}
+    statuses: dict[str, str] = {}
+
+    def profession(code: int, sk: int, pk: int, period: int) -> str:
+        profession_id, label = names.professions[pk]
+        label = vintage.get((series_of[sk], "profession", pk, period)) or label
+        text = professions[code] = field(profession_id) + d + field(label) + d
+        return text
+
+    def territory(code: int, sk: int, tk: int, period: int) -> str:
+        territory_id, name, level = names.territories[tk]
+        name = vintage.get((series_of[sk], "territory", tk, period)) or name
+        text = territories[code] = field(territory_id) + d + field(name) + d + field(level) + d
+        return text
+
+    def note(sk: int, pk: int, tk: int, period: int) -> str:
+        series = series_of[sk]
+        on_profession = breaks.get((series, "profession", pk, period))
+        on_territory = breaks.get((series, "territory", tk, period))
+        return field(f"{on_profession} ; {on_territory}" if on_profession and on_territory
+                     else on_profession or on_territory)
+
+    yield ("\ufeff" + d.join(COLUMNS) + "\r\n").encode("utf-8")
+    for chunk in _stream_stored(selection, url, keys_only=True):
+        lines = []
+        append = lines.append
+        for ik, pk, tk, breakdown, period, value, numerator, denominator, status, derived, sk in chunk:
+            at = sk * 10_000 + period  # source and period in one int: the caches' keys are ints
+            indicator, unit = indicators[ik]
+            append(
+                f"{indicator}{professions.get(at * 100_000 + pk) or profession(at * 100_000 + pk, sk, pk, period)}"
+                f"{territories.get(at * 100_000 + tk) or territory(at * 100_000 + tk, sk, tk, period)}"
+                f"{field(breakdown) if breakdown else ''}{d}{period}{d}{field(value)}{d}{unit}"
+                f"{field(numerator)}{d}{field(denominator)}{d}"
+                f"{statuses.get(status) or statuses.setdefault(status, field(status))}{d}{derived}{d}{sources[sk]}"
+                f"{note(sk, pk, tk, period) if at in break_keys else ''}\r\n")
+        yield "".join(lines).encode("utf-8")
 
 
 def _csv_number(value: object, decimal_comma: bool) -> object:
