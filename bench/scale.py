@@ -57,12 +57,11 @@ def build(store: Path, illustrative: Path | None) -> dict:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rows = loaded = observations = 0
     load_seconds = 0.0
-    for block in done.stdout.split("\n\n"):
-        if "adapter tdbms" not in block:
-            continue
-        rows += int(re.search(r"rows read ([\d,]+)", block).group(1).replace(",", ""))
-        observations += int(re.search(r"observations written ([\d,]+)", block).group(1).replace(",", ""))
-        load_seconds += float(re.search(r"done in ([\d.]+) s", block).group(1))
+    for match in re.finditer(r"→ adapter tdbms.*\n\s+rows read ([\d,]+).*\n\s+observations written ([\d,]+).*\n"
+                             r"\s+done in ([\d.]+) s", done.stdout):
+        rows += int(match.group(1).replace(",", ""))
+        observations += int(match.group(2).replace(",", ""))
+        load_seconds += float(match.group(3))
         loaded += 1
     counts = dict(re.findall(r"^\s+(\w+)\s+([\d,]+)$", done.stdout.split("row counts:")[-1], re.M))
     return {"build_s": seconds, "build_rss_mb": peak / 1024 if peak > before else None, "tdbms_files": loaded,
