@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import random
@@ -30,9 +31,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0:0] = [str(ROOT), str(ROOT / "bench")]
-
-from dashboard import Callbacks, percentile  # noqa: E402
+sys.path[0] = str(ROOT)  # not bench/: its etl.py would hide the etl package (a namespace package)
+_spec = importlib.util.spec_from_file_location("bench_dashboard", ROOT / "bench" / "dashboard.py")
+dashboard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dashboard)
+Callbacks = dashboard.Callbacks
+percentile = dashboard.percentile
 
 YEAR = 2025
 PAGES = [
@@ -79,11 +83,9 @@ def request(port: int, method: str, path: str, body: bytes | None = None,
 
 def callback_payload(callbacks: Callbacks, values: dict) -> bytes:
     spec = callbacks.find("rec-trend")
-    from dashboard import outputs_of
-
     inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in spec["inputs"]]
     state = [{"id": s["id"], "property": s["property"], "value": values.get(s["id"])} for s in spec["state"]]
-    return json.dumps({"output": spec["output"], "outputs": outputs_of(spec["output"]), "inputs": inputs,
+    return json.dumps({"output": spec["output"], "outputs": dashboard.outputs_of(spec["output"]), "inputs": inputs,
                        "state": state, "changedPropIds": ["rec-territory.value"]}).encode()
 
 
