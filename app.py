@@ -17,9 +17,12 @@ from dash import Input, Output, State, callback, dcc, html
 from observatory import api, views
 from observatory.store import get_engine, store_exists, store_ready
 
-NAV = [("/", "Accueil"), ("/recrutement", "Recrutement"), ("/ressources-humaines", "Ressources humaines"),
-       ("/formation", "Formation"), ("/filieres", "Filières"), ("/territoires", "Territoires"),
-       ("/mon-etablissement", "Mon établissement"), ("/donnees", "Données"), ("/methodologie", "Méthodologie")]
+
+def nav() -> list[tuple[str, str]]:
+    """(path, name) of every page in its registered order: the pages declare themselves, the nav follows."""
+    pages = sorted((p for p in dash.page_registry.values() if p["path"] != "/404"),
+                   key=lambda p: (p.get("order") if p.get("order") is not None else 99, p["path"]))
+    return [(p["path"], p["name"]) for p in pages]
 
 
 def ensure_store() -> None:
@@ -42,7 +45,7 @@ def create_app() -> dash.Dash:
         dbc.Navbar(dbc.Container([
             dbc.NavbarBrand("Observatoire des métiers du social", href="/"),
             dbc.NavbarToggler(id="nav-toggle"),
-            dbc.Collapse(dbc.Nav([dbc.NavLink(name, href=path, active="exact") for path, name in NAV],
+            dbc.Collapse(dbc.Nav([dbc.NavLink(name, href=path, active="exact") for path, name in nav()],
                                  navbar=True), id="nav-collapse", navbar=True),
         ], fluid=True), className="obs-navbar", dark=True, expand="xl"),
         html.Main(dash.page_container, id="contenu", className="obs-main", lang="fr"),

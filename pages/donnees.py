@@ -4,9 +4,10 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, ctx, dash_table, html
 
-from observatory import catalogue, exports, figures, queries, ui, urlstate, views
+from observatory import catalogue, exports, figures, queries, urlstate, views
 from observatory.formatting import number
 from observatory.urlstate import Filters
+from pages._components import ui
 
 dash.register_page(__name__, path="/donnees", name="Données", title="Données – Observatoire", order=7)
 DEFAULT = Filters("recruitment_projects", profession="travail_social", level="region")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
 
-from observatory import catalogue, exports, figures, ui, urlstate, views
+from observatory import catalogue, exports, figures, urlstate, views
 from observatory.formatting import with_unit
 from observatory.urlstate import Filters
+from pages._components import ui
 
 dash.register_page(__name__, path="/filieres", name="Filières", title="Filières – Observatoire", order=4)
 DEFAULT = Filters("recruitment_difficulty_share")

@@ -1,9 +1,10 @@
-"""Formation: an indicator explorer (see observatory/explorer_page.py)."""
+"""Formation: an indicator explorer (see pages/_components/explorer.py)."""
 from __future__ import annotations
 
 import dash
 
-from observatory import explorer_page, views
+from observatory import views
+from pages._components import explorer
 
 dash.register_page(__name__, path="/formation", name="Formation",
                    title="Formation – Observatoire des métiers du social", order=3)
@@ -11,7 +12,7 @@ PREFIX = "form"
 
 
 def layout(**query):
-    return explorer_page.layout(views.FORMATION, PREFIX, query)
+    return explorer.layout(views.FORMATION, PREFIX, query)
 
 
-explorer_page.register(views.FORMATION, PREFIX)
+explorer.register(views.FORMATION, PREFIX)

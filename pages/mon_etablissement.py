@@ -16,9 +16,10 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
 from dash.exceptions import PreventUpdate
 
-from observatory import figures, ui, views
+from observatory import figures, views
 from observatory.formatting import number, with_unit
 from observatory.store import get_engine
+from pages._components import ui
 
 dash.register_page(__name__, path="/mon-etablissement", name="Mon établissement",
                    title="Mon établissement – Observatoire", order=6)

@@ -1,9 +1,10 @@
-"""Recrutement: an indicator explorer (see observatory/explorer_page.py)."""
+"""Recrutement: an indicator explorer (see pages/_components/explorer.py)."""
 from __future__ import annotations
 
 import dash
 
-from observatory import explorer_page, views
+from observatory import views
+from pages._components import explorer
 
 dash.register_page(__name__, path="/recrutement", name="Recrutement",
                    title="Recrutement – Observatoire des métiers du social", order=1)
@@ -11,7 +12,7 @@ PREFIX = "rec"
 
 
 def layout(**query):
-    return explorer_page.layout(views.RECRUTEMENT, PREFIX, query)
+    return explorer.layout(views.RECRUTEMENT, PREFIX, query)
 
 
-explorer_page.register(views.RECRUTEMENT, PREFIX)
+explorer.register(views.RECRUTEMENT, PREFIX)

@@ -1,9 +1,10 @@
-"""Ressources humaines: an indicator explorer (see observatory/explorer_page.py)."""
+"""Ressources humaines: an indicator explorer (see pages/_components/explorer.py)."""
 from __future__ import annotations
 
 import dash
 
-from observatory import explorer_page, views
+from observatory import views
+from pages._components import explorer
 
 dash.register_page(__name__, path="/ressources-humaines", name="Ressources humaines",
                    title="Ressources humaines – Observatoire des métiers du social", order=2)
@@ -11,7 +12,7 @@ PREFIX = "rh"
 
 
 def layout(**query):
-    return explorer_page.layout(views.RESSOURCES_HUMAINES, PREFIX, query)
+    return explorer.layout(views.RESSOURCES_HUMAINES, PREFIX, query)
 
 
-explorer_page.register(views.RESSOURCES_HUMAINES, PREFIX)
+explorer.register(views.RESSOURCES_HUMAINES, PREFIX)

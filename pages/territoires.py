@@ -10,9 +10,10 @@ from dataclasses import replace
 import dash
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html
 
-from observatory import benchmarks, catalogue, exports, figures, queries, ui, urlstate, views
+from observatory import benchmarks, catalogue, exports, figures, queries, urlstate, views
 from observatory.formatting import points, with_unit
 from observatory.urlstate import Filters
+from pages._components import ui
 
 dash.register_page(__name__, path="/territoires", name="Territoires", title="Territoires – Observatoire", order=5)
 

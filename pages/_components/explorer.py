@@ -8,8 +8,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 
-from observatory import catalogue, exports, ui, urlstate, views
+from observatory import catalogue, exports, urlstate, views
 from observatory.urlstate import Filters
+from pages._components import ui
 
 
 def layout(page: views.ExplorerPage, prefix: str, query: dict) -> html.Div:
