@@ -18,6 +18,8 @@ from sqlalchemy import Engine, text
 from observatory import queries
 
 LEVELS = ("departement", "region", "nation")
+MIN_PEERS = 5  # fewer peers: no median nor quartiles (they say little, and could disclose an establishment)
+LEVEL_NAMES = {"departement": "du département", "region": "de la région", "nation": "de France"}
 
 
 @dataclass(frozen=True)
@@ -33,16 +35,26 @@ class PeerBand:
 
     @property
     def enough_peers(self) -> bool:
-        """Quartiles of fewer than 5 peers say little: screens should say so rather than hide them."""
-        return self.n >= 5
+        """Fewer than `MIN_PEERS` peers: no median, no quartiles, no rank (screens say so and widen the level)."""
+        return self.n >= MIN_PEERS
+
+    @property
+    def quartile(self) -> int | None:
+        """1-4: the quarter of the peers' distribution the value falls in (None without value or median)."""
+        if self.value is None or self.median is None or np.isnan(self.value):
+            return None
+        return 1 if self.value < self.q1 else 2 if self.value < self.median else 3 if self.value < self.q3 else 4
 
 
-def peer_band(peers: list[float] | np.ndarray, value: float | None = None) -> PeerBand:
-    """Median, quartiles (linear interpolation, as spreadsheets compute them) and the value's rank."""
+def peer_band(peers: list[float] | np.ndarray, value: float | None = None, min_peers: int = MIN_PEERS) -> PeerBand:
+    """Median, quartiles (linear interpolation, as spreadsheets compute them) and the value's rank.
+
+    With fewer than `min_peers` peers only their number is given: a median of 1 to 4 establishments says
+    little and could disclose one of them (a median of one peer *is* that peer's figure)."""
     data = np.asarray(peers, dtype=float)  # None becomes NaN: missing figures are dropped below
     data = data[~np.isnan(data)]
-    if data.size == 0:
-        return PeerBand(0, None, None, None, value, None)
+    if data.size == 0 or data.size < min_peers:
+        return PeerBand(int(data.size), None, None, None, value, None)
     q1, median, q3 = (float(x) for x in np.percentile(data, [25, 50, 75]))
     rank = None
     if value is not None and not np.isnan(value):
@@ -119,6 +131,45 @@ def establishment_from_store(engine: Engine, finess: str, indicator_id: str, per
         raise KeyError(f"unknown establishment {finess!r}")
     return figures_from_store(engine, indicator_id, period, row.esms_category, row.territory_id, row.value, level,
                               exclude_finess=finess)
+
+
+def levels_from_store(engine: Engine, indicator_id: str, period: int, esms_category: str, departement_id: str,
+                      value: float | None, exclude_finess: str | None = None) -> list[tuple[str, str | None, PeerBand]]:
+    """The same value against its category's peers in its département, its région and France, side by side:
+    [(level, territory_id, band)]."""
+    parent = queries.dimensions(_url(engine)).territories.set_index("territory_id").parent_id.get(departement_id)
+    where = {"departement": departement_id, "region": parent, "nation": "FR"}
+    return [(level, where[level], figures_from_store(engine, indicator_id, period, esms_category, departement_id,
+                                                     value, level, exclude_finess)) for level in LEVELS]
+
+
+def first_enough(levels: list[tuple[str, str | None, PeerBand]]) -> tuple[str, str | None, PeerBand] | None:
+    """The narrowest level with enough peers (the comparison widens to the région, then France, by itself)."""
+    return next((item for item in levels if item[2].enough_peers), None)
+
+
+def reading(band: PeerBand, level: str, lower_is_better: bool | None = None, fmt=None) -> str:
+    """The band in plain French: « au-dessus de la médiane de ses pairs du département (15,1 %) : 3e quartile ».
+
+    `lower_is_better`: adds whether that is favourable (None: the indicator has no better side); `fmt` writes
+    a value with its unit."""
+    fmt = fmt or (lambda v: f"{v:.1f}".replace(".", ","))
+    where = LEVEL_NAMES.get(level, level)
+    if not band.enough_peers:
+        return (f"{band.n if band.n else 'aucun'} établissement{'s' if band.n > 1 else ''} comparable"
+                f"{'s' if band.n > 1 else ''} {where} : moins de {MIN_PEERS}, pas de médiane (elle pourrait "
+                "révéler les chiffres d'un établissement)")
+    if band.quartile is None:
+        return f"médiane de ses {band.n} pairs {where} : {fmt(band.median)}"
+    side = ("au niveau de" if band.value == band.median else
+            "au-dessus de" if band.value > band.median else "en dessous de")
+    sentence = (f"{side} la médiane de ses {band.n} pairs {where} ({fmt(band.median)}) : "
+                f"{band.quartile}{'er' if band.quartile == 1 else 'e'} quartile")
+    if lower_is_better is not None and band.value != band.median:
+        better = (band.value < band.median) == lower_is_better
+        sentence += (", plus favorable que la moitié de ses pairs" if better else
+                     ", moins favorable que la moitié de ses pairs")
+    return sentence
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,62 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.benchmarks import establishment_from_store, figures_from_store, peer_band, territory_position
+from observatory.benchmarks import (
+    MIN_PEERS,
+    establishment_from_store,
+    figures_from_store,
+    first_enough,
+    levels_from_store,
+    peer_band,
+    reading,
+    territory_position,
+)
 from tests.conftest import ROOT
 
 
 def test_peer_band_hand_computed():
-    band = peer_band([10, 20, 30, 40, None], value=30)
-    assert (band.n, band.q1, band.median, band.q3) == (4, 17.5, 25.0, 32.5)
-    assert band.percentile_rank == 62.5  # two below, one tie counted half, out of four
+    band = peer_band([10, 20, 30, 40, 50, None], value=30)
+    assert (band.n, band.q1, band.median, band.q3) == (5, 20.0, 30.0, 40.0)
+    assert band.percentile_rank == 50.0  # two below, one tie counted half, out of five
+    assert band.enough_peers and band.quartile == 3
+    band = peer_band([10, 20, 30, 40], value=30, min_peers=1)  # the statistic itself, below the rule
+    assert (band.n, band.q1, band.median, band.q3, band.percentile_rank) == (4, 17.5, 25.0, 32.5, 62.5)
+    assert peer_band([]).median is None
+
+
+@pytest.mark.parametrize("peers", [[12.0], [10, 20], [10, 20, 30, 40], [5.0, None, 7.0, 9.0, 11.0]])
+def test_fewer_than_five_peers_give_no_median_no_quartiles_no_rank(peers):
+    """A median of one peer is that establishment's figure: below 5 peers only their number is given."""
+    band = peer_band(peers, value=15.0)
+    assert MIN_PEERS == 5 and band.n == sum(p is not None for p in peers) < 5
+    assert (band.q1, band.median, band.q3, band.percentile_rank, band.quartile) == (None,) * 5
     assert not band.enough_peers
-    assert peer_band([]) .median is None
+    text = reading(band, "departement")
+    assert "moins de 5" in text and "pas de médiane" in text and "15" not in text
+
+
+def test_reading_says_where_the_value_stands_in_french():
+    peers = [10, 12, 14, 16, 18, 20, 22, 24]
+    assert reading(peer_band(peers, 19.0), "departement", lower_is_better=True) == (
+        "au-dessus de la médiane de ses 8 pairs du département (17,0) : 3e quartile, moins favorable que la "
+        "moitié de ses pairs")
+    assert reading(peer_band(peers, 9.0), "region", lower_is_better=True).startswith(
+        "en dessous de la médiane de ses 8 pairs de la région (17,0) : 1er quartile, plus favorable")
+    assert reading(peer_band(peers, 30.0), "nation").endswith("de France (17,0) : 4e quartile")
+    assert reading(peer_band(peers), "nation") == "médiane de ses 8 pairs de France : 17,0"
+
+
+def test_a_category_with_few_peers_in_its_departement_widens_to_its_region(built_store):
+    """The bundled store: one foyer de vie (449) in the Rhône besides the user's, seven in Auvergne-Rhône-Alpes."""
+    levels = levels_from_store(built_store, "turnover_rate", 2023, "449", "DEP-69", 20.0)
+    assert [(level, territory) for level, territory, _ in levels] == [
+        ("departement", "DEP-69"), ("region", "REG-84"), ("nation", "FR")]
+    departement, region, nation = (band for _, _, band in levels)
+    assert 0 < departement.n < 5 and departement.median is None
+    assert region.n >= 5 and region.median is not None and nation.n > region.n
+    assert first_enough(levels)[0] == "region"
+    ehpad = levels_from_store(built_store, "turnover_rate", 2023, "500", "DEP-69", 20.0)
+    assert first_enough(ehpad)[0] == "departement" and ehpad[0][2].n >= 5
 
 
 def raw_turnover_2023() -> pd.DataFrame:
