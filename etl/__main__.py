@@ -76,6 +76,8 @@ def _export(args: argparse.Namespace) -> int:
     from observatory import api, exports
 
     query = MultiDict([(name, value) for name in api.FILTERS for value in (getattr(args, name) or [])])
+    lang = getattr(args, "lang", None) or "en"
+    sep = getattr(args, "sep", None) or ("semicolon" if lang == "fr" else "comma")  # as the API: `;` in French
     try:
         selection, filters = api.parse_selection(query)
     except api.BadRequest as error:
@@ -91,11 +93,11 @@ def _export(args: argparse.Namespace) -> int:
             return 2
         with output.open("wb") as handle:  # streamed: memory stays flat whatever the size
             for block in exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, total=total,
-                                             permalink="python -m etl export " + " ".join(sys.argv[2:])):
+                                             lang=lang, permalink="python -m etl export " + " ".join(sys.argv[2:])):
                 handle.write(block)
     else:
         with output.open("wb") as handle:
-            for block in exports.csv_stream(selection, semicolon=args.sep == "semicolon"):
+            for block in exports.csv_stream(selection, semicolon=sep == "semicolon", lang=lang):
                 handle.write(block)
     print(f"wrote {output} ({total:,} rows, {output.stat().st_size:,} bytes)")
     return 0
@@ -182,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("indicator", "profession", "territory", "level", "period", "source", "breakdown"):
         export.add_argument(f"--{name}", action="append", help=f"{name} filter (may repeat)")
     export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    export.add_argument("--sep", choices=["comma", "semicolon"], default="comma")
+    export.add_argument("--sep", choices=["comma", "semicolon"], default=None,
+                        help="CSV separator (default: semicolon, with decimal commas, when --lang fr; else comma)")
+    export.add_argument("--lang", choices=["en", "fr"], default="en",
+                        help="fr: French column headers and status labels (default en: the data contract's codes)")
     export.add_argument("-o", "--output", required=True)
     export.set_defaults(run=_export)
     illustrative = commands.add_parser("illustrative", help="regenerate the illustrative files under data/")

@@ -16,98 +16,36 @@ from flask import Flask, Response, request, stream_with_context
 from pandas.errors import DatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 
-from observatory import catalogue, exports, queries
+from observatory import catalogue, exports, queries, urlstate
 from observatory.schema import TERRITORY_LEVELS
 
-FILTERS = ("indicator", "profession", "territory", "level", "period", "source", "breakdown")
-OPTIONS = ("format", "sep", "page", "page_size")
+FILTERS = urlstate.PARAMETERS
+OPTIONS = ("format", "sep", "lang", "permalink", "page", "page_size")
 MAX_PAGE_SIZE = 10_000
 MAX_PAGE = 1_000_000_000  # (page - 1) × page_size stays a 64-bit integer for every database
-MAX_VALUES = 2_000  # distinct values of one filter (every territory id fits; keeps SQL under its bound-parameter cap)
+MAX_VALUES = urlstate.MAX_VALUES
+JSON = "application/json; charset=utf-8"  # one charset, said once: a client never guesses Latin-1
 
 
 class BadRequest(Exception):
     pass
 
 
-def _show(value: str) -> str:
-    """A value quoted for an error message, cut when long (a message never echoes a megabyte)."""
-    return repr(value if len(value) <= 60 else value[:60] + "…")
-
-
-def _plain(value: str) -> str:
-    """A value named in an error message: unquoted, control characters escaped, cut when long."""
-    return _show(value)[1:-1]
-
-
-def _ascii_digits(value: str, most: int) -> bool:
-    """`value` is 1 to `most` ASCII digits (str.isdigit also accepts '²', '١٢' or full-width digits)."""
-    return 0 < len(value) <= most and value.isascii() and value.isdigit()
-
-
-_known_sets: list = [None, None]  # (dimensions, allowed values per filter): rebuilt when the store changes
-
-
-def _known(dims: queries.Dimensions) -> dict[str, frozenset]:
-    if _known_sets[0] is not dims:
-        sources = dims.sources
-        _known_sets[1] = {
-            "indicator": frozenset(catalogue.BY_ID), "profession": frozenset(dims.profession_key),
-            "territory": frozenset(dims.territory_key), "level": frozenset(TERRITORY_LEVELS),
-            "source": frozenset(sources.loc[sources.scope == "published", ["source_id", "series"]].stack())}
-        _known_sets[0] = dims
-    return _known_sets[1]
+_show = urlstate.show
+_ascii_digits = urlstate.ascii_digits
 
 
 def parse_selection(args) -> tuple[queries.Selection, dict]:
-    """A Selection from query parameters (filters may repeat); BadRequest names what is wrong.
-
-    An empty value (`indicator=`, as an HTML form sends an empty field) is no filter; a value repeated counts
-    once; options (`format`, `sep`, `page`, `page_size`) may be given once only."""
-    unknown = sorted(set(args) - set(FILTERS) - set(OPTIONS))
-    if unknown:
-        raise BadRequest(f"unknown parameter(s): {', '.join(_plain(u) for u in unknown[:10])}; "
-                         f"accepted: {', '.join(FILTERS + OPTIONS)}")
-    repeated = [name for name in OPTIONS if len(args.getlist(name)) > 1]
-    if repeated:
-        raise BadRequest(f"{', '.join(repeated)} may be given once only")
-    values = {name: list(dict.fromkeys(v for v in args.getlist(name) if v != "")) for name in FILTERS}
-    for name, given in values.items():
-        if len(given) > MAX_VALUES:
-            raise BadRequest(f"at most {MAX_VALUES:,} distinct {name} values per request, not {len(given):,}")
-    dims = queries.dimensions()
-    for name, allowed in _known(dims).items():
-        wrong = [v for v in values[name] if v not in allowed]
-        if wrong:
-            raise BadRequest(f"unknown {name} value(s): {', '.join(_plain(v) for v in wrong[:10])}"
-                             + (f" (and {len(wrong) - 10:,} more)" if len(wrong) > 10 else ""))
-    periods = []
-    for value in values["period"]:
-        if not _ascii_digits(value, 4) or len(value) != 4:
-            raise BadRequest(f"period must be a year (4 digits 0-9), not {_show(value)}")
-        periods.append(int(value))
-    breakdowns = []
-    for value in values["breakdown"]:
-        if value == "total":
-            breakdowns.append("")
-        elif value.startswith("esms:") and _ascii_digits(value[5:], 10):
-            breakdowns.append(value)
-        else:
-            raise BadRequest(f"breakdown must be 'total' or 'esms:<category code>' (digits 0-9), not {_show(value)}")
-    selection = queries.Selection(
-        indicators=tuple(values["indicator"]) or None,
-        # a series id (`ft_bmo`) stands for every vintage of it
-        sources=tuple(s for v in values["source"] for s in queries.series_sources(v)) or None,
-        professions=tuple(values["profession"]) or None, territories=tuple(values["territory"]) or None,
-        levels=tuple(values["level"]) or None, periods=tuple(periods) or None,
-        breakdowns=tuple(breakdowns) or None,
-    )
-    return selection, {k: v for k, v in values.items() if v}
+    """A Selection from query parameters, read by THE codec (`urlstate.parse`): English keys or their French
+    aliases, filters may repeat; BadRequest names what is wrong (French, then English)."""
+    try:
+        return urlstate.parse(args, OPTIONS)
+    except urlstate.BadQuery as error:
+        raise BadRequest(str(error)) from None
 
 
 def _error(message: str, status: int = 400) -> Response:
-    return Response(json.dumps({"error": message}, ensure_ascii=False), status=status,
-                    mimetype="application/json")
+    return Response(json.dumps({"error": message}, ensure_ascii=False), status=status, content_type=JSON)
 
 
 def _finite(value):
@@ -168,7 +106,9 @@ def observations_response() -> Response:
 def _observations_response() -> Response:
     try:
         fmt = _option("format", "json", ("json", "csv", "xlsx"))
-        sep = _option("sep", "comma", ("comma", "semicolon"))
+        lang = _option("lang", "en", ("en", "fr"))
+        sep = _option("sep", "semicolon" if lang == "fr" else "comma", ("comma", "semicolon"))
+        permalink = _permalink()
         page = _integer("page", 1, minimum=1, maximum=MAX_PAGE)
         page_size = _integer("page_size", 1000, minimum=1, maximum=MAX_PAGE_SIZE)
         selection, filters = parse_selection(request.args)
@@ -177,19 +117,19 @@ def _observations_response() -> Response:
     total = exports.count(selection)
     headers = {"X-Total-Count": str(total)}
     if fmt == "csv":
-        body = exports.csv_stream(selection, semicolon=sep == "semicolon")
+        body = exports.csv_stream(selection, semicolon=sep == "semicolon", lang=lang)
         headers["Content-Disposition"] = 'attachment; filename="observations.csv"'
-        return Response(stream_with_context(body), mimetype="text/csv; charset=utf-8", headers=headers)
+        return Response(stream_with_context(body), content_type="text/csv; charset=utf-8", headers=headers)
     if fmt == "xlsx":
         try:
             exports.check_xlsx_rows(total)
         except ValueError as error:
             return _error(str(error))
-        body = exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, permalink=request.url,
-                                   total=total)
+        body = exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, total=total, lang=lang,
+                                   permalink=request.host_url.rstrip("/") + permalink if permalink else request.url)
         headers["Content-Disposition"] = 'attachment; filename="observations.xlsx"'
         return Response(stream_with_context(body), headers=headers,
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     rows = list(exports.stream_rows(selection, offset=(page - 1) * page_size, limit=page_size))
     pages = max(1, -(-total // page_size))
     next_url = None
@@ -199,29 +139,47 @@ def _observations_response() -> Response:
         next_url = f"{request.base_url}?{urlencode(args, doseq=True)}"
     head = to_json({"total": total, "page": page, "page_size": page_size, "pages": pages, "next": next_url,
                     "filters": filters, "columns": list(exports.COLUMNS)})
-    return Response(f'{head[:-1]}, "rows": {rows_json(rows)}}}', mimetype="application/json", headers=headers)
+    return Response(f'{head[:-1]}, "rows": {rows_json(rows)}}}', content_type=JSON, headers=headers)
 
 
 def _option(name: str, default: str, allowed: tuple[str, ...]) -> str:
     given = request.args.getlist(name)
     if len(given) > 1:
-        raise BadRequest(f"{name} may be given once only")
+        raise BadRequest(f"{name} : une seule valeur / {name} may be given once only")
     if not given:
         return default
     if given[0] not in allowed:
-        raise BadRequest(f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, not {_show(given[0])}")
+        listed = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+        raise BadRequest(f"{name} vaut {', '.join(allowed[:-1])} ou {allowed[-1]}, pas « {_show(given[0])} » / "
+                         f"{name} must be {listed}, not '{_show(given[0])}'")
     return given[0]
+
+
+def _permalink() -> str | None:
+    """`permalink`: the page a export was taken from (a path on this site, with its query), quoted in the XLSX."""
+    given = request.args.getlist("permalink")
+    if len(given) > 1:
+        raise BadRequest("permalink : une seule valeur / permalink may be given once only")
+    if not given:
+        return None
+    value = given[0]
+    if not value.startswith("/") or value.startswith("//") or len(value) > 2000 or not value.isascii() \
+            or not value.isprintable() or "\\" in value:
+        raise BadRequest(f"permalink est un chemin de ce site (« /donnees?… »), pas « {_show(value)} » / "
+                         f"permalink must be a path on this site ('/donnees?…'), not '{_show(value)}'")
+    return value
 
 
 def _integer(name: str, default: int, *, minimum: int, maximum: int) -> int:
     given = request.args.getlist(name)
     if len(given) > 1:
-        raise BadRequest(f"{name} may be given once only")
+        raise BadRequest(f"{name} : une seule valeur / {name} may be given once only")
     if not given:
         return default
     raw = given[0]
     if not _ascii_digits(raw, len(str(maximum))) or not minimum <= int(raw) <= maximum:
-        raise BadRequest(f"{name} must be an integer from {minimum} to {maximum} (digits 0-9), not {_show(raw)}")
+        raise BadRequest(f"{name} est un entier de {minimum} à {maximum} (chiffres 0-9), pas « {_show(raw)} » / "
+                         f"{name} must be an integer from {minimum} to {maximum} (digits 0-9), not '{_show(raw)}'")
     return int(raw)
 
 
@@ -238,7 +196,14 @@ def openapi() -> dict:
                                                       "default": "json"}},
         {"name": "sep", "in": "query", "schema": {"type": "string", "enum": ["comma", "semicolon"],
                                                    "default": "comma"},
-         "description": "CSV only: semicolon also writes decimal commas (French spreadsheets)"},
+         "description": "CSV only: semicolon also writes decimal commas (French spreadsheets); the default is "
+                        "semicolon with lang=fr, comma otherwise"},
+        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "fr"], "default": "en"},
+         "description": "CSV and XLSX: fr writes French column headers and status labels (and, in CSV, `;` and "
+                        "decimal commas unless sep=comma); en (default) the codes of the data contract"},
+        {"name": "permalink", "in": "query", "schema": {"type": "string"},
+         "description": "XLSX: the page (a path on this site) the export was taken from, quoted as its permanent "
+                        "link (default: the request's own URL)"},
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
         {"name": "page_size", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 1000}},
@@ -265,7 +230,7 @@ def openapi() -> dict:
 def register(server: Flask) -> None:
     @server.get("/api/v1/indicators")
     def _indicators():
-        return Response(to_json([asdict(i) for i in catalogue.INDICATORS]), mimetype="application/json")
+        return Response(to_json([asdict(i) for i in catalogue.INDICATORS]), content_type=JSON)
 
     @server.get("/api/v1/observations")
     def _observations():
@@ -273,4 +238,4 @@ def register(server: Flask) -> None:
 
     @server.get("/api/v1/openapi.json")
     def _openapi():
-        return Response(to_json(openapi()), mimetype="application/json")
+        return Response(to_json(openapi()), content_type=JSON)

@@ -1,9 +1,12 @@
 """Exports: the observations of a selection as CSV (streamed) or XLSX (data + metadata), safe to open.
 
-One row format for every export (the API, the CLI and the pages' export buttons): codes and labels,
-value, unit, status, source. Rows come from the same query layer as the pages (`queries.Selection`),
-either streamed from the store in key order or taken from the frame a page shows. Text cells never
-start a formula: a leading `=`, `+`, `-`, `@`, tab or carriage return is neutralised with a quote.
+One row format for every export (the API, the CLI and the pages' export links, which point to the API):
+codes and labels, value, unit, status, source. Rows come from the same query layer as the pages
+(`queries.Selection`), streamed from the store in key order by one row builder (`_named`). Two languages:
+`en` (the default) writes the data contract's column codes and status codes, byte for byte; `fr` writes
+French headers, the status labels the pages show (`status_label`) and « oui »/« non », and the CSV uses
+`;` and decimal commas. Text cells never start a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
+return is neutralised with a quote.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from sqlalchemy import text
 
-from observatory import catalogue, figures, queries
+from observatory import catalogue, figures, queries, urlstate
 from observatory.config import database_url
 from observatory.store import get_engine
 
@@ -34,7 +37,34 @@ TEXT_COLUMNS = frozenset({"indicator_id", "indicator_label", "profession_id", "p
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_575  # a sheet's rows, minus the header
 CHUNK = 5000
-STATUS_LEGEND = {code: label or "publié tel quel par la source" for code, label in figures.STATUS_LABELS.items()}
+FRENCH_HEADERS = {  # column code → the French header of `lang=fr` exports (the metadata sheet lists both)
+    "indicator_id": "Code indicateur", "indicator_label": "Indicateur", "profession_id": "Code métier",
+    "profession_label": "Filière, groupe ou métier", "territory_id": "Code territoire", "territory_label": "Territoire",
+    "territory_level": "Niveau territorial", "breakdown": "Catégorie d'établissement", "period": "Année",
+    "value": "Valeur", "unit": "Unité", "numerator": "Numérateur", "denominator": "Dénominateur", "status": "Statut",
+    "is_derived": "Calculé", "source_id": "Code source", "source_label": "Source", "series_break": "Rupture de série",
+}
+LANGS = ("en", "fr")
+
+
+def status_label(code: str) -> str:
+    """A status as the pages show it (« publié », « secret statistique »…): the one table, `figures.STATUS_LABELS`."""
+    return figures.STATUS_LABELS.get(code, code) or "publié"
+
+
+def headers(lang: str = "en") -> tuple[str, ...]:
+    return tuple(FRENCH_HEADERS[c] for c in COLUMNS) if lang == "fr" else COLUMNS
+
+
+STATUS_LEGEND = {code: status_label(code) for code in figures.STATUS_LABELS}
+_STATUS_AT = COLUMNS.index("status")
+_DERIVED_AT = COLUMNS.index("is_derived")
+
+
+def _in_french(chunk: list[tuple]) -> list[tuple]:
+    """Rows with the status as its label and `is_derived` as « oui » / « non »."""
+    return [row[:_STATUS_AT] + (status_label(row[_STATUS_AT]), "oui" if row[_DERIVED_AT] else "non")
+            + row[_DERIVED_AT + 1:] for row in chunk]
 
 
 def safe_text(value: object) -> object:
@@ -205,8 +235,22 @@ def stream_chunks(selection: queries.Selection, url: str | None = None, *, offse
     start = max(0, offset - stored_total)
     taken = max(0, min(stored_total - offset, limit)) if limit is not None and offset < stored_total else 0
     end = len(frame) if limit is None else start + max(0, limit - taken)
-    for first in range(start, end, CHUNK):  # rows built a chunk at a time
-        yield rows_from_frame(frame.iloc[first:min(first + CHUNK, end)], url)
+    if start >= end:
+        return
+    names, dims = _names(url), queries.dimensions(url)
+    keys = _frame_keys(frame.iloc[start:end], dims)
+    for first in range(0, len(keys), CHUNK):  # rows built a chunk at a time, by the one row builder
+        yield _named(keys[first:first + CHUNK], names)
+
+
+def _frame_keys(frame: pd.DataFrame, dims: queries.Dimensions) -> list[tuple]:
+    """A query-layer frame as fact-table rows (`_KEYS_SELECT`), so that `_named` builds its export rows."""
+    def number(value):
+        return None if pd.isna(value) else float(value)
+    return [(dims.indicator_key[r.indicator_id], dims.profession_key[r.profession_id],
+             dims.territory_key[r.territory_id], r.breakdown if isinstance(r.breakdown, str) else "", int(r.period),
+             number(r.value), number(r.numerator), number(r.denominator), r.status, int(r.is_derived),
+             dims.source_key[r.source_id]) for r in frame.itertuples(index=False)]
 
 
 def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0, limit: int | None = None,
@@ -244,51 +288,17 @@ def chunks_of(rows: list[tuple]) -> Iterator[list[tuple]]:
         yield rows[start:start + CHUNK]
 
 
-def rows_from_frame(frame: pd.DataFrame, url: str | None = None) -> list[tuple]:
-    """The rows of a frame a page shows, in the export format (so a page's export is exactly its view).
-
-    Métiers and bassins are named as their own vintage named them (as the SQL export does)."""
-    dims = queries.dimensions(url)
-    professions = dict(zip(dims.professions.profession_id, dims.professions.label))
-    territory_names = dict(zip(dims.territories.territory_id, dims.territories.name))
-    territory_levels = dict(zip(dims.territories.territory_id, dims.territories.level))
-    sources = {r.source_id: r for r in dims.sources.itertuples(index=False)}
-    vintage: dict[tuple[str, int, str], dict[str, str]] = {}
-
-    def named(kind: str, series: str, period: int) -> dict[str, str]:
-        if (series, period, kind) not in vintage:
-            vintage[series, period, kind] = queries.vintage_labels(series, period, kind, url=url)
-        return vintage[series, period, kind]
-
-    rows = []
-    for r in frame.itertuples(index=False):
-        entry = catalogue.get(r.indicator_id)
-        source = sources[r.source_id]
-        period = int(r.period)
-        row = (r.indicator_id, entry.label, r.profession_id,
-               named("profession", source.series, period).get(r.profession_id)
-               or professions.get(r.profession_id, r.profession_id),
-               r.territory_id, named("territory", source.series, period).get(r.territory_id)
-               or territory_names.get(r.territory_id), territory_levels.get(r.territory_id),
-               r.breakdown if isinstance(r.breakdown, str) and r.breakdown else None, period,
-               None if pd.isna(r.value) else float(r.value), entry.unit,
-               None if pd.isna(r.numerator) else float(r.numerator),
-               None if pd.isna(r.denominator) else float(r.denominator), r.status, int(r.is_derived), r.source_id,
-               f"{source.producer} – {source.title}" + (f" ({source.vintage})" if source.vintage else ""),
-               getattr(r, "series_break", None) or None)
-        rows.append(_safe_row(row, TEXT_POSITIONS))
-    return rows
-
-
-def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolon: bool = False) -> Iterator[bytes]:
+def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolon: bool = False,
+               lang: str = "en") -> Iterator[bytes]:
     """The CSV of a selection: byte for byte `csv_chunks(stream_chunks(selection))`, but the stored rows are
     written straight from the fact table's keys, with the text of each figure's indicator, métier, territory and
     source written (CSV-quoted) once per export rather than once per row: a full export costs about half."""
     url = url or database_url()
     stored, computed = _split(selection)
     if computed is not None:
-        yield from csv_chunks(stream_chunks(selection, url), semicolon=semicolon)
+        yield from csv_chunks(stream_chunks(selection, url), semicolon=semicolon, lang=lang)
         return
+    french = lang == "fr"
     d = ";" if semicolon else ","
     special = (d, '"', "\r", "\n")
 
@@ -335,7 +345,9 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
         return field(f"{on_profession} ; {on_territory}" if on_profession and on_territory
                      else on_profession or on_territory)
 
-    yield ("\ufeff" + d.join(COLUMNS) + "\r\n").encode("utf-8")
+    derived_text = {0: "non", 1: "oui"} if french else {}
+    status_text = status_label if french else str
+    yield ("\ufeff" + d.join(map(field, headers(lang))) + "\r\n").encode("utf-8")
     for chunk in _stream_stored(selection, url, keys_only=True):
         lines = []
         append = lines.append
@@ -347,7 +359,8 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
                 f"{territories.get(at * 100_000 + tk) or territory(at * 100_000 + tk, sk, tk, period)}"
                 f"{field(breakdown) if breakdown else ''}{d}{period}{d}{field(value)}{d}{unit}"
                 f"{field(numerator)}{d}{field(denominator)}{d}"
-                f"{statuses.get(status) or statuses.setdefault(status, field(status))}{d}{derived}{d}{sources[sk]}"
+                f"{statuses.get(status) or statuses.setdefault(status, field(status_text(status)))}"
+                f"{d}{derived_text.get(derived, derived)}{d}{sources[sk]}"
                 f"{note(sk, pk, tk, period) if at in break_keys else ''}\r\n")
         yield "".join(lines).encode("utf-8")
 
@@ -359,17 +372,20 @@ def _csv_number(value: object, decimal_comma: bool) -> object:
     return value
 
 
-def csv_chunks(chunks: Iterable[list[tuple]], *, semicolon: bool = False) -> Iterator[bytes]:
-    """UTF-8 CSV with a BOM (Excel reads the accents); `semicolon`: `;` and decimal commas (French Excel).
+def csv_chunks(chunks: Iterable[list[tuple]], *, semicolon: bool = False, lang: str = "en") -> Iterator[bytes]:
+    """UTF-8 CSV with a BOM (Excel reads the accents); `semicolon`: `;` and decimal commas (French Excel);
+    `lang="fr"`: French headers and status labels.
 
     Takes rows in chunks (see `stream_chunks`) and yields one encoded block per chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if semicolon else ",", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(headers(lang))
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     for chunk in chunks:
         buffer.seek(0)
         buffer.truncate()
+        if lang == "fr":
+            chunk = _in_french(chunk)
         if semicolon:
             writer.writerows([_csv_number(v, True) for v in row] for row in chunk)
         else:
@@ -432,22 +448,27 @@ _XLSX_STATIC = {
     f'<Relationship Id="rId2" Type="{_OFFICE}/worksheet" Target="worksheets/sheet2.xml"/>'
     f'<Relationship Id="rId3" Type="{_OFFICE}/styles" Target="styles.xml"/>'
     f'<Relationship Id="rId4" Type="{_OFFICE}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-    # cell styles: 0 plain, 1 bold, 2 "0.0" (percent), 3 "#,##0" (euros), 4 "#,##0.##" (counts and the rest)
+    # cell styles: 0 plain, 1 bold, 2 to 5 "#,##0" with 0 to 3 decimals (a value has its indicator's `decimals`),
+    # 6 "#,##0.0##" (a numerator or denominator that is not whole). Never "#,##0.##": Excel shows 859 as « 859. ».
+    # The codes are the file format's (`,` grouping, `.` decimals): a French Excel shows « 1 234,5 ».
     "xl/styles.xml": f"<styleSheet {_NS}>"
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.0"/><numFmt numFmtId="165" formatCode="#,##0.##"/>'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="#,##0.0"/><numFmt numFmtId="165" formatCode="#,##0.000"/>'
+    '<numFmt numFmtId="166" formatCode="#,##0.0##"/>'
     '</numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
     '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     + "".join(f'<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-              for n in (164, 3, 165))
+              for n in (3, 164, 4, 165, 166))
     + '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>',
 }
-_UNIT_STYLE = {"%": 2, "€ net / mois": 3}
-_STYLED = frozenset(COLUMNS.index(c) for c in ("value", "numerator", "denominator"))
+_VALUE_STYLE = {i.indicator_id: f' s="{2 + min(max(i.decimals, 0), 3)}"' for i in catalogue.INDICATORS}
+_WHOLE, _FRACTION = ' s="2"', ' s="6"'
+_VALUE_AT = COLUMNS.index("value")
+_COUNTS = frozenset(COLUMNS.index(c) for c in ("numerator", "denominator"))
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _LETTERS = [get_column_letter(i) for i in range(1, len(COLUMNS) + 1)]
 
@@ -488,9 +509,11 @@ def _sheet_start(widths: list[float], frozen: bool) -> str:
            f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>'
 
 
-def xlsx_stream(chunks: Iterable[list[tuple]], *, filters: dict, permalink: str, total: int) -> Iterator[bytes]:
+def xlsx_stream(chunks: Iterable[list[tuple]], *, filters: dict, permalink: str, total: int,
+                lang: str = "en") -> Iterator[bytes]:
     """The workbook (« Données » + « Métadonnées »), yielded block by block as the rows come: memory stays
-    flat (what grows is the table of distinct texts)."""
+    flat (what grows is the table of distinct texts). `lang="fr"`: French headers and status labels in
+    « Données »; the metadata sheet gives each column's code and header and each status's code and label."""
     check_xlsx_rows(total)
     strings: dict[str, int] = {}
     sink = _Sink()
@@ -504,11 +527,11 @@ def xlsx_stream(chunks: Iterable[list[tuple]], *, filters: dict, permalink: str,
         source_at = COLUMNS.index("source_id")
         with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
             sheet.write(_sheet_start([widths.get(c, 14) for c in COLUMNS], frozen=True).encode())
-            sheet.write(_xlsx_rows([COLUMNS], 1, strings, header=True).encode())
+            sheet.write(_xlsx_rows([headers(lang)], 1, strings, header=True).encode())
             for chunk in chunks:
                 if written + len(chunk) > XLSX_MAX_ROWS:  # the store grew after the rows were counted
                     raise ValueError(f"more than {XLSX_MAX_ROWS:,} rows: use CSV")
-                sheet.write(_xlsx_rows(chunk, written + 2, strings).encode())
+                sheet.write(_xlsx_rows(_in_french(chunk) if lang == "fr" else chunk, written + 2, strings).encode())
                 indicators.update(row[0] for row in chunk)
                 sources.update(row[source_at] for row in chunk)
                 written += len(chunk)
@@ -542,6 +565,15 @@ def _string(strings: dict[str, int], value: object) -> int:
     return index
 
 
+def _style(j: int, v: float, value_style: str) -> str:
+    """The number format of column `j`: a value its indicator's decimals, a count whole when it is whole."""
+    if j == _VALUE_AT:
+        return value_style
+    if j in _COUNTS:
+        return _WHOLE if float(v).is_integer() else _FRACTION
+    return ""
+
+
 def _xlsx_rows(rows: list[tuple], first: int, strings: dict[str, int], header: bool = False) -> str:
     """SpreadsheetML of rows numbered from `first`: texts are shared strings (type s), numbers are numbers,
     value / numerator / denominator formatted by unit; an empty or non-finite number is an empty cell."""
@@ -549,13 +581,12 @@ def _xlsx_rows(rows: list[tuple], first: int, strings: dict[str, int], header: b
     append = out.append
     letters = _LETTERS
     get = strings.get
-    unit_at = COLUMNS.index("unit")
     isfinite = math.isfinite
     bold = ' s="1"' if header else ""
     for number, row in enumerate(rows, start=first):
         n = str(number)
         append(f'<row r="{n}">')
-        style = f' s="{_UNIT_STYLE.get(row[unit_at], 4)}"'
+        value_style = _VALUE_STYLE.get(row[0], _FRACTION)
         for j, v in enumerate(row):
             kind = v.__class__
             if kind is str:
@@ -565,9 +596,9 @@ def _xlsx_rows(rows: list[tuple], first: int, strings: dict[str, int], header: b
                 append(f'<c r="{letters[j]}{n}" t="s"{bold}><v>{index}</v></c>')
             elif kind is float:
                 if isfinite(v):
-                    append(f'<c r="{letters[j]}{n}"{style if j in _STYLED else ""}><v>{v!r}</v></c>')
+                    append(f'<c r="{letters[j]}{n}"{_style(j, v, value_style)}><v>{v!r}</v></c>')
             elif kind is int:
-                append(f'<c r="{letters[j]}{n}"{style if j in _STYLED else ""}><v>{v}</v></c>')
+                append(f'<c r="{letters[j]}{n}"{_style(j, v, value_style)}><v>{v}</v></c>')
             elif v is not None:  # a Decimal, a numpy number, a date…
                 try:
                     number_value = float(v)
@@ -575,7 +606,7 @@ def _xlsx_rows(rows: list[tuple], first: int, strings: dict[str, int], header: b
                     append(f'<c r="{letters[j]}{n}" t="s"><v>{_string(strings, v)}</v></c>')
                     continue
                 if isfinite(number_value):
-                    append(f'<c r="{letters[j]}{n}"{style if j in _STYLED else ""}><v>{number_value!r}</v></c>')
+                    append(f'<c r="{letters[j]}{n}"{_style(j, number_value, value_style)}><v>{number_value!r}</v></c>')
         append("</row>")
     return "".join(out)
 
@@ -597,7 +628,7 @@ def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], s
         ("Date d'extraction", datetime.now().strftime("%d/%m/%Y %H:%M")),
         ("Lien permanent", permalink),
         ("Nombre de lignes", f"{rows} (export complet, aucune ligne omise)"),
-        ("Filtres", "; ".join(f"{k} = {', '.join(map(str, v))}" for k, v in filters.items() if v) or "aucun"),
+        ("Filtres", urlstate.describe(filters)),
         (),
         ("Indicateurs",),
     ]
@@ -615,5 +646,9 @@ def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], s
               ("series_break", "Renseignée quand le chiffre n'est pas comparable à la période précédente de sa série "
                "(code ou intitulé de métier modifié, composition d'une famille modifiée, bassin redécoupé, changement "
                "de nomenclature) ; vide sinon. La liste complète est sur la page Méthodologie.")]
-    lines += [(), ("Statuts",)] + [(code, label) for code, label in STATUS_LEGEND.items()]
+    lines += [(), ("Colonnes",), ("code", "en-tête en français (lang=fr) ; l'API et les exports par défaut "
+                                          "écrivent les codes")]
+    lines += [(code, FRENCH_HEADERS[code]) for code in COLUMNS]
+    lines += [(), ("Statuts",), ("code", "libellé (lang=fr et pages)")]
+    lines += [(code, label) for code, label in STATUS_LEGEND.items()]
     return lines

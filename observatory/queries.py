@@ -127,6 +127,20 @@ class Selection:
     breakdowns: tuple[str, ...] | None = ("",)
     include_private: bool = False
 
+    @classmethod
+    def covering(cls, frame: pd.DataFrame) -> Selection | None:
+        """The smallest selection holding every row of a query-layer frame (what a page's export link asks the
+        API for); None for an empty frame. Filters combine as a product, so it may hold a few more rows (a chart
+        of one year beside a trend over every year gives every year of both)."""
+        if frame.empty:
+            return None
+
+        def values(column: str) -> tuple:
+            return tuple(sorted(set(frame[column].dropna())))
+        return cls(indicators=values("indicator_id"), sources=values("source_id"), professions=values("profession_id"),
+                   territories=values("territory_id"), periods=tuple(sorted({int(p) for p in frame["period"]})),
+                   breakdowns=tuple(sorted({b if isinstance(b, str) else "" for b in frame["breakdown"]})))
+
 
 def selection_where(selection: Selection, dims: Dimensions) -> tuple[str, dict]:
     """The WHERE clause (on `observation o`) and its bound parameters for a selection.

@@ -1,23 +1,49 @@
-"""The view's state in the URL query string, so that any view can be shared as a link and reopened.
+"""THE query-string codec: one selection (`queries.Selection`), one way to read and write it in a URL.
 
-One codec for every page: `encode(filters)` writes only what differs from the page's defaults, and
-`decode(query, defaults)` reads it back, ignoring unknown keys and values that do not parse (the page
-falls back to its default rather than failing). Keys are French, as users see them in links.
+The pages, the HTTP API, the exports and the CLI all read a query string here:
+
+* keys: the API's English names are the contract (`indicator`, `profession`, `territory`, `level`, `period`,
+  `source`, `breakdown`); the French names that page links use (`indicateur`, `territoire`, `niveau`, `annee`,
+  `categorie`) are accepted everywhere as aliases of them;
+* `parse(args)` is the strict reading (API and CLI): every value checked against the store, a `BadQuery` names
+  what is wrong (in French, with the English clause the contract documents); filters may repeat;
+* `decode(query, defaults)` is the lenient reading a page does of its own link: the same keys and value rules,
+  but a value that does not parse is ignored (the page falls back to its default rather than failing);
+* `encode(filters, defaults)` writes a page's link (French keys, only what differs from the page's defaults);
+  `encode_selection(selection)` writes the API query of a selection (what the pages' export links point to).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qsl, urlencode
 
-KEYS = {  # attribute → query key
+from observatory import catalogue, queries
+from observatory.schema import TERRITORY_LEVELS
+
+PARAMETERS = ("indicator", "profession", "territory", "level", "period", "source", "breakdown")  # the API's keys
+KEYS = {  # parameter (and Filters attribute) → the French key page links use
     "indicator": "indicateur", "profession": "profession", "territory": "territoire", "level": "niveau",
-    "period": "annee", "breakdown": "categorie", "source": "source",
+    "period": "annee", "breakdown": "categorie", "source": "source", "compare": "comparer",
 }
-LEVELS = ("region", "departement")
+COMPARE = ("region", "france")  # `comparer=region,france`: a page's territory also against its région, France
+ALIASES = {KEYS[name]: name for name in PARAMETERS if KEYS[name] != name}  # French key → API parameter
+_PAGE_ALIASES = {french: name for name, french in KEYS.items() if french != name}  # pages: also page-only keys
+FIELDS = {"indicator": "indicators", "profession": "professions", "territory": "territories", "level": "levels",
+          "period": "periods", "source": "sources", "breakdown": "breakdowns"}  # parameter → Selection field
+FRENCH_NAMES = {"indicator": "indicateur", "profession": "métier", "territory": "territoire", "level": "niveau",
+                "period": "année", "source": "source", "breakdown": "catégorie"}  # in messages and metadata
+LEVELS = TERRITORY_LEVELS
+MAX_VALUES = 2_000  # distinct values of one filter (every territory id fits; keeps SQL under its bound-parameter cap)
+
+
+class BadQuery(ValueError):
+    """A query string the API refuses: the message names the parameter or value (French, then English)."""
 
 
 @dataclass(frozen=True)
 class Filters:
+    """A page's filters: one value per filter (the pages' view of a selection; see `selection`)."""
+
     indicator: str
     profession: str = "ensemble"
     territory: str = "FR"
@@ -25,32 +51,195 @@ class Filters:
     period: int | None = None  # None: the latest period with data
     breakdown: str | None = None  # None: the whole population
     source: str | None = None  # None: the page's default source for the indicator
+    compare: tuple[str, ...] = ()  # pages only: also show the territory's région and/or France (`COMPARE`)
+
+
+def show(value: str) -> str:
+    """A value named in a message: control characters escaped, cut when long (never echoes a megabyte)."""
+    return repr(value if len(value) <= 60 else value[:60] + "…")[1:-1]
+
+
+def ascii_digits(value: str, most: int) -> bool:
+    """`value` is 1 to `most` ASCII digits (str.isdigit also accepts '²', '١٢' or full-width digits)."""
+    return 0 < len(value) <= most and value.isascii() and value.isdigit()
+
+
+def _pairs(query) -> list[tuple[str, str]]:
+    """(key, value) pairs of a query string, a Werkzeug MultiDict, or the kwargs Dash gives a page's layout."""
+    if isinstance(query, str):
+        return parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    if hasattr(query, "getlist"):
+        return [(k, v) for k in query for v in query.getlist(k)]
+    return [(k, v) for k, v in query.items() if isinstance(v, str)]
+
+
+def canonical(query, aliases: dict[str, str] = ALIASES) -> dict[str, list[str]]:
+    """Every key under its API name (French aliases folded in), its values in order, as given."""
+    out: dict[str, list[str]] = {}
+    for key, value in _pairs(query):
+        out.setdefault(aliases.get(key, key), []).append(value)
+    return out
+
+
+def _period(text: str) -> int | None:
+    return int(text) if ascii_digits(text, 4) and len(text) == 4 else None
+
+
+def _breakdown(text: str) -> str | None:
+    """`total` (or '') is the whole population; `esms:<digits>` a category of establishment; else None."""
+    if text in ("total", ""):
+        return ""
+    return text if text.startswith("esms:") and ascii_digits(text[5:], 10) else None
+
+
+_known_sets: list = [None, None]  # (dimensions, allowed values per filter): rebuilt when the store changes
+
+
+def _known(dims: queries.Dimensions) -> dict[str, frozenset]:
+    if _known_sets[0] is not dims:
+        sources = dims.sources
+        _known_sets[1] = {
+            "indicator": frozenset(catalogue.BY_ID), "profession": frozenset(dims.profession_key),
+            "territory": frozenset(dims.territory_key), "level": frozenset(TERRITORY_LEVELS),
+            "source": frozenset(sources.loc[sources.scope == "published", ["source_id", "series"]].stack())}
+        _known_sets[0] = dims
+    return _known_sets[1]
+
+
+def parse(query, options: tuple[str, ...] = ()) -> tuple[queries.Selection, dict[str, list[str]]]:
+    """The Selection of a query string (strict: API and CLI) and its filters as given (API names → values).
+
+    An empty value (`indicator=`, as an HTML form sends an empty field) is no filter; a value repeated counts
+    once; `options` (`format`, `sep`…) are accepted keys the caller reads itself, given once at most."""
+    given = canonical(query)
+    unknown = sorted(set(given) - set(PARAMETERS) - set(options))
+    if unknown:
+        names = ", ".join(show(u) for u in unknown[:10])
+        accepted = ", ".join(PARAMETERS + options)
+        raise BadQuery(f"paramètre inconnu : {names} (acceptés : {accepted} ; en français : "
+                       f"{', '.join(ALIASES)}) / unknown parameter(s): {names}; accepted: {accepted}")
+    repeated = [name for name in options if len(given.get(name, ())) > 1]
+    if repeated:
+        raise BadQuery(f"{', '.join(repeated)} : une seule valeur / {', '.join(repeated)} may be given once only")
+    values = {name: list(dict.fromkeys(v for v in given.get(name, ()) if v != "")) for name in PARAMETERS}
+    for name, wanted in values.items():
+        if len(wanted) > MAX_VALUES:
+            raise BadQuery(f"au plus {MAX_VALUES} valeurs de {FRENCH_NAMES[name]} par requête, pas {len(wanted)} / "
+                           f"at most {MAX_VALUES:,} distinct {name} values per request, not {len(wanted):,}")
+    dims = queries.dimensions()
+    for name, allowed in _known(dims).items():
+        wrong = [v for v in values[name] if v not in allowed]
+        if wrong:
+            listed = ", ".join(show(v) for v in wrong[:10]) + (f" (+ {len(wrong) - 10})" if len(wrong) > 10 else "")
+            raise BadQuery(f"{FRENCH_NAMES[name]} inconnu(e) : {listed} / unknown {name} value(s): {listed}")
+    periods = []
+    for value in values["period"]:
+        if _period(value) is None:
+            raise BadQuery(f"l'année s'écrit en 4 chiffres (0-9), pas « {show(value)} » / period must be a year "
+                           f"(4 digits 0-9), not '{show(value)}'")
+        periods.append(int(value))
+    breakdowns = []
+    for value in values["breakdown"]:
+        if _breakdown(value) is None:
+            raise BadQuery(f"la catégorie s'écrit « total » ou « esms:<code> » (chiffres 0-9), pas « {show(value)} » "
+                           f"/ breakdown must be 'total' or 'esms:<category code>' (digits 0-9), not '{show(value)}'")
+        breakdowns.append(_breakdown(value))
+    selection = queries.Selection(
+        indicators=tuple(values["indicator"]) or None,
+        # a series id (`ft_bmo`) stands for every vintage of it
+        sources=tuple(s for v in values["source"] for s in queries.series_sources(v)) or None,
+        professions=tuple(values["profession"]) or None, territories=tuple(values["territory"]) or None,
+        levels=tuple(values["level"]) or None, periods=tuple(periods) or None,
+        breakdowns=tuple(dict.fromkeys(breakdowns)) or None,
+    )
+    return selection, {k: v for k, v in values.items() if v}
+
+
+def _series_of(sources: tuple[str, ...]) -> list[str]:
+    """Source ids written back as their series id where a selection holds every vintage of the series."""
+    table = queries.dimensions().sources
+    series_of = dict(zip(table.source_id, table.series))
+    wanted, out = list(dict.fromkeys(sources)), []
+    for source_id in wanted:
+        series = series_of.get(source_id, source_id)
+        vintages = set(table.source_id[table.series == series])
+        value = series if vintages and vintages <= set(wanted) else source_id
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def selection_pairs(selection: queries.Selection) -> list[tuple[str, str]]:
+    """A selection as the API's query pairs (English keys): `parse` of them selects the same rows.
+
+    `breakdowns=None` (every sub-population) is the API's default: no `breakdown` pair; the whole population
+    alone (the Selection's default) is `breakdown=total`."""
+    pairs = []
+    for name in PARAMETERS:
+        values = getattr(selection, FIELDS[name])
+        if values is None:
+            continue
+        if not values:
+            raise ValueError(f"an empty {name} filter selects nothing and cannot be written as a query")
+        if name == "source":
+            values = _series_of(tuple(values))
+        elif name == "breakdown":
+            values = list(dict.fromkeys("total" if not v else v for v in values))
+        pairs += [(name, str(v)) for v in values]
+    return pairs
+
+
+def encode_selection(selection: queries.Selection) -> str:
+    """`indicator=…&territory=…` (no leading `?`): the API query of a selection."""
+    return urlencode(selection_pairs(selection))
+
+
+def decode(query, defaults: Filters) -> Filters:
+    """A page's filters from its link (a query string or the kwargs Dash passes to `layout`), over `defaults`:
+    the keys and value rules of `parse`, but what does not parse is ignored (the last value of a key wins)."""
+    values = {}
+    for name, given in canonical(query, _PAGE_ALIASES).items():
+        if name not in KEYS or not given or not given[-1].strip():
+            continue
+        text = given[-1].strip()
+        if name == "period":
+            if _period(text) is not None:
+                values["period"] = int(text)
+        elif name == "level":
+            if text in LEVELS:
+                values["level"] = text
+        elif name == "breakdown":
+            if _breakdown(text):
+                values["breakdown"] = text
+        elif name == "compare":
+            values["compare"] = tuple(c for c in COMPARE if c in text.split(","))
+        else:
+            values[name] = text[:64]
+    return replace(defaults, **values)
 
 
 def encode(filters: Filters, defaults: Filters) -> str:
     """`?indicateur=…&annee=…` with only the values that differ from `defaults` ('' when none do)."""
-    pairs = [(KEYS[f.name], getattr(filters, f.name)) for f in fields(Filters)
-             if getattr(filters, f.name) != getattr(defaults, f.name) and getattr(filters, f.name) is not None]
-    return "?" + urlencode(pairs) if pairs else ""
+    pairs = [(KEYS[f.name], ",".join(v) if isinstance(v, tuple) else v) for f in fields(Filters)
+             if (v := getattr(filters, f.name)) != getattr(defaults, f.name) and v is not None]
+    return "?" + urlencode(pairs, safe=",") if pairs else ""
 
 
-def decode(query: str | dict, defaults: Filters) -> Filters:
-    """Filters from a query string (or the kwargs Dash pages pass to `layout`), over `defaults`."""
-    if isinstance(query, str):
-        raw = {k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=False).items()}
-    else:
-        raw = {k: v for k, v in query.items() if isinstance(v, str)}
-    values = {}
-    for attribute, key in KEYS.items():
-        if key not in raw or not raw[key].strip():
-            continue
-        text = raw[key].strip()
-        if attribute == "period":
-            if text.isdigit() and len(text) == 4:
-                values["period"] = int(text)
-        elif attribute == "level":
-            if text in LEVELS:
-                values["level"] = text
-        else:
-            values[attribute] = text[:64]
-    return replace(defaults, **values)
+def describe(filters: dict[str, list[str]]) -> str:
+    """Filters in French for the export metadata: « indicateur : Taux de rotation (turnover_rate) ; année : 2023 »."""
+    dims = queries.dimensions()
+    professions = dict(zip(dims.professions.profession_id, dims.professions.label))
+    territories = dict(zip(dims.territories.territory_id, dims.territories.name))
+    sources = dict(zip(dims.sources.source_id, dims.sources.title)) | dict(zip(dims.sources.series,
+                                                                                 dims.sources.title))
+
+    def named(name: str, value: str) -> str:
+        label = {"indicator": lambda v: catalogue.BY_ID[v].label if v in catalogue.BY_ID else None,
+                 "profession": professions.get, "territory": territories.get, "source": sources.get,
+                 "breakdown": lambda v: "ensemble des établissements" if v in ("", "total") else None,
+                 }.get(name, lambda v: None)(value)
+        return f"{label} ({value})" if label and label != value else str(value)
+
+    parts = [f"{FRENCH_NAMES.get(k, k)} : {', '.join(named(k, str(v)) for v in values)}"
+             for k, values in filters.items() if values]
+    return " ; ".join(parts) or "aucun (toutes les observations publiées)"

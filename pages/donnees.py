@@ -1,8 +1,10 @@
 """Data explorer: the observations behind the charts, with the current filters, as a table."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dash
-from dash import Input, Output, State, callback, ctx, dash_table, html
+from dash import Input, Output, callback, dash_table, html
 
 from observatory import catalogue, exports, figures, queries, urlstate, views
 from observatory.formatting import number
@@ -10,15 +12,18 @@ from observatory.urlstate import Filters
 from pages._components import ui
 
 dash.register_page(__name__, path="/donnees", name="Données", title="Données – Observatoire", order=7)
-DEFAULT = Filters("recruitment_projects", profession="travail_social", level="region")
+DEFAULT = Filters("recruitment_projects", profession="travail_social", territory="", level="region")
 LEVELS = [{"label": "France", "value": "nation"}, {"label": "Régions", "value": "region"},
           {"label": "Départements", "value": "departement"}, {"label": "Bassins d'emploi", "value": "bassin"}]
+LEVEL_WORDS = {"nation": "en France", "region": "par région", "departement": "par département",
+               "bassin": "par bassin d'emploi", "bassin_emploi": "par bassin d'emploi"}
 MAX_ROWS = 5000
 
 
 def layout(**query):
     f = urlstate.decode(query, DEFAULT)
     indicators = tuple(i.indicator_id for i in catalogue.INDICATORS)
+    territories = [{"label": "Tous les territoires du niveau choisi", "value": ""}, *ui.territory_options()]
     return html.Div([
         ui.page_header("Explorer les données", "Les observations de l'entrepôt, telles que les graphiques les "
                        "utilisent : valeur, numérateur et dénominateur, statut et source."),
@@ -28,6 +33,7 @@ def layout(**query):
             ui.dropdown("data-profession", "Filière, groupe ou métier", ui.profession_options(), f.profession),
             html.Div([html.Label("Niveau territorial", htmlFor="data-level"),
                       dash.dcc.Dropdown(id="data-level", options=LEVELS, value=f.level, clearable=False)]),
+            ui.dropdown("data-territory", "Territoire", territories, f.territory),
             ui.dropdown("data-period", "Année", [], f.period, clearable=True),
             ui.dropdown("data-source", "Source", [], f.source),
         ], className="obs-card obs-filters"),
@@ -41,20 +47,31 @@ def layout(**query):
     ])
 
 
+def selection_for(f: Filters) -> queries.Selection:
+    """THE selection of the page for its filters: the table shows it, the export links ask the API for it.
+    A territory chosen wins over the level; « France » as a level is the FR territory."""
+    territories = (f.territory,) if f.territory else (("FR",) if f.level == "nation" else None)
+    return queries.Selection(
+        indicators=(f.indicator,), sources=(queries.series_sources(f.source) if f.source else ()) or None,
+        professions=(f.profession,), territories=territories, levels=None if territories else (f.level,),
+        periods=(f.period,) if f.period is not None else None)
+
+
 def frame_for(f: Filters):
     """The observations the page shows for its filters (all of them; the screen shows the first MAX_ROWS)."""
-    level = None if f.level == "nation" else f.level
-    return queries.observations(f.indicator, f.source, professions=[f.profession], period=f.period,
-                                territory_level=level, territories=["FR"] if f.level == "nation" else None)
+    if not f.source:
+        return queries.select(queries.Selection(indicators=()))
+    return queries.select(selection_for(f))
 
 
-def resolve(indicator, profession, level, period, source) -> Filters:
+def resolve(indicator, profession, level, period, source, territory=None) -> Filters:
     indicator = indicator or DEFAULT.indicator
     sources = queries.sources_for(indicator)
     source = source if source in sources else (sources[0] if sources else None)
     periods = queries.periods_for(indicator, source) if source else ()
+    territory = territory if territory in queries.dimensions().territory_key else ""
     return Filters(indicator, profession=profession or DEFAULT.profession, level=level or DEFAULT.level,
-                   period=period if period in periods else None, source=source)
+                   territory=territory, period=period if period in periods else None, source=source)
 
 
 def rows(f: Filters) -> tuple[list[dict], int, bool]:
@@ -67,38 +84,87 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
     out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id, "Année": int(r.period),
             "Valeur": number(r.value, entry.decimals), "Numérateur": number(r.numerator, 1),
             "Dénominateur": number(r.denominator, 1), "Unité": entry.unit,
-            "Statut": figures.STATUS_LABELS.get(r.status, r.status) or "publié",
+            "Statut": exports.status_label(r.status),
             "Calculé": "oui" if r.is_derived else "non", "Source": r.source_id,
             "Rupture de série": r.series_break or ""}
            for r in frame.head(MAX_ROWS).itertuples()]
     return out, len(frame), figures.is_illustrative(frame)
 
 
+def _years(periods) -> str:
+    periods = sorted({int(p) for p in periods})
+    if not periods:
+        return ""
+    return str(periods[0]) if len(periods) == 1 else f"{periods[0]}–{periods[-1]}"
+
+
+def _where(f: Filters) -> str:
+    if f.territory:
+        name = views.labels("territory").get(f.territory, f.territory)
+        return "en France" if f.territory == "FR" else f"pour {name} ({f.territory})"
+    return LEVEL_WORDS.get(f.level, f.level)
+
+
+def empty_hint(f: Filters) -> str:
+    """Why a selection has no rows and what to try, from what the store holds (never a hard-coded year)."""
+    entry = catalogue.get(f.indicator)
+    who = views.population_labels(f.indicator).get(f.profession, f.profession)
+    head = (f"Aucune donnée pour {entry.label} – {who} – {_where(f)}"
+            + (f" en {f.period}" if f.period is not None else "") + " : ")
+    if not f.source:
+        return head + "aucune source publiée dans l'entrepôt pour cet indicateur ; essayez un autre indicateur."
+    selection = selection_for(f)
+    every_year = queries.periods_for(f.indicator, f.source)
+    reasons, tries = [], []
+    latest = (every_year[-1],) if every_year and f.period is None else selection.periods  # bounded: one year
+    professions = queries.select(replace(selection, professions=None, periods=latest))
+    if len(professions):
+        shown = views.population_labels(f.indicator)
+        present = [p for p in dict.fromkeys(professions.profession_id)]
+        names = ", ".join(f"« {shown.get(p, p)} »" for p in present[:3]) + (" …" if len(present) > 3 else "")
+        reasons.append(f"cet indicateur n'est pas publié pour « {who} » ici")
+        tries.append(f"la filière ou le métier {names}")
+    places = queries.select(replace(selection, territories=None, levels=None))
+    if len(places):
+        territories = queries.dimensions().territories.set_index("territory_id")
+        levels = territories.loc[list(dict.fromkeys(places.territory_id)), "level"]
+        present = [lv for lv in LEVEL_WORDS if lv in set(levels)]
+        reasons.append("il est publié " + ", ".join(LEVEL_WORDS[lv] for lv in present))
+        example = next((t for t in places.territory_id if t != "FR"), None)
+        tries.append("le niveau « " + " », « ".join(o["label"] for o in LEVELS if o["value"] in present) + " »"
+                     + (f" ou {views.labels('territory').get(example, example)}" if example else ""))
+    years = queries.select(replace(selection, periods=None))
+    if f.period is not None and len(years):
+        reasons.append(f"pas en {f.period} pour cette sélection")
+        tries.append(f"une autre année : {_years(years.period)}")
+    if not reasons:
+        reasons.append("aucune observation ne combine ces filtres")
+        tries.append("d'autres filtres")
+    if every_year and not any(t.startswith("une autre année") for t in tries):
+        tries.append(f"une autre année : {_years(every_year)}")
+    return head + " ; ".join(reasons) + ". Essayez " + " ; ".join(tries) + "."
+
+
 @callback(Output("data-table", "data"), Output("data-table", "columns"), Output("data-count", "children"),
           Output("data-period", "options"), Output("data-source", "options"), Output("data-source", "value"),
           Output("data-banner", "hidden"), Output("url", "search", allow_duplicate=True),
+          Output("data-export-csv", "href"), Output("data-export-xlsx", "href"),
           Input("data-indicator", "value"), Input("data-profession", "value"), Input("data-level", "value"),
-          Input("data-period", "value"), Input("data-source", "value"), prevent_initial_call="initial_duplicate")
-def update(indicator, profession, level, period, source):
-    f = resolve(indicator, profession, level, period, source)
+          Input("data-period", "value"), Input("data-source", "value"), Input("data-territory", "value"),
+          prevent_initial_call="initial_duplicate")
+def update(indicator, profession, level, period, source, territory=None):
+    f = resolve(indicator, profession, level, period, source, territory)
     sources = queries.sources_for(f.indicator)
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
     data, total, illustrative = rows(f)
     shown = f"{total:,}".replace(",", "\u202f")
     count = f"{shown} observations" + (f" ; les {MAX_ROWS:,} premières affichées".replace(",", "\u202f")
                                        if total > MAX_ROWS else "") + "."
+    if not total:
+        count = empty_hint(f)
     columns = [{"name": c, "id": c} for c in (data[0] if data else {})]
+    search = urlstate.encode(f, DEFAULT)
+    csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],
             [{"label": views.source_label(s), "value": s} for s in sources], source, not illustrative,
-            urlstate.encode(f, DEFAULT))
-
-
-@callback(Output("data-download", "data"), Input("data-export-csv", "n_clicks"), Input("data-export-xlsx", "n_clicks"),
-          State("data-indicator", "value"), State("data-profession", "value"), State("data-level", "value"),
-          State("data-period", "value"), State("data-source", "value"), State("url", "href"), prevent_initial_call=True)
-def export(_csv, _xlsx, indicator, profession, level, period, source, href):
-    """Every row of the table (not only the first MAX_ROWS shown), with the same writers as the API."""
-    f = resolve(indicator, profession, level, period, source)
-    rows_ = exports.rows_from_frame(frame_for(f)) if f.source else []
-    fmt = "xlsx" if ctx.triggered_id == "data-export-xlsx" else "csv"
-    return ui.download(rows_, fmt, views.filters_dict(f), href or "", "observatoire-donnees")
+            search, csv_href, xlsx_href)

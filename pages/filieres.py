@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, callback, dash_table, dcc, html
 
-from observatory import catalogue, exports, figures, urlstate, views
+from observatory import catalogue, figures, queries, urlstate, views
 from observatory.formatting import with_unit
 from observatory.urlstate import Filters
 from pages._components import ui
@@ -65,11 +65,13 @@ def update(territory):
             urlstate.encode(Filters(DEFAULT.indicator, territory=territory), DEFAULT))
 
 
-@callback(Output("fil-download", "data"), Input("fil-export-csv", "n_clicks"), Input("fil-export-xlsx", "n_clicks"),
-          State("fil-territory", "value"), State("url", "href"), prevent_initial_call=True)
-def export(_csv, _xlsx, territory, href):
-    """The heat map's rows, exactly."""
-    _matrix, long = views.families_matrix(territory or "FR")
-    fmt = "xlsx" if ctx.triggered_id == "fil-export-xlsx" else "csv"
-    return ui.download(exports.rows_from_frame(long), fmt, {"territory": [territory or "FR"]}, href or "",
-                       "observatoire-filieres")
+@callback(Output("fil-export-csv", "href"), Output("fil-export-xlsx", "href"), Input("fil-territory", "value"))
+def export(territory):
+    """The export links: the API with the selection covering the heat map's rows (each indicator's latest year;
+    an indicator whose latest year is older also gets the other indicators' years)."""
+    territory = territory or "FR"
+    _matrix, long = views.families_matrix(territory)
+    selection = queries.Selection.covering(long) or queries.Selection(
+        indicators=catalogue.PAGES["filieres"], territories=(territory,))
+    return ui.export_links(selection, "/filieres" + urlstate.encode(Filters(DEFAULT.indicator, territory=territory),
+                                                                    DEFAULT))

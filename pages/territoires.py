@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import dash
-from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, Patch, callback, ctx, dash_table, dcc, html
 
-from observatory import benchmarks, catalogue, exports, figures, queries, urlstate, views
+from observatory import benchmarks, catalogue, figures, queries, urlstate, views
 from observatory.formatting import points, with_unit
 from observatory.urlstate import Filters
 from pages._components import ui
@@ -153,13 +153,20 @@ def profile(territory_id):
     return rows, [{"name": c, "id": c} for c in (rows[0] if rows else {})]
 
 
-@callback(Output("ter-download", "data"), Input("ter-export-csv", "n_clicks"), Input("ter-export-xlsx", "n_clicks"),
-          State("ter-indicator", "value"), State("ter-level", "value"), State("ter-profession", "value"),
-          State("ter-period", "value"), State("url", "href"), prevent_initial_call=True)
-def export(_csv, _xlsx, indicator, level, profession, period, href):
-    """The map's rows, exactly (same function as the map, same writers as the API)."""
-    update_ = map_update(Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
-                                 level=level or PAGE.default.level, period=period))
-    fmt = "xlsx" if ctx.triggered_id == "ter-export-xlsx" else "csv"
-    return ui.download(exports.rows_from_frame(update_["frame"]), fmt, views.filters_dict(update_["filters"]),
-                       href or "", "observatoire-territoires")
+@callback(Output("ter-export-csv", "href"), Output("ter-export-xlsx", "href"),
+          Input("ter-indicator", "value"), Input("ter-level", "value"), Input("ter-profession", "value"),
+          Input("ter-period", "value"))
+def export(indicator, level, profession, period):
+    """The export links: the API with the map's selection (the same filters as `map_update`), so the file holds
+    the map's rows exactly."""
+    f = map_update(Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
+                           level=level or PAGE.default.level, period=period))["filters"]
+    return ui.export_links(export_selection(f), PAGE.path + urlstate.encode(f, PAGE.default))
+
+
+def export_selection(f: Filters) -> queries.Selection:
+    """The selection `map_update` shows for resolved filters."""
+    return queries.Selection(indicators=(f.indicator,),
+                             sources=(queries.series_sources(f.source) if f.source else ()) or None,
+                             professions=(f.profession,), levels=(f.level,),
+                             periods=(f.period,) if f.period is not None else None)

@@ -67,7 +67,8 @@ def read_csv(response) -> list[dict]:
 def test_csv_and_xlsx_equal_the_data_page_cell_by_cell(client, small_store):
     from pages import donnees
 
-    f = Filters("recruitment_projects", profession="ensemble", level="region", period=2023, source="ft_bmo_2023")
+    f = Filters("recruitment_projects", profession="ensemble", territory="", level="region", period=2023,
+                source="ft_bmo_2023")
     page_rows, total, _ = donnees.rows(f)
     query = ("/api/v1/observations?indicator=recruitment_projects&profession=ensemble&level=region&period=2023"
              "&source=ft_bmo_2023&breakdown=total")
@@ -79,7 +80,8 @@ def test_csv_and_xlsx_equal_the_data_page_cell_by_cell(client, small_store):
         assert shown["Territoire"] == exported["territory_label"]
         assert shown["Année"] == int(exported["period"])
         assert shown["Valeur"] == number(float(exported["value"]), 0)
-        assert shown["Statut"] == (figures.STATUS_LABELS[exported["status"]] or "publié")
+        assert shown["Statut"] == (figures.STATUS_LABELS[exported["status"]] or "publié") == \
+            exports.status_label(exported["status"])
         assert shown["Source"] == exported["source_id"]
     book = openpyxl.load_workbook(io.BytesIO(client.get(query + "&format=xlsx").get_data()))
     sheet = book["Données"]
@@ -89,7 +91,9 @@ def test_csv_and_xlsx_equal_the_data_page_cell_by_cell(client, small_store):
         [(r["territory_id"], float(r["value"]), r["status"]) for r in rows]
     meta = {row[0].value: row[1].value for row in book["Métadonnées"].iter_rows() if row[0].value}
     assert meta["Nombre de lignes"].startswith("2 ")
-    assert "indicator = recruitment_projects" in meta["Filtres"] and meta["Lien permanent"].endswith("format=xlsx")
+    # filters written in French (issue 11), the codes kept in brackets
+    assert "indicateur : Projets de recrutement (recruitment_projects)" in meta["Filtres"]
+    assert meta["Lien permanent"].endswith("format=xlsx")
     assert "Projets de recrutement" in meta and "partial" in meta and "Date d'extraction" in meta
 
 
@@ -99,8 +103,9 @@ def test_the_page_export_is_the_page_view(small_store, monkeypatch, dash_app):
     monkeypatch.setenv("OBSERVATORY_DB", small_store)
     f = donnees.resolve("recruitment_difficulty_share", "educateur_specialise", "departement", None, None)
     page_rows, total, _ = donnees.rows(f)
-    exported = exports.rows_from_frame(donnees.frame_for(f))
-    assert len(exported) == total and [r[4] for r in exported] == [r["Code"] for r in page_rows]
+    # the page's export is the API's rows for the page's selection (one row builder, `exports._named`)
+    exported = list(exports.stream_rows(donnees.selection_for(f)))
+    assert len(exported) == total and sorted(r[4] for r in exported) == sorted(r["Code"] for r in page_rows)
 
 
 def test_formula_labels_come_out_inert(client):
@@ -192,50 +197,55 @@ def test_cli_export_has_the_api_options(small_store, tmp_path):
     assert bad.returncode == 2 and "unknown indicator value(s): nope" in bad.stderr
 
 
-def _press(client, output_id: str, button: str, values: dict) -> dict:
-    """What the browser sends when an export button is pressed (the callback Dash declares for it)."""
-    spec = next(s for s in client.get("/_dash-dependencies").get_json() if s["output"].startswith(output_id + "."))
+def _links(client, output_id: str, values: dict) -> tuple[str, str]:
+    """The export links a page's callback writes for the given dropdown values (as the browser asks for them)."""
+    spec = next(s for s in client.get("/_dash-dependencies").get_json()
+                if f"{output_id}-export-csv.href" in s["output"])
+    outputs = [dict(zip(("id", "property"), o.split("."))) for o in spec["output"].strip(".").split("...")]
     payload = {
-        "output": spec["output"], "outputs": {"id": output_id, "property": "data"},
-        "inputs": [{"id": i["id"], "property": i["property"],
-                    "value": 1 if i["id"] == button else None} for i in spec["inputs"]],
-        "state": [{"id": s["id"], "property": s["property"], "value": values.get(s["id"])} for s in spec["state"]],
-        "changedPropIds": [f"{button}.n_clicks"],
+        "output": spec["output"], "outputs": outputs,
+        "inputs": [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in spec["inputs"]],
+        "state": [], "changedPropIds": [f"{spec['inputs'][0]['id']}.value"],
     }
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.get_data()[:300]
-    return response.get_json()["response"][output_id]["data"]
+    answer = response.get_json()["response"]
+    return answer[f"{output_id}-export-csv"]["href"], answer[f"{output_id}-export-xlsx"]["href"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_data_page_export_button_downloads_the_view(client, fmt):
-    import base64
-
+def test_data_page_export_links_are_the_api_with_the_view(client, fmt):
+    """Issue 11: the export buttons are links to the API with the page's selection (French, `;`)."""
     values = {"data-indicator": "recruitment_projects", "data-profession": "ensemble", "data-level": "region",
-              "data-period": 2023, "data-source": "ft_bmo_2023", "url": "http://localhost/donnees"}
-    download = _press(client, "data-download", f"data-export-{fmt}", values)
-    content = base64.b64decode(download["content"])
+              "data-period": 2023, "data-source": "ft_bmo_2023"}
+    csv_href, xlsx_href = _links(client, "data", values)
+    href = csv_href if fmt == "csv" else xlsx_href
+    assert href.startswith("/api/v1/observations?") and f"format={fmt}&lang=fr" in href
+    content = client.get(href).get_data()
     api = client.get("/api/v1/observations?indicator=recruitment_projects&profession=ensemble&level=region"
-                     f"&period=2023&source=ft_bmo_2023&breakdown=total&format={fmt}").get_data()
+                     f"&period=2023&source=ft_bmo_2023&breakdown=total&format={fmt}&lang=fr").get_data()
     if fmt == "csv":
-        assert content == api  # the page's export is byte for byte the API's for the same filters
+        assert content == api
     else:
-        ours, theirs = (openpyxl.load_workbook(io.BytesIO(b))["Données"] for b in (content, api))
-        assert [[c.value for c in r] for r in ours.iter_rows()] == [[c.value for c in r] for r in theirs.iter_rows()]
+        ours, theirs = (openpyxl.load_workbook(io.BytesIO(b)) for b in (content, api))
+        assert [[c.value for c in r] for r in ours["Données"].iter_rows()] == \
+            [[c.value for c in r] for r in theirs["Données"].iter_rows()]
+        meta = {row[0].value: row[1].value for row in ours["Métadonnées"].iter_rows() if row[0].value}
+        assert meta["Lien permanent"].startswith("http://localhost/donnees?") and "annee=2023" in meta["Lien permanent"]
 
 
-def test_explorer_export_button_downloads_the_rows_behind_the_charts(client):
-    import base64
-
+def test_explorer_export_links_hold_the_rows_behind_the_charts(client):
     from observatory import views
 
     values = {"rec-indicator": "recruitment_projects", "rec-profession": "educateur_specialise",
-              "rec-territory": "FR", "rec-period": 2023, "rec-source": "ft_bmo_2023", "url": "http://localhost/r"}
-    content = base64.b64decode(_press(client, "rec-download", "rec-export-csv", values)["content"])
-    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8").lstrip("\ufeff"))))
+              "rec-territory": "FR", "rec-period": 2023, "rec-source": "ft_bmo_2023"}
+    csv_href, _xlsx = _links(client, "rec", values)
+    text = client.get(csv_href).get_data().decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     view = views.explorer_view(views.RECRUTEMENT, Filters("recruitment_projects", profession="educateur_specialise",
                                                           period=2023, source="ft_bmo_2023"))
     shown = views.view_frame(view)
-    assert len(rows) == len(shown) > 0
-    assert {(r["profession_id"], float(r["value"])) for r in rows if r["value"]} == \
-        {(p, v) for p, v in zip(shown.profession_id, shown.value) if v == v}
+    exported = {(r["Code métier"], int(r["Année"]), float(r["Valeur"].replace(",", "."))) for r in rows if r["Valeur"]}
+    # every row behind the two charts is in the file (the selection is their product: a few more may be)
+    assert len(shown) > 0 and {(p, int(y), v) for p, y, v in zip(shown.profession_id, shown.period, shown.value)
+                               if v == v} <= exported

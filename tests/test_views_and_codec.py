@@ -34,6 +34,37 @@ def test_codec_writes_only_what_differs_and_ignores_junk():
     assert junk == Filters("recruitment_difficulty_share", profession="travail_social", territory="DEP-75")
 
 
+def test_one_codec_english_keys_and_french_aliases(built_store, monkeypatch):
+    """Issue 11: pages, API, exports and CLI read a query string with the same codec (`urlstate`)."""
+    from werkzeug.datastructures import MultiDict
+
+    from observatory import queries
+
+    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    english, _ = urlstate.parse("indicator=turnover_rate&territory=REG-53&period=2023&level=region&breakdown=total")
+    french, filters = urlstate.parse(MultiDict([("indicateur", "turnover_rate"), ("territoire", "REG-53"),
+                                                ("annee", "2023"), ("niveau", "region"), ("categorie", "total")]))
+    assert english == french == queries.Selection(indicators=("turnover_rate",), territories=("REG-53",),
+                                                  levels=("region",), periods=(2023,), breakdowns=("",))
+    assert filters == {"indicator": ["turnover_rate"], "territory": ["REG-53"], "level": ["region"],
+                       "period": ["2023"], "breakdown": ["total"]}
+    # the page's lenient decode reads the same keys (English ones too) and the same value rules
+    page = urlstate.decode("indicator=turnover_rate&annee=2023&categorie=esms:500&level=departement", DEFAULT)
+    assert (page.indicator, page.period, page.breakdown, page.level) == ("turnover_rate", 2023, "esms:500",
+                                                                         "departement")
+    # encode_selection → parse gives the selection back; a series' vintages are written as the series
+    bmo = queries.series_sources("ft_bmo")
+    selection = queries.Selection(indicators=("recruitment_projects",), sources=bmo, professions=("ensemble",),
+                                  levels=("region",), periods=(2023,))
+    query = urlstate.encode_selection(selection)
+    assert "source=ft_bmo&" in query and "breakdown=total" in query
+    assert urlstate.parse(query)[0] == selection
+    with pytest.raises(urlstate.BadQuery, match="paramètre inconnu : zone .* unknown parameter"):
+        urlstate.parse("zone=1")
+    with pytest.raises(urlstate.BadQuery, match="département"):
+        urlstate.parse("level=département")  # French and readable
+
+
 def test_french_formats():
     assert number(1234.5, 1) == "1\u202f234,5"
     assert with_unit(24.4, "%", 1) == "24,4\u202f%"

@@ -6,9 +6,9 @@ figures, texts, tables and the URL query string (so the view can be shared and r
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import Input, Output, callback, ctx, html, no_update
 
-from observatory import catalogue, exports, urlstate, views
+from observatory import catalogue, queries, urlstate, views
 from observatory.urlstate import Filters
 from pages._components import ui
 
@@ -68,14 +68,17 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
                 _profession_options(page, prefix, f),
                 not view.illustrative, urlstate.encode(f, page.default))
 
-    states = [State(i.component_id, i.component_property) for i in inputs]
-
-    @callback(Output(f"{prefix}-download", "data"), Input(f"{prefix}-export-csv", "n_clicks"),
-              Input(f"{prefix}-export-xlsx", "n_clicks"), *states, State("url", "href"), prevent_initial_call=True)
-    def export(_csv, _xlsx, indicator, profession, territory, period, source, *rest):
-        """The rows behind the two charts, exactly: the same view function, the same export writers."""
-        breakdown, href = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
+    @callback(Output(f"{prefix}-export-csv", "href"), Output(f"{prefix}-export-xlsx", "href"), *inputs)
+    def export(indicator, profession, territory, period, source, breakdown=None):
+        """The export links: the API with the selection of the rows behind the two charts."""
         view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown))
-        rows = exports.rows_from_frame(views.view_frame(view))
-        fmt = "xlsx" if ctx.triggered_id == f"{prefix}-export-xlsx" else "csv"
-        return ui.download(rows, fmt, views.filters_dict(view.filters), href or "", f"observatoire-{prefix}")
+        return ui.export_links(export_selection(view), page.path + urlstate.encode(view.filters, page.default))
+
+
+def export_selection(view: views.View) -> queries.Selection:
+    """The selection behind an explorer's charts: every row of both (the comparison's métiers over every year of
+    the trend, too); the view's filters when the charts are empty."""
+    f = view.filters
+    return queries.Selection.covering(views.view_frame(view)) or queries.Selection(
+        indicators=(f.indicator,), sources=(queries.series_sources(f.source) if f.source else ()) or None,
+        professions=(f.profession,), territories=(f.territory,), breakdowns=(f.breakdown or "",))

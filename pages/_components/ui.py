@@ -92,23 +92,26 @@ def chart_card(prefix: str, name: str) -> html.Div:
 
 
 def export_buttons(prefix: str) -> html.Div:
-    """« Exporter » the current view: exactly its rows, as CSV or as XLSX with a metadata sheet."""
+    """« Exporter » the current view: links to the API with the view's selection (`export_links`), so that the
+    page's file and the API's are the same bytes by construction. The page's callback sets the `href`s."""
     return html.Div([
-        html.Button("Exporter la vue (CSV)", id=f"{prefix}-export-csv",
-                    className="btn btn-outline-primary btn-sm me-2"),
-        html.Button("Exporter la vue (XLSX)", id=f"{prefix}-export-xlsx", className="btn btn-outline-primary btn-sm"),
-        dcc.Download(id=f"{prefix}-download"),
+        html.A("Exporter la vue (CSV)", id=f"{prefix}-export-csv", className="btn btn-outline-primary btn-sm me-2",
+               rel="nofollow"),
+        html.A("Exporter la vue (XLSX)", id=f"{prefix}-export-xlsx", className="btn btn-outline-primary btn-sm",
+               rel="nofollow"),
     ], className="mb-2")
 
 
-def download(rows: list[tuple], fmt: str, filters: dict, permalink: str, name: str) -> dict:
-    """The `dcc.Download` payload of an export (the same writers as the API)."""
-    from observatory import exports
+def export_links(selection: queries.Selection, permalink: str) -> tuple[str, str]:
+    """The CSV and XLSX links of a view: `/api/v1/observations?<its selection>&format=…&lang=fr`; the XLSX
+    quotes `permalink` (the page's own link, with its filters) in its metadata sheet."""
+    from urllib.parse import quote
 
-    if fmt == "xlsx":
-        content = exports.xlsx_bytes(rows, filters=filters, permalink=permalink, total=len(rows))
-        return dcc.send_bytes(content, f"{name}.xlsx")
-    return dcc.send_bytes(b"".join(exports.csv_chunks(exports.chunks_of(rows))), f"{name}.csv")
+    from observatory import urlstate
+
+    base = f"/api/v1/observations?{urlstate.encode_selection(selection)}"
+    return (f"{base}&format=csv&lang=fr",
+            f"{base}&format=xlsx&lang=fr&permalink={quote(permalink, safe='/')}")
 
 
 def copy_link() -> html.Div:
