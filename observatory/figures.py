@@ -73,7 +73,9 @@ def _short(label: str, width: int = 42) -> str:
 def time_series_figure(frame: pd.DataFrame, series: str, labels: dict[str, str], title: str) -> go.Figure:
     """One line per value of `series` (profession_id or territory_id) over the periods, markers by status."""
     entry = catalogue.get(frame["indicator_id"].iloc[0]) if len(frame) else None
-    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}})
+    # An explicit height: with `responsive` and no layout height, Plotly sizes the chart to 100 % of a parent
+    # whose height is auto, i.e. 0 px, on every other redraw (issue 11: « charts disappear »).
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": 450})
     unit, decimals = (entry.unit, entry.decimals) if entry else ("", 0)
     breaks = series_breaks(frame)
     for i, (key, part) in enumerate(frame.sort_values("period").groupby(series, sort=False)):

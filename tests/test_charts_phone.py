@@ -1,0 +1,81 @@
+"""Issue 11 in a real headless Chromium: charts stay drawn through filter changes, every page fits a phone,
+accessibility basics (text alternatives, labels, keyboard)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.test_dashboard import errors, wait_text
+
+# Every filter of every explorer-like page, and a text its first render writes (the callbacks have run).
+EXPLORERS = {
+    "/recrutement": (("rec-indicator", "rec-profession", "rec-territory", "rec-period", "rec-source"),
+                     "#rec-trend-summary", "En 20"),
+    "/ressources-humaines": (("rh-indicator", "rh-profession", "rh-territory", "rh-period", "rh-breakdown",
+                              "rh-source"), "#rh-trend-summary", "En 20"),
+    "/formation": (("form-indicator", "form-profession", "form-territory", "form-period", "form-source"),
+                   "#form-trend-summary", "En 20"),
+    "/filieres": (("fil-territory",), "#fil-summary", "filières"),
+    "/territoires": (("ter-indicator", "ter-level", "ter-profession", "ter-period", "ter-territory"),
+                     "#ter-map-summary", "territoires"),
+}
+CHART_HEIGHTS = ("return [...document.querySelectorAll('.js-plotly-plot')].map(g => "
+                 "[(g.closest('.dash-graph') || g).id, g.getBoundingClientRect().height, "
+                 "(g.querySelector('.main-svg') || {getBoundingClientRect: () => ({height: 0})})"
+                 ".getBoundingClientRect().height])")
+
+
+def settle(dash_duo, timeout: float = 15) -> None:
+    """Wait until no callback is pending (Dash marks the components it is updating), twice in a row."""
+    deadline, calm = time.time() + timeout, 0
+    while time.time() < deadline and calm < 3:
+        busy = dash_duo.driver.execute_script("return !!document.querySelector('[data-dash-is-loading=\"true\"]')")
+        calm = 0 if busy else calm + 1
+        time.sleep(0.25)
+
+
+def pick_another(dash_duo, element_id: str) -> str | None:
+    """Open the dropdown and click an option other than the selected one, among the first few: its text
+    (None when the dropdown has a single option)."""
+    dropdown = dash_duo.find_element(f"#{element_id}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", dropdown)
+    dropdown.click()
+    menu = dash_duo.find_element(".dash-dropdown-options")
+    options = menu.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")[:6]
+    choices = [o for o in options if o.get_attribute("aria-selected") != "true"]
+    if not choices:
+        dropdown.send_keys(Keys.ESCAPE)
+        return None
+    text = choices[0].text
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'nearest', behavior: 'instant'})", choices[0])
+    choices[0].click()
+    return text
+
+
+def assert_charts_drawn(dash_duo, context: str) -> None:
+    heights = dash_duo.driver.execute_script(CHART_HEIGHTS)
+    assert heights, f"{context}: no chart"
+    low = [h for h in heights if h[1] <= 100 or h[2] <= 100]
+    assert not low, f"{context}: charts without height (id, div, svg): {low}"
+
+
+@pytest.mark.parametrize("path", list(EXPLORERS))
+def test_every_filter_changed_twice_keeps_every_chart_drawn(dash_duo, dash_app, path):
+    dropdowns, ready, text = EXPLORERS[path]
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.set_window_size(1400, 1000)
+    dash_duo.wait_for_page(url=dash_duo.server_url + path)
+    wait_text(dash_duo, ready, text)
+    settle(dash_duo)
+    assert_charts_drawn(dash_duo, f"{path} at first render")
+    for element_id in dropdowns:
+        for turn in (1, 2):
+            chosen = pick_another(dash_duo, element_id)
+            if chosen is None:
+                break
+            settle(dash_duo)
+            assert_charts_drawn(dash_duo, f"{path}, {element_id} = {chosen!r} (change {turn})")
+    assert errors(dash_duo) == []
