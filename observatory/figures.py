@@ -149,21 +149,59 @@ def bar_figure(frame: pd.DataFrame, category: str, labels: dict[str, str], title
     return _mark_illustrative(figure, frame)
 
 
-def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1) -> go.Figure:
-    """Peer bands: for each row (label, q1, median, q3, value), the interquartile band, the median and the value."""
-    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": max(280, 60 * len(bands) + 120)})
-    figure.add_bar(y=bands["label"], x=bands["q3"] - bands["q1"], base=bands["q1"], orientation="h",
-                   marker={"color": "#c6dbef"}, name="quartiles des pairs (25 %–75 %)",
-                   hovertemplate="%{y} : de %{base:.1f} à %{x:.1f} de plus<extra></extra>")
-    figure.add_scatter(y=bands["label"], x=bands["median"], mode="markers", name="médiane des pairs",
-                       marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#1f3b73"}})
-    if "value" in bands and bands["value"].notna().any():
-        figure.add_scatter(y=bands["label"], x=bands["value"], mode="markers", name="votre établissement",
-                           marker={"symbol": "diamond", "size": 14, "color": PALETTE[1]},
-                           customdata=[with_unit(v, unit, decimals) for v in bands["value"]],
-                           hovertemplate="%{y} : %{customdata}<extra>votre établissement</extra>")
-    figure.update_xaxes(title=unit, rangemode="tozero", gridcolor="#e5e5e5")
-    figure.update_layout(legend={"orientation": "h", "y": -0.2}, barmode="overlay")
+def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *,
+                value_name: str = "votre établissement", value_as: str = "marker",
+                highlight: set[str] | None = None) -> go.Figure:
+    """Peer bands, one row per `label`, in the frame's order: the peers' interquartile band, their median and
+    the value (columns label, q1, median, q3, value; optional key, status, n).
+
+    Every trace uses the same full label (wrapped, never cut), so each median sits on its row, and every
+    row's label is written. Rows whose `key` (else `label`) is in `highlight` are in bold, their value in
+    orange. A row without median (fewer than 5 peers: see `benchmarks.MIN_PEERS`) shows its value alone.
+    `value_as="bar"`: the value as a bar (a territory's figure), else a diamond (an establishment's)."""
+    data = bands.reset_index(drop=True)
+    data = data.assign(**{c: pd.to_numeric(data[c], errors="coerce").astype(float)  # None-able columns: floats
+                          for c in ("q1", "median", "q3", "value") if c in data})
+    keys = list(data["key"]) if "key" in data else list(data["label"])
+    marked = [bool(highlight) and key in highlight for key in keys]
+    rows = [_wrap(str(label), 46) for label in data["label"]]
+    lines = sum(row.count("<br>") + 1 for row in rows)
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0},
+                               "height": max(280, 19 * lines + 22 * len(rows) + 150)})
+    values = data["value"] if "value" in data else pd.Series([None] * len(data), dtype=float)
+    statuses = data["status"] if "status" in data else pd.Series([""] * len(data))
+    texts = [with_unit(v, unit, decimals) + (_status_text(s) if isinstance(s, str) else "")
+             for v, s in zip(values, statuses)]
+    known = data["median"].notna()
+    if known.any():
+        figure.add_bar(y=[r for r, k in zip(rows, known) if k], x=(data["q3"] - data["q1"])[known],
+                       base=data["q1"][known], orientation="h", width=0.8, marker={"color": "#c6dbef"},
+                       name="quartiles des pairs (25 %–75 %)",
+                       customdata=[f"de {with_unit(a, unit, decimals)} à {with_unit(b, unit, decimals)}"
+                                   for a, b in zip(data["q1"][known], data["q3"][known])],
+                       hovertemplate="%{customdata}<extra>quartiles des pairs</extra>")
+    if value_as == "bar" and values.notna().any():
+        figure.add_bar(y=rows, x=values, orientation="h", width=0.42, name=value_name,
+                       marker={"color": [PALETTE[1] if m else PALETTE[0] for m in marked]},
+                       text=[with_unit(v, unit, decimals) for v in values], textposition="outside",
+                       cliponaxis=False, customdata=texts, hovertemplate="%{customdata}<extra>%{fullData.name}</extra>")
+    if known.any():
+        figure.add_scatter(y=[r for r, k in zip(rows, known) if k], x=data["median"][known], mode="markers",
+                           name="médiane des pairs",
+                           marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#1f3b73"}},
+                           customdata=[with_unit(v, unit, decimals) for v in data["median"][known]],
+                           hovertemplate="%{customdata}<extra>médiane des pairs</extra>")
+    if value_as != "bar" and values.notna().any():
+        figure.add_scatter(y=rows, x=values, mode="markers", name=value_name,
+                           marker={"symbol": "diamond", "size": 14, "color": PALETTE[1],
+                                   "line": {"width": [2 if m else 0 for m in marked], "color": "#000000"}},
+                           customdata=texts, hovertemplate="%{customdata}<extra>%{fullData.name}</extra>")
+    figure.update_yaxes(title=None, automargin=True, autorange="reversed", type="category", tickmode="array",
+                        tickvals=rows, ticktext=[f"<b>{r}</b>" if m else r for r, m in zip(rows, marked)])
+    tops = [x for x in (values.max(), data["q3"].max()) if x == x and x is not None]
+    figure.update_xaxes(title=unit, rangemode="tozero", gridcolor="#e5e5e5",
+                        **({"range": [0, max(tops) * 1.2]} if tops else {}))
+    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"}, barmode="overlay")
     return figure
 
 

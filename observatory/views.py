@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import text
 
-from observatory import catalogue, figures, queries
+from observatory import benchmarks, catalogue, figures, queries
 from observatory.benchmarks import peer_band
 from observatory.config import database_url
 from observatory.urlstate import Filters
@@ -142,22 +142,44 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
     subject = f"{profession_labels.get(f.profession, f.profession)}, {territory_labels.get(f.territory, f.territory)}"
     if f.breakdown:
         subject += f", {esms_labels().get(f.breakdown, f.breakdown)}"
+    places = compared_territories(f)
     compared = sorted({f.profession, "ensemble"}) if f.profession != "ensemble" else ["ensemble"]
-    trend = queries.observations(f.indicator, f.source, professions=compared, territories=[f.territory],
+    if len(places) > 1:  # « Comparer avec »: one line per territory, the same population
+        compared = [f.profession]
+    trend = queries.observations(f.indicator, f.source, professions=compared, territories=places,
                                  breakdown=f.breakdown) if f.source else pd.DataFrame(columns=queries.SERIES_COLUMNS)
-    trend_fig = figures.time_series_figure(trend, "profession_id", profession_labels,
-                                           figures.chart_title(f.indicator, _span(trend), source,
-                                                               territory_labels.get(f.territory, f.territory)))
+    if len(places) > 1:
+        trend = trend.assign(_order=trend.territory_id.map(places.index)).sort_values(
+            ["_order", "period"], kind="stable").drop(columns="_order").reset_index(drop=True)
+        where = " / ".join(territory_labels.get(t, t) for t in places)
+        if f.breakdown:
+            where += f", {esms_labels().get(f.breakdown, f.breakdown)}"
+        trend_fig = figures.time_series_figure(
+            trend, "territory_id", territory_labels,
+            figures.chart_title(f.indicator, _span(trend), source,
+                                f"{profession_labels.get(f.profession, f.profession)}, {where}"))
+    else:
+        trend_fig = figures.time_series_figure(trend, "profession_id", profession_labels,
+                                               figures.chart_title(f.indicator, _span(trend), source,
+                                                                   territory_labels.get(f.territory, f.territory)))
     period_source = _period_source(f) or source
     vintage_names = {**profession_labels, **(queries.vintage_labels(source.get("series") or f.source, f.period)
                                              if f.source and f.period else {})}
-    compare_frame, compare_fig, compare_labels = _comparison(page, f, period_source, vintage_names, territory_labels)
-    mine = trend[trend.profession_id == f.profession]
+    compare_frame, compare_fig, compare_labels, bands = _comparison(page, f, period_source, vintage_names,
+                                                                    territory_labels)
+    mine = trend[(trend.profession_id == f.profession) & (trend.territory_id == f.territory)]
     names = {"profession": profession_labels, "territory": territory_labels, "source": source_names()}
+    trend_summary = figures.summary_sentence(f.indicator, subject, mine)
+    if len(places) > 1:
+        trend_summary += " " + _territories_sentence(f.indicator, trend, places, territory_labels)
+    compare_summary = figures.comparison_sentence(f.indicator, compare_frame, compare_labels, f.period)
+    compare_table = figures.table_rows(compare_frame, {**names, "profession": vintage_names})
+    if bands is not None:
+        compare_summary += _category_sentence(f, bands, territory_labels)
+        compare_table = _category_table(compare_frame, compare_table, bands)
     return View(
-        f, trend_fig, figures.summary_sentence(f.indicator, subject, mine), figures.table_rows(trend, names),
-        compare_fig, figures.comparison_sentence(f.indicator, compare_frame, compare_labels, f.period),
-        figures.table_rows(compare_frame, {**names, "profession": vintage_names}),
+        f, trend_fig, trend_summary, figures.table_rows(trend, names),
+        compare_fig, compare_summary, compare_table,
         figures.is_illustrative(trend) or figures.is_illustrative(compare_frame),
         queries.periods_for(f.indicator, f.source) if f.source else (), queries.sources_for(f.indicator),
         trend, compare_frame)
@@ -201,13 +223,19 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
                                        period=f.period, breakdown=queries.ANY_BREAKDOWN) \
         if f.source and page.compare == "categories" else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     by_category = by_category[by_category["breakdown"].fillna("").str.startswith("esms:")]
-    if len(by_category):  # figures published by category of establishment (TDBMS)
-        frame = by_category.assign(category=by_category["breakdown"])
-        title = figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
-        figure = figures.bar_figure(frame, "category", esms_labels(), title)
-        _add_peer_band(figure, f)
+    if len(by_category):  # figures published by category of establishment (TDBMS), with the peer bands
         names = esms_labels()
-        return frame.drop(columns="category"), figure, {k: names.get(k, k) for k in frame["breakdown"]}
+        frame = by_category.sort_values("value", ascending=False, na_position="last", kind="stable")
+        bands = _category_bands(f, frame, names)
+        entry = catalogue.get(f.indicator)
+        title = (figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
+                 + f"<br><sup>Barres : {where} ; trait et bande : médiane et quartiles des établissements de la "
+                   f"catégorie (pas sous {benchmarks.MIN_PEERS} établissements)</sup>")
+        figure = figures.band_figure(bands, title, entry.unit, entry.decimals, value_name=where, value_as="bar",
+                                     highlight={f.breakdown} if f.breakdown else None)
+        figure.update_layout(margin={"t": 110})
+        figures._mark_illustrative(figure, frame)
+        return frame.reset_index(drop=True), figure, {k: names.get(k, k) for k in frame["breakdown"]}, bands
     if page.compare == "diplomas":
         present = _professions_with_data(f)
         leaves = [p for p in queries.social_professions() if p in present]
@@ -225,7 +253,7 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, métiers du social et ensemble")
     figure = figures.bar_figure(frame, "profession_id", profession_labels, title,
                                 highlight={"ensemble", "travail_social"})
-    return frame, figure, profession_labels
+    return frame, figure, profession_labels, None
 
 
 def _leaves() -> set[str]:
@@ -239,30 +267,80 @@ def _professions_with_data(f: Filters) -> set[str]:
     return set(frame.profession_id)
 
 
-def _add_peer_band(figure: go.Figure, f: Filters) -> None:
-    """Median and quartiles of the establishments of each category within the territory (the peer band)."""
-    if f.period is None:
-        return
-    values = queries.establishment_values(f.indicator, f.period)
+def compared_territories(f: Filters) -> list[str]:
+    """The territory shown, then its région and France when « Comparer avec » asks for them (and they differ)."""
+    places = [f.territory]
+    if "region" in f.compare and f.territory.startswith("DEP-"):
+        parent = queries.dimensions().territories.set_index("territory_id").parent_id.get(f.territory)
+        if parent:
+            places.append(parent)
+    if "france" in f.compare and f.territory != "FR":
+        places.append("FR")
+    return places
+
+
+def _territories_sentence(indicator_id: str, trend: pd.DataFrame, places: list[str], names: dict) -> str:
+    """« En 2023 : Rhône 45,1 %, Auvergne-Rhône-Alpes 42,0 %, France 40,3 %. » (each territory's latest year)."""
+    entry = catalogue.get(indicator_id)
+    parts = []
+    for place in places:
+        known = trend[(trend.territory_id == place)].dropna(subset=["value"]).sort_values("period")
+        if len(known):
+            last = known.iloc[-1]
+            parts.append(f"{names.get(place, place)} {figures.with_unit(last.value, entry.unit, entry.decimals)} "
+                         f"({int(last.period)})")
+        else:
+            parts.append(f"{names.get(place, place)} : aucune valeur")
+    return "Comparaison : " + ", ".join(parts) + "."
+
+
+def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """For each category row of `frame`: the territory's figure and the median and quartiles of the
+    establishments of that category within the territory (none under `benchmarks.MIN_PEERS`)."""
+    values = queries.establishment_values(f.indicator, f.period) if f.period is not None else pd.DataFrame(
+        columns=["value", "esms_category", "territory_id", "region_id"])
     if f.territory.startswith("DEP-"):
         values = values[values.territory_id == f.territory]
     elif f.territory.startswith("REG-"):
         values = values[values.region_id == f.territory]
-    labels = esms_labels()
-    bands = []
-    for code, part in values.groupby("esms_category"):
-        band = peer_band(part["value"].tolist())
-        if band.n:
-            bands.append((labels.get(f"esms:{code}", code), band))
-    if bands:
-        figure.add_scatter(y=[b[0] for b in bands], x=[b[1].median for b in bands], mode="markers",
-                           name="médiane des établissements",
-                           marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#1f3b73"}},
-                           error_x={"type": "data", "symmetric": False,
-                                    "array": [b[1].q3 - b[1].median for b in bands],
-                                    "arrayminus": [b[1].median - b[1].q1 for b in bands], "color": "#1f3b73"},
-                           hovertemplate="%{y} : médiane %{x:.1f} (quartiles en barres d'erreur)<extra></extra>")
-        figure.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.1})
+    by_code = {code: part["value"].to_numpy(float) for code, part in values.groupby("esms_category")}
+    rows = []
+    for key, value, status in zip(frame["breakdown"], frame["value"], frame["status"]):
+        band = peer_band(by_code.get(key.removeprefix("esms:"), []), None if pd.isna(value) else float(value))
+        rows.append({"key": key, "label": names.get(key, key), "value": band.value, "status": status, "n": band.n,
+                     "q1": band.q1, "median": band.median, "q3": band.q3})
+    return pd.DataFrame(rows, columns=["key", "label", "value", "status", "n", "q1", "median", "q3"])
+
+
+def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) -> str:
+    """The selected category against its establishments' median (or why there is none)."""
+    if not f.breakdown or f.breakdown not in set(bands.key):
+        return ""
+    row = bands.set_index("key").loc[f.breakdown]
+    entry = catalogue.get(f.indicator)
+    where = territory_labels.get(f.territory, f.territory)
+    fmt = lambda v: figures.with_unit(v, entry.unit, entry.decimals)  # noqa: E731
+    if row.n < benchmarks.MIN_PEERS:
+        return (f" « {row.label} » ({where}) : {fmt(row.value)} ; {row.n} établissement(s) de la catégorie, "
+                f"moins de {benchmarks.MIN_PEERS} : pas de médiane.")
+    return (f" « {row.label} » ({where}) : {fmt(row.value)} ; médiane des {row.n} établissements de la catégorie "
+            f"{fmt(row['median'])} (quartiles {fmt(row.q1)} et {fmt(row.q3)}).")
+
+
+def _category_table(frame: pd.DataFrame, table: list[dict], bands: pd.DataFrame) -> list[dict]:
+    """« Voir les données » of the category chart: the category first, then the establishments' band."""
+    entry = catalogue.get(frame["indicator_id"].iloc[0])
+    band = bands.set_index("key")
+    rows = []
+    for key, row in zip(frame["breakdown"], table):
+        b = band.loc[key]
+        enough = b.n >= benchmarks.MIN_PEERS
+        rows.append({"Catégorie d'établissement": b.label, **row, "Établissements": int(b.n),
+                     "1er quartile des établissements": figures.number(b.q1, entry.decimals) if enough else "",
+                     "Médiane des établissements": (figures.number(b["median"], entry.decimals) if enough else
+                                                    f"moins de {benchmarks.MIN_PEERS} : non diffusée"),
+                     "3e quartile des établissements": figures.number(b.q3, entry.decimals) if enough else ""})
+    return rows
 
 
 def store_key_figures() -> list[dict]:
@@ -386,28 +464,38 @@ OWN_INDICATORS = ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate"
 
 @dataclass
 class OwnFiguresView:
-    bands: pd.DataFrame  # label, indicator_id, finess, period, peer_period, value, n, q1, median, q3, rank
+    bands: pd.DataFrame  # at `level`: label, indicator_id, finess, period, peer_period, value, n, q1, median, q3, rank
     messages: list[str]
+    # every level side by side: BAND_COLUMNS + level, territory_id, place, quartile, reading, shown (the narrowest
+    # level with enough peers, where the comparison is read)
+    levels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    names: dict[str, str] = field(default_factory=dict)  # finess → name given in the file (or the FINESS)
+
+
+BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "value", "n", "q1", "median", "q3", "rank"]
+LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
 
 
 def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
                      messages: list[str] | None = None) -> OwnFiguresView:
     """Own figures (an upload read by `etl.private.preview`, or a private upload read back by its token) set
-    against their peers: the published establishments of the same ESMS category at `level`, the establishment
-    itself excluded by FINESS. Own figures are never among anyone's peers (they are not in the published tables).
+    against their peers: the published establishments of the same ESMS category in the establishment's
+    département, région and France (side by side in `levels`; at `level` in `bands`), the establishment
+    itself excluded by FINESS. Own figures are never among anyone's peers (they are not in the published
+    tables). Below `benchmarks.MIN_PEERS` peers a level has no median: the reading moves to the next level.
 
     `units`: finess, indicator_id, period, value (…); `establishments`: finess, name, esms_category, territory_id.
     """
-    from observatory.benchmarks import figures_from_store
     from observatory.store import get_engine
 
     messages = list(messages or [])
-    empty = pd.DataFrame(columns=["label", "indicator_id", "finess", "period", "peer_period", "value", "n", "q1",
-                                  "median", "q3", "rank"])
+    empty = pd.DataFrame(columns=BAND_COLUMNS)
+    level_columns = [*BAND_COLUMNS, "level", "territory_id", "place", "quartile", "reading", "shown"]
     if units is None or len(units) == 0:
-        return OwnFiguresView(empty, messages)
+        return OwnFiguresView(empty, messages, pd.DataFrame(columns=level_columns))
     engine = get_engine()
     place = establishments.drop_duplicates("finess", keep="last").set_index("finess")
+    territory_names = labels("territory")
     rows = []
     for unit in units.itertuples():
         available = next((p for p in (queries.periods_for(unit.indicator_id, series)
@@ -415,21 +503,54 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
         peer_period = max([p for p in available if p <= unit.period] or list(available) or [unit.period])
         establishment = place.loc[unit.finess]
         value = None if pd.isna(unit.value) else float(unit.value)
-        band = figures_from_store(engine, unit.indicator_id, int(peer_period), establishment.esms_category,
-                                  establishment.territory_id, value, level, exclude_finess=unit.finess)
+        entry = catalogue.get(unit.indicator_id)
         name = establishment["name"] if isinstance(establishment["name"], str) else ""
-        rows.append({"label": f"{name.strip() or unit.finess} – {catalogue.get(unit.indicator_id).label}",
-                     "indicator_id": unit.indicator_id, "finess": unit.finess, "period": int(unit.period),
-                     "peer_period": int(peer_period), "value": band.value, "n": band.n, "q1": band.q1,
-                     "median": band.median, "q3": band.q3, "rank": band.percentile_rank})
-    bands = pd.DataFrame(rows, columns=empty.columns)
-    if len(bands) and (bands.period != bands.peer_period).any():
+        side_by_side = benchmarks.levels_from_store(engine, unit.indicator_id, int(peer_period),
+                                                    establishment.esms_category, establishment.territory_id, value,
+                                                    exclude_finess=unit.finess)
+        shown = benchmarks.first_enough(side_by_side)
+        for at, territory, band in side_by_side:
+            rows.append({
+                "label": f"{name.strip() or unit.finess} – {entry.label}", "indicator_id": unit.indicator_id,
+                "finess": unit.finess, "period": int(unit.period), "peer_period": int(peer_period),
+                "value": band.value, "n": band.n, "q1": band.q1, "median": band.median, "q3": band.q3,
+                "rank": band.percentile_rank, "level": at, "territory_id": territory,
+                "place": f"{LEVEL_LABELS[at]} : {territory_names.get(territory, territory)}" if at != "nation"
+                else "France",
+                "quartile": band.quartile, "shown": shown is not None and shown[0] == at,
+                "reading": benchmarks.reading(band, at, None if entry.direction not in (
+                    "lower_is_better", "higher_is_better") else entry.direction == "lower_is_better",
+                    lambda v, e=entry: figures.with_unit(v, e.unit, e.decimals))})
+    levels = pd.DataFrame(rows, columns=level_columns)
+    bands = levels[levels.level == level][BAND_COLUMNS].reset_index(drop=True)
+    if len(levels) and (levels.period != levels.peer_period).any():
         messages.append("Pas de données de pairs pour l'année de votre fichier : comparaison avec la dernière année "
                         "disponible.")
-    if len(bands) and (bands.n < 5).any():
-        messages.append("Moins de 5 établissements comparables pour certains indicateurs : élargissez le niveau "
-                        "de comparaison (région ou France).")
-    return OwnFiguresView(bands, messages)
+    few = levels[(levels.level == "departement") & (levels.n < benchmarks.MIN_PEERS)]
+    if len(few):
+        messages.append(f"Moins de {benchmarks.MIN_PEERS} établissements comparables dans le département pour "
+                        f"{few.finess.nunique()} établissement(s) : pas de médiane départementale (elle pourrait "
+                        "révéler les chiffres d'un établissement) ; la comparaison se lit dans la région.")
+    names = {f: (n.strip() if isinstance(n, str) and n.strip() else f) for f, n in zip(place.index, place["name"])}
+    return OwnFiguresView(bands, messages, levels, names)
+
+
+def own_sentence(view: OwnFiguresView, finess: str, indicator_id: str) -> str:
+    """One establishment and indicator in plain French, level by level (département, région, France)."""
+    rows = view.levels[(view.levels.finess == finess) & (view.levels.indicator_id == indicator_id)]
+    if rows.empty:
+        return ""
+    entry = catalogue.get(indicator_id)
+    first = rows.iloc[0]
+    if first.value is None or pd.isna(first.value):
+        head = f"{entry.label} de « {view.names.get(finess, finess)} » ({first.period}) : non calculable."
+    else:
+        head = (f"{entry.label} de « {view.names.get(finess, finess)} » ({first.period}) : "
+                f"{figures.with_unit(first.value, entry.unit, entry.decimals)}.")
+    if first.peer_period != first.period:
+        head += f" Pairs de {first.peer_period}."
+    parts = [f"{r.place} – {r.reading}" for r in rows.itertuples()]
+    return f"{head} Face à la médiane des pairs (même catégorie) : " + " ; ".join(parts) + "."
 
 
 def view_frame(view: View) -> pd.DataFrame:

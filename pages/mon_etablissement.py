@@ -16,15 +16,14 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
 from dash.exceptions import PreventUpdate
 
-from observatory import figures, views
+from observatory import catalogue, figures, views
 from observatory.formatting import number, with_unit
 from observatory.store import get_engine
 from pages._components import ui
 
 dash.register_page(__name__, path="/mon-etablissement", name="Mon établissement",
                    title="Mon établissement – Observatoire", order=6)
-LEVELS = [{"label": "Département", "value": "departement"}, {"label": "Région", "value": "region"},
-          {"label": "France", "value": "nation"}]
+INDICATORS = [{"label": catalogue.get(i).label, "value": i} for i in views.OWN_INDICATORS]
 KEY = "#cle="  # the private link's fragment
 
 
@@ -50,8 +49,10 @@ def layout(**_query):
         dcc.Upload(id="own-upload", max_size=views.MAX_UPLOAD_BYTES, multiple=False,
                    children=html.Div(["Glissez votre fichier ici ou ", html.A("choisissez-le", href="#")]),
                    className="obs-card text-center", style={"borderStyle": "dashed"}),
-        html.Div(ui.dropdown("own-level", "Comparer aux établissements du même…", LEVELS, "departement"),
-                 className="obs-card obs-filters"),
+        html.Div([
+            html.Div(ui.dropdown("own-establishment", "Établissement du fichier", [], None), className="col-md-6"),
+            html.Div(ui.dropdown("own-indicator", "Indicateur", INDICATORS, "turnover_rate"), className="col-md-6"),
+        ], className="obs-card obs-filters row"),
         html.Div(id="own-messages", role="status"),
         html.Div([
             dcc.Graph(id="own-bands", config=figures.GRAPH_CONFIG),
@@ -81,44 +82,55 @@ def _token(fragment: str | None) -> str | None:
 
 def _empty_figure():
     empty = figures.band_figure(pd.DataFrame(columns=["label", "q1", "median", "q3", "value"]),
-                                "Vos indicateurs parmi vos pairs", "%")
+                                "Votre établissement parmi ses pairs", "%")
     empty.update_layout(xaxis_visible=False, yaxis_visible=False, height=220)
     empty.add_annotation(text="Déposez un fichier pour voir vos indicateurs parmi ceux de vos pairs.",
                          showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return empty
 
 
-def _show(view: views.OwnFiguresView, level: str):
-    """Figure, summary, table and messages of a view."""
-    bands = view.bands
-    scope = {o["value"]: o["label"] for o in LEVELS}[level]
-    title = (f"Vos indicateurs parmi les établissements de même catégorie ({scope})"
-             f"<br><sup>Pairs : {views.peer_source_label()}</sup>")
-    figure = figures.band_figure(bands, title, "%") if len(bands) else _empty_figure()
-    if len(bands) and views.peers_are_illustrative():
+def _show(view: views.OwnFiguresView, finess: str, indicator_id: str):
+    """Figure, summary and table of one establishment of a view: département, région and France side by side."""
+    entry = catalogue.get(indicator_id)
+    mine = view.levels[view.levels.finess == finess]
+    rows = mine[mine.indicator_id == indicator_id]
+    name = view.names.get(finess, finess)
+    if rows.empty:
+        return _empty_figure(), f"{entry.label} : pas de valeur pour « {name} » dans le fichier.", []
+    bands = rows.assign(label=[place if enough else f"{place} ({n} pair{'s' if n > 1 else ''} : moins de 5, "
+                                                     "pas de médiane)"
+                               for place, n, enough in zip(rows.place, rows.n, rows.n >= 5)],
+                        key=rows.level)
+    title = (f"{entry.label} ({entry.unit}) – « {name} », {int(rows.period.iloc[0])}, parmi les établissements de "
+             f"même catégorie<br><sup>Pairs : {views.peer_source_label()}</sup>")
+    figure = figures.band_figure(bands, title, entry.unit, entry.decimals, value_name="votre établissement",
+                                 highlight=set(rows.level[rows.shown]))
+    if views.peers_are_illustrative():
         figures._mark_illustrative(figure, pd.DataFrame({"status": ["illustrative"]}))
-    summary = " ".join(
-        f"{row.label} : {with_unit(row.value, '%', 1)}, médiane des pairs {with_unit(row.median, '%', 1)} "
-        f"({row.n} établissements, rang centile {number(row.rank, 0)})." for row in bands.itertuples()
-        if row.median is not None and row.rank is not None)
-    table = [{"Établissement et indicateur": r.label, "Année": r.period, "Année des pairs": r.peer_period,
-              "Votre valeur": with_unit(r.value, "%", 1), "Pairs": r.n, "1er quartile": with_unit(r.q1, "%", 1),
-              "Médiane": with_unit(r.median, "%", 1), "3e quartile": with_unit(r.q3, "%", 1),
-              "Rang centile": number(r.rank, 0)} for r in bands.itertuples()]
-    messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card") if view.messages else ""
-    return figure, summary, table, messages
+    fmt = lambda v, e: with_unit(v, e.unit, e.decimals) if v is not None and v == v else "—"  # noqa: E731
+    table = [{"Indicateur": catalogue.get(r.indicator_id).label, "Comparé au…": r.place,
+              "Votre valeur": fmt(r.value, catalogue.get(r.indicator_id)), "Année": r.period,
+              "Année des pairs": r.peer_period, "Pairs": r.n,
+              "1er quartile": fmt(r.q1, catalogue.get(r.indicator_id)),
+              "Médiane": fmt(r.median, catalogue.get(r.indicator_id)),
+              "3e quartile": fmt(r.q3, catalogue.get(r.indicator_id)),
+              "Rang centile": number(r.rank, 0) if r.rank is not None and r.rank == r.rank else "—",
+              "Lecture": r.reading} for r in mine.itertuples()]
+    return figure, views.own_sentence(view, finess, indicator_id), table
 
 
 @callback(Output("own-bands", "figure"), Output("own-summary", "children"), Output("own-table", "data"),
           Output("own-messages", "children"), Output("own-private-text", "children"),
-          Output("own-delete", "hidden"),
-          Input("own-upload", "contents"), Input("own-level", "value"), Input("url", "hash"),
-          Input("own-removed", "data"), State("own-upload", "filename"))
-def compare(contents, level, fragment, removed, file_name):
-    """Thin: the upload just read (never stored), or the figures saved under the private link, against peers."""
+          Output("own-delete", "hidden"), Output("own-establishment", "options"),
+          Output("own-establishment", "value"),
+          Input("own-upload", "contents"), Input("own-establishment", "value"), Input("own-indicator", "value"),
+          Input("url", "hash"), Input("own-removed", "data"), State("own-upload", "filename"))
+def compare(contents, finess, indicator_id, fragment, removed, file_name):
+    """Thin: the upload just read (never stored), or the figures saved under the private link, against peers
+    in the département, the région and France."""
     from etl.private import preview, read_private
 
-    level = level or "departement"
+    indicator_id = indicator_id or "turnover_rate"
     token = _token(fragment)
     if ctx.triggered_id == "url" and fragment and token is None:
         raise PreventUpdate  # another fragment (the skip link): nothing changed here
@@ -138,19 +150,26 @@ def compare(contents, level, fragment, removed, file_name):
                         f"{saved.created_at:%d/%m/%Y}). Ce lien privé est le seul moyen d'y revenir et de les "
                         "supprimer : gardez-le, ne le partagez qu'avec qui peut les voir.")
         hide_delete = False
-    use_upload = contents and (ctx.triggered_id in ("own-upload", "own-level") or saved is None)
+    use_upload = contents and (ctx.triggered_id in ("own-upload", "own-establishment", "own-indicator")
+                               or saved is None)
     if use_upload:
         content = _decode(contents)
         if content is None:
             return *nothing[:3], html.Ul([html.Li("Fichier illisible : le dépôt n'a pas abouti.")],
-                                         className="obs-card"), private_text, hide_delete
+                                         className="obs-card"), private_text, hide_delete, [], None
         read = preview(content, file_name or "fichier.csv", get_engine(), max_bytes=views.MAX_UPLOAD_BYTES)
-        view = views.own_figures_view(read.units, read.establishments, level, read.messages)
+        view = views.own_figures_view(read.units, read.establishments, "departement", read.messages)
     elif saved is not None:
-        view = views.own_figures_view(saved.units, saved.establishments, level)
+        view = views.own_figures_view(saved.units, saved.establishments, "departement")
     else:
-        return *nothing, private_text, hide_delete
-    return *_show(view, level), private_text, hide_delete
+        return *nothing, private_text, hide_delete, [], None
+    options = [{"label": f"{name} ({code})" if name != code else code, "value": code}
+               for code, name in view.names.items()]
+    if finess not in view.names or ctx.triggered_id == "own-upload":
+        finess = next(iter(view.names), None)
+    messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card") if view.messages else ""
+    figure, summary, table = _show(view, finess, indicator_id) if finess else nothing[:3]
+    return figure, summary, table, messages, private_text, hide_delete, options, finess
 
 
 @callback(Output("own-saved", "children"), Output("url", "hash", allow_duplicate=True),

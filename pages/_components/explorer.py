@@ -20,16 +20,18 @@ def layout(page: views.ExplorerPage, prefix: str, query: dict) -> html.Div:
     return html.Div([
         ui.page_header(page.name, page.intro),
         ui.illustrative_banner(f"{prefix}-banner"),
-        ui.filter_bar(prefix, page.indicators, filters, categories=categories),
+        ui.filter_bar(prefix, page.indicators, filters, categories=categories, compare=True),
         ui.copy_link(),
         ui.export_buttons(prefix),
         dbc.Row([dbc.Col(ui.chart_card(prefix, "trend"), lg=12), dbc.Col(ui.chart_card(prefix, "compare"), lg=12)]),
     ])
 
 
-def _filters(page: views.ExplorerPage, indicator, profession, territory, period, source, breakdown=None) -> Filters:
+def _filters(page: views.ExplorerPage, indicator, profession, territory, period, source, breakdown=None,
+             compare=None) -> Filters:
     return Filters(indicator or page.default.indicator, profession=profession or page.default.profession,
-                   territory=territory or "FR", period=period, source=source, breakdown=breakdown or None)
+                   territory=territory or "FR", period=period, source=source, breakdown=breakdown or None,
+                   compare=tuple(c for c in urlstate.COMPARE if c in (compare or ())))
 
 
 def _profession_options(page: views.ExplorerPage, prefix: str, f: Filters):
@@ -55,11 +57,12 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         Output(f"{prefix}-source", "options"), Output(f"{prefix}-source", "value"),
         Output(f"{prefix}-profession", "value"), Output(f"{prefix}-profession", "options"),
         Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
-        *inputs,
+        Input(f"{prefix}-comparer", "value"), *inputs,
     )
-    def update(indicator, profession, territory, period, source, breakdown=None):
+    def update(compare, indicator, profession, territory, period, source, breakdown=None):
         """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view)."""
-        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown))
+        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown,
+                                                  compare))
         f = view.filters
         period_options = [{"label": str(p), "value": p} for p in reversed(view.periods)]
         source_options = [{"label": views.source_label(s), "value": s} for s in view.sources]

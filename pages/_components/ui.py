@@ -57,8 +57,20 @@ def territory_options() -> list[dict]:
     return options
 
 
+COMPARE_OPTIONS = [{"label": "sa région", "value": "region"}, {"label": "la France", "value": "france"}]
+
+
+def compare_checklist(prefix: str, filters: Filters) -> html.Div:
+    """« Comparer avec »: the territory shown also against its région and/or France (one line per territory)."""
+    return html.Fieldset([
+        html.Legend("Comparer avec", className="fs-6 mb-1"),
+        dcc.Checklist(id=f"{prefix}-comparer", options=COMPARE_OPTIONS, value=list(filters.compare), inline=True,
+                      inputClassName="me-1", labelClassName="me-3"),
+    ], className="mb-2")
+
+
 def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, categories: list[dict] | None = None,
-               professions: bool = True) -> dbc.Row:
+               professions: bool = True, compare: bool = False) -> dbc.Row:
     columns = [
         dbc.Col(dropdown(f"{prefix}-indicator", "Indicateur", indicator_options(indicators), filters.indicator), md=4),
     ]
@@ -74,6 +86,8 @@ def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, ca
                                         [{"label": "Toutes catégories", "value": ""}, *categories],
                                         filters.breakdown or "", clearable=False), md=4))
     columns.append(dbc.Col(dropdown(f"{prefix}-source", "Source", [], filters.source), md=4))
+    if compare:
+        columns.append(dbc.Col(compare_checklist(prefix, filters), md=4))
     return dbc.Row(columns, className="obs-filters obs-card")
 
 

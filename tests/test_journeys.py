@@ -1,0 +1,191 @@
+"""Issue 11's journeys, each on one screen, in a real headless Chromium on the built store.
+
+1. The HR director of an EHPAD in the Rhône uploads her figures (written here from published establishments of
+   the Rhône, under FINESS numbers of their own) and reads her département, région and France side by side; her
+   foyer de vie has fewer than 5 peers in the département: no median there, the reading moves to the région.
+   Then /ressources-humaines with her category selected: highlighted, every label written, a category column.
+2. The policymaker picks a job family and a territory on /recrutement, ticks « Comparer avec » sa région and la
+   France: one trend line per territory, kept in the URL (a reload restores it); the same on /ressources-humaines.
+"""
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from observatory import benchmarks, catalogue
+from observatory.formatting import with_unit
+from tests.conftest import ROOT
+
+RAW_2023 = ROOT / "data/illustrative/tdbms/ANN_MS_TDP_ET_2023.csv"
+EHPAD, FOYER = "690999001", "690999002"
+
+
+def wait_until(condition, timeout: float = 30, what: str = "condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = condition()
+        except Exception:  # noqa: BLE001 (the element may be re-rendering)
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def errors(dash_duo) -> list:
+    return [entry for entry in (dash_duo.get_logs() or []) if entry.get("level") == "SEVERE"]
+
+
+def choose(dash_duo, selector: str, label: str, search: str | None = None) -> None:
+    """Pick `label` in a dcc.Dropdown, typing `search` first (long lists render only what is visible)."""
+    dash_duo.find_element(selector).click()
+    menu = dash_duo.find_element(".dash-dropdown-options")
+    if search:
+        boxes = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-search, .dash-dropdown-options input")
+        (boxes[0] if boxes else menu).send_keys(search)
+
+    def option():
+        return next((o for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                     if o.text.strip() == label), None)
+
+    wait_until(option, 10, f"option {label!r}").click()
+    dash_duo.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+
+def tick(dash_duo, selector: str) -> None:
+    """Tick a checklist option (scrolled into view, clicked on its label: no menu left open intercepts it)."""
+    element = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); "
+                                   "arguments[0].closest('label').click();", element)
+
+
+def plot(dash_duo, graph_id: str, expression: str):
+    return dash_duo.driver.execute_script(
+        f"const p = document.querySelector('#{graph_id} .js-plotly-plot'); return p ? {expression} : null;")
+
+
+def own_file(tmp_path) -> tuple:
+    """An extract in the published layout: a Rhône EHPAD and a Rhône foyer de vie (EANM, 449), copied from
+    published establishments' rows, under FINESS numbers of their own (so nobody is excluded from their peers)."""
+    raw = pd.read_csv(RAW_2023, sep=";", dtype=str, encoding="utf-8")
+    finess, category, dep = raw.columns[1], raw.columns[3], raw.columns[4]
+    rhone = raw[raw[dep] == "69"]
+    rows = pd.concat([rhone[rhone[category] == "500"].head(1), rhone[rhone[category] == "449"].head(1)])
+    assert len(rows) == 2
+    rows[finess] = [EHPAD, FOYER]
+    rows[raw.columns[2]] = ["EHPAD Les Tilleuls", "Foyer de vie Les Cèdres"]
+    path = tmp_path / "mon_extrait_2023.csv"
+    rows.to_csv(path, sep=";", index=False, encoding="utf-8")
+    return path, rows
+
+
+def expected_levels(built_store, rows: pd.DataFrame, category: str, indicator: str = "turnover_rate"):
+    """The side-by-side bands computed here from the file's own figures and the store."""
+    row = rows[rows[rows.columns[3]] == category].iloc[0]
+    numbers = pd.to_numeric(row.iloc[5:8])
+    value = 100 * (numbers.iloc[0] + numbers.iloc[1]) / 2 / numbers.iloc[2]
+    return value, benchmarks.levels_from_store(built_store, indicator, 2023, category, "DEP-69", value)
+
+
+def test_hr_director_sees_departement_region_and_france_side_by_side(dash_duo, dash_app, built_store, tmp_path):
+    path, rows = own_file(tmp_path)
+    entry = catalogue.get("turnover_rate")
+    fmt = lambda v: with_unit(v, entry.unit, entry.decimals)  # noqa: E731
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")
+    dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]").send_keys(str(path))
+    dash_duo.wait_for_contains_text("#own-messages", "2 ligne(s) lue(s) dans le fichier : 2 retenue(s), "
+                                    "0 écartée(s)", timeout=30)
+    dash_duo.wait_for_contains_text("#own-summary", "EHPAD Les Tilleuls", timeout=30)
+
+    value, levels = expected_levels(built_store, rows, "500")
+    summary = dash_duo.find_element("#own-summary").text
+    assert f"Taux de rotation de « EHPAD Les Tilleuls » (2023) : {fmt(value)}." in summary
+    for (level, _territory, band), place in zip(levels, ("Département : Rhône", "Région : Auvergne-Rhône-Alpes",
+                                                          "France")):
+        assert band.n >= 5, level
+        assert f"{place} – " in summary
+        assert benchmarks.reading(band, level, True, fmt) in summary  # median, quartile, better or worse
+        assert f"médiane de ses {band.n} pairs {benchmarks.LEVEL_NAMES[level]} ({fmt(band.median)}) : " \
+               f"{band.quartile}" in summary
+    assert "quartile" in summary and "médiane des pairs" in summary
+    # the chart: one row per level, the value, the medians and the quartile bands
+    names = plot(dash_duo, "own-bands", "p.data.map(t => t.name)")
+    assert names == ["quartiles des pairs (25 %–75 %)", "médiane des pairs", "votre établissement"]
+    medians = plot(dash_duo, "own-bands", "Array.from(p._fullData[1].x)")
+    assert [round(m, 9) for m in medians] == [round(b.median, 9) for _, _, b in levels]
+    dash_duo.find_element("#own-table").get_attribute("innerHTML")  # « voir les données » rendered
+
+    # the foyer de vie: fewer than 5 peers in the Rhône, the reading moves to the région
+    choose(dash_duo, "#own-establishment", f"Foyer de vie Les Cèdres ({FOYER})")
+    dash_duo.wait_for_contains_text("#own-summary", "Foyer de vie Les Cèdres", timeout=30)
+    summary = dash_duo.find_element("#own-summary").text
+    _value, levels = expected_levels(built_store, rows, "449")
+    departement, region, _nation = (band for _, _, band in levels)
+    assert departement.n < 5 <= region.n
+    assert "moins de 5, pas de médiane" in summary
+    assert f"médiane de ses {region.n} pairs de la région ({fmt(region.median)})" in summary
+    medians = plot(dash_duo, "own-bands", "Array.from(p._fullData.find(t => t.name === 'médiane des pairs').y)")
+    assert [m.replace("<br>", " ") for m in medians] == ["Région : Auvergne-Rhône-Alpes", "France"]  # none for the dép.
+    ticks = plot(dash_duo, "own-bands", "p.layout.yaxis.ticktext")
+    assert "pas de médiane" in ticks[0].replace("<br>", " ") and "<b>" in ticks[1]  # the région is where it reads
+    assert "de moins de 5" not in dash_duo.find_element("#own-messages").text
+    assert "Moins de 5 établissements comparables dans le département" in dash_duo.find_element(
+        "#own-messages").text
+
+    # /ressources-humaines, her category selected in her département
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/ressources-humaines?indicateur=turnover_rate&territoire=DEP-69"
+                           "&categorie=esms:500")
+    dash_duo.wait_for_contains_text("#rh-compare-summary", "« EHPAD » (Rhône)", timeout=30)
+    ticks = plot(dash_duo, "rh-compare", "p.layout.yaxis.ticktext")
+    bold = [t for t in ticks if t.startswith("<b>")]
+    assert bold == ["<b>EHPAD</b>"]  # the selected category highlighted
+    rendered = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#rh-compare .ytick text")
+    assert len(rendered) == len(ticks) >= 10  # every label written (13 categories published in the Rhône)
+    tick_rows = plot(dash_duo, "rh-compare", "p.layout.yaxis.tickvals")
+    for trace in plot(dash_duo, "rh-compare", "p._fullData.map(t => Array.from(t.y))"):
+        assert set(trace) <= set(tick_rows)  # medians and bars on the same rows (never an empty row)
+    assert all("…" not in t for t in ticks)  # labels wrapped, never cut
+    table = wait_until(lambda: dash_duo.find_element("#rh-compare-table").get_attribute("textContent"), 10, "table")
+    assert "Catégorie d'établissement" in table and "Médiane des établissements" in table
+    assert errors(dash_duo) == []
+
+
+def test_policymaker_compares_a_territory_with_its_region_and_france(dash_duo, dash_app):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/recrutement")
+    dash_duo.wait_for_contains_text("#rec-trend-summary", "En 20", timeout=30)
+    choose(dash_duo, "#rec-territory", "Département : Rhône (69)", search="Rhône")
+    dash_duo.wait_for_contains_text("#rec-trend-summary", "Rhône", timeout=30)
+    for value in ("region", "france"):
+        tick(dash_duo, f"#rec-comparer input[value={value}]")
+    expected = ["Rhône", "Auvergne-Rhône-Alpes", "France"]
+
+    def lines():
+        names = plot(dash_duo, "rec-trend", "p.data.map(t => t.name)") or []
+        return [n for n in names if not n.startswith("Rupture")]
+
+    wait_until(lambda: lines() == expected, 30, "three territory lines")
+    periods = plot(dash_duo, "rec-trend", "p.data[2].x")
+    assert min(periods) == 2017 and max(periods) == 2023  # every BMO vintage
+    assert "Comparaison : Rhône" in dash_duo.find_element("#rec-trend-summary").text
+    url = wait_until(lambda: "comparer=region,france" in dash_duo.driver.current_url and dash_duo.driver.current_url,
+                     20, "the comparison in the URL")
+    assert "territoire=DEP-69" in url
+    dash_duo.driver.get(url)  # reopen the link
+    dash_duo.wait_for_contains_text("#rec-trend-summary", "Comparaison : Rhône", timeout=30)
+    wait_until(lambda: lines() == expected, 30, "three territory lines after reload")
+    assert all(box.is_selected() for box in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#rec-comparer input"))
+
+    # the same on another explorer, with a job family picked in the page
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/formation?territoire=REG-84")
+    dash_duo.wait_for_contains_text("#form-trend-summary", "En 20", timeout=30)
+    tick(dash_duo, "#form-comparer input[value=france]")
+    wait_until(lambda: [n for n in plot(dash_duo, "form-trend", "p.data.map(t => t.name)") or []
+                        if not n.startswith("Rupture")] == ["Auvergne-Rhône-Alpes", "France"], 30, "two lines")
+    wait_until(lambda: "comparer=france" in dash_duo.driver.current_url, 20, "URL")
+    assert errors(dash_duo) == []
