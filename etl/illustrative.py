@@ -284,7 +284,7 @@ TEMPLATE_HELP = [
     ("Année", "Année des mouvements (les effectifs sont ceux du 31/12 de l'année précédente)."),
     ("N° FINESS ET", "Numéro FINESS de l'établissement (9 caractères ; les zéros initiaux peuvent manquer)."),
     ("Raison sociale ET", "Nom de l'établissement (facultatif)."),
-    ("Catégorie ESMS", "Code de catégorie FINESS parmi les 20 du tableau de bord (500 = EHPAD, 246 = ESAT…)."),
+    ("Catégorie ESMS", "Code de catégorie FINESS parmi les 20 du tableau de bord : voir la feuille « Catégories »."),
     ("Département", "Code INSEE du département (01, 2A, 974…)."),
     ("Recrutements, départs", "Personnel permanent (CDI et titulaires) recruté et parti dans l'année."),
     ("Effectif réel en personnes", "Personnel permanent au 31/12 de l'année N-1, en personnes physiques."),
@@ -308,8 +308,16 @@ def write_template(path: Path, example: pd.DataFrame | None = None) -> None:
     for name, text in TEMPLATE_HELP:
         help_sheet.append([name, text])
     help_sheet.append([])
-    help_sheet.append(["Charger : python -m etl load FICHIER.xlsx --source tdbms (périmètre privé ; "
-                       "python -m etl unload N pour le retirer)."])
+    help_sheet.append(["Déposer le fichier sur la page « Mon établissement » de l'observatoire (rien n'est conservé "
+                       "sans votre demande ; un lien privé permet d'y revenir et de supprimer vos données)."])
+    help_sheet.append(["En ligne de commande : python -m etl load FICHIER.xlsx --source tdbms (périmètre privé)."])
+    categories = book.create_sheet("Catégories")
+    categories.append(["Code", "Catégorie d'établissement ou de service (ESMS)"])
+    esms = pd.read_csv(REFERENCE_DIR / "esms_categories.csv", dtype=str)
+    for code, label in zip(esms.iloc[:, 0], esms.iloc[:, 1]):
+        categories.append([code, label])
+    categories.column_dimensions["A"].width = 8
+    categories.column_dimensions["B"].width = 80
     book.properties.creator = "observatoire"
     book.properties.created = FIXED_TIME
     buffer = io.BytesIO()

@@ -68,8 +68,11 @@ ROLES = {
 REASONS = [
     (r"expected a 9-character FINESS number.*", "numéro FINESS attendu (9 caractères ; les zéros de tête peuvent "
                                                  "manquer)"),
-    (r"département not in the INSEE reference", "département inconnu du code officiel géographique de l'Insee"),
-    (r"ESMS category not among the 20 TDBMS categories", "catégorie ESMS hors des 20 catégories du TDBMS"),
+    (r"département not in the INSEE reference", "département inconnu du code officiel géographique de l'Insee "
+                                                 "(attendu : un code de département, par exemple 01, 2A, 69 ou 974)"),
+    (r"ESMS category not among the 20 TDBMS categories", "catégorie ESMS hors des 20 catégories du TDBMS (attendu : "
+                                                          "un code de la feuille « Catégories » du modèle, par "
+                                                          "exemple 500 pour un EHPAD)"),
     (r"expected a year", "année attendue (par exemple 2023)"),
     (r"expected a non-negative number", "nombre positif ou nul attendu"),
     (r"no value published \('NA'\)", "valeur absente (« NA »)"),

@@ -189,3 +189,29 @@ def test_policymaker_compares_a_territory_with_its_region_and_france(dash_duo, d
                         if not n.startswith("Rupture")] == ["Auvergne-Rhône-Alpes", "France"], 30, "two lines")
     wait_until(lambda: "comparer=france" in dash_duo.driver.current_url, 20, "URL")
     assert errors(dash_duo) == []
+
+
+def test_the_template_lists_every_category_and_errors_speak_french(built_store):
+    """The template's « Catégories » sheet holds every ESMS code of the reference; a wrong département or category
+    gets its row, column, value and what was expected, in French."""
+
+    import openpyxl
+
+    from etl.illustrative import TDBMS_HEADER
+    from etl.private import preview
+
+    reference = pd.read_csv(ROOT / "data/reference/esms_categories.csv", dtype=str)
+    for name in ("modele_tdbms_etablissement.xlsx", "exemple_mon_etablissement.xlsx"):
+        book = openpyxl.load_workbook(ROOT / "data/templates" / name, read_only=True)
+        rows = list(book["Catégories"].iter_rows(values_only=True))[1:]
+        assert [(str(c), label) for c, label in rows] == list(zip(reference.code, reference.label))
+    figures = ["7", "6", "25", "20,2", "249", "83", "83", "44", "66", "28", "20,8", "20,3"]
+    lines = [";".join(TDBMS_HEADER), ";".join(["2023", "690999001", "A", "500", "6Z", *figures]),
+             ";".join(["2023", "690999002", "B", "123", "69", *figures])]
+    read = preview(("\r\n".join(lines) + "\r\n").encode("latin-1"), "extrait.csv", built_store)
+    assert read.messages == [
+        "2 ligne(s) lue(s) dans le fichier : 0 retenue(s), 2 écartée(s).",
+        "Ligne 2, colonne « Département », valeur « 6Z » : département inconnu du code officiel géographique de "
+        "l'Insee (attendu : un code de département, par exemple 01, 2A, 69 ou 974).",
+        "Ligne 3, colonne « Catégorie ESMS », valeur « 123 » : catégorie ESMS hors des 20 catégories du TDBMS "
+        "(attendu : un code de la feuille « Catégories » du modèle, par exemple 500 pour un EHPAD)."]

@@ -112,7 +112,8 @@ def test_preview_counts_match_the_file_and_speaks_french(engine):
     read = preview(upload_bytes(group), "ANN_MS_TDP_ET.csv", engine)
     assert read.messages[0] == "3 ligne(s) lue(s) dans le fichier : 2 retenue(s), 1 écartée(s)."
     assert read.messages[1] == ("Ligne 4, colonne « Catégorie ESMS », valeur « 999 » : catégorie ESMS hors des 20 "
-                                "catégories du TDBMS.")
+                                "catégories du TDBMS (attendu : un code de la feuille « Catégories » du modèle, par "
+                                "exemple 500 pour un EHPAD).")
     assert sorted(read.establishments.finess) == sorted([group["a"], NEW_FINESS]) and len(read.units) == 10
     header = [c for c in TDBMS_HEADER if "départs" not in c]
     broken = "\r\n".join([";".join(header), ";".join(["2023"] * len(header))]).encode("latin-1")
