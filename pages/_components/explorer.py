@@ -71,10 +71,13 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
                 _profession_options(page, prefix, f),
                 not view.illustrative, urlstate.encode(f, page.default))
 
-    @callback(Output(f"{prefix}-export-csv", "href"), Output(f"{prefix}-export-xlsx", "href"), *inputs)
-    def export(indicator, profession, territory, period, source, breakdown=None):
-        """The export links: the API with the selection of the rows behind the two charts."""
-        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown))
+    @callback(Output(f"{prefix}-export-csv", "href"), Output(f"{prefix}-export-xlsx", "href"),
+              Input(f"{prefix}-comparer", "value"), *inputs)
+    def export(compare, indicator, profession, territory, period, source, breakdown=None):
+        """The export links: the API with the selection of the rows behind the two charts (the compared
+        territories' lines included)."""
+        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown,
+                                                  compare))
         return ui.export_links(export_selection(view), page.path + urlstate.encode(view.filters, page.default))
 
 
