@@ -109,3 +109,46 @@ def test_own_figures_are_private_and_unload_restores_the_store(built_store, tmp_
     assert after["private_figure"] == 15  # 3 establishments × 5 rates, none in published tables
     unload(engine, summary.load_id)
     assert snapshot(engine) == before
+
+
+def test_blank_lines_are_not_rows_and_rejections_name_the_file_line(tmp_path):
+    """A blank line (or a `;;;;` line) is neither read nor rejected, and a rejection names the line the user sees
+    in the file — in a CSV extract and in the template alike."""
+    from openpyxl import Workbook
+
+    from etl.adapters import tdbms
+    from etl.reference import Reference
+    from observatory.store import get_engine
+
+    source = (ROOT / "data/illustrative/tdbms/ANN_MS_TDP_ET_2023.csv").read_bytes().decode("utf-8-sig").splitlines()
+    header, first, second, third = source[:4]
+    fields = third.split(";")
+    fields[4] = "999"  # no such département
+    lines = [header, first, "", second, ";" * header.count(";"), ";".join(fields), ""]
+    csv_path = tmp_path / "extrait.csv"
+    csv_path.write_text("\n".join(lines), encoding="utf-8")
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Données"
+    for line in lines:
+        sheet.append([cell for cell in line.split(";")] if line.strip(";") else [])
+    xlsx_path = tmp_path / "modele.xlsx"
+    book.save(xlsx_path)
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'ref.sqlite'}")
+    from etl.loader import ensure_reference
+    from observatory.store import init_store
+
+    init_store(engine)
+    with engine.begin() as conn:
+        ensure_reference(conn)
+        ref = Reference.from_store(conn)
+    for path in (csv_path, xlsx_path):
+        parsed = tdbms.parse(path, ref)
+        assert parsed.rows_read == 3, path.name
+        assert parsed.rows_loaded == 2, path.name
+        rejected = parsed.rejections
+        assert rejected.row_number.tolist() == [6], (path.name, rejected)
+        assert rejected.column_name.tolist() == ["Département"]
+    engine.dispose()

@@ -31,6 +31,7 @@ from etl.readers import (
     normalise_header,
     open_workbook,
     read_csv,
+    read_text,
     sheet_rows,
 )
 from etl.reference import Reference
@@ -87,11 +88,27 @@ def _read(path: Path) -> tuple[pd.DataFrame, str | None]:
             rows.pop()
         if len(rows) < 2:
             raise LoadError(path.name, "the template has no data rows", sheet=TEMPLATE_SHEET)
-        return pd.DataFrame(rows[1:], columns=[str(h).strip() for h in rows[0]], dtype=object), TEMPLATE_SHEET
+        frame = pd.DataFrame(rows[1:], columns=[str(h).strip() for h in rows[0]], dtype=object)
+        frame.index = np.arange(len(frame)) + 2  # the sheet's row numbers
+        return _without_blank_rows(frame, path.name), TEMPLATE_SHEET
     frame, _ = read_csv(path, sep=";")
     if frame.empty:
         raise LoadError(path.name, "the file has a header but no data rows")
-    return frame, None
+    # pandas skips empty lines: number the rows as the file does, so that messages name the right line
+    text = read_text(path)[0]
+    lines = [number for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    frame.index = np.array(lines[1:]) if len(lines) == len(frame) + 1 else np.arange(len(frame)) + 2
+    return _without_blank_rows(frame, path.name), None
+
+
+def _without_blank_rows(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Rows with no value at all (`;;;;`, an empty row of the template) are not rows of the file's data: neither
+    read nor rejected, so the counts shown match what the user sees in the file."""
+    blank = frame.apply(lambda column: column.map(lambda v: v is None or (isinstance(v, float) and v != v)
+                                                  or str(v).strip() == "")).all(axis=1)
+    if blank.all():
+        raise LoadError(file, "the file has a header but no data rows")
+    return frame.loc[~blank.to_numpy()]
 
 
 def _finess(value) -> str:
@@ -114,6 +131,8 @@ def _departement(value) -> str:
 
 def parse(path: Path, ref: Reference) -> Parsed:
     frame, sheet = _read(path)
+    rows = frame.index.to_numpy()  # the file's own row numbers (blank rows skipped, not renumbered)
+    frame = frame.reset_index(drop=True)
     header = list(frame.columns)
     cols = find_columns(header, COLUMNS, path.name, sheet=sheet, optional=OPTIONAL)
     absence_cols = [i for i, h in enumerate(header) if ABSENCE.fullmatch(normalise_header(h))]
@@ -121,7 +140,6 @@ def parse(path: Path, ref: Reference) -> Parsed:
         raise LoadError(path.name, "no absence-day column", sheet=sheet, row=1,
                         expected="columns « Nombre de jours d'absence pour … » (one per reason)")
     raw = {role: frame.iloc[:, i] for role, i in cols.items()}
-    rows = np.arange(len(frame)) + 2
     reject = Rejections()
 
     finess = pd.Series(by_unique(raw["finess"], _finess), dtype=object)
