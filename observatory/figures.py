@@ -26,6 +26,19 @@ STATUS_LABELS = {
 STATUS_SYMBOLS = {"ok": "circle", "partial": "triangle-down", "provisional": "circle-open", "estimated": "square",
                   "illustrative": "diamond", "illustrative_incomplete": "diamond-open", "undefined": "x",
                   "secret": "x"}
+# A word for the value's quality, written beside it (summaries, bar labels): « 100,0 % (Ardennes, partiel) ».
+STATUS_SHORT = {"secret": "secret", "partial": "partiel", "provisional": "provisoire", "estimated": "estimé",
+                "illustrative": "fictif", "illustrative_incomplete": "fictif, incomplet", "undefined": "non calculable"}
+# Bars whose value is not a plain published figure are hatched; the legend says what each hatch means.
+STATUS_PATTERNS = {"partial": "/", "illustrative_incomplete": "x", "provisional": ".", "estimated": "."}
+PATTERN_LEGEND = {"/": "hachures : partiel (cellules secrètes exclues)",
+                  "x": "croisillons : fictif, incomplet (cellules non renseignées)",
+                  ".": "pointillés : provisoire ou estimé"}
+# Sequential scales from a light colour (never grey): grey is kept for « pas de donnée », with its legend entry.
+SCALE_HIGHER = [[0, "#e3eefb"], [0.25, "#b1cdf1"], [0.5, "#6d9fe3"], [0.75, "#2c67c4"], [1, "#0b2f7a"]]
+SCALE_LOWER = [[0, "#fde9df"], [0.25, "#f6bba1"], [0.5, "#e9805e"], [0.75, "#c7432b"], [1, "#7f1a0f"]]
+NO_DATA_COLOUR = "#a8a8a8"
+TITLE_WIDTH = 44  # characters per title line: fits a 390 px phone at 16 px (titles are SVG text: they never wrap)
 BREAK_COLOUR = "#b34000"
 ILLUSTRATIVE_LABEL = "Données fictives calibrées"
 LAYOUT = dict(separators=f",{NNBSP}", font={"family": "Marianne, Arial, sans-serif", "size": 14},
@@ -45,7 +58,41 @@ def chart_title(indicator_id: str, period: str | int | None, source: dict, subje
     producer = source.get("producer", "")
     vintage = f" {source['vintage']}" if source.get("vintage") else ""
     line = f"{head} – {where}" if where else head
-    return f"{line}<br><sup>Source : {producer}{vintage}</sup>"
+    return wrap_title(f"{line}<br><sup>Source : {producer}{vintage}</sup>")
+
+
+def wrap_title(text: str, width: int = TITLE_WIDTH) -> str:
+    """A chart title cut into lines that fit a phone: plain lines at `width` characters, `<sup>` lines (smaller)
+    at 1.35 × `width`; lines holding other markup are kept whole."""
+    lines = []
+    for segment in (text or "").split("<br>"):
+        inner = segment[5:-6] if segment.startswith("<sup>") and segment.endswith("</sup>") else None
+        if inner is not None and "<" not in inner:
+            lines += [f"<sup>{part}</sup>" for part in _wrap(inner, int(width * 1.35)).split("<br>")]
+        elif "<" in segment or not segment:
+            lines.append(segment)
+        else:
+            lines += _wrap(segment, width).split("<br>")
+    return "<br>".join(lines)
+
+
+def title_margin(text: str) -> int:
+    """The top margin a (wrapped) title needs: about 22 px a line, 17 px a `<sup>` line."""
+    segments = (text or "").split("<br>")
+    small = sum(s.startswith("<sup>") for s in segments)
+    return 30 + 22 * (len(segments) - small) + 17 * small
+
+
+def _fit_title(figure: go.Figure, below: int = 0) -> go.Figure:
+    """Wrap the figure's title and make room for it: the top margin fits its lines (plus `below`, e.g. axis
+    labels drawn on top), and the height grows by what the margin grows, so the plot keeps its size."""
+    text = wrap_title(figure.layout.title.text or "")
+    top = title_margin(text) + below
+    before = figure.layout.margin.t if figure.layout.margin.t is not None else LAYOUT["margin"]["t"]
+    update = {"title": {"text": text, "x": 0, "font": {"size": 16}}, "margin": {"t": top}}
+    if figure.layout.height:
+        update["height"] = figure.layout.height + max(0, top - before)
+    return figure.update_layout(**update)
 
 
 def is_illustrative(frame: pd.DataFrame) -> bool:
@@ -62,8 +109,27 @@ def _mark_illustrative(figure: go.Figure, frame: pd.DataFrame) -> go.Figure:
     if is_illustrative(frame):
         title = figure.layout.title.text or ""
         figure.update_layout(title={"text": f"{title}<br><sup><span style='color:#b34000'>⚠ {ILLUSTRATIVE_LABEL}"
-                                            "</span></sup>"}, margin={"t": 95})
-    return figure
+                                            "</span></sup>"})
+    return _fit_title(figure)
+
+
+def _status_word(status) -> str:
+    """« partiel », « fictif »…; empty for a plain published value."""
+    return STATUS_SHORT.get(status, "") if isinstance(status, str) else ""
+
+
+def with_status(value, unit: str, decimals: int, status) -> str:
+    """« 12,3 % (partiel) »: the value and, when it is not a plain published figure, its quality."""
+    word = _status_word(status)
+    return with_unit(value, unit, decimals) + (f" ({word})" if word else "")
+
+
+def _status_legend(figure: go.Figure, statuses) -> None:
+    """Legend entries for the status symbols present (the symbols alone say nothing)."""
+    for status in [s for s in STATUS_SYMBOLS if s != "ok" and s in set(statuses)]:
+        figure.add_scatter(x=[None], y=[None], mode="markers", name=STATUS_LABELS.get(status, status),
+                           marker={"symbol": STATUS_SYMBOLS[status], "size": 10, "color": "#3a3a3a"},
+                           hoverinfo="skip", legendgroup="statuts")
 
 
 def _short(label: str, width: int = 42) -> str:
@@ -105,12 +171,13 @@ def time_series_figure(frame: pd.DataFrame, series: str, labels: dict[str, str],
         at = (before + period) / 2
         figure.add_scatter(x=[at, at], y=[0, top * 1.05], mode="lines",
                            line={"color": BREAK_COLOUR, "width": 2, "dash": "dash"},
-                           name=f"Rupture de série {period} : {_short(note, 70)}", hovertext=note,
+                           name=f"Rupture de série {period} : {_short(note, 40)}", hovertext=note,
                            hovertemplate="%{hovertext}<extra>rupture de série</extra>")
+    _status_legend(figure, frame["status"] if len(frame) else [])
     figure.update_xaxes(dtick=1, tickformat="d", title=None, showgrid=False)
     figure.update_yaxes(title=entry.unit if entry else None, rangemode="tozero", gridcolor="#e5e5e5")
     figure.update_layout(legend={"orientation": "h", "y": -0.15})
-    return _mark_illustrative(figure, frame)
+    return _fit_title(_mark_illustrative(figure, frame))
 
 
 def series_breaks(frame: pd.DataFrame) -> list[tuple[int, str]]:
@@ -133,20 +200,37 @@ def bar_figure(frame: pd.DataFrame, category: str, labels: dict[str, str], title
     entry = catalogue.get(frame["indicator_id"].iloc[0]) if len(frame) else None
     unit, decimals = (entry.unit, entry.decimals) if entry else ("", 0)
     data = frame.assign(label=frame[category].map(lambda k: labels.get(k, k))).sort_values("value", na_position="first")
-    data = data.assign(short=data["label"].map(_short))
+    data = data.assign(short=data["label"].map(_bar_label))
     colours = [PALETTE[1] if highlight and key in highlight else PALETTE[0] for key in data[category]]
+    patterns = [STATUS_PATTERNS.get(s, "") for s in data["status"]]
     figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0},
-                               "height": max(320, 28 * len(data) + 120)})
+                               "height": max(320, 36 * len(data) + 150)})
     figure.add_bar(
-        x=data["value"], y=data["short"], orientation="h", marker={"color": colours}, name="valeur",
-        text=[with_unit(v, unit, decimals) for v in data["value"]], customdata=data["label"],
+        x=data["value"], y=data["short"], orientation="h", name="valeur", showlegend=False,
+        marker={"color": colours, "pattern": {"shape": patterns, "fgcolor": "#ffffff", "size": 7}},
+        text=[with_status(v, unit, decimals, s) if v == v and v is not None else ""
+              for v, s in zip(data["value"], data["status"])], customdata=data["label"],
         hovertext=[with_unit(v, unit, decimals) + _status_text(s) for v, s in zip(data["value"], data["status"])],
         textposition="outside", cliponaxis=False, hovertemplate="%{customdata} : %{hovertext}<extra></extra>",
     )
+    for label, value, status in zip(data["short"], data["value"], data["status"]):
+        if value is None or value != value:  # no bar: say why (« secret », never an empty row)
+            figure.add_annotation(x=0, y=label, xanchor="left", showarrow=False, font={"color": "#3a3a3a"},
+                                  text=f"<i>{_status_word(status) or 'non publié'}</i>")
+    for shape in dict.fromkeys(p for p in patterns if p):
+        figure.add_bar(x=[None], y=[None], orientation="h", name=PATTERN_LEGEND[shape], hoverinfo="skip",
+                       marker={"color": PALETTE[0], "pattern": {"shape": shape, "fgcolor": "#ffffff", "size": 7}})
     top = data["value"].max() if data["value"].notna().any() else 1
-    figure.update_xaxes(title=unit, gridcolor="#e5e5e5", range=[0, top * 1.22])
+    figure.update_xaxes(title=unit, gridcolor="#e5e5e5", range=[0, top * 1.3])
     figure.update_yaxes(title=None, automargin=True)
-    return _mark_illustrative(figure, frame)
+    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"}, barmode="overlay")
+    return _fit_title(_mark_illustrative(figure, frame))
+
+
+def _bar_label(label: str) -> str:
+    """A bar's label on at most two short lines (it must leave room for the bar on a phone)."""
+    lines = _wrap(label, 24).split("<br>")
+    return lines[0] if len(lines) == 1 else f"{lines[0]}<br>{_short(' '.join(lines[1:]), 24)}"
 
 
 def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *,
@@ -237,7 +321,7 @@ def heatmap_figure(matrix: pd.DataFrame, directions: dict[str, str], units: dict
                        colorbar={"title": "mieux →", "tickvals": [0, 1], "ticktext": ["moins bien", "mieux"]})
     figure.update_xaxes(side="top", tickangle=0, automargin=True)
     figure.update_yaxes(autorange="reversed", automargin=True)
-    return figure
+    return _fit_title(figure, below=120)
 
 
 @lru_cache(maxsize=2)
@@ -252,7 +336,10 @@ def choropleth_figure(level: str, title: str) -> dict:
     see `map_values`). Built and validated once per level; callers get a new top-level dict sharing the
     geometry, which nobody mutates."""
     shell = _choropleth_shell(level)
-    return {"data": [dict(shell["data"][0])], "layout": {**shell["layout"], "title": {"text": title, "x": 0}}}
+    text = wrap_title(title)
+    return {"data": [dict(trace) for trace in shell["data"]],
+            "layout": {**shell["layout"], "title": {"text": text, "x": 0, "font": {"size": 16}},
+                       "margin": {**shell["layout"]["margin"], "t": title_margin(text)}}}
 
 
 @lru_cache(maxsize=2)
@@ -261,10 +348,22 @@ def _choropleth_shell(level: str) -> dict:
     codes = [f["properties"]["code"] for f in shapes["features"]]
     figure = go.Figure(layout={**LAYOUT, "height": 560, "margin": {"l": 0, "r": 0, "t": 70, "b": 0}})
     figure.add_choropleth(geojson=shapes, locations=codes, featureidkey="properties.code", z=[None] * len(codes),
-                          colorscale="Blues", marker={"line": {"width": 0.5, "color": "white"}},
-                          hovertemplate="%{customdata}<extra></extra>", customdata=codes,
-                          colorbar={"thickness": 14, "len": 0.7})
+                          colorscale=SCALE_HIGHER, marker={"line": {"width": 0.5, "color": "white"}},
+                          hovertemplate="%{customdata}<extra></extra>", customdata=codes, showlegend=False,
+                          colorbar={"thickness": 14, "len": 0.6, "y": 0.55})
+    # « pas de donnée »: its own neutral colour and legend entry (see `map_overlays`)
+    figure.add_choropleth(geojson=shapes, locations=[], z=[], featureidkey="properties.code", name="pas de donnée",
+                          colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]], showscale=False, showlegend=True,
+                          marker={"line": {"width": 0.5, "color": "white"}}, customdata=[],
+                          hovertemplate="%{customdata}<extra></extra>")
+    # partial (or incomplete) values: the territory outlined in black, with a legend entry
+    figure.add_choropleth(geojson=shapes, locations=[], z=[], featureidkey="properties.code",
+                          name="contour noir : partiel (minorant)", showscale=False, showlegend=True,
+                          colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                          marker={"line": {"width": 2.2, "color": "#000000"}}, customdata=[],
+                          hovertemplate="%{customdata}<extra></extra>")
     figure.update_geos(fitbounds="locations", visible=False, projection={"type": "mercator"})
+    figure.update_layout(legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top"})
     return figure.to_plotly_json()
 
 
@@ -278,7 +377,20 @@ def map_values(frame: pd.DataFrame, level: str, names: dict[str, str], unit: str
     z = [None if v is None or v != v else float(v) for v in z]
     texts = [f"{names.get(prefix + c, c)} : " + (with_unit(by_code[c][0], unit, decimals) + _status_text(by_code[c][1])
                                                   if c in by_code else "pas de donnée") for c in codes]
-    return {"z": z, "customdata": texts, "colorscale": "Reds" if lower_is_better else "Blues"}
+    return {"z": z, "customdata": texts, "colorscale": SCALE_LOWER if lower_is_better else SCALE_HIGHER}
+
+
+def map_overlays(values: dict, level: str, frame: pd.DataFrame) -> list[dict]:
+    """The map's two other traces for `map_values`' result: territories without a value (neutral colour, legend
+    « pas de donnée ») and territories whose value is partial or incomplete (outlined)."""
+    codes = [f["properties"]["code"] for f in geometry(level)["features"]]
+    prefix = "REG-" if level == "region" else "DEP-"
+    marked = {t[len(prefix):] for t, s in zip(frame["territory_id"], frame["status"])
+              if s in ("partial", "illustrative_incomplete")}
+    missing = [i for i, v in enumerate(values["z"]) if v is None]
+    outlined = [i for i, c in enumerate(codes) if c in marked and values["z"][i] is not None]
+    return [{"locations": [codes[i] for i in rows], "z": [0] * len(rows),
+             "customdata": [values["customdata"][i] for i in rows]} for rows in (missing, outlined)]
 
 
 def summary_sentence(indicator_id: str, subject: str, frame: pd.DataFrame) -> str:

@@ -26,9 +26,11 @@ def layout(**query):
         ui.copy_link(),
         ui.export_buttons("fil"),
         html.Div([
-            dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
+            ui.described_chart(dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
+                               "fil-summary", "fil-table", min_width=720),
             html.P(id="fil-summary", className="obs-summary", **{"aria-live": "polite"}),
-            html.Details([html.Summary("Voir les données"), dash_table.DataTable(id="fil-table", page_size=20)],
+            html.Details([html.Summary("Voir les données"),
+                          dash_table.DataTable(id="fil-table", page_size=20, style_table={"overflowX": "auto"})],
                          className="obs-data"),
         ], className="obs-card"),
     ])

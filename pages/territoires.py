@@ -39,24 +39,32 @@ def layout(**query):
         ui.copy_link(),
         ui.export_buttons("ter"),
         html.Div([
-            dcc.Graph(id="ter-map", figure=_shell(f.level, f), config=figures.GRAPH_CONFIG),
+            ui.described_chart(dcc.Graph(id="ter-map", figure=_shell(f.level, f), config=figures.GRAPH_CONFIG),
+                               "ter-map-summary", "ter-map-table", min_width=560),
             html.P(id="ter-map-summary", className="obs-summary", **{"aria-live": "polite"}),
-            html.Details([html.Summary("Voir les données"), dash_table.DataTable(id="ter-map-table", page_size=15)],
+            html.Details([html.Summary("Voir les données"),
+                          dash_table.DataTable(id="ter-map-table", page_size=15, style_table={"overflowX": "auto"})],
                          className="obs-data"),
         ], className="obs-card"),
         html.Div([
             html.H2("Profil d'un territoire", className="h4"),
             ui.dropdown("ter-territory", "Territoire", ui.territory_options(), f.territory if f.territory != "FR"
                         else "DEP-69"),
-            dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial"}),
+            dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial"},
+                                 style_table={"overflowX": "auto"}),
         ], className="obs-card"),
     ])
 
 
 def _shell(level: str, f: Filters) -> dict:
-    update_ = map_update(f)
+    return _full_map(level, map_update(f))
+
+
+def _full_map(level: str, update_: dict) -> dict:
+    """The map with its geometry (first render, new level): the shell, then the values and both overlays."""
     figure = figures.choropleth_figure(level, update_["title"])
-    figure["data"][0].update(update_["trace"])
+    for trace, values in zip(figure["data"], [update_["trace"], *update_["overlays"]]):
+        trace.update(values)
     return figure
 
 
@@ -75,7 +83,8 @@ def map_update(f: Filters) -> dict:
     where = "par région" if f.level == "region" else "par département"
     title = figures.chart_title(f.indicator, f.period, queries.source_row(f.source) if f.source else {},
                                 f"{views.population_labels(f.indicator).get(f.profession, f.profession)}, {where}")
-    return {"trace": values, "title": title, "frame": frame, "filters": f}
+    return {"trace": values, "overlays": figures.map_overlays(values, f.level, frame), "title": title,
+            "frame": frame, "filters": f}
 
 
 @callback(Output("ter-map", "figure"), Output("ter-map-summary", "children"), Output("ter-map-table", "data"),
@@ -91,22 +100,28 @@ def update(indicator, level, profession, period):
     update_ = map_update(filters)
     f = update_["filters"]
     if ctx.triggered_id == "ter-level":
-        figure = figures.choropleth_figure(f.level, update_["title"])
-        figure["data"][0].update(update_["trace"])
+        figure = _full_map(f.level, update_)
     else:
         figure = Patch()
-        for key, value in update_["trace"].items():
-            figure["data"][0][key] = value
-        figure["layout"]["title"]["text"] = update_["title"]
+        for index, values in enumerate([update_["trace"], *update_["overlays"]]):
+            for key, value in values.items():
+                figure["data"][index][key] = value
+        title = figures.wrap_title(update_["title"])
+        figure["layout"]["title"]["text"] = title
+        figure["layout"]["margin"]["t"] = figures.title_margin(title)
     frame = update_["frame"]
     entry = catalogue.get(f.indicator)
     known = frame.dropna(subset=["value"])
     names = views.labels("territory")
-    summary = (f"{len(known)} territoires renseignés ; de {with_unit(known.value.min(), entry.unit, entry.decimals)} "
-               f"({names.get(known.loc[known.value.idxmin(), 'territory_id'])}) à "
-               f"{with_unit(known.value.max(), entry.unit, entry.decimals)} "
-               f"({names.get(known.loc[known.value.idxmax(), 'territory_id'])})." if len(known)
-               else "Aucune valeur pour ces filtres.")
+
+    def extreme(row) -> str:
+        """« 100,0 % (Ardennes, partiel) »: the value, where, and its quality when not a plain published one."""
+        word = figures.STATUS_SHORT.get(row.status, "")
+        return (f"{with_unit(row.value, entry.unit, entry.decimals)} "
+                f"({names.get(row.territory_id, row.territory_id)}{', ' + word if word else ''})")
+
+    summary = (f"{len(known)} territoires renseignés ; de {extreme(known.loc[known.value.idxmin()])} à "
+               f"{extreme(known.loc[known.value.idxmax()])}." if len(known) else "Aucune valeur pour ces filtres.")
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
     table = figures.table_rows(frame, {"profession": views.population_labels(f.indicator), "territory": names,
                                        "source": views.source_names()})

@@ -8,7 +8,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.test_dashboard import errors, wait_text
+from tests.test_dashboard import PAGES, errors, wait_text
 
 # Every filter of every explorer-like page, and a text its first render writes (the callbacks have run).
 EXPLORERS = {
@@ -78,4 +78,38 @@ def test_every_filter_changed_twice_keeps_every_chart_drawn(dash_duo, dash_app, 
                 break
             settle(dash_duo)
             assert_charts_drawn(dash_duo, f"{path}, {element_id} = {chosen!r} (change {turn})")
+    assert errors(dash_duo) == []
+
+
+# What sticks out of a 390 px page: the widest elements that do not scroll inside a box of their own.
+OVERFLOW = """
+const out = [];
+for (const el of document.querySelectorAll('body *')) {
+  const r = el.getBoundingClientRect();
+  if (r.right <= innerWidth + 1 || r.width === 0) continue;
+  let p = el.parentElement, inside = false;
+  while (p && p !== document.body) {
+    const o = getComputedStyle(p).overflowX;
+    if ((o === 'auto' || o === 'scroll' || o === 'hidden') && p.getBoundingClientRect().right <= innerWidth + 1) {
+      inside = true; break;
+    }
+    p = p.parentElement;
+  }
+  if (!inside) out.push([el.tagName, el.id, String(el.className.baseVal ?? el.className).slice(0, 40), Math.round(r.right)]);
+}
+return [document.documentElement.scrollWidth, innerWidth, out.slice(0, 8)];
+"""
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_fits_a_phone(dash_duo, dash_app, path):
+    """390 × 844: no horizontal scroll of the page (a map or a table may scroll inside its own card)."""
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.wait_for_page(url=dash_duo.server_url + path)
+    wait_text(dash_duo, "h1", PAGES[path])
+    settle(dash_duo)
+    time.sleep(0.5)
+    width, viewport, culprits = dash_duo.driver.execute_script(OVERFLOW)
+    assert width <= viewport, f"{path}: {width} px wide in a {viewport} px viewport; sticking out: {culprits}"
     assert errors(dash_duo) == []

@@ -91,11 +91,21 @@ def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, ca
     return dbc.Row(columns, className="obs-filters obs-card")
 
 
+def described_chart(graph, summary_id: str, table_id: str, min_width: int | None = None) -> html.Div:
+    """A chart with its text alternative: a `figure` whose `aria-describedby` names the summary sentence and the
+    data table. `min_width` (px): below it the chart scrolls inside its card instead of shrinking (a map, a
+    heat map), so the page itself never gets wider than a phone."""
+    inner = html.Div(graph, style={"minWidth": f"{min_width}px"}) if min_width else graph
+    return html.Div(inner, role="figure", className="obs-chart" + (" obs-chart-wide" if min_width else ""),
+                    **{"aria-describedby": f"{summary_id} {table_id}"})
+
+
 def chart_card(prefix: str, name: str) -> html.Div:
     """A chart, its one-sentence summary and its data behind a « Voir les données » disclosure."""
     return html.Div([
-        dcc.Loading(dcc.Graph(id=f"{prefix}-{name}", config=figures.GRAPH_CONFIG, style={"width": "100%"}),
-                    type="dot"),
+        described_chart(dcc.Loading(dcc.Graph(id=f"{prefix}-{name}", config=figures.GRAPH_CONFIG,
+                                              style={"width": "100%"}), type="dot"),
+                        f"{prefix}-{name}-summary", f"{prefix}-{name}-table"),
         html.P(id=f"{prefix}-{name}-summary", className="obs-summary", **{"aria-live": "polite"}),
         html.Details([
             html.Summary("Voir les données"),
