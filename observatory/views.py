@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import text
@@ -227,6 +228,7 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
         names = esms_labels()
         frame = by_category.sort_values("value", ascending=False, na_position="last", kind="stable")
         bands = _category_bands(f, frame, names)
+        frame, bands = _suppress_small_categories(frame, bands)
         entry = catalogue.get(f.indicator)
         title = (figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
                  + f"<br><sup>Barres : {where} ; trait et bande : médiane et quartiles des établissements de la "
@@ -312,6 +314,22 @@ def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> p
     return pd.DataFrame(rows, columns=["key", "label", "value", "status", "n", "q1", "median", "q3"])
 
 
+def _suppress_small_categories(frame: pd.DataFrame, bands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A category with 1 to 4 establishments in the territory: its total would disclose them (with one, it is
+    that establishment's figure), so it is shown as secret, like its median (statistical confidentiality)."""
+    small = ((bands["n"] > 0) & (bands["n"] < benchmarks.MIN_PEERS)).to_numpy()
+    if not small.any():
+        return frame, bands
+    frame, bands = frame.copy(), bands.copy()
+    hidden = frame["breakdown"].isin(set(bands.loc[small, "key"])).to_numpy()
+    for column in ("value", "numerator", "denominator"):
+        frame.loc[hidden, column] = np.nan
+    frame.loc[hidden, "status"] = "secret"
+    bands.loc[small, "value"] = None
+    bands.loc[small, "status"] = "secret"
+    return frame, bands
+
+
 def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) -> str:
     """The selected category against its establishments' median (or why there is none)."""
     if not f.breakdown or f.breakdown not in set(bands.key):
@@ -321,8 +339,8 @@ def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) 
     where = territory_labels.get(f.territory, f.territory)
     fmt = lambda v: figures.with_unit(v, entry.unit, entry.decimals)  # noqa: E731
     if row.n < benchmarks.MIN_PEERS:
-        return (f" « {row.label} » ({where}) : {fmt(row.value)} ; {row.n} établissement(s) de la catégorie, "
-                f"moins de {benchmarks.MIN_PEERS} : pas de médiane.")
+        return (f" « {row.label} » ({where}) : {row.n} établissement(s) de la catégorie, moins de "
+                f"{benchmarks.MIN_PEERS} : ni valeur ni médiane diffusées (elles révéleraient leurs chiffres).")
     return (f" « {row.label} » ({where}) : {fmt(row.value)} ; médiane des {row.n} établissements de la catégorie "
             f"{fmt(row['median'])} (quartiles {fmt(row.q1)} et {fmt(row.q3)}).")
 

@@ -108,7 +108,11 @@ def test_explorer_figures_equal_the_store(built_store, monkeypatch):
     trace = view.trend.data[0]
     assert dict(zip(trace.x, trace.y)) == pytest.approx(expected)
     bars = next(t for t in view.compare.data if t.name == "Île-de-France")  # the region's bars, with peer bands
-    assert sorted(bars.x) == pytest.approx(sorted(by_category.values()))
+    frame = view.compare_frame.set_index("breakdown")
+    hidden = {k for k in by_category if frame.loc[k, "status"] == "secret"}  # categories of 1 to 4 establishments
+    assert all(pd.isna(frame.loc[k, "value"]) for k in hidden)
+    assert sorted(x for x in bars.x if x == x) == pytest.approx(
+        sorted(v for k, v in by_category.items() if k not in hidden))
     assert view.illustrative and view.filters.period == 2023
     assert view.trend_summary.startswith("En 2023, taux d'etp vacants au 31/12")
 
@@ -130,3 +134,32 @@ def test_recruitment_comparison_equals_the_store(built_store, monkeypatch):
     shown = dict(zip(view.compare.data[0].customdata, view.compare.data[0].x))
     for label, value in expected.items():
         assert shown[label] == pytest.approx(value)
+
+
+def test_a_category_with_fewer_than_5_establishments_is_not_disclosed(built_store, monkeypatch):
+    """On « Ressources humaines » a département's bar for a category holding 1 to 4 establishments would be
+    their figure: it is shown as secret, with neither value nor median, in the chart, its table and its sentence."""
+    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    with built_store.connect() as conn:
+        period = conn.execute(text("SELECT MAX(period) FROM establishment_observation "
+                                   "WHERE indicator_id = 'turnover_rate' AND value IS NOT NULL")).scalar()
+        territory, category, n = conn.execute(text("""
+            SELECT e.territory_id, e.esms_category, COUNT(*) FROM establishment e
+            JOIN establishment_observation o ON o.finess = e.finess AND o.indicator_id = 'turnover_rate'
+                 AND o.period = :period AND o.value IS NOT NULL
+            GROUP BY e.territory_id, e.esms_category HAVING COUNT(*) BETWEEN 1 AND 4
+            ORDER BY (SELECT COUNT(*) FROM establishment d WHERE d.territory_id = e.territory_id) DESC,
+                     COUNT(*), e.territory_id, e.esms_category LIMIT 1"""), {"period": period}).one()
+    view = views.explorer_view(views.RESSOURCES_HUMAINES, Filters("turnover_rate", territory=territory,
+                                                                   period=period, breakdown=f"esms:{category}"))
+    row = view.compare_frame.set_index("breakdown").loc[f"esms:{category}"]
+    assert pd.isna(row["value"]) and row["status"] == "secret"
+    bars = next(trace for trace in view.compare.data if trace.name == view.filters.territory or (
+        trace.type == "bar" and "quartiles" not in (trace.name or "")))
+    label = views.esms_labels()[f"esms:{category}"]
+    shown = {str(key).replace("<br>", " "): value for key, value in zip(bars.y, bars.x)}
+    assert label in shown and pd.isna(shown[label])
+    assert "ni valeur ni médiane diffusées" in view.compare_summary
+    table = next(r for r in view.compare_table if r["Catégorie d'établissement"] == label)
+    assert "non diffusée" in table["Médiane des établissements"]
+    assert n < 5
