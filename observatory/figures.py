@@ -269,6 +269,10 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *
                        marker={"color": [PALETTE[1] if m else PALETTE[0] for m in marked]},
                        text=[with_unit(v, unit, decimals) for v in values], textposition="outside",
                        cliponaxis=False, customdata=texts, hovertemplate="%{customdata}<extra>%{fullData.name}</extra>")
+        for row, value, status in zip(rows, values, statuses):  # a secret cell is labelled, never an empty bar
+            if pd.isna(value) and isinstance(status, str) and status in STATUS_SHORT:
+                figure.add_annotation(x=0, y=row, text=f"<i>{STATUS_SHORT[status]}</i>", showarrow=False,
+                                      xanchor="left", font={"color": "#555"})
     if known.any():
         figure.add_scatter(y=[r for r, k in zip(rows, known) if k], x=data["median"][known], mode="markers",
                            name="médiane des pairs",

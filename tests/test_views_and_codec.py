@@ -159,6 +159,8 @@ def test_a_category_with_fewer_than_5_establishments_is_not_disclosed(built_stor
     label = views.esms_labels()[f"esms:{category}"]
     shown = {str(key).replace("<br>", " "): value for key, value in zip(bars.y, bars.x)}
     assert label in shown and pd.isna(shown[label])
+    secret_rows = {str(a.y).replace("<br>", " ") for a in view.compare.layout.annotations if "secret" in (a.text or "")}
+    assert label in secret_rows  # labelled « secret », not an empty bar
     assert "ni valeur ni médiane diffusées" in view.compare_summary
     table = next(r for r in view.compare_table if r["Catégorie d'établissement"] == label)
     assert "non diffusée" in table["Médiane des établissements"]
