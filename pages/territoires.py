@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import dash
-from dash import Input, Output, Patch, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html
 
 from observatory import benchmarks, catalogue, figures, queries, urlstate, views
 from observatory.formatting import points, with_unit
@@ -92,8 +92,8 @@ def map_update(f: Filters) -> dict:
           Output("ter-banner", "hidden"),
           Output("url", "search", allow_duplicate=True),
           Input("ter-indicator", "value"), Input("ter-level", "value"), Input("ter-profession", "value"),
-          Input("ter-period", "value"), prevent_initial_call="initial_duplicate")
-def update(indicator, level, profession, period):
+          Input("ter-period", "value"), State("ter-territory", "value"), prevent_initial_call="initial_duplicate")
+def update(indicator, level, profession, period, territory=None):
     """Thin: a new level rebuilds the map (new geometry); any other change patches values only."""
     filters = Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
                       level=level or PAGE.default.level, period=period)
@@ -126,7 +126,22 @@ def update(indicator, level, profession, period):
     table = figures.table_rows(frame, {"profession": views.population_labels(f.indicator), "territory": names,
                                        "source": views.source_names()})
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
-            f.profession, not figures.is_illustrative(frame), urlstate.encode(f, PAGE.default))
+            f.profession, not figures.is_illustrative(frame), _search(f, territory))
+
+
+def _search(f: Filters, territory: str | None) -> str:
+    """The page's query string: the map's filters and the profile's territory, so a shared link reopens both."""
+    return urlstate.encode(replace(f, territory=territory or PAGE.default.territory), PAGE.default)
+
+
+@callback(Output("url", "search", allow_duplicate=True), Input("ter-territory", "value"),
+          State("ter-indicator", "value"), State("ter-level", "value"), State("ter-profession", "value"),
+          State("ter-period", "value"), prevent_initial_call=True)
+def profile_in_url(territory, indicator, level, profession, period):
+    """A profile picked in the page goes into the URL too."""
+    f = Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
+                level=level or PAGE.default.level, period=period)
+    return _search(f, territory)
 
 
 def profile_rows(territory_id: str) -> list[dict]:
