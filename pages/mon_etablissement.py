@@ -55,7 +55,7 @@ def layout(**_query):
         ], className="obs-card obs-filters row"),
         html.Div(id="own-messages", role="status"),
         html.Div([
-            dcc.Graph(id="own-bands", config=figures.GRAPH_CONFIG),
+            ui.described_chart(dcc.Graph(id="own-bands", config=figures.GRAPH_CONFIG), "own-summary", "own-table"),
             html.P(id="own-summary", className="obs-summary", **{"aria-live": "polite"}),
             html.Details([html.Summary("Voir les données"), dash_table.DataTable(id="own-table", page_size=15)],
                          className="obs-data"),

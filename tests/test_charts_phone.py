@@ -132,13 +132,7 @@ return [document.querySelectorAll('.dash-graph').length, document.querySelectorA
 """
 
 
-NOT_YET_DESCRIBED = pytest.mark.xfail(
-    reason="pages/mon_etablissement.py (another engineer's page): own-bands is to be wrapped in "
-           "ui.described_chart(graph, 'own-summary', 'own-table')", strict=True)
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=NOT_YET_DESCRIBED) if p == "/mon-etablissement" else p
-                                  for p in PAGES])
+@pytest.mark.parametrize("path", PAGES)
 def test_every_chart_is_described_and_every_dropdown_labelled(dash_duo, dash_app, path):
     """RGAA basics: a chart's text alternative is its summary sentence and its data table (aria-describedby,
     ids present in the page); a dropdown has a <label for> (or an aria-label)."""
