@@ -159,8 +159,16 @@ def profile_rows(territory_id: str) -> list[dict]:
                                                      series[0], profession_id)
             if position.nation_value is None:
                 continue
-            rows.append(_profile_row(indicator_id, profession_id, periods[-1], position, names, professions))
+            rows.append(_profile_row(indicator_id, profession_id, periods[-1], position, names, professions)
+                        | _provenance(series[0]))
     return rows
+
+
+def _provenance(series: str) -> dict:
+    """Every figure of the profile says where it comes from, and whether it is illustrative."""
+    row = queries.source_row(series)
+    return {"Source": views.source_label(series),
+            "Données": figures.ILLUSTRATIVE_LABEL if row.get("is_illustrative") else "publiées"}
 
 
 def _profile_row(indicator_id, profession_id, period, position, names, professions) -> dict:
