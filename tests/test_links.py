@@ -48,3 +48,32 @@ def test_the_territory_profile_is_in_the_url_and_a_shared_link_reopens_it(dash_d
     dash_duo.wait_for_contains_text("#ter-territory", "Gironde", timeout=30)
     dash_duo.wait_for_contains_text("#ter-profile", "Gironde", timeout=30)
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
+
+
+def test_the_policymaker_compares_her_regions_families_with_france(dash_duo, dash_app):
+    """/filieres: a région picked in the page, « Comparer avec la France » ticked: each family of the région is
+    followed by France's, the URL keeps both, a reload restores them."""
+    from tests.test_journeys import tick
+
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.set_window_size(1400, 2200)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/filieres")
+    dash_duo.wait_for_contains_text("#fil-summary", "filières", timeout=30)
+    pick(dash_duo, "#fil-territory", "Région : Auvergne-Rhône-Alpes (84)", search="Auvergne")
+    wait_query(dash_duo, "territoire", "REG-84")
+    tick(dash_duo, "#fil-comparer input[value='france']")
+    wait_query(dash_duo, "comparer", "france")
+    dash_duo.wait_for_contains_text("#fil-summary", "suivie de sa valeur pour la France", timeout=30)
+
+    def rows() -> list[str]:
+        return dash_duo.driver.execute_script(
+            "const g = document.querySelector('#fil-heatmap.js-plotly-plot, #fil-heatmap .js-plotly-plot'); "
+            "return g.data[0].y")
+
+    labels = rows()
+    assert any(label.endswith("– Auvergne-Rhône-Alpes") for label in labels)
+    assert any(label.endswith("– France") for label in labels)
+    dash_duo.driver.get(dash_duo.driver.current_url)  # the shared link
+    dash_duo.wait_for_contains_text("#fil-summary", "suivie de sa valeur pour la France", timeout=30)
+    assert rows() == labels
+    assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
