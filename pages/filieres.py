@@ -65,11 +65,12 @@ def update(territory, compare=None):
     figure = figures.heatmap_figure(matrix, directions, units, f"Filières du travail social – {where}<br><sup>"
                                     f"Sources : {quoted}</sup>")
     best = ""
-    share = [c for c in matrix.columns if c.startswith("Part des projets jugés difficiles")]
-    if share and matrix[share[0]].notna().any():
-        column = matrix[share[0]]
-        best = (f" Part des projets jugés difficiles : de {with_unit(column.min(), '%', 1)} "
-                f"(« {column.idxmin()} ») à {with_unit(column.max(), '%', 1)} (« {column.idxmax()} »).")
+    first = catalogue.PAGES["filieres"][0]  # the page's lead indicator, as the catalogue orders them
+    if first in columns and matrix[columns[first]].notna().any():
+        column, entry = matrix[columns[first]], catalogue.get(first)
+        best = (f" {entry.label} : de {with_unit(column.min(), entry.unit, entry.decimals)} "
+                f"(« {column.idxmin()} ») à {with_unit(column.max(), entry.unit, entry.decimals)} "
+                f"(« {column.idxmax()} »).")
     summary = f"{len(matrix)} filières ou ensembles comparés sur {matrix.shape[1]} indicateurs ({where}).{best}"
     names = {"profession": views.labels("profession"), "territory": views.labels("territory"), "source": sources}
     if _with_france(territory, compare):
