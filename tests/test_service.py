@@ -246,7 +246,7 @@ def test_a_read_only_store_is_served_and_refuses_loads_with_one_line(built_store
     folder.mkdir()
     shutil.copy(built_store.url.database, folder / "observatory.sqlite")
     if not make_read_only(folder):
-        pytest.fail("cannot make a folder read-only here (chattr +i refused as root)")
+        pytest.skip("this machine cannot make a folder read-only for root (chattr +i refused): run as non-root")
     try:
         env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{folder / 'observatory.sqlite'}"}
         out = run_etl(env, "load", str(ROOT / "data/real/dares/evol_mmo.csv"))
