@@ -166,7 +166,8 @@ def test_policymaker_compares_a_territory_with_its_region_and_france(dash_duo, d
     expected = ["Rhône", "Auvergne-Rhône-Alpes", "France"]
 
     def lines():
-        names = plot(dash_duo, "rec-trend", "p.data.map(t => t.name)") or []
+        names = plot(dash_duo, "rec-trend",  # data lines only, not the status symbols' legend entries
+                     "p.data.filter(t => t.legendgroup !== 'statuts').map(t => t.name)") or []
         return [n for n in names if not n.startswith("Rupture")]
 
     wait_until(lambda: lines() == expected, 30, "three territory lines")
@@ -185,7 +186,8 @@ def test_policymaker_compares_a_territory_with_its_region_and_france(dash_duo, d
     dash_duo.wait_for_page(url=dash_duo.server_url + "/formation?territoire=REG-84")
     dash_duo.wait_for_contains_text("#form-trend-summary", "En 20", timeout=30)
     tick(dash_duo, "#form-comparer input[value=france]")
-    wait_until(lambda: [n for n in plot(dash_duo, "form-trend", "p.data.map(t => t.name)") or []
+    wait_until(lambda: [n for n in plot(dash_duo, "form-trend",
+                                        "p.data.filter(t => t.legendgroup !== 'statuts').map(t => t.name)") or []
                         if not n.startswith("Rupture")] == ["Auvergne-Rhône-Alpes", "France"], 30, "two lines")
     wait_until(lambda: "comparer=france" in dash_duo.driver.current_url, 20, "URL")
     assert errors(dash_duo) == []
