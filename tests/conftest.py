@@ -227,3 +227,32 @@ def dash_app(built_store):
     import app as app_module
 
     return app_module.app
+
+
+def serve_copy(built_store: Engine, folder: Path, command: list[str], ready: str = "/health",
+               log: Path | None = None):
+    """Start `command` (the app, or gunicorn) on a free loopback port over a copy of the built store; return
+    (url, env, process) once `ready` answers. The caller stops the process (by its PID) when done."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    store = folder / "observatory.sqlite"
+    shutil.copy(built_store.url.database, store)
+    port = free_port()
+    env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{store}"}
+    out = log.open("wb") if log else subprocess.DEVNULL
+    argv = [a.replace("{port}", str(port)) for a in command]
+    process = subprocess.Popen([sys.executable, *argv] if argv[0].endswith(".py") else argv, cwd=ROOT, env=env,
+                               stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        try:
+            urllib.request.urlopen(url + ready, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    return url, env, process
+

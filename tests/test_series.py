@@ -6,7 +6,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from sqlalchemy import text
 from etl.breaks import detect
 from observatory import queries
 from observatory.aggregate import parent_array, roll_up
-from tests.conftest import BMO_2023, ROOT
+from tests.conftest import BMO_2023, ROOT, serve_copy
 
 # --- break detection (pure) -------------------------------------------------------------------------------------
 
@@ -172,22 +171,7 @@ def later_vintage(source: Path, target: Path, year: int, new_bassin: tuple[int, 
 def running_app(built_store, tmp_path_factory):
     """The dashboard served by its own process (`python app.py`) over a copy of the built store."""
     folder = tmp_path_factory.mktemp("vintage")
-    store = folder / "observatory.sqlite"
-    shutil.copy(built_store.url.database, store)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{store}"}
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/api/v1/indicators", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
+    url, env, server = serve_copy(built_store, folder, ["app.py", "--port", "{port}"])
     yield {"url": url, "env": env, "folder": folder}
     server.terminate()
     server.wait(timeout=20)

@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from observatory.store import writing
-from tests.conftest import BMO_2023, ROOT, snapshot
+from tests.conftest import BMO_2023, ROOT, serve_copy, snapshot
 from tests.test_series import later_vintage
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -30,12 +29,6 @@ TRAFFIC = [  # what browsing users ask, valid before and after the load
     "/api/v1/indicators",
     "/recrutement",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(port: int, path: str, timeout: float = 30) -> tuple[int, dict, bytes]:
@@ -53,13 +46,11 @@ def get(port: int, path: str, timeout: float = 30) -> tuple[int, dict, bytes]:
 def served(built_store, tmp_path_factory):
     """`gunicorn -w 3 app:server` over a copy of the built store; stopped (by its PID) at the end."""
     folder = tmp_path_factory.mktemp("service")
+    url, env, server = serve_copy(built_store, folder, [str(GUNICORN), "-w", "3", "-b", "127.0.0.1:{port}",
+                                                        "--timeout", "120", "app:server"],
+                                  log=folder / "gunicorn.log")
+    port = int(url.rsplit(":", 1)[1])
     store = folder / "observatory.sqlite"
-    shutil.copy(built_store.url.database, store)
-    port = free_port()
-    env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{store}"}
-    log = (folder / "gunicorn.log").open("wb")
-    server = subprocess.Popen([str(GUNICORN), "-w", "3", "-b", f"127.0.0.1:{port}", "--timeout", "120", "app:server"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         workers: set[str] = set()
         deadline = time.time() + 120
@@ -75,7 +66,6 @@ def served(built_store, tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=30)
-        log.close()
 
 
 def test_importing_app_never_writes_the_store(tmp_path):

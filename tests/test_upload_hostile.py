@@ -4,35 +4,18 @@ random bytes. Each gets a French message in the page; the server stays up and ke
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_service import free_port
+from tests.conftest import serve_copy
 
 
 @pytest.fixture(scope="module")
 def server(built_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("upload")
-    store = folder / "observatory.sqlite"
-    shutil.copy(built_store.url.database, store)
-    port = free_port()
-    env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{store}"}
-    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
+    url, _env, process = serve_copy(built_store, folder, ["app.py", "--port", "{port}"])
     yield {"url": url, "process": process, "folder": folder}
     process.terminate()
     process.wait(timeout=20)
