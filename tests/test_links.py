@@ -53,7 +53,7 @@ def test_the_territory_profile_is_in_the_url_and_a_shared_link_reopens_it(dash_d
 def test_the_policymaker_compares_her_regions_families_with_france(dash_duo, dash_app):
     """/filieres: a région picked in the page, « Comparer avec la France » ticked: each family of the région is
     followed by France's, the URL keeps both, a reload restores them."""
-    from tests.test_journeys import tick
+    from tests.test_journeys import tick, wait_until
 
     dash_duo.start_server(dash_app)
     dash_duo.driver.set_window_size(1400, 2200)
@@ -70,10 +70,10 @@ def test_the_policymaker_compares_her_regions_families_with_france(dash_duo, das
             "const g = document.querySelector('#fil-heatmap.js-plotly-plot, #fil-heatmap .js-plotly-plot'); "
             "return g.data[0].y")
 
-    labels = rows()
+    labels = wait_until(rows, 30, "the heat map's rows")  # drawn under a loading spinner: wait for it
     assert any(label.endswith("– Auvergne-Rhône-Alpes") for label in labels)
     assert any(label.endswith("– France") for label in labels)
     dash_duo.driver.get(dash_duo.driver.current_url)  # the shared link
     dash_duo.wait_for_contains_text("#fil-summary", "suivie de sa valeur pour la France", timeout=30)
-    assert rows() == labels
+    wait_until(lambda: rows() == labels, 30, "the same rows after reload")
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
