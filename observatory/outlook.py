@@ -327,7 +327,8 @@ def project_many(inputs: FamilyInputs, scenario: Scenario, territories: tuple[st
         frame["entrants"] = np.nan if entrants is None else entrants
         frame["gap"] = frame.openings - frame.entrants
         frame["complete_gap"] = frame.gap + frame.other_exits
-        frame["other_hires"] = frame.openings + frame.other_exits - frame.entrants
+        # hires not from training close the identity (all hires where no training data is mapped)
+        frame["other_hires"] = frame.openings + frame.other_exits - frame.entrants.fillna(0.0)
         frame["status"] = "illustrative" if entrants is not None else "ok"
         out[territory] = frame[ROW_COLUMNS]
     return out

@@ -1,0 +1,307 @@
+"""The outlook's inputs read from the store, and the one request codec behind its API, page and CLI.
+
+Everything the model needs comes from the store (published DARES figures and the DREES graduates, illustrative
+today), read once per store version and shared by every request of the process.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlencode
+
+import pandas as pd
+from sqlalchemy import text
+
+from observatory import outlook, queries
+from observatory.config import database_url
+from observatory.outlook import FamilyInputs, OutlookError, Scenario
+from observatory.store import get_engine
+
+INDICATORS = ("employment", "employment_by_age", "employment_by_broad_age", "employment_region_share",
+              "exit_type_share", "exit_rate_all_contracts", "graduates")
+
+
+@dataclass(frozen=True)
+class Store:
+    """Every family's inputs, the territories the outlook covers and where each input comes from."""
+
+    families: dict[str, FamilyInputs]  # FAP-87 code → inputs
+    profession_family: dict[str, str]  # profession_id (any node mapping to one FAP-87) → FAP-87 code
+    family_profession: dict[str, str]  # FAP-87 code → the store's profession_id for it
+    territories: dict[str, str]  # territory_id → name (FR and régions)
+    sources: dict[str, dict]  # indicator → {"source": …, "vintage": …, "illustrative": bool}
+    base_year: int | None
+    backtests: dict[str, outlook.Backtest | None]  # FAP-87 code → the back-test (computed once per store)
+
+
+def store(url: str | None = None) -> Store:
+    url = url or database_url()
+    queries._fresh(url)  # a load elsewhere clears the cache (see queries.on_store_change)
+    return _store(url)
+
+
+@lru_cache(maxsize=2)
+def _store(url: str) -> Store:
+    dims = queries.dimensions(url)
+    frame = queries.select(queries.Selection(indicators=INDICATORS, breakdowns=None), url)
+    frame = frame[frame.value.notna()].copy()
+    frame["breakdown"] = frame.breakdown.fillna("")  # the whole population reads back as NULL/NaN
+    with get_engine(url).connect() as conn:
+        crosswalk = dict(conn.execute(text("SELECT profession_id, source_code FROM profession_crosswalk "
+                                           "WHERE nomenclature = :n"), {"n": "fap87"}).all())
+    labels = dict(zip(dims.professions.profession_id, dims.professions.label))
+    parents = dict(zip(dims.professions.profession_id, dims.professions.parent_id))
+
+    def family_of(profession_id: str) -> str | None:
+        node, seen = profession_id, set()
+        while node and node not in seen:
+            if node in crosswalk:
+                return crosswalk[node]
+            seen.add(node)
+            node = parents.get(node)
+        return None
+
+    national = frame[frame.territory_id == "FR"]
+    employment = national[(national.indicator_id == "employment") & (national.breakdown == "")]
+    pyramid = national[national.indicator_id == "employment_by_age"]
+    base_year = int(pyramid.period.max()) if not pyramid.empty else None
+    broad = national[national.indicator_id == "employment_by_broad_age"]
+    regions = frame[frame.indicator_id == "employment_region_share"]
+    exits = national[national.indicator_id == "exit_type_share"]
+    exit_rates = national[(national.indicator_id == "exit_rate_all_contracts") & (national.breakdown == "")]
+    graduates = frame[(frame.indicator_id == "graduates") & (frame.breakdown == "")].copy()
+    graduates["fap"] = graduates.profession_id.map(family_of)
+    graduates = graduates[graduates.profession_id.isin(
+        [p for p, level in zip(dims.professions.profession_id, dims.professions.level) if level == "profession"])]
+
+    families: dict[str, FamilyInputs] = {}
+    family_profession: dict[str, str] = {}
+    for profession_id, rows in pyramid[pyramid.period == base_year].groupby("profession_id"):
+        fap = crosswalk.get(profession_id)  # the FAP-87 rows themselves, not a FAP-225 member of one
+        if fap is None or len(fap) != 3:
+            continue
+        family_profession[fap] = profession_id
+        history = employment[employment.profession_id == profession_id].set_index("period").value.sort_index()
+        ages = broad[broad.profession_id == profession_id].pivot_table(
+            index="period", columns="breakdown", values="value", aggfunc="sum")
+        ages = ages.dropna() if not ages.empty else ages
+        shares = regions[regions.profession_id == profession_id].set_index("territory_id").value / 100
+        rate = exit_rates[exit_rates.profession_id == profession_id].value
+        types = exits[exits.profession_id == profession_id]
+        definitive = types[types.breakdown.isin(outlook.DEFINITIVE_EXITS)].value.sum() if not types.empty else None
+        mine = graduates[graduates.fap == fap]
+        families[fap] = FamilyInputs(
+            fap=fap, label=labels.get(profession_id, fap), base_year=base_year,
+            pyramid=rows.set_index("breakdown").value, employment=history, broad_age=ages,
+            exit_rate=float(rate.mean()) if len(rate) else None,
+            definitive_exit_share=None if definitive is None else float(definitive),
+            region_share=shares / shares.sum() if shares.sum() > 0 else shares,
+            graduates=mine[["territory_id", "period", "value"]] if not mine.empty else None,
+            diplomas=tuple(sorted(mine.profession_id.unique())),
+        )
+    profession_family = {p: family_of(p) for p in dims.professions.profession_id}
+    profession_family = {p: f for p, f in profession_family.items() if f in families}
+    territories = {"FR": "France"} | {
+        t: n for t, n, level in zip(dims.territories.territory_id, dims.territories.name, dims.territories.level)
+        if level == "region" and t in set(regions.territory_id)}
+
+    def provenance(indicator: str) -> dict:
+        ids = sorted(set(frame.loc[frame.indicator_id == indicator, "source_id"]))
+        rows = [queries.source_row(s, url) for s in ids]
+        return {"sources": ids, "titles": [r.get("title") for r in rows],
+                "producers": sorted({r.get("producer") for r in rows if r.get("producer")}),
+                "vintages": sorted({str(r.get("vintage")) for r in rows if r.get("vintage")}),
+                "illustrative": any(bool(r.get("is_illustrative")) for r in rows)}
+    sources = {indicator: provenance(indicator) for indicator in INDICATORS}
+    backtests = {fap: outlook.backtest(inputs) for fap, inputs in families.items()}
+    return Store(families, profession_family, family_profession, territories, sources, base_year, backtests)
+
+
+queries.on_store_change(_store.cache_clear)
+
+
+# --- the request: one codec for the API, the page and the CLI -----------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    family: str  # FAP-87 code
+    profession: str  # as asked (a profession id or the FAP code)
+    territory: str
+    start: int
+    end: int
+    scenario: Scenario
+
+
+DEFAULT_HORIZON = 2035
+MAX_HORIZON = 2050
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise OutlookError(f"{name} must be a number, not {raw[:40]!r}") from None
+    if not math.isfinite(value):
+        raise OutlookError(f"{name} must be a finite number, not {raw[:40]!r}")
+    return value
+
+
+def _year(name: str, raw: str) -> int:
+    if not raw.strip().isdigit() or len(raw.strip()) != 4:
+        raise OutlookError(f"{name} must be a year (four digits), not {raw[:40]!r}")
+    return int(raw)
+
+
+def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, strict: bool = True) -> Request:
+    """A request from query parameters; OutlookError (→ 400) on anything unknown or out of range.
+
+    `strict=False` (the page's URL) falls back to defaults instead of failing."""
+    def get(name: str) -> str | None:
+        value = args.get(name)
+        if isinstance(value, (list, tuple)):
+            if strict and len(value) > 1:
+                raise OutlookError(f"{name} is given {len(value)} times; give it once")
+            value = value[0] if value else None
+        return None if value is None or str(value).strip() == "" else str(value).strip()
+
+    allowed = {"profession", "territory", "from", "to", "format", "lang", *outlook.PARAMETERS}
+    unknown = sorted(set(args) - allowed)
+    if strict and unknown:
+        raise OutlookError(f"unknown parameter {unknown[0]!r}; expected one of {sorted(allowed)}")
+    if data.base_year is None or not data.families:
+        raise OutlookError("the store holds no age pyramid: load the DARES outlook files first")
+    profession = get("profession") or ("" if strict else next(iter(sorted(data.families))))
+    family = resolve(profession, data)
+    if family is None:
+        if strict:
+            raise OutlookError(f"unknown profession {profession[:60]!r}: expected a FAP-87 code among "
+                               f"{', '.join(sorted(data.families))} or a profession of the observatory that maps "
+                               "to one")
+        family, profession = sorted(data.families)[0], sorted(data.families)[0]
+    territory = get("territory") or "FR"
+    if territory not in data.territories:
+        if strict:
+            raise OutlookError(f"unknown territory {territory[:40]!r}: expected FR or a région "
+                               f"({', '.join(sorted(t for t in data.territories if t != 'FR'))})")
+        territory = "FR"
+    if territory != "FR" and territory not in data.families[family].region_share.index:
+        if strict:
+            raise OutlookError(f"the DARES publishes no employment of {family} in {territory} (too few "
+                               "observations): choose FR or another région")
+        territory = "FR"
+    values: dict[str, float] = {}
+    for name in outlook.PARAMETERS:
+        raw = get(name)
+        if raw is None:
+            continue
+        try:
+            values[name] = _number(name, raw)
+            outlook.check(Scenario(**{name: values[name]}))
+        except OutlookError:
+            if strict:
+                raise
+            values.pop(name, None)
+    try:
+        start = _year("from", get("from")) if get("from") else data.base_year
+        end = _year("to", get("to")) if get("to") else DEFAULT_HORIZON
+        if not data.base_year <= start < end <= MAX_HORIZON:
+            raise OutlookError(f"from and to must satisfy {data.base_year} ≤ from < to ≤ {MAX_HORIZON} "
+                               f"(the projection starts from the latest stock, {data.base_year})")
+    except OutlookError:
+        if strict:
+            raise
+        start, end = data.base_year, DEFAULT_HORIZON
+    return Request(family, profession, territory, start, end, Scenario(**values))
+
+
+def resolve(profession: str, data: Store) -> str | None:
+    """The FAP-87 family of a FAP code (any case) or of a profession id of the observatory."""
+    if profession.upper() in data.families:
+        return profession.upper()
+    return data.profession_family.get(profession)
+
+
+def encode(request: Request) -> str:
+    """The query string of a request, defaults left out (the page's URL and the API's permalink)."""
+    pairs = [("profession", request.profession), ("territory", request.territory)]
+    if request.start != (store().base_year or request.start):
+        pairs.append(("from", str(request.start)))
+    if request.end != DEFAULT_HORIZON:
+        pairs.append(("to", str(request.end)))
+    pairs += [(k, f"{v:g}") for k, v in request.scenario.changed().items()]
+    return urlencode(pairs)
+
+
+# --- the answer ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Projection:
+    request: Request
+    family: FamilyInputs
+    rows: pd.DataFrame  # outlook.ROW_COLUMNS, years start+1 … end
+    central: pd.DataFrame  # the central scenario's rows, same years (the user's scenario is compared with it)
+    rates: outlook.Rates
+    backtest: outlook.Backtest | None
+    assumptions: list[dict]
+
+
+def run(request: Request, data: Store | None = None) -> Projection:
+    data = data or store()
+    family = data.families[request.family]
+    full = outlook.project(family, request.scenario, request.territory, horizon=request.end)
+    rows = outlook.window(full, request.start, request.end).reset_index(drop=True)
+    central = rows if not request.scenario.changed() else outlook.window(
+        outlook.project(family, Scenario(), request.territory, horizon=request.end),
+        request.start, request.end).reset_index(drop=True)
+    rates = outlook.rates(family, request.scenario, request.territory)
+    bt = data.backtests.get(request.family)
+    return Projection(request, family, rows, central, rates, bt, assumptions(request, family, rates, data))
+
+
+def _source(data: Store, *indicators: str) -> str:
+    parts = []
+    for indicator in indicators:
+        p = data.sources.get(indicator, {})
+        if p.get("titles"):
+            label = "; ".join(sorted(set(filter(None, p["titles"]))))
+            vintages = ", ".join(p["vintages"])
+            flag = " – ILLUSTRATIF" if p["illustrative"] else ""
+            parts.append(f"{label}{f' ({vintages})' if vintages else ''}{flag}")
+    return " · ".join(parts) or "non disponible dans le store"
+
+
+def assumptions(request: Request, family: FamilyInputs, rates: outlook.Rates, data: Store) -> list[dict]:
+    """Every parameter with its value, unit, range, source and whether it rests on illustrative data."""
+    s = request.scenario
+    grads = data.sources.get("graduates", {})
+    rows = [
+        {"parameter": "base_year", "label": "Année de base (stock le plus récent)", "value": family.base_year,
+         "unit": "année", "range": "", "source": _source(data, "employment_by_age", "employment"),
+         "illustrative": False},
+        {"parameter": "mean_exit_age", "label": "Âge moyen de fin de carrière (après décalage)",
+         "value": round(rates.mean_exit_age, 2), "unit": "ans", "range": "",
+         "source": outlook.PARAMETERS["retirement_age_shift"].source + " · " + _source(data, "employment_by_age"),
+         "illustrative": False},
+        {"parameter": "exit_age_sd", "label": "Dispersion des âges de fin de carrière", "value": outlook.EXIT_AGE_SD,
+         "unit": "ans", "range": "", "source": "Convention de l'observatoire", "illustrative": False},
+        {"parameter": "other_exit_rate", "label": "Taux de sortie en cours de carrière (après facteur)",
+         "value": round(rates.other_exit_rate * 100, 2), "unit": "% par an", "range": "",
+         "source": _source(data, "exit_rate_all_contracts", "exit_type_share"), "illustrative": False},
+        {"parameter": "growth_band", "label": "Demi-largeur de la fourchette de croissance",
+         "value": round(rates.growth_spread, 2), "unit": "points de % par an", "range": "",
+         "source": "Écart-type des tendances décennales de l'emploi de la famille (même source que la croissance)",
+         "illustrative": False},
+        {"parameter": "graduates", "label": "Diplômés par an (moyenne des dernières années)",
+         "value": None if rates.graduates is None else round(rates.graduates, 1), "unit": "personnes",
+         "range": "", "source": (_source(data, "graduates") + f" ; années {', '.join(map(str, rates.graduate_periods))}"
+                                 f" ; diplômes rattachés : {', '.join(family.diplomas) or 'aucun'}"),
+         "illustrative": bool(grads.get("illustrative"))},
+    ]
+    for name, p in outlook.PARAMETERS.items():
+        value = getattr(s, name)
+        if name == "demand_growth":
+            value = round(rates.growth, 3)
+        rows.append({"parameter": name, "label": p.label, "value": value, "unit": p.unit,
+                     "range": f"{p.low:g} – {p.high:g}", "source": p.source,
+                     "illustrative": name == "training_factor" and bool(grads.get("illustrative"))})
+    return rows

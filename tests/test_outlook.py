@@ -1,0 +1,161 @@
+"""The workforce outlook's arithmetic, on the inputs the real build puts in the store.
+
+Every property the issue asks for is checked on every social family (and on all families where cheap): the
+stock-flow identity year by year, régions adding up to the nation, factor 0 → no mid-career exits, a later
+retirement → fewer retirements, more training places → a smaller gap; then the API's answers and errors.
+"""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from observatory import outlook, outlook_data
+from observatory.outlook import Scenario
+
+SOCIAL = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")
+RAW = Path(__file__).resolve().parent.parent / "data" / "real" / "dares"
+
+
+@pytest.fixture(scope="module")
+def data(built_store) -> outlook_data.Store:
+    return outlook_data.store(str(built_store.url))
+
+
+def test_inputs_recount_the_raw_files(data):
+    """The pyramid and the history the model starts from are the DARES files' figures, in persons."""
+    raw = pd.read_csv(RAW / "age_2017_2019_3niv.csv", encoding="latin-1")
+    effectifs = pd.read_csv(RAW / "effectifs_3niv.csv")
+    for fap in SOCIAL:
+        family = data.families[fap]
+        assert family.pyramid.sum() == pytest.approx(raw.loc[raw.fap == fap, "annee_2017_2019"].sum() * 1000)
+        # the DARES dates the 2017-2019 average by its central year; the store by its last year
+        central = effectifs.loc[effectifs.Annee == family.base_year - 1, fap].iloc[0] * 1000
+        assert family.employment[family.base_year] == pytest.approx(central)
+        assert family.region_share.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("fap", SOCIAL)
+def test_stock_flow_identity_every_year(data, fap):
+    family = data.families[fap]
+    rows = outlook.project(family, Scenario(), "FR", horizon=2035)
+    previous = family.employment[family.base_year]
+    for row in rows.itertuples():
+        entrants = 0.0 if np.isnan(row.entrants) else row.entrants  # no training data: every hire is "other"
+        assert row.employment == pytest.approx(previous - row.retirements - row.other_exits + entrants
+                                               + row.other_hires, rel=1e-9)
+        assert row.openings == pytest.approx(row.retirements + row.job_change)
+        assert row.gap == pytest.approx(row.openings - row.entrants) if not np.isnan(row.entrants) else True
+        assert row.employment_low <= row.employment <= row.employment_high
+        previous = row.employment
+    assert list(rows.year) == list(range(family.base_year + 1, 2036))
+
+
+@pytest.mark.parametrize("fap", SOCIAL)
+def test_regions_add_up_to_the_nation(data, fap):
+    family = data.families[fap]
+    regions = tuple(family.region_share.index)  # the régions where the DARES publishes the family's employment
+    assert len(regions) >= 13
+    out = outlook.project_many(family, Scenario(), ("FR", *regions), horizon=2030)
+    for column in ("employment", "retirements", "other_exits", "job_change", "openings"):
+        total = sum(out[r][column].to_numpy() for r in regions)
+        np.testing.assert_allclose(total, out["FR"][column].to_numpy(), rtol=0.02)
+    if family.graduates is not None:  # the nation's graduates are the sum of the régions'
+        total = sum(out[r]["entrants"].fillna(0).to_numpy() for r in regions)
+        np.testing.assert_allclose(total, out["FR"]["entrants"].to_numpy(), rtol=0.02)
+
+
+@pytest.mark.parametrize("fap", SOCIAL)
+def test_scenario_levers_move_the_figures_the_right_way(data, fap):
+    family = data.families[fap]
+    central = outlook.totals(outlook.project(family, Scenario(), horizon=2030))
+    assert central["other_exits"] > 0
+    none = outlook.totals(outlook.project(family, Scenario(exit_rate_factor=0), horizon=2030))
+    assert none["other_exits"] == 0
+    later = outlook.totals(outlook.project(family, Scenario(retirement_age_shift=2), horizon=2030))
+    assert later["retirements"] < central["retirements"]
+    earlier = outlook.totals(outlook.project(family, Scenario(retirement_age_shift=-2), horizon=2030))
+    assert earlier["retirements"] > central["retirements"]
+    if family.graduates is not None:
+        more = outlook.totals(outlook.project(family, Scenario(training_factor=1.5), horizon=2030))
+        assert more["gap"] < central["gap"]
+        assert more["entrants"] == pytest.approx(central["entrants"] * 1.5)
+    faster = outlook.totals(outlook.project(family, Scenario(demand_growth=3), horizon=2030))
+    slower = outlook.totals(outlook.project(family, Scenario(demand_growth=-1), horizon=2030))
+    assert faster["job_change"] > slower["job_change"]
+
+
+def test_every_family_and_region_in_under_ten_seconds(data):
+    import time
+
+    started = time.perf_counter()
+    for family in data.families.values():
+        outlook.project_many(family, Scenario(), ("FR", *family.region_share.index), horizon=2035)
+    assert time.perf_counter() - started < 10
+    assert len(data.families) >= 80  # every FAP-87 family the pyramid has
+
+
+def test_backtest_is_published_for_the_social_families(data):
+    for fap in SOCIAL:
+        bt = data.backtests[fap]
+        assert bt is not None and (bt.base_year, bt.target_year) == (data.base_year - 10, data.base_year)
+        history = data.families[fap].broad_age
+        assert bt.actual_share_50_plus == pytest.approx(history.loc[bt.target_year, "age:50+"]
+                                                         / history.loc[bt.target_year].sum() * 100)
+        assert bt.naive_employment == data.families[fap].employment[bt.base_year]
+
+
+def test_parameters_out_of_range_are_refused(data):
+    for args in ({"profession": "T2A", "exit_rate_factor": "-1"}, {"profession": "T2A", "training_factor": "nan"},
+                 {"profession": "T2A", "retirement_age_shift": "9"}, {"profession": "T2A", "to": "2090"},
+                 {"profession": "ZZZ"}, {"profession": "T2A", "territory": "REG-99"}, {"profession": "T2A", "x": "1"}):
+        with pytest.raises(outlook.OutlookError):
+            outlook_data.parse({k: [v] for k, v in args.items()}, data)
+    request = outlook_data.parse({"profession": ["aide_a_domicile"]}, data)
+    assert request.family == "T2A"
+
+
+@pytest.fixture(scope="module")
+def client(dash_app):
+    return dash_app.server.test_client()
+
+
+def test_api_json_csv_xlsx(client, data):
+    body = client.get("/api/v1/projections?profession=V4Z&territory=FR&from=2019&to=2030").get_json()
+    assert [r["year"] for r in body["rows"]] == list(range(2020, 2031))
+    assert set(body["rows"][0]) >= {"year", "employment", "employment_low", "employment_high", "retirements",
+                                    "other_exits", "job_change", "openings", "entrants", "gap", "status"}
+    assert body["rows"][0]["status"] == "illustrative"  # entrants come from the illustrative graduates
+    assert {"exit_rate_factor", "retirement_age_shift", "training_factor", "demand_growth"} <= set(body["assumptions"])
+    assert body["backtest"]["fap"] == "V4Z"
+    expected = outlook.totals(outlook.window(outlook.project(data.families["V4Z"], horizon=2030), 2019, 2030))
+    assert sum(r["retirements"] for r in body["rows"]) == pytest.approx(expected["retirements"], abs=10)
+
+    csv = client.get("/api/v1/projections?profession=V4Z&format=csv&lang=fr")
+    assert csv.status_code == 200 and csv.data.startswith("\ufeff".encode())
+    frame = pd.read_csv(io.BytesIO(csv.data), sep=";", decimal=",", encoding="utf-8-sig")
+    assert len(frame) == 2035 - data.base_year and frame["Année"].iloc[0] == data.base_year + 1
+
+    xlsx = client.get("/api/v1/projections?profession=V4Z&territory=REG-84&format=xlsx&training_factor=2")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames == ["Projection", "Hypothèses", "Back-test"]
+    params = {row[0]: row[2] for row in book["Hypothèses"].iter_rows(min_row=2, values_only=True) if row and row[0]}
+    assert params["training_factor"] == 2
+    assert all(row[5] for row in book["Hypothèses"].iter_rows(min_row=2, max_row=12, values_only=True))  # sources
+
+
+@pytest.mark.parametrize("query", [
+    "profession=NOPE", "profession=T2A&territory=DEP-69", "profession=T2A&exit_rate_factor=4",
+    "profession=T2A&demand_growth=abc", "profession=T2A&from=2010", "profession=T2A&to=1999",
+    "profession=T2A&format=pdf", "profession=T2A&profession=V4Z", "", "profession=T2A&unknown=1",
+    "profession=T2A&retirement_age_shift=inf", "profession=%00%ff", "profession=T2A&from=20x9",
+])
+def test_api_bad_requests_are_400_with_a_message(client, query):
+    response = client.get(f"/api/v1/projections?{query}")
+    assert response.status_code == 400, query
+    assert json.loads(response.data)["error"]
