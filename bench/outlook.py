@@ -85,9 +85,10 @@ def main() -> None:
             except OSError:
                 time.sleep(0.3)
         families = ["T2A", "T2B", "V0Z", "V4Z", "V5Z", "aide_a_domicile", "educateur_specialise", "A0Z", "R4Z"]
-        territories = ["FR", *regions]
         shifts = [-2, -1, 0, 0.5, 1, 1.5, 2, 3]
-        combos = itertools.cycle(itertools.product(families, territories, shifts))
+        pairs = [(p, t) for p in families for t in ("FR", *regions)
+                 if t == "FR" or t in data.families[outlook_data.resolve(p, data)].region_share.index]
+        combos = itertools.cycle([(p, t, s) for (p, t), s in itertools.product(pairs, shifts)])
         first, status = fetch(f"{base}/api/v1/projections?profession=T2A&territory=FR")
         assert status == 200, status
         times, errors = [], 0
