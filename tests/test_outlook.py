@@ -159,3 +159,15 @@ def test_api_bad_requests_are_400_with_a_message(client, query):
     response = client.get(f"/api/v1/projections?{query}")
     assert response.status_code == 400, query
     assert json.loads(response.data)["error"]
+
+
+def test_postgresql_store_gives_the_same_projection(data, pg_built_store):
+    """Many users run on PostgreSQL: the outlook reads the same inputs there, to the person."""
+    pg = outlook_data.store(pg_built_store.url.render_as_string(hide_password=False))
+    assert sorted(pg.families) == sorted(data.families)
+    for fap in SOCIAL:
+        ours = outlook.project(data.families[fap], Scenario(retirement_age_shift=1), "REG-84", horizon=2030)
+        theirs = outlook.project(pg.families[fap], Scenario(retirement_age_shift=1), "REG-84", horizon=2030)
+        pd.testing.assert_frame_equal(ours, theirs, rtol=1e-9)
+        assert pg.backtests[fap].projected_employment == pytest.approx(data.backtests[fap].projected_employment)
+        assert pg.backtests[fap].projected_share_50_plus == pytest.approx(data.backtests[fap].projected_share_50_plus)
