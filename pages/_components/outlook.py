@@ -1,0 +1,437 @@
+"""« Perspectives »: the pure pieces of the outlook page (pages/perspectives.py).
+
+From an `outlook_data.Projection` and the `outlook_data.Store` to what the page shows: the one-sentence summary,
+the two figures, the back-test tables, the assumptions and the export links. No Dash callback here, no store
+access: the page's callbacks call `view` and write its fields.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from observatory import figures, outlook
+from observatory.formatting import NNBSP, number
+from observatory.outlook_data import Projection, Request, Store, encode
+
+SOCIAL_FAMILIES = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")  # the travail social families, listed first
+INPUT_STEPS = {"exit_rate_factor": 0.1, "retirement_age_shift": 0.5, "training_factor": 0.1, "demand_growth": 0.1,
+               "take_up_rate": 1}
+FORMATS = ("csv", "xlsx", "json")
+BAND_LABEL = "fourchette (tendance ± écart-type historique)"
+FLOW_NAMES = {"retirements": "départs en fin de carrière", "job_change": "créations nettes d'emploi",
+              "other_exits": "sorties en cours de carrière"}
+FLOW_COLOURS = {"retirements": figures.PALETTE[0], "job_change": figures.PALETTE[2],
+                "other_exits": figures.PALETTE[1]}
+MINUS = "\u2212"
+MODEBAR = 30  # px above the title: Plotly's tool bar never covers it
+STORE_INPUTS = ("employment_by_age", "employment", "exit_rate_all_contracts", "exit_type_share", "graduates")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def persons(value: float) -> str:
+    """A count of persons in French: `12 345` (narrow no-break space), never a decimal."""
+    return number(round(value), 0)
+
+
+def plain(value: float) -> str:
+    """`1 234`, `−1 234` (a true minus sign, no plus)."""
+    return (MINUS if round(value) < 0 else "") + number(abs(round(value)), 0)
+
+
+def signed(value: float) -> str:
+    """`+1 234`, `−1 234` (a true minus sign), `0`."""
+    rounded = round(value)
+    return ("+" if rounded > 0 else MINUS if rounded < 0 else "") + number(abs(rounded), 0)
+
+
+# --- controls ------------------------------------------------------------------------------------------------
+def family_options(data: Store) -> list[dict]:
+    """Every FAP-87 family of the store, « T2A – Aides à domicile… », the social families first."""
+    social = [f for f in SOCIAL_FAMILIES if f in data.families]
+    others = sorted(f for f in data.families if f not in SOCIAL_FAMILIES)
+    return [{"label": f"{fap} – {data.families[fap].label}", "value": fap} for fap in social + others]
+
+
+def territory_options(data: Store, labelled: list[dict]) -> list[dict]:
+    """France and the régions the outlook covers, labelled as on the other pages (`labelled`: their options)."""
+    names = {o["value"]: o["label"] for o in labelled}
+    options = [{"label": names.get(t, name if t == "FR" else f"Région : {name}"), "value": t}
+               for t, name in data.territories.items()]
+    return sorted(options, key=lambda o: (o["value"] != "FR", o["label"]))
+
+
+def family_trend(data: Store, family: str) -> float:
+    """The demand growth used when the field is empty: the family's own trend (% per year)."""
+    inputs = data.families[family]
+    return outlook.trend(inputs.employment, inputs.base_year) or 0.0
+
+
+def trend_hint(data: Store, family: str) -> tuple[str, str]:
+    """(placeholder, label hint) of the demand growth field: the family's trend, used when it is empty."""
+    growth = family_trend(data, family)
+    return number(growth, 1), f" – vide : tendance de la famille, {signed_rate(growth)} par an"
+
+
+def request_args(profession: str, territory: str | None, values: dict, period: dict | None = None) -> dict:
+    """The query the page's controls stand for (the codec's keys); empty fields are left out."""
+    args = {"profession": profession, "territory": territory or "FR"}
+    for key in ("from", "to"):
+        if (period or {}).get(key):
+            args[key] = str(period[key])
+    for name, value in values.items():
+        if value is not None and str(value).strip() != "":
+            args[name] = str(value)
+    return args
+
+
+def ignored(values: dict, request: Request) -> str:
+    """The fields the codec refused (out of range, not a number): said on screen, never silently dropped."""
+    wrong = []
+    for name, value in values.items():
+        if value is None or str(value).strip() == "":
+            continue
+        try:
+            given = float(value)
+        except (TypeError, ValueError):
+            given = None
+        if given is None or getattr(request.scenario, name) != given:
+            p = outlook.PARAMETERS[name]
+            wrong.append(f"« {p.label} » : {value} hors de la plage {number(p.low, 1)} – {number(p.high, 1)} "
+                         f"({p.unit})")
+    return ("⚠ Valeur ignorée, scénario central retenu pour ce paramètre : " + " ; ".join(wrong) + ".") if wrong else ""
+
+
+def export_links(request: Request) -> dict[str, str]:
+    """The API's URL for the same request, one per format: the file holds the page's figures."""
+    query = encode(request)
+    return {fmt: f"/api/v1/projections?{query}&format={fmt}" for fmt in FORMATS}
+
+
+# --- provenance ----------------------------------------------------------------------------------------------
+def graduates_illustrative(data: Store) -> bool:
+    return bool(data.sources.get("graduates", {}).get("illustrative"))
+
+
+def source_note(data: Store, indicators: tuple[str, ...]) -> str:
+    """« DARES 2014, 2019 ; Observatoire – mise en forme DREES enquête Écoles 2024 (fictif) »: the producers
+    (without their brackets) and vintages of the store's inputs behind a chart, short enough for a title."""
+    vintages: dict[str, set[str]] = {}
+    fictive: set[str] = set()
+    for indicator in indicators:
+        p = data.sources.get(indicator, {})
+        for producer in p.get("producers") or ["source non renseignée"]:
+            short = re.sub(r"\s*\([^)]*\)", "", producer).strip()
+            vintages.setdefault(short, set()).update(p.get("vintages", []))
+            if p.get("illustrative"):
+                fictive.add(short)
+    return " ; ".join(f"{name} {', '.join(sorted(years))}".strip() + (" (fictif)" if name in fictive else "")
+                      for name, years in vintages.items()) or "non disponible"
+
+
+def source_line(projection: Projection) -> str:
+    """Under the charts: the store's sources (titles, vintages, illustrative flag) from the assumptions."""
+    rows = {r["parameter"]: r for r in projection.assumptions}
+    parts = []
+    for key in ("base_year", "other_exit_rate", "graduates"):
+        row = rows.get(key)
+        if row and row["source"] not in parts:
+            parts.append(row["source"] + (" (illustratif)" if row["illustrative"] and "ILLUSTRATIF" not in
+                                          row["source"] else ""))
+    return ("Sources : " + " · ".join(parts) + ". Projection de l'observatoire : hypothèses et plages dans le "
+            "tableau ci-dessous.")
+
+
+# --- the sentence --------------------------------------------------------------------------------------------
+def _gap_words(gap: float) -> str:
+    return (f"un écart de {persons(gap)} postes" if round(gap) >= 0
+            else f"un excédent de {persons(-gap)} jeunes diplômés sur les postes à pourvoir")
+
+
+def sentence(totals: dict[str, float], end: int, illustrative: bool,
+             central: dict[str, float] | None = None) -> str:
+    """« D'ici 2035, … : un écart de … postes. En comptant aussi … » (`outlook.totals` of the window; `central`:
+    the central scenario's totals when the scenario differs from it)."""
+    change = totals["job_change"]
+    change_words = (f"{persons(change)} créations nettes d'emplois" if round(change) >= 0
+                    else f"{persons(-change)} suppressions nettes d'emplois")
+    head = f"D'ici {end}, {persons(totals['retirements'])} départs en fin de carrière et {change_words}"
+    other = persons(totals["other_exits"])
+    if _missing(totals.get("entrants")):
+        openings = totals["openings"]
+        all_openings = openings + totals["other_exits"]
+        ref = f" (scénario central : {persons(central['openings'])})" if central else ""
+        ref_all = (f" (scénario central : {persons(central['openings'] + central['other_exits'])})"
+                   if central else "")
+        return (f"{head}, soit {persons(openings)} postes à pourvoir{ref} ; aucune donnée de formation rattachée à "
+                f"cette famille : pas d'écart calculé face aux jeunes diplômés. En comptant aussi {other} sorties "
+                f"en cours de carrière, {persons(all_openings)} postes seraient à pourvoir{ref_all}.")
+    flag = " (données de formation illustratives)" if illustrative else ""
+    ref = ref_all = ""
+    if central and not _missing(central.get("gap")):
+        ref = f" (scénario central : écart de {plain(central['gap'])} postes)"
+        ref_all = f" (scénario central : {plain(central['complete_gap'])})"
+    complete = totals["complete_gap"]
+    complete_words = (f"l'écart complet atteint {persons(complete)} postes" if round(complete) >= 0
+                      else f"l'écart complet est un excédent de {persons(-complete)} jeunes diplômés")
+    return (f"{head}, pour {persons(totals['entrants'])} jeunes diplômés prenant un poste{flag} : "
+            f"{_gap_words(totals['gap'])}{ref}. En comptant aussi {other} sorties en cours de carrière, "
+            f"{complete_words}{ref_all}.")
+
+
+def employment_summary(projection: Projection) -> str:
+    rows = projection.rows
+    if rows.empty:
+        return "Aucune année projetée."
+    last = rows.iloc[-1]
+    return (f"Emploi projeté en {int(last.year)} : {persons(last.employment)} personnes (fourchette : "
+            f"{persons(last.employment_low)} à {persons(last.employment_high)}), pour une croissance retenue de "
+            f"{signed_rate(projection.rates.growth)} par an (± {_pts(projection.rates.growth_spread).lstrip('+')}).")
+
+
+def signed_rate(value: float) -> str:
+    sign = "+" if value > 0 else MINUS if value < 0 else ""
+    return f"{sign}{number(abs(value), 1)}{NNBSP}%"
+
+
+# --- figures -------------------------------------------------------------------------------------------------
+def _titled(figure: go.Figure, title: str, illustrative: bool) -> go.Figure:
+    if illustrative:
+        title += f"<br><sup><span style='color:{figures.BREAK_COLOUR}'>⚠ {figures.ILLUSTRATIVE_LABEL} : jeunes " \
+                 "diplômés et écarts</span></sup>"
+    text = figures.wrap_title(title)
+    return figure.update_layout(title={"text": text, "x": 0, "font": {"size": 16}, "yref": "container", "y": 1,
+                                       "yanchor": "top", "pad": {"t": MODEBAR}},
+                                margin={"t": figures.title_margin(text) + MODEBAR},
+                                height=460 + max(0, figures.title_margin(text) + MODEBAR - 70))
+
+
+def _hover(values) -> list[str]:
+    return [signed(v) if v < 0 else persons(v) for v in values]
+
+
+def flows_figure(projection: Projection, subject: str, source: str, illustrative: bool) -> go.Figure:
+    """Stacked bars per year (end-of-career exits, net job creation, mid-career exits, hatched) against the young
+    graduates taking a job (line); the central scenario's openings dashed when the scenario differs."""
+    rows, years = projection.rows, [int(y) for y in projection.rows.year]
+    figure = go.Figure(layout={**figures.LAYOUT, "barmode": "relative"})
+    for key, name in FLOW_NAMES.items():
+        if key == "job_change" and (rows.job_change < 0).any():
+            name = "créations nettes d'emploi (sous zéro : suppressions)"
+        figure.add_bar(x=years, y=rows[key].tolist(), name=name, customdata=_hover(rows[key]),
+                       marker={"color": FLOW_COLOURS[key],
+                               "pattern": {"shape": "/" if key == "other_exits" else "", "fgcolor": "#ffffff",
+                                           "size": 7}},
+                       hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    if rows.entrants.notna().any():
+        figure.add_scatter(x=years, y=rows.entrants.tolist(), mode="lines+markers",
+                           name="jeunes diplômés (illustratif)" if illustrative else "jeunes diplômés",
+                           line={"color": "#000000", "width": 3},
+                           marker={"symbol": figures.STATUS_SYMBOLS["illustrative" if illustrative else "ok"],
+                                   "size": 9},
+                           customdata=_hover(rows.entrants),
+                           hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    if projection.request.scenario.changed():
+        central = projection.central
+        figure.add_scatter(x=[int(y) for y in central.year], y=central.openings.tolist(), mode="lines",
+                           name="postes à pourvoir, scénario central", line={"color": "#3a3a3a", "dash": "dash",
+                                                                             "width": 2},
+                           customdata=_hover(central.openings),
+                           hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    figure.update_xaxes(tickformat="d", showgrid=False)
+    figure.update_yaxes(title="personnes par an", gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999")
+    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"})
+    return _titled(figure, f"Postes à pourvoir et jeunes diplômés par an – {subject}<br><sup>Projection de "
+                           f"l'observatoire ; source : {source}</sup>", illustrative)
+
+
+def employment_figure(projection: Projection, subject: str, source: str) -> go.Figure:
+    """The projected employment with its band (filled between low and high), the central scenario dashed."""
+    rows, years = projection.rows, [int(y) for y in projection.rows.year]
+    figure = go.Figure(layout={**figures.LAYOUT})
+    figure.add_scatter(x=years, y=rows.employment_low.tolist(), mode="lines", line={"width": 0},
+                       showlegend=False, hoverinfo="skip", legendgroup="band")
+    figure.add_scatter(x=years, y=rows.employment_high.tolist(), mode="lines", line={"width": 0},
+                       fill="tonexty", fillcolor="rgba(0, 99, 203, 0.18)", name=BAND_LABEL, legendgroup="band",
+                       customdata=[f"{persons(lo)} à {persons(hi)}" for lo, hi in
+                                   zip(rows.employment_low, rows.employment_high)],
+                       hovertemplate="%{x} : %{customdata}<extra>fourchette</extra>")
+    figure.add_scatter(x=years, y=rows.employment.tolist(), mode="lines+markers", name="emploi projeté",
+                       line={"color": figures.PALETTE[0], "width": 3}, customdata=_hover(rows.employment),
+                       hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    if projection.request.scenario.changed():
+        central = projection.central
+        figure.add_scatter(x=[int(y) for y in central.year], y=central.employment.tolist(), mode="lines",
+                           name="emploi, scénario central", line={"color": "#3a3a3a", "dash": "dash", "width": 2},
+                           customdata=_hover(central.employment),
+                           hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    figure.update_xaxes(tickformat="d", showgrid=False)
+    figure.update_yaxes(title="personnes en emploi", gridcolor="#e5e5e5", rangemode="tozero")
+    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"})
+    return _titled(figure, f"Emploi projeté – {subject}<br><sup>Projection de l'observatoire ; source : "
+                           f"{source}</sup>", False)
+
+
+# --- tables --------------------------------------------------------------------------------------------------
+DATA_COLUMNS = {"year": "Année", "employment": "Emploi", "employment_low": "Emploi (bas)",
+                "employment_high": "Emploi (haut)", "retirements": "Départs en fin de carrière",
+                "job_change": "Créations nettes d'emploi", "openings": "Postes à pourvoir",
+                "other_exits": "Sorties en cours de carrière", "entrants": "Jeunes diplômés",
+                "gap": "Écart", "complete_gap": "Écart complet", "share_50_plus": "Part des 50 ans ou plus (%)",
+                "status": "Statut"}
+
+
+def data_rows(rows: pd.DataFrame) -> list[dict]:
+    """« Voir les données »: the projected years as displayed (persons, French format, status in words)."""
+    out = []
+    for row in rows.to_dict("records"):
+        shown = {}
+        for key, name in DATA_COLUMNS.items():
+            value = row[key]
+            if key == "year":
+                shown[name] = int(value)
+            elif key == "status":
+                shown[name] = "illustratif (jeunes diplômés)" if value == "illustrative" else "projection"
+            elif key == "share_50_plus":
+                shown[name] = number(value, 1)
+            else:
+                shown[name] = "—" if _missing(value) else (signed(value) if value < 0 else persons(value))
+        out.append(shown)
+    return out
+
+
+def _pct(value: float) -> str:
+    return signed_rate(value)
+
+
+def _pts(value: float) -> str:
+    sign = "+" if value > 0 else MINUS if value < 0 else ""
+    return f"{sign}{number(abs(value), 1)} point{'s' if abs(value) >= 2 else ''}"
+
+
+def backtest_rows(bt: outlook.Backtest) -> list[dict]:
+    """The family's back-test: observed, projected and naive, employment and the share of 50 or over."""
+    return [
+        {"Mesure": "Emploi (personnes)", f"Observé en {bt.target_year}": persons(bt.actual_employment),
+         "Projeté par le modèle": persons(bt.projected_employment),
+         "Projection naïve": persons(bt.naive_employment),
+         "Écart du modèle": _pct(bt.employment_error), "Écart de la projection naïve": _pct(bt.naive_employment_error)},
+        {"Mesure": "Part des 50 ans ou plus (%)", f"Observé en {bt.target_year}": number(bt.actual_share_50_plus, 1),
+         "Projeté par le modèle": number(bt.projected_share_50_plus, 1),
+         "Projection naïve": number(bt.naive_share_50_plus, 1),
+         "Écart du modèle": _pts(bt.share_error), "Écart de la projection naïve": _pts(bt.naive_share_error)},
+    ]
+
+
+def _better(bt: outlook.Backtest) -> tuple[bool, bool]:
+    return (abs(bt.employment_error) < abs(bt.naive_employment_error),
+            abs(bt.share_error) < abs(bt.naive_share_error))
+
+
+def verdict(bt: outlook.Backtest) -> str:
+    """« Le modèle fait mieux que la projection naïve sur l'emploi, moins bien sur la part des 50 ans ou plus. »"""
+    employment, share = _better(bt)
+    word = {True: "mieux", False: "moins bien"}
+    if employment == share:
+        return (f"Le modèle fait {word[employment]} que la projection naïve sur l'emploi et sur la part des 50 ans "
+                "ou plus.")
+    return (f"Le modèle fait {word[employment]} que la projection naïve sur l'emploi, {word[share]} sur la part "
+            "des 50 ans ou plus.")
+
+
+def social_backtest_rows(data: Store) -> list[dict]:
+    """The back-test of the five social families, one row each (absolute errors side by side)."""
+    rows = []
+    for fap in SOCIAL_FAMILIES:
+        if fap not in data.families:
+            continue
+        bt = data.backtests.get(fap)
+        label = f"{fap} – {data.families[fap].label}"
+        if bt is None:
+            rows.append({"Famille": label, "Période": "—", "Emploi : écart du modèle": "—",
+                         "Emploi : écart naïf": "—", "50 ans ou plus : écart du modèle": "—",
+                         "50 ans ou plus : écart naïf": "—", "Verdict": "historique insuffisant"})
+            continue
+        employment, share = _better(bt)
+        rows.append({"Famille": label, "Période": f"{bt.base_year} → {bt.target_year}",
+                     "Emploi : écart du modèle": _pct(bt.employment_error),
+                     "Emploi : écart naïf": _pct(bt.naive_employment_error),
+                     "50 ans ou plus : écart du modèle": _pts(bt.share_error),
+                     "50 ans ou plus : écart naïf": _pts(bt.naive_share_error),
+                     "Verdict": f"emploi : {'mieux' if employment else 'moins bien'} ; 50 ans ou plus : "
+                                f"{'mieux' if share else 'moins bien'}"})
+    return rows
+
+
+def _value(value, unit: str) -> str:
+    """An assumption's value as read: a year as is, persons whole, other figures to two decimals at most."""
+    if _missing(value):
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if unit == "année":
+        return str(int(value))
+    decimals = 0 if unit == "personnes" or float(value).is_integer() else 2
+    text = number(value, decimals)
+    if decimals:
+        text = text.rstrip("0").rstrip(",")
+    return text.replace("-", MINUS)
+
+
+def assumption_rows(projection: Projection) -> list[dict]:
+    """Every parameter with its value, unit, range, source and whether it rests on illustrative data."""
+    return [{"Hypothèse": r["label"], "Valeur": _value(r["value"], r["unit"]), "Unité": r["unit"],
+             "Plage": re.sub(r"(?<![\w.])-(?=\d)", MINUS, r["range"].replace(" – ", " à ").replace(".", ",")),
+             "Source": r["source"], "Données": "illustratif" if r["illustrative"] else "publiées ou convention"}
+            for r in projection.assumptions]
+
+
+# --- everything the page shows for one request ---------------------------------------------------------------
+@dataclass(frozen=True)
+class View:
+    sentence: str
+    flows: go.Figure
+    employment: go.Figure
+    employment_summary: str
+    table: list[dict]
+    sources: str
+    backtest: list[dict] | None
+    backtest_title: str
+    verdict: str
+    assumptions: list[dict]
+    exports: dict[str, str]
+    illustrative: bool
+    search: str
+
+
+def view(projection: Projection, data: Store) -> View:
+    request = projection.request
+    rows = outlook.window(projection.rows, request.start, request.end)
+    illustrative = graduates_illustrative(data) and rows.entrants.notna().any()
+    central = (outlook.totals(outlook.window(projection.central, request.start, request.end))
+               if request.scenario.changed() else None)
+    subject = f"{request.family} {data.families[request.family].label}, {data.territories[request.territory]}"
+    bt = projection.backtest
+    return View(
+        sentence=sentence(outlook.totals(rows), request.end, illustrative, central),
+        flows=flows_figure(projection, subject, source_note(data, STORE_INPUTS), illustrative),
+        employment=employment_figure(projection, subject, source_note(data, ("employment_by_age", "employment"))),
+        employment_summary=employment_summary(projection),
+        table=data_rows(rows),
+        sources=source_line(projection),
+        backtest=backtest_rows(bt) if bt else None,
+        backtest_title=(f"Le même modèle lancé en {bt.base_year}, comparé à l'emploi observé en {bt.target_year} – "
+                        f"{request.family} {data.families[request.family].label}, France" if bt else
+                        f"Back-test impossible pour {request.family} : historique insuffisant dans l'entrepôt."),
+        verdict=verdict(bt) if bt else "",
+        assumptions=assumption_rows(projection),
+        exports=export_links(request),
+        illustrative=bool(illustrative),
+        search="?" + encode(request),
+    )

@@ -1,0 +1,178 @@
+"""/perspectives: the workforce outlook page.
+
+In a real headless Chromium, at desk and phone widths, on the built store: the page opens on a family and a
+territory from its link, a scenario typed in the page changes the sentence and the flows chart and goes into the
+URL, the link reopens the same view, a région changes the figures, and the back-test lists the social families.
+Then the page's pure functions (wording of the sentence, back-test verdict), without a browser.
+"""
+from __future__ import annotations
+
+import math
+import re
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from observatory import outlook
+from observatory.formatting import NNBSP
+from pages._components import outlook as parts
+from tests.test_charts_phone import OVERFLOW, settle
+from tests.test_journeys import choose, errors, wait_until
+
+SOCIAL = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")
+SENTENCE = "#outlook-sentence"
+FLOWS = ("const g = document.querySelector('#outlook-flows.js-plotly-plot, #outlook-flows .js-plotly-plot'); "
+         "return g && g.data ? g.data.filter(t => t.type === 'bar').map(t => [t.name, Array.from(t.y)]) : null;")
+
+
+def figures_of(text: str) -> tuple[int, int]:
+    """(horizon, end-of-career exits) read back from the sentence."""
+    found = re.search(rf"D'ici (\d{{4}}), ([\d{NNBSP}]+) départs en fin de carrière", text)
+    assert found, text
+    return int(found.group(1)), int(found.group(2).replace(NNBSP, ""))
+
+
+def sentence(dash_duo) -> str:
+    return dash_duo.find_element(SENTENCE).text
+
+
+def query(dash_duo) -> dict:
+    return {k: v[-1] for k, v in parse_qs(urlparse(dash_duo.driver.current_url).query).items()}
+
+
+def flows(dash_duo) -> dict:
+    return {name: sum(y) for name, y in dash_duo.driver.execute_script(FLOWS) or []}
+
+
+def type_into(dash_duo, selector: str, value: str) -> None:
+    """Type a number into a field as a user does (select what is there, type, Enter: the debounced field sends)."""
+    field = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus();", field)
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(value, Keys.ENTER)
+
+
+@pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
+def test_a_scenario_changed_in_the_page_moves_the_figures_and_stays_in_the_link(dash_duo, dash_app, width, height):
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.set_window_size(width, height)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/perspectives?profession=T2A&territory=FR")
+    dash_duo.wait_for_contains_text(SENTENCE, "D'ici", timeout=30)
+    central = sentence(dash_duo)
+    horizon, exits = figures_of(central)
+    assert exits > 0 and "T2A" in dash_duo.find_element("#outlook-family").text
+    bars = wait_until(lambda: flows(dash_duo), 20, "the flows chart")
+    assert set(bars) >= {"départs en fin de carrière", "sorties en cours de carrière"}
+    assert bars["départs en fin de carrière"] == pytest.approx(exits, abs=len(bars) + 1)
+
+    # a later end of career, typed in the page: fewer exits, a new chart, the URL says so
+    type_into(dash_duo, "#outlook-retirement_age_shift", "2")
+    later = wait_until(lambda: sentence(dash_duo) != central and sentence(dash_duo), 30, "the sentence to change")
+    assert figures_of(later)[0] == horizon and figures_of(later)[1] < exits
+    assert "scénario central" in later
+    wait_until(lambda: flows(dash_duo).get("départs en fin de carrière", exits) < bars["départs en fin de carrière"],
+               20, "the flows chart to change")
+    wait_until(lambda: query(dash_duo).get("retirement_age_shift") == "2", 20, "retirement_age_shift=2 in the URL")
+    shared = dash_duo.driver.current_url
+    assert query(dash_duo)["profession"] == "T2A" and query(dash_duo)["territory"] == "FR"
+    export = dash_duo.find_element("#outlook-export-csv").get_attribute("href")
+    assert "/api/v1/projections?" in export and "retirement_age_shift=2" in export and export.endswith("format=csv")
+
+    # the shared link reopens the same view
+    dash_duo.driver.get(shared)
+    dash_duo.wait_for_contains_text(SENTENCE, "D'ici", timeout=30)
+    wait_until(lambda: dash_duo.find_element("#outlook-retirement_age_shift").get_attribute("value") == "2", 20,
+               "the control showing 2 after reload")
+    wait_until(lambda: sentence(dash_duo) == later, 20, "the same sentence after reload")
+
+    # a région: its own figures
+    choose(dash_duo, "#outlook-territory", "Région : Auvergne-Rhône-Alpes (84)", search="Auvergne")
+    regional = wait_until(lambda: sentence(dash_duo) != later and sentence(dash_duo), 30, "the région's sentence")
+    assert figures_of(regional)[1] < figures_of(later)[1]
+    wait_until(lambda: query(dash_duo).get("territory") == "REG-84", 20, "the région in the URL")
+    assert query(dash_duo).get("retirement_age_shift") == "2"  # the scenario kept
+
+    # the back-test: the chosen family, and the five social families side by side
+    social = dash_duo.find_element("#outlook-backtest-social").text
+    assert all(f"{fap} –" in social for fap in SOCIAL), social
+    assert "T2A" in dash_duo.find_element("#outlook-backtest").text
+    assert "Sorties en cours de carrière" in dash_duo.find_element("#outlook-assumptions").text
+
+    if width < 500:  # nothing sticks out of a phone's screen
+        settle(dash_duo)
+        page_width, viewport, culprits = dash_duo.driver.execute_script(OVERFLOW)
+        assert page_width <= viewport, f"{page_width} px wide in a {viewport} px viewport: {culprits}"
+    assert errors(dash_duo) == []
+
+
+def test_a_profession_in_the_link_opens_its_family_and_the_reset_button_restores_the_central_scenario(
+        dash_duo, dash_app):
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.set_window_size(1280, 1000)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/perspectives?profession=aide_a_domicile&exit_rate_factor=0")
+    dash_duo.wait_for_contains_text(SENTENCE, "D'ici", timeout=30)
+    assert dash_duo.find_element("#outlook-family").text.startswith("T2A –")
+    assert "0 sorties en cours de carrière" in sentence(dash_duo)
+    assert query(dash_duo).get("profession") == "aide_a_domicile"
+    button = dash_duo.find_element("#outlook-reset")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    wait_until(lambda: "exit_rate_factor" not in query(dash_duo), 20, "the central scenario in the URL")
+    assert dash_duo.find_element("#outlook-exit_rate_factor").get_attribute("value") == "1"
+    assert "scénario central" not in sentence(dash_duo)
+    assert errors(dash_duo) == []
+
+
+# --- the pure functions, no browser ---------------------------------------------------------------------------
+TOTALS = {"retirements": 120_400.0, "job_change": 15_250.0, "openings": 135_650.0, "entrants": 60_000.0,
+          "gap": 75_650.0, "other_exits": 40_000.0, "complete_gap": 115_650.0}
+
+
+def test_the_sentence_reads_the_totals_in_french():
+    text = parts.sentence(TOTALS, 2035, illustrative=True)
+    assert text == (f"D'ici 2035, 120{NNBSP}400 départs en fin de carrière et 15{NNBSP}250 créations nettes "
+                    f"d'emplois, pour 60{NNBSP}000 jeunes diplômés prenant un poste (données de formation "
+                    f"illustratives) : un écart de 75{NNBSP}650 postes. En comptant aussi 40{NNBSP}000 sorties en "
+                    f"cours de carrière, l'écart complet atteint 115{NNBSP}650 postes.")
+    central = dict(TOTALS, gap=80_000.0, complete_gap=120_000.0)
+    assert f"(scénario central : écart de 80{NNBSP}000 postes)" in parts.sentence(TOTALS, 2035, True, central)
+    assert "illustratives" not in parts.sentence(TOTALS, 2035, illustrative=False)
+
+
+def test_a_negative_job_change_is_worded_as_net_job_losses():
+    text = parts.sentence(dict(TOTALS, job_change=-8_300.4, openings=112_100.0, gap=52_100.0), 2030, True)
+    assert f"8{NNBSP}300 suppressions nettes d'emplois" in text and "créations" not in text and "−" not in text
+
+
+def test_no_graduates_means_no_gap_figure():
+    for missing in (None, math.nan):
+        text = parts.sentence(dict(TOTALS, entrants=missing, gap=math.nan, complete_gap=math.nan), 2035, True)
+        assert "aucune donnée de formation rattachée à cette famille" in text
+        assert "écart de" not in text and "écart complet" not in text and "nan" not in text.lower()
+        assert f"135{NNBSP}650 postes à pourvoir" in text
+
+
+def test_a_surplus_of_graduates_is_not_a_negative_gap():
+    text = parts.sentence(dict(TOTALS, entrants=200_000.0, gap=-64_350.0, complete_gap=-24_350.0), 2035, True)
+    assert f"un excédent de 64{NNBSP}350 jeunes diplômés" in text and "écart de −" not in text
+
+
+def test_the_social_families_come_first_in_the_family_list():
+    names = ("A0Z", "V5Z", "T2B", "Z0Z", "T2A", "V0Z", "V4Z")
+    data = SimpleNamespace(families={f: SimpleNamespace(label=f"famille {f}") for f in names})
+    options = parts.family_options(data)
+    assert [o["value"] for o in options] == [*SOCIAL, "A0Z", "Z0Z"]
+    assert options[0]["label"] == "T2A – famille T2A"
+
+
+def test_the_backtest_verdict_compares_with_the_naive_projection():
+    bt = outlook.Backtest("T2A", 2009, 2019, actual_employment=100_000, projected_employment=103_000,
+                          naive_employment=90_000, actual_share_50_plus=40.0, projected_share_50_plus=35.0,
+                          naive_share_50_plus=38.0, growth_used=1.0)
+    assert parts.verdict(bt) == ("Le modèle fait mieux que la projection naïve sur l'emploi, moins bien sur la part "
+                                 "des 50 ans ou plus.")
+    rows = parts.backtest_rows(bt)
+    assert rows[0]["Observé en 2019"] == f"100{NNBSP}000" and rows[0]["Écart du modèle"] == f"+3,0{NNBSP}%"
+    assert rows[1]["Écart de la projection naïve"] == "−2,0 points"
