@@ -30,6 +30,11 @@ BUNDLED: tuple[tuple[str, str], ...] = (
     ("dares/part_femmes.csv", "dares_portrait"),
     ("dares/part_cdd.csv", "dares_portrait"),
     ("dares/salaire_median_3niv.csv", "dares_portrait"),
+    ("dares/effectifs_3niv.csv", "dares_outlook"),
+    ("dares/age_2017_2019_3niv.csv", "dares_outlook"),
+    ("dares/age_agrege_1982_1984_a_2017_2019_restructure.csv", "dares_outlook"),
+    ("dares/input_carte1.csv", "dares_outlook"),
+    ("dares/types_sorties.csv", "dares_outlook"),
     ("francetravail/francetravail_tension_rome_bassin_2021.csv", "ft_tension"),
 )
 

@@ -190,7 +190,8 @@ def openapi() -> dict:
         ("indicator", "indicator_id (see /api/v1/indicators); may repeat"),
         ("profession", "profession_id; may repeat"), ("territory", "territory_id (FR, REG-84, DEP-69…); may repeat"),
         ("level", f"territory level: {', '.join(TERRITORY_LEVELS)}; may repeat"), ("period", "year; may repeat"),
-        ("source", "source_id; may repeat"), ("breakdown", "'total' or 'esms:<code>'; may repeat"))]
+        ("source", "source_id; may repeat"),
+        ("breakdown", "'total', 'esms:<code>' or one of " + ", ".join(catalogue.BREAKDOWNS) + "; may repeat"))]
     options = [
         {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"],
                                                       "default": "json"}},

@@ -270,6 +270,72 @@ INDICATORS = INDICATORS + (
     ),
 )
 
+# The inputs of a workforce outlook (DARES, Portrait statistique des métiers). FAP levels overlap (a domain, its
+# FAP-87 families, their FAP-225 families; T2Z is T2A and T2B together): the counts are never summed.
+_FAP_LEVELS = "Les niveaux de FAP (domaine, FAP-87, FAP-225) se recouvrent : les effectifs ne sont jamais sommés."
+INDICATORS = INDICATORS + (
+    Indicator(
+        "employment", "Personnes en emploi", "perspectives", "personnes",
+        "Nombre de personnes en emploi exerçant le métier (moyenne sur trois ans, enquête Emploi).",
+        "emploi publié (milliers) × 1 000", "none", "neutral",
+        "DARES, Portrait statistique des métiers (Insee, EEC)",
+        caveats="Moyenne sur trois ans que la DARES date de son année centrale (sa ligne « 2018 » est la moyenne "
+        "2017-2019) : la période retenue est la dernière année de la fenêtre (2019), comme pour les autres "
+        "moyennes sur trois ans. " + _FAP_LEVELS, decimals=0,
+    ),
+    Indicator(
+        "employment_by_age", "Personnes en emploi par tranche d'âge", "perspectives", "personnes",
+        "Personnes en emploi exerçant le métier, par tranche d'âge de cinq ans (15-24 ans, puis 25-29 … "
+        "55-59 ans, 60 ans ou plus).",
+        "emploi publié (milliers) × 1 000, par tranche d'âge", "none", "neutral",
+        "DARES, Portrait statistique des métiers (Insee, EEC)",
+        caveats=_MULTI_YEAR + " Une tranche à 0 est publiée telle quelle (aucun enquêté). " + _FAP_LEVELS,
+        decimals=0,
+    ),
+    Indicator(
+        "employment_by_broad_age", "Personnes en emploi par grande tranche d'âge", "perspectives", "personnes",
+        "Personnes en emploi exerçant le métier, en trois grandes tranches d'âge (moins de 30 ans, 30 à 49 ans, "
+        "50 ans ou plus), pour chaque fenêtre de trois ans depuis 1982-1984.",
+        "emploi publié (milliers) × 1 000, par grande tranche d'âge", "none", "neutral",
+        "DARES, Portrait statistique des métiers (Insee, EEC)",
+        caveats=_MULTI_YEAR + " Les fenêtres où la DARES publie 0 pour une FAP pas encore définie (T2A et T2B "
+        "avant 1992-1994) sont rejetées, pas stockées. " + _FAP_LEVELS, decimals=0,
+    ),
+    Indicator(
+        "employment_region_share", "Répartition régionale de l'emploi", "perspectives", "%",
+        "Part de la région dans l'emploi national du métier (DROM compris).",
+        "emploi du métier dans la région / emploi du métier dans l'ensemble des régions × 100", "none",
+        "neutral", "DARES, Portrait statistique des métiers (Insee, EEC)",
+        numerator_label="emploi du métier dans la région", denominator_label="emploi du métier, toutes régions",
+        caveats="Période non indiquée dans le fichier ; rangée sous 2019, l'édition du Portrait statistique des "
+        "métiers. Jamais agrégée : chaque part a pour dénominateur l'emploi national du métier, qu'on ne somme "
+        "pas d'une région à l'autre. Mayotte n'est publiée que pour 40 familles professionnelles.",
+    ),
+    Indicator(
+        "exit_type_share", "Part des sorties par motif", "perspectives", "%",
+        "Répartition des sorties d'emploi salarié du métier par motif (fin de CDD, démission, licenciement, "
+        "rupture conventionnelle, fin de période d'essai, départ en retraite, autre).",
+        "sorties du motif / ensemble des sorties × 100 (part publiée)", "none", "neutral",
+        "DARES, Portrait statistique des métiers (mouvements de main-d'œuvre)",
+        caveats="Le fichier n'indique pas sa période : rangée sous 2014, dernière année de la série DARES des "
+        "mouvements de main-d'œuvre (source dares_mmo). Parts publiées arrondies : celles d'un métier somment "
+        "à 100 à 0,02 point près.",
+    ),
+)
+
+# Sub-populations a figure may describe, besides the whole population ('') and a category of establishment
+# (`esms:<code>`): breakdown code → French label. The dares_outlook adapter writes them; the URL codec accepts them.
+BREAKDOWNS: dict[str, str] = {
+    "age:15-24": "15 à 24 ans", "age:25-29": "25 à 29 ans", "age:30-34": "30 à 34 ans",
+    "age:35-39": "35 à 39 ans", "age:40-44": "40 à 44 ans", "age:45-49": "45 à 49 ans",
+    "age:50-54": "50 à 54 ans", "age:55-59": "55 à 59 ans", "age:60+": "60 ans ou plus",
+    "age:<30": "moins de 30 ans", "age:30-49": "30 à 49 ans", "age:50+": "50 ans ou plus",
+    "sortie:fin_cdd": "fins de CDD", "sortie:demission": "démissions", "sortie:licenciement": "licenciements",
+    "sortie:rupture_conventionnelle": "ruptures conventionnelles",
+    "sortie:fin_periode_essai": "fins de période d'essai", "sortie:retraite": "départs en retraite",
+    "sortie:autre": "autres sorties",
+}
+
 # Which indicators each page shows, in order (the first one opens the page). Sources, periods and vintages are
 # never named here: the store says which exist, and every page opens on the latest period.
 PAGES: dict[str, tuple[str, ...]] = {

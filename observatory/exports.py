@@ -40,7 +40,8 @@ CHUNK = 5000
 FRENCH_HEADERS = {  # column code → the French header of `lang=fr` exports (the metadata sheet lists both)
     "indicator_id": "Code indicateur", "indicator_label": "Indicateur", "profession_id": "Code métier",
     "profession_label": "Filière, groupe ou métier", "territory_id": "Code territoire", "territory_label": "Territoire",
-    "territory_level": "Niveau territorial", "breakdown": "Catégorie d'établissement", "period": "Année",
+    "territory_level": "Niveau territorial",
+    "breakdown": "Sous-population (catégorie d'établissement, tranche d'âge, motif de sortie)", "period": "Année",
     "value": "Valeur", "unit": "Unité", "numerator": "Numérateur", "denominator": "Dénominateur", "status": "Statut",
     "is_derived": "Calculé", "source_id": "Code source", "source_label": "Source", "series_break": "Rupture de série",
 }

@@ -69,6 +69,65 @@ STATIC: dict[str, dict] = {
         "adapter": "dares_portrait",
         "note": "Moyennes sur trois ans ; la période retenue est la dernière année de la fenêtre.",
     },
+    # The inputs of a workforce outlook (adapter dares_outlook): one source per file.
+    "dares_portrait_employment": {
+        "producer": "DARES (Insee, enquête Emploi)",
+        "title": "Portrait statistique des métiers – personnes en emploi par FAP (domaine, FAP-87, FAP-225), "
+        "moyennes sur trois ans 1982-1984 à 2017-2019",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2019",
+        "adapter": "dares_outlook",
+        "note": "Fichier effectifs_3niv.csv, une colonne par FAP, en milliers (stockés en personnes). La DARES "
+        "date chaque moyenne sur trois ans de son année centrale (« 2018 » = moyenne 2017-2019) : la période "
+        "retenue est la dernière année de la fenêtre (Annee + 1). « NA » (FAP-225 jusqu'à la ligne 2003, T2A "
+        "et T2B jusqu'à la ligne 1994) et codes ZZZ, Z, ZZZZZ, T2Z60 (hors nomenclature) : rejetés.",
+    },
+    "dares_portrait_age": {
+        "producer": "DARES (Insee, enquête Emploi)",
+        "title": "Portrait statistique des métiers – personnes en emploi par FAP et tranche d'âge de cinq ans, "
+        "moyenne 2017-2019",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2019",
+        "adapter": "dares_outlook",
+        "note": "Fichier age_2017_2019_3niv.csv (latin-1), en milliers (stockés en personnes) ; la fenêtre est "
+        "dans le nom de colonne (annee_2017_2019), la période retenue est sa dernière année.",
+    },
+    "dares_portrait_broad_age": {
+        "producer": "DARES (Insee, enquête Emploi)",
+        "title": "Portrait statistique des métiers – personnes en emploi par FAP-87 et grande tranche d'âge, "
+        "moyennes sur trois ans 1982-1984 à 2017-2019",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2019",
+        "adapter": "dares_outlook",
+        "note": "Fichier age_agrege_1982_1984_a_2017_2019_restructure.csv (latin-1), en milliers (stockés en "
+        "personnes) ; période retenue : dernière année de la fenêtre. 0 publié pour une FAP pas encore définie "
+        "(T2A, T2B avant 1992-1994) : rejeté.",
+    },
+    "dares_portrait_regions": {
+        "producer": "DARES (Insee, enquête Emploi)",
+        "title": "Portrait statistique des métiers – emploi par FAP-87 et région (carte)",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2019",
+        "adapter": "dares_outlook",
+        "note": "Fichier input_carte1.csv (latin-1) ; DROM codés 101 à 106 (→ régions 01 à 06). Période non "
+        "indiquée dans le fichier ; rangée sous 2019, l'édition du Portrait statistique des métiers. Part de "
+        "la région = emp_fap_reg2 / somme de la FAP sur les régions × 100.",
+    },
+    "dares_portrait_exit_types": {
+        "producer": "DARES (mouvements de main-d'œuvre)",
+        "title": "Portrait statistique des métiers – répartition des sorties par motif et FAP-87",
+        "url": DARES_PORTRAIT_URL,
+        "licence": LICENCE_OUVERTE,
+        "vintage": "2014",
+        "adapter": "dares_outlook",
+        "note": "Fichier types_sorties.csv (latin-1, « ; », libellés complétés d'espaces). Le fichier n'indique "
+        "pas sa période : rangée sous 2014, dernière année de la série DARES des mouvements de main-d'œuvre "
+        "(millésime de la source dares_mmo).",
+    },
     "ft_tension_2021": {
         "producer": "France Travail",
         "title": "Indicateurs de tension par code ROME et bassin d'emploi, 2021",

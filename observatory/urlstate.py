@@ -86,10 +86,19 @@ def _period(text: str) -> int | None:
 
 
 def _breakdown(text: str) -> str | None:
-    """`total` (or '') is the whole population; `esms:<digits>` a category of establishment; else None."""
+    """`total` (or '') is the whole population; `esms:<digits>` a category of establishment; `age:<band>` and
+    `sortie:<type>` the sub-populations of `catalogue.BREAKDOWNS`; else None."""
     if text in ("total", ""):
         return ""
+    if text in catalogue.BREAKDOWNS:
+        return text
+    if text.endswith(" ") and text[:-1] + "+" in catalogue.BREAKDOWNS:  # `age:60+` typed in a URL: + reads as a space
+        return text[:-1] + "+"
     return text if text.startswith("esms:") and ascii_digits(text[5:], 10) else None
+
+
+_AGE_BANDS = ", ".join(b.removeprefix("age:") for b in catalogue.BREAKDOWNS if b.startswith("age:"))
+_EXIT_TYPES = ", ".join(b.removeprefix("sortie:") for b in catalogue.BREAKDOWNS if b.startswith("sortie:"))
 
 
 _known_sets: list = [None, None]  # (dimensions, allowed values per filter): rebuilt when the store changes
@@ -141,8 +150,10 @@ def parse(query, options: tuple[str, ...] = ()) -> tuple[queries.Selection, dict
     breakdowns = []
     for value in values["breakdown"]:
         if _breakdown(value) is None:
-            raise BadQuery(f"la catégorie s'écrit « total » ou « esms:<code> » (chiffres 0-9), pas « {show(value)} » "
-                           f"/ breakdown must be 'total' or 'esms:<category code>' (digits 0-9), not '{show(value)}'")
+            raise BadQuery(f"la catégorie s'écrit « total », « esms:<code> » (chiffres 0-9), « age:<tranche> » ou "
+                           f"« sortie:<motif> », pas « {show(value)} » / breakdown must be 'total', "
+                           f"'esms:<category code>' (digits 0-9), 'age:<band>' ({_AGE_BANDS}; + written %2B) or "
+                           f"'sortie:<exit type>' ({_EXIT_TYPES}), not '{show(value)}'")
         breakdowns.append(_breakdown(value))
     selection = queries.Selection(
         indicators=tuple(values["indicator"]) or None,
@@ -236,7 +247,7 @@ def describe(filters: dict[str, list[str]]) -> str:
     def named(name: str, value: str) -> str:
         label = {"indicator": lambda v: catalogue.BY_ID[v].label if v in catalogue.BY_ID else None,
                  "profession": professions.get, "territory": territories.get, "source": sources.get,
-                 "breakdown": lambda v: "ensemble des établissements" if v in ("", "total") else None,
+                 "breakdown": lambda v: "ensemble" if v in ("", "total") else catalogue.BREAKDOWNS.get(v),
                  }.get(name, lambda v: None)(value)
         return f"{label} ({value})" if label and label != value else str(value)
 

@@ -19,7 +19,8 @@ from tests.conftest import ROOT
 
 QUERY = "/api/v1/observations?indicator=turnover_rate&territory=REG-53&period=2022&period=2023"
 FRENCH_HEADER = ("Code indicateur;Indicateur;Code métier;Filière, groupe ou métier;Code territoire;Territoire;"
-                 "Niveau territorial;Catégorie d'établissement;Année;Valeur;Unité;Numérateur;Dénominateur;Statut;"
+                 "Niveau territorial;Sous-population (catégorie d'établissement, tranche d'âge, motif de sortie);"
+                 "Année;Valeur;Unité;Numérateur;Dénominateur;Statut;"
                  "Calculé;Code source;Source;Rupture de série")
 
 
@@ -60,7 +61,9 @@ def test_french_csv_exact_output(client):
     assert exports.status_label("partial").startswith("partiel")
     # sep=comma stays available in French: `,` separator, decimal points
     comma = client.get(QUERY + "&format=csv&lang=fr&sep=comma").get_data().decode("utf-8")
-    header = FRENCH_HEADER.replace(";", ",").replace("Filière, groupe ou métier", '"Filière, groupe ou métier"')
+    header = FRENCH_HEADER.replace(";", ",")
+    for label in ("Filière, groupe ou métier", exports.FRENCH_HEADERS["breakdown"]):  # labels holding a comma
+        header = header.replace(label.replace(";", ","), f'"{label}"')
     assert comma.startswith("\ufeff" + header + "\r\n") and "." in comma.splitlines()[1]
 
 

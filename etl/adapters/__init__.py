@@ -5,12 +5,22 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
-from etl.adapters import bmo, dares_mmo, dares_portrait, dares_tensions, drees_ecoles, ft_tension, tdbms
+from etl.adapters import (
+    bmo,
+    dares_mmo,
+    dares_outlook,
+    dares_portrait,
+    dares_tensions,
+    drees_ecoles,
+    ft_tension,
+    tdbms,
+)
 from etl.errors import LoadError
 from etl.readers import check_file_size, check_workbook
 
 ADAPTERS: dict[str, ModuleType] = {
-    m.NAME: m for m in (bmo, dares_mmo, dares_tensions, dares_portrait, ft_tension, tdbms, drees_ecoles)
+    m.NAME: m for m in (bmo, dares_mmo, dares_tensions, dares_portrait, dares_outlook, ft_tension, tdbms,
+                        drees_ecoles)
 }
 
 
