@@ -1,4 +1,4 @@
-"""Read-only HTTP API: `/api/v1/indicators`, `/api/v1/observations`, `/api/v1/openapi.json`.
+"""Read-only HTTP API: `/api/v1/indicators`, `/api/v1/observations`, `/api/v1/projections`, `/api/v1/openapi.json`.
 
 The same query layer as the pages (`queries.Selection`), the same exports as the pages' buttons. JSON is
 paginated with the total count; CSV is streamed (memory stays flat whatever the size); XLSX carries a
@@ -16,7 +16,7 @@ from flask import Flask, Response, request, stream_with_context
 from pandas.errors import DatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 
-from observatory import catalogue, exports, queries, urlstate
+from observatory import catalogue, exports, outlook, outlook_data, outlook_export, queries, urlstate
 from observatory.schema import TERRITORY_LEVELS
 
 FILTERS = urlstate.PARAMETERS
@@ -142,6 +142,34 @@ def _observations_response() -> Response:
     return Response(f'{head[:-1]}, "rows": {rows_json(rows)}}}', content_type=JSON, headers=headers)
 
 
+def projections_response() -> Response:
+    """The workforce outlook (see observatory/outlook.py): the same codec as the page /perspectives."""
+    try:
+        fmt = _option("format", "json", ("json", "csv", "xlsx"))
+        lang = _option("lang", "en", ("en", "fr"))
+        data = outlook_data.store()
+        projection_request = outlook_data.parse(request.args.to_dict(flat=False), data)
+        projection = outlook_data.run(projection_request, data)
+    except BadRequest as error:
+        return _error(str(error))
+    except outlook.OutlookError as error:
+        return _error(f"erreur de paramètre / {error}")
+    except (SQLAlchemyError, sqlite3.Error, DatabaseError) as error:
+        response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
+        response.headers["Retry-After"] = "5"
+        return response
+    name = f"projection_{projection_request.family}_{projection_request.territory}"
+    if fmt == "csv":
+        return Response(outlook_export.csv_bytes(projection, lang), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if fmt == "xlsx":
+        permalink = f"{request.host_url.rstrip('/')}/perspectives?{outlook_data.encode(projection_request)}"
+        return Response(outlook_export.xlsx_bytes(projection, permalink),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(to_json(outlook_export.document(projection)), content_type=JSON)
+
+
 def _option(name: str, default: str, allowed: tuple[str, ...]) -> str:
     given = request.args.getlist(name)
     if len(given) > 1:
@@ -216,6 +244,21 @@ def openapi() -> dict:
         "paths": {
             "/api/v1/indicators": {"get": {"summary": "The indicator catalogue", "responses": {
                 "200": {"description": "catalogue", "content": {"application/json": {}}}}}},
+            "/api/v1/projections": {"get": {
+                "summary": "Workforce outlook by FAP-87 family × France or région, with assumptions and back-test",
+                "parameters": [
+                    {"name": "profession", "in": "query", "required": True, "schema": {"type": "string"},
+                     "description": "FAP-87 code (T2A…) or a profession_id that maps to one"},
+                    {"name": "territory", "in": "query", "schema": {"type": "string", "default": "FR"}},
+                    {"name": "from", "in": "query", "schema": {"type": "integer"},
+                     "description": "default: the year of the latest stock"},
+                    {"name": "to", "in": "query", "schema": {"type": "integer", "default": 2035}},
+                    *({"name": p.name, "in": "query", "description": f"{p.label} ({p.unit}); {p.source}",
+                       "schema": {"type": "number", "minimum": p.low, "maximum": p.high}}
+                      for p in outlook.PARAMETERS.values()),
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
+                ],
+                "responses": {"200": {"description": "projection"}, "400": {"description": "bad parameter"}}}},
             "/api/v1/observations": {"get": {
                 "summary": "Observations, filtered (JSON paginated, CSV streamed, XLSX with metadata)",
                 "parameters": filters + options,
@@ -236,6 +279,10 @@ def register(server: Flask) -> None:
     @server.get("/api/v1/observations")
     def _observations():
         return observations_response()
+
+    @server.get("/api/v1/projections")
+    def _projections():
+        return projections_response()
 
     @server.get("/api/v1/openapi.json")
     def _openapi():
