@@ -12,7 +12,7 @@ PAGES = {
     "/": "L'attractivité des métiers du social en chiffres", "/recrutement": "Recrutement",
     "/ressources-humaines": "Ressources humaines", "/formation": "Formation", "/filieres": "Comparer les filières",
     "/territoires": "Territoires", "/mon-etablissement": "Mon établissement parmi ses pairs",
-    "/donnees": "Explorer les données", "/methodologie": "Méthodologie",
+    "/donnees": "Explorer les données", "/methodologie": "Méthodologie", "/perspectives": "Perspectives",
 }
 
 
