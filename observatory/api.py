@@ -153,7 +153,7 @@ def projections_response() -> Response:
     except BadRequest as error:
         return _error(str(error))
     except outlook.OutlookError as error:
-        return _error(f"erreur de paramètre / {error}")
+        return _error(str(error))
     except (SQLAlchemyError, sqlite3.Error, DatabaseError) as error:
         response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
         response.headers["Retry-After"] = "5"

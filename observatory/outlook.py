@@ -106,7 +106,10 @@ class Scenario:
 
 
 class OutlookError(ValueError):
-    """A parameter out of its documented range (the API answers 400)."""
+    """A request the outlook cannot answer (the API answers 400): the message in French, then in English."""
+
+    def __init__(self, french: str, english: str) -> None:
+        super().__init__(f"{french} / {english}")
 
 
 def check(scenario: Scenario) -> Scenario:
@@ -115,7 +118,8 @@ def check(scenario: Scenario) -> Scenario:
             continue
         p = PARAMETERS[name]
         if not (isinstance(value, (int, float)) and math.isfinite(value) and p.low <= value <= p.high):
-            raise OutlookError(f"{name} must be between {p.low:g} and {p.high:g} ({p.unit}), not {value!r}")
+            raise OutlookError(f"{name} va de {p.low:g} à {p.high:g} ({p.unit}), pas {value!r}",
+                               f"{name} must be between {p.low:g} and {p.high:g} ({p.unit}), not {value!r}")
     return scenario
 
 

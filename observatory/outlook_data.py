@@ -141,15 +141,18 @@ def _number(name: str, raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise OutlookError(f"{name} must be a number, not {raw[:40]!r}") from None
+        raise OutlookError(f"{name} est un nombre, pas {raw[:40]!r}", f"{name} must be a number, not {raw[:40]!r}") \
+            from None
     if not math.isfinite(value):
-        raise OutlookError(f"{name} must be a finite number, not {raw[:40]!r}")
+        raise OutlookError(f"{name} est un nombre fini, pas {raw[:40]!r}",
+                           f"{name} must be a finite number, not {raw[:40]!r}")
     return value
 
 
 def _year(name: str, raw: str) -> int:
     if not raw.strip().isdigit() or len(raw.strip()) != 4:
-        raise OutlookError(f"{name} must be a year (four digits), not {raw[:40]!r}")
+        raise OutlookError(f"{name} est une année (quatre chiffres), pas {raw[:40]!r}",
+                           f"{name} must be a year (four digits), not {raw[:40]!r}")
     return int(raw)
 
 
@@ -161,33 +164,40 @@ def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, str
         value = args.get(name)
         if isinstance(value, (list, tuple)):
             if strict and len(value) > 1:
-                raise OutlookError(f"{name} is given {len(value)} times; give it once")
+                raise OutlookError(f"{name} : une seule valeur", f"{name} is given {len(value)} times; give it once")
             value = value[0] if value else None
         return None if value is None or str(value).strip() == "" else str(value).strip()
 
     allowed = {"profession", "territory", "from", "to", "format", "lang", *outlook.PARAMETERS}
     unknown = sorted(set(args) - allowed)
     if strict and unknown:
-        raise OutlookError(f"unknown parameter {unknown[0]!r}; expected one of {sorted(allowed)}")
+        raise OutlookError(f"paramètre inconnu {unknown[0][:40]!r} ; attendus : {', '.join(sorted(allowed))}",
+                           f"unknown parameter {unknown[0][:40]!r}; expected one of {sorted(allowed)}")
     if data.base_year is None or not data.families:
-        raise OutlookError("the store holds no age pyramid: load the DARES outlook files first")
+        raise OutlookError("le store ne contient pas de pyramide des âges : chargez d'abord les fichiers DARES",
+                           "the store holds no age pyramid: load the DARES outlook files first")
     profession = get("profession") or ("" if strict else next(iter(sorted(data.families))))
     family = resolve(profession, data)
     if family is None:
         if strict:
-            raise OutlookError(f"unknown profession {profession[:60]!r}: expected a FAP-87 code among "
+            raise OutlookError(f"profession inconnue {profession[:60]!r} : un code FAP-87 (T2A, V4Z…) ou un "
+                               "métier de l'observatoire rattaché à une famille FAP-87",
+                               f"unknown profession {profession[:60]!r}: expected a FAP-87 code among "
                                f"{', '.join(sorted(data.families))} or a profession of the observatory that maps "
                                "to one")
         family, profession = sorted(data.families)[0], sorted(data.families)[0]
     territory = get("territory") or "FR"
     if territory not in data.territories:
         if strict:
-            raise OutlookError(f"unknown territory {territory[:40]!r}: expected FR or a région "
-                               f"({', '.join(sorted(t for t in data.territories if t != 'FR'))})")
+            regions = ", ".join(sorted(t for t in data.territories if t != "FR"))
+            raise OutlookError(f"territoire inconnu {territory[:40]!r} : FR ou une région ({regions})",
+                               f"unknown territory {territory[:40]!r}: expected FR or a région ({regions})")
         territory = "FR"
     if territory != "FR" and territory not in data.families[family].region_share.index:
         if strict:
-            raise OutlookError(f"the DARES publishes no employment of {family} in {territory} (too few "
+            raise OutlookError(f"la DARES ne publie pas l'emploi de {family} en {territory} (trop peu "
+                               "d'observations) : choisissez FR ou une autre région",
+                               f"the DARES publishes no employment of {family} in {territory} (too few "
                                "observations): choose FR or another région")
         territory = "FR"
     values: dict[str, float] = {}
@@ -206,7 +216,9 @@ def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, str
         start = _year("from", get("from")) if get("from") else data.base_year
         end = _year("to", get("to")) if get("to") else DEFAULT_HORIZON
         if not data.base_year <= start < end <= MAX_HORIZON:
-            raise OutlookError(f"from and to must satisfy {data.base_year} ≤ from < to ≤ {MAX_HORIZON} "
+            raise OutlookError(f"from et to vérifient {data.base_year} ≤ from < to ≤ {MAX_HORIZON} (la projection "
+                               f"part du stock le plus récent, {data.base_year})",
+                               f"from and to must satisfy {data.base_year} ≤ from < to ≤ {MAX_HORIZON} "
                                f"(the projection starts from the latest stock, {data.base_year})")
     except OutlookError:
         if strict:
