@@ -37,9 +37,10 @@ def _control(name: str, value, hint: tuple[str, str] | None = None) -> dbc.Col:
         html.Label([f"{p.label} ({p.unit} ; de {number(p.low, 1).replace('-', parts.MINUS).removesuffix(',0')} "
                     f"à {number(p.high, 1).removesuffix(',0')})",
                     html.Span(words, id=f"{element_id}-hint") if hint else None], htmlFor=element_id),
-        dcc.Input(id=element_id, type="number", debounce=True, min=p.low, max=p.high,
-                  step=parts.INPUT_STEPS[name], value=value, placeholder=placeholder, inputMode="decimal",
-                  className="form-control obs-number"),
+        # no min/max/step on the field: the browser would turn a value out of them into "no value" without a
+        # word; the codec checks the range and the page says which value it ignored (see parts.ignored)
+        dcc.Input(id=element_id, type="number", debounce=True, step="any", value=value, placeholder=placeholder,
+                  inputMode="decimal", className="form-control obs-number"),
         html.Small(p.source, className="obs-source d-block"),
     ], className="mb-2"), xs=12, md=6, lg=4)
 
@@ -70,7 +71,10 @@ def layout(**query):
                        "en fin de carrière et les créations nettes d'emplois d'une famille professionnelle, face aux "
                        "jeunes diplômés qui prennent un poste ; les sorties en cours de carrière donnent l'écart "
                        "complet. Chaque hypothèse se modifie ci-dessous et reste dans le lien de la page."),
-        ui.illustrative_banner(f"{PREFIX}-banner"),
+        html.Div("⚠ Données fictives calibrées pour la formation : les jeunes diplômés, donc les écarts, reposent "
+                 "sur une série DREES illustrative, pas sur des données réelles. Les départs en fin de carrière, "
+                 "l'emploi et les créations nettes reposent sur les données publiées par la DARES.",
+                 id=f"{PREFIX}-banner", className="obs-illustrative", role="note", hidden=True),
         dcc.Store(id=f"{PREFIX}-request", data={"profession": request.profession, "from": request.start,
                                                 "to": request.end}),
         html.Div([

@@ -64,7 +64,7 @@ def test_a_scenario_changed_in_the_page_moves_the_figures_and_stays_in_the_link(
     horizon, exits = figures_of(central)
     assert exits > 0 and "T2A" in dash_duo.find_element("#outlook-family").text
     bars = wait_until(lambda: flows(dash_duo), 20, "the flows chart")
-    assert set(bars) >= {"départs en fin de carrière", "sorties en cours de carrière"}
+    assert set(bars) >= {"départs en fin de carrière", "sorties en cours de carrière (borne haute)"}
     assert bars["départs en fin de carrière"] == pytest.approx(exits, abs=len(bars) + 1)
 
     # a later end of career, typed in the page: fewer exits, a new chart, the URL says so
@@ -122,6 +122,13 @@ def test_a_profession_in_the_link_opens_its_family_and_the_reset_button_restores
     wait_until(lambda: "exit_rate_factor" not in query(dash_duo), 20, "the central scenario in the URL")
     assert dash_duo.find_element("#outlook-exit_rate_factor").get_attribute("value") == "1"
     assert "scénario central" not in sentence(dash_duo)
+
+    # a value out of its documented range is said to be ignored, never silently dropped
+    before = sentence(dash_duo)
+    type_into(dash_duo, "#outlook-retirement_age_shift", "9")
+    warning = wait_until(lambda: dash_duo.find_element("#outlook-warning").text, 20, "the out-of-range warning")
+    assert "Valeur ignorée" in warning and "9" in warning
+    assert sentence(dash_duo) == before and "retirement_age_shift" not in query(dash_duo)
     assert errors(dash_duo) == []
 
 

@@ -18,12 +18,10 @@ from observatory.formatting import NNBSP, number
 from observatory.outlook_data import Projection, Request, Store, encode
 
 SOCIAL_FAMILIES = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")  # the travail social families, listed first
-INPUT_STEPS = {"exit_rate_factor": 0.1, "retirement_age_shift": 0.5, "training_factor": 0.1, "demand_growth": 0.1,
-               "take_up_rate": 1}
 FORMATS = ("csv", "xlsx", "json")
 BAND_LABEL = "fourchette (tendance ± écart-type historique)"
 FLOW_NAMES = {"retirements": "départs en fin de carrière", "job_change": "créations nettes d'emploi",
-              "other_exits": "sorties en cours de carrière"}
+              "other_exits": "sorties en cours de carrière (borne haute)"}
 FLOW_COLOURS = {"retirements": figures.PALETTE[0], "job_change": figures.PALETTE[2],
                 "other_exits": figures.PALETTE[1]}
 MINUS = "\u2212"
