@@ -14,6 +14,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from observatory import outlook, outlook_data
 from observatory.outlook import Scenario
@@ -171,3 +173,22 @@ def test_postgresql_store_gives_the_same_projection(data, pg_built_store):
         pd.testing.assert_frame_equal(ours, theirs, rtol=1e-9)
         assert pg.backtests[fap].projected_employment == pytest.approx(data.backtests[fap].projected_employment)
         assert pg.backtests[fap].projected_share_50_plus == pytest.approx(data.backtests[fap].projected_share_50_plus)
+
+
+_NAMES = ("profession", "territory", "from", "to", "format", "lang", *outlook.PARAMETERS, "other")
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(_NAMES), st.one_of(
+    st.text(max_size=12), st.sampled_from(["T2A", "V4Z", "aide_a_domicile", "FR", "REG-84", "REG-06", "2019",
+                                           "2030", "2051", "1e308", "-0", "nan", "3", "0.5", "csv", "xlsx"])),
+    max_size=6))
+def test_no_query_ever_gives_a_server_error(client, query):
+    """Any parameters, any values: 200 or a 400 with a message, never a 500 or a traceback."""
+    from urllib.parse import urlencode
+
+    response = client.get(f"/api/v1/projections?{urlencode(query)}")
+    assert response.status_code in (200, 400), (query, response.status_code)
+    if response.status_code == 400:
+        assert json.loads(response.data)["error"]
