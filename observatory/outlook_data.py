@@ -255,6 +255,21 @@ class Projection:
     rates: outlook.Rates
     backtest: outlook.Backtest | None
     assumptions: list[dict]
+    source: str  # one line: whose model, on which producers' data and vintages (every export row carries it)
+
+
+def provenance(data: Store, family: FamilyInputs) -> str:
+    """« Projection de l'observatoire » and, per input used, its producer and vintages (« illustratif » flagged)."""
+    used = ["employment_by_age", "employment", "employment_region_share", "exit_rate_all_contracts",
+            "exit_type_share"] + (["graduates"] if family.graduates is not None else [])
+    parts = []
+    for indicator in used:
+        p = data.sources.get(indicator, {})
+        if p.get("producers"):
+            producers = ", ".join(p["producers"])
+            flag = " (illustratif)" if p["illustrative"] and "illustratif" not in producers.lower() else ""
+            parts.append(f"{producers} {', '.join(p['vintages'])}{flag}".strip())
+    return "Projection de l'observatoire ; données : " + " ; ".join(dict.fromkeys(parts))
 
 
 def run(request: Request, data: Store | None = None) -> Projection:
@@ -267,7 +282,8 @@ def run(request: Request, data: Store | None = None) -> Projection:
         request.start, request.end).reset_index(drop=True)
     rates = outlook.rates(family, request.scenario, request.territory)
     bt = data.backtests.get(request.family)
-    return Projection(request, family, rows, central, rates, bt, assumptions(request, family, rates, data))
+    return Projection(request, family, rows, central, rates, bt, assumptions(request, family, rates, data),
+                      provenance(data, family))
 
 
 def _source(data: Store, *indicators: str) -> str:

@@ -18,7 +18,8 @@ from observatory.exports import safe_text, status_label
 from observatory.outlook_data import Projection
 
 ROW_FIELDS = ("year", "employment", "employment_low", "employment_high", "retirements", "other_exits",
-              "job_change", "openings", "entrants", "gap", "complete_gap", "other_hires", "share_50_plus", "status")
+              "job_change", "openings", "entrants", "gap", "complete_gap", "other_hires", "share_50_plus", "status",
+              "source")
 FRENCH = {
     "year": "Année", "employment": "Emploi (personnes)", "employment_low": "Emploi, bas de fourchette",
     "employment_high": "Emploi, haut de fourchette", "retirements": "Départs en fin de carrière",
@@ -26,7 +27,7 @@ FRENCH = {
     "openings": "Postes à pourvoir (départs + créations)", "entrants": "Jeunes diplômés prenant un poste",
     "gap": "Écart (postes à pourvoir − jeunes diplômés)", "complete_gap": "Écart complet (avec sorties en cours "
     "de carrière)", "other_hires": "Autres embauches (bouclage)", "share_50_plus": "Part des 50 ans ou plus (%)",
-    "status": "Statut",
+    "status": "Statut", "source": "Source",
 }
 
 
@@ -40,7 +41,7 @@ def document(p: Projection) -> dict:
     """The contract's body: assumptions, back-test, one row per year after `from` up to `to`."""
     r = p.request
     rows = []
-    for record in p.rows.to_dict("records"):
+    for record in p.rows.assign(source=p.source).to_dict("records"):
         row = {}
         for name in ROW_FIELDS:
             value = record[name]
@@ -48,6 +49,8 @@ def document(p: Projection) -> dict:
                 value = int(value)
             elif name == "share_50_plus":
                 value = None if _number(value) is None else round(float(value), 2)
+            elif name == "source":
+                value = p.source
             elif name != "status":
                 value = None if _number(value) is None else round(float(value), 1)
             row[name] = value
@@ -55,7 +58,7 @@ def document(p: Projection) -> dict:
     bt = p.backtest.as_dict() if p.backtest else None
     return {
         "profession": r.profession, "family": r.family, "family_label": p.family.label,
-        "territory": r.territory, "from": r.start, "to": r.end, "unit": "persons",
+        "territory": r.territory, "from": r.start, "to": r.end, "unit": "persons", "source": p.source,
         "assumptions": {a["parameter"]: a for a in p.assumptions},
         "backtest": bt,
         "totals": {k: None if _number(v) is None else round(v, 1)

@@ -138,10 +138,14 @@ def test_api_json_csv_xlsx(client, data):
     expected = outlook.totals(outlook.window(outlook.project(data.families["V4Z"], horizon=2030), 2019, 2030))
     assert sum(r["retirements"] for r in body["rows"]) == pytest.approx(expected["retirements"], abs=10)
 
+    assert "DARES" in body["source"] and "illustratif" in body["source"]  # who, on which data and vintages
+
     csv = client.get("/api/v1/projections?profession=V4Z&format=csv&lang=fr")
     assert csv.status_code == 200 and csv.data.startswith("\ufeff".encode())
     frame = pd.read_csv(io.BytesIO(csv.data), sep=";", decimal=",", encoding="utf-8-sig")
     assert len(frame) == 2035 - data.base_year and frame["Année"].iloc[0] == data.base_year + 1
+    assert (frame["Source"] == body["source"]).all() and frame["Statut"].notna().all()
+    assert frame["Départs en fin de carrière"].sum() > 0
 
     xlsx = client.get("/api/v1/projections?profession=V4Z&territory=REG-84&format=xlsx&training_factor=2")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
