@@ -142,7 +142,7 @@ def test_the_sentence_reads_the_totals_in_french():
     assert text == (f"D'ici 2035, 120{NNBSP}400 départs en fin de carrière et 15{NNBSP}250 créations nettes "
                     f"d'emplois, pour 60{NNBSP}000 jeunes diplômés prenant un poste (données de formation "
                     f"illustratives) : un écart de 75{NNBSP}650 postes. En comptant aussi 40{NNBSP}000 sorties en "
-                    f"cours de carrière, l'écart complet atteint 115{NNBSP}650 postes.")
+                    f"cours de carrière (borne haute), l'écart complet atteint 115{NNBSP}650 postes.")
     central = dict(TOTALS, gap=80_000.0, complete_gap=120_000.0)
     assert f"(scénario central : écart de 80{NNBSP}000 postes)" in parts.sentence(TOTALS, 2035, True, central)
     assert "illustratives" not in parts.sentence(TOTALS, 2035, illustrative=False)

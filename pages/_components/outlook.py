@@ -169,7 +169,7 @@ def sentence(totals: dict[str, float], end: int, illustrative: bool,
                    if central else "")
         return (f"{head}, soit {persons(openings)} postes à pourvoir{ref} ; aucune donnée de formation rattachée à "
                 f"cette famille : pas d'écart calculé face aux jeunes diplômés. En comptant aussi {other} sorties "
-                f"en cours de carrière, {persons(all_openings)} postes seraient à pourvoir{ref_all}.")
+                f"en cours de carrière (borne haute), {persons(all_openings)} postes seraient à pourvoir{ref_all}.")
     flag = " (données de formation illustratives)" if illustrative else ""
     ref = ref_all = ""
     if central and not _missing(central.get("gap")):
@@ -179,7 +179,8 @@ def sentence(totals: dict[str, float], end: int, illustrative: bool,
     complete_words = (f"l'écart complet atteint {persons(complete)} postes" if round(complete) >= 0
                       else f"l'écart complet est un excédent de {persons(-complete)} jeunes diplômés")
     return (f"{head}, pour {persons(totals['entrants'])} jeunes diplômés prenant un poste{flag} : "
-            f"{_gap_words(totals['gap'])}{ref}. En comptant aussi {other} sorties en cours de carrière, "
+            f"{_gap_words(totals['gap'])}{ref}. En comptant aussi {other} sorties en cours de carrière (borne "
+            "haute), "
             f"{complete_words}{ref_all}.")
 
 
