@@ -152,6 +152,8 @@ def projections_response() -> Response:
         projection = outlook_data.run(projection_request, data)
     except BadRequest as error:
         return _error(str(error))
+    except outlook.OutlookUnavailable as error:
+        return _error(str(error), 503)
     except outlook.OutlookError as error:
         return _error(str(error))
     except (SQLAlchemyError, sqlite3.Error, DatabaseError) as error:

@@ -112,6 +112,10 @@ class OutlookError(ValueError):
         super().__init__(f"{french} / {english}")
 
 
+class OutlookUnavailable(OutlookError):
+    """The store holds none of the outlook's inputs (the API answers 503: the server's state, not the request)."""
+
+
 def check(scenario: Scenario) -> Scenario:
     for name, value in scenario.__dict__.items():
         if value is None:

@@ -174,8 +174,9 @@ def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, str
         raise OutlookError(f"paramètre inconnu {unknown[0][:40]!r} ; attendus : {', '.join(sorted(allowed))}",
                            f"unknown parameter {unknown[0][:40]!r}; expected one of {sorted(allowed)}")
     if data.base_year is None or not data.families:
-        raise OutlookError("le store ne contient pas de pyramide des âges : chargez d'abord les fichiers DARES",
-                           "the store holds no age pyramid: load the DARES outlook files first")
+        raise outlook.OutlookUnavailable("le store ne contient pas de pyramide des âges : chargez d'abord les "
+                                         "fichiers DARES", "the store holds no age pyramid: load the DARES outlook "
+                                         "files first")
     profession = get("profession") or ("" if strict else next(iter(sorted(data.families))))
     family = resolve(profession, data)
     if family is None:

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +22,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from observatory import outlook, outlook_data
 from observatory.outlook import Scenario
+from observatory.store import get_engine
+from tests.conftest import ROOT, serve_copy
 
 SOCIAL = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")
 RAW = Path(__file__).resolve().parent.parent / "data" / "real" / "dares"
@@ -93,8 +102,6 @@ def test_scenario_levers_move_the_figures_the_right_way(data, fap):
 
 
 def test_every_family_and_region_in_under_ten_seconds(data):
-    import time
-
     started = time.perf_counter()
     for family in data.families.values():
         outlook.project_many(family, Scenario(), ("FR", *family.region_share.index), horizon=2035)
@@ -190,9 +197,34 @@ _NAMES = ("profession", "territory", "from", "to", "format", "lang", *outlook.PA
     max_size=6))
 def test_no_query_ever_gives_a_server_error(client, query):
     """Any parameters, any values: 200 or a 400 with a message, never a 500 or a traceback."""
-    from urllib.parse import urlencode
-
-    response = client.get(f"/api/v1/projections?{urlencode(query)}")
+    response = client.get(f"/api/v1/projections?{urllib.parse.urlencode(query)}")
     assert response.status_code in (200, 400), (query, response.status_code)
     if response.status_code == 400:
         assert json.loads(response.data)["error"]
+
+
+def test_a_store_without_the_pyramid_answers_503_and_the_page_says_why(built_store, tmp_path):
+    """The pyramid's load removed from a running server's store (`python -m etl unload`, the real command):
+    the API says the server lacks the data (503, not a client error), the page says what to run."""
+    url, env, process = serve_copy(built_store, tmp_path, ["app.py", "--port", "{port}"])
+    try:
+        assert urllib.request.urlopen(f"{url}/api/v1/projections?profession=T2A").status == 200
+        with get_engine(env["OBSERVATORY_DB"]).connect() as conn:
+            load_id = conn.execute(text("SELECT load_id FROM etl_load WHERE source_id = :s"),
+                                   {"s": "dares_portrait_age"}).scalar_one()
+        done = subprocess.run([sys.executable, "-m", "etl", "unload", str(load_id)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        for _ in range(50):  # every process sees a load or an unload within seconds
+            try:
+                urllib.request.urlopen(f"{url}/api/v1/projections?profession=T2A")
+            except urllib.error.HTTPError as error:
+                status, body = error.code, json.loads(error.read())
+                break
+            time.sleep(0.2)
+        assert status == 503 and "pyramide" in body["error"]
+        page = urllib.request.urlopen(f"{url}/perspectives?profession=T2A")
+        assert page.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
