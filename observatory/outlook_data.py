@@ -324,7 +324,7 @@ def assumptions(request: Request, family: FamilyInputs, rates: outlook.Rates, da
          "value": None if rates.graduates is None else round(rates.graduates, 1), "unit": "personnes",
          "range": "", "source": (_source(data, "graduates") + f" ; années {', '.join(map(str, rates.graduate_periods))}"
                                  f" ; diplômes rattachés : {', '.join(family.diplomas) or 'aucun'}"),
-         "illustrative": bool(grads.get("illustrative"))},
+         "illustrative": bool(grads.get("illustrative")) and family.graduates is not None},
     ]
     for name, p in outlook.PARAMETERS.items():
         value = getattr(s, name)
@@ -332,5 +332,6 @@ def assumptions(request: Request, family: FamilyInputs, rates: outlook.Rates, da
             value = round(rates.growth, 3)
         rows.append({"parameter": name, "label": p.label, "value": value, "unit": p.unit,
                      "range": f"{p.low:g} – {p.high:g}", "source": p.source,
-                     "illustrative": name == "training_factor" and bool(grads.get("illustrative"))})
+                     "illustrative": name == "training_factor" and bool(grads.get("illustrative"))
+                     and family.graduates is not None})
     return rows

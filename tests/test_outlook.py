@@ -228,3 +228,15 @@ def test_a_store_without_the_pyramid_answers_503_and_the_page_says_why(built_sto
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_sources_named_are_the_inputs_used(data):
+    """A family without training data never cites the graduates' (illustrative) source; a région cites its shares."""
+    from pages._components import outlook as parts
+
+    v0z = outlook_data.run(outlook_data.parse({"profession": ["V0Z"], "territory": ["REG-84"]}, data), data)
+    assert "graduates" not in parts.used_inputs(v0z) and "employment_region_share" in parts.used_inputs(v0z)
+    assert not any(a["illustrative"] for a in v0z.assumptions) and "illustratif" not in v0z.source
+    t2a = outlook_data.run(outlook_data.parse({"profession": ["T2A"]}, data), data)
+    assert "graduates" in parts.used_inputs(t2a) and "employment_region_share" not in parts.used_inputs(t2a)
+    assert any(a["illustrative"] for a in t2a.assumptions) and "illustratif" in t2a.source

@@ -117,6 +117,13 @@ def graduates_illustrative(data: Store) -> bool:
     return bool(data.sources.get("graduates", {}).get("illustrative"))
 
 
+def used_inputs(projection: Projection) -> tuple[str, ...]:
+    """The store's inputs this projection rests on: no graduates' source for a family without training data,
+    the regional shares only for a région."""
+    return tuple(i for i in STORE_INPUTS if i != "graduates" or projection.family.graduates is not None) + (
+        ("employment_region_share",) if projection.request.territory != "FR" else ())
+
+
 def source_note(data: Store, indicators: tuple[str, ...]) -> str:
     """« DARES 2014, 2019 ; Observatoire – mise en forme DREES enquête Écoles 2024 (fictif) »: the producers
     (without their brackets) and vintages of the store's inputs behind a chart, short enough for a title."""
@@ -419,8 +426,9 @@ def view(projection: Projection, data: Store) -> View:
     bt = projection.backtest
     return View(
         sentence=sentence(outlook.totals(rows), request.end, illustrative, central),
-        flows=flows_figure(projection, subject, source_note(data, STORE_INPUTS), illustrative),
-        employment=employment_figure(projection, subject, source_note(data, ("employment_by_age", "employment"))),
+        flows=flows_figure(projection, subject, source_note(data, used_inputs(projection)), illustrative),
+        employment=employment_figure(projection, subject, source_note(data, tuple(
+            i for i in used_inputs(projection) if i.startswith("employment")))),
         employment_summary=employment_summary(projection),
         table=data_rows(rows),
         sources=source_line(projection),
