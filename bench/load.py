@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -37,6 +36,7 @@ dashboard = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dashboard)
 Callbacks = dashboard.Callbacks
 percentile = dashboard.percentile
+free_port = dashboard.free_port
 
 YEAR = 2025
 PAGES = [
@@ -58,12 +58,6 @@ CALLBACK_VALUES = [{"rec-indicator": i, "rec-profession": p, "rec-territory": t}
                    for i in ("recruitment_projects", "recruitment_difficulty_share")
                    for p in ("educateur_specialise", "aide_a_domicile", "travail_social")
                    for t in ("FR", "REG-84", "DEP-69", "REG-11")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None,

@@ -12,6 +12,7 @@ Prints its figures; stops what it started, by PID. The issue's bar: p95 < 200 ms
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import os
 import shutil
@@ -25,19 +26,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its etl.py would hide the etl package
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+_spec = importlib.util.spec_from_file_location("bench_dashboard", ROOT / "bench" / "dashboard.py")
+dashboard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dashboard)
+free_port = dashboard.free_port
+percentile = dashboard.percentile  # q as a fraction: 0.95
 
 
 def fetch(url: str) -> tuple[float, int]:
@@ -108,7 +101,7 @@ def main() -> None:
     print(f"every family × territory, central scenario to 2035, in process: {every:.2f} s (bar: < 10 s)")
     print(f"GET /api/v1/projections, first request (reads the inputs): {first:.0f} ms")
     print(f"GET /api/v1/projections, {len(times)} requests: p50 {statistics.median(times):.1f} ms, "
-          f"p95 {percentile(times, 95):.1f} ms, max {max(times):.1f} ms, errors {errors} (bar: p95 < 200 ms)")
+          f"p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms, errors {errors} (bar: p95 < 200 ms)")
 
 
 if __name__ == "__main__":

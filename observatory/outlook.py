@@ -18,7 +18,8 @@ ruptures conventionnelles, other), an upper bound of the exits from the occupati
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,21 @@ class FamilyInputs:
     region_share: pd.Series  # territory_id → fraction of national employment (sums to 1)
     graduates: pd.DataFrame | None = None  # territory_id, period, value: graduates of the mapped diplomas
     diplomas: tuple[str, ...] = ()
-    sources: dict[str, str] = field(default_factory=dict)  # input → "source (vintage)"
+
+    # The family's own rates do not depend on the scenario: computed once per family (the store is read once
+    # per store version), never again on a request's path.
+    @cached_property
+    def trend(self) -> float | None:
+        """Annual employment growth (%) over the ten years before the base year."""
+        return trend(self.employment, self.base_year)
+
+    @cached_property
+    def growth_spread(self) -> float:
+        return trend_spread(self.employment, self.base_year)
+
+    @cached_property
+    def mean_exit_age(self) -> float:
+        return mean_exit_age(self.pyramid)
 
 
 @dataclass(frozen=True)
@@ -279,12 +294,10 @@ def regional_entrants(inputs: FamilyInputs, scenario: Scenario, territory: str) 
 
 
 def rates(inputs: FamilyInputs, scenario: Scenario, territory: str = "FR") -> Rates:
-    base_growth = trend(inputs.employment, inputs.base_year)
-    growth = scenario.demand_growth if scenario.demand_growth is not None else (base_growth or 0.0)
+    growth = scenario.demand_growth if scenario.demand_growth is not None else (inputs.trend or 0.0)
     graduates, periods = annual_graduates(inputs, territory)
-    entrants = regional_entrants(inputs, scenario, territory)
-    return Rates(mean_exit_age(inputs.pyramid) + scenario.retirement_age_shift, float(growth),
-                 trend_spread(inputs.employment, inputs.base_year),
+    entrants = None if graduates is None else graduates * scenario.training_factor * scenario.take_up_rate / 100
+    return Rates(inputs.mean_exit_age + scenario.retirement_age_shift, float(growth), inputs.growth_spread,
                  other_exit_rate(inputs) * scenario.exit_rate_factor, graduates, periods, entrants)
 
 
@@ -310,7 +323,7 @@ def project_many(inputs: FamilyInputs, scenario: Scenario, territories: tuple[st
     check(scenario)
     national = rates(inputs, scenario, "FR")
     hazard = exit_hazard(national.mean_exit_age)
-    stock = base_stock(inputs, exit_hazard(mean_exit_age(inputs.pyramid)))
+    stock = base_stock(inputs, exit_hazard(inputs.mean_exit_age))
     profile = hire_profile(stock)
     paths = {
         name: simulate(stock, inputs.base_year, horizon, g, hazard, national.other_exit_rate,
@@ -415,7 +428,7 @@ def backtest(inputs: FamilyInputs, years: int = 10) -> Backtest | None:
     growth = trend(inputs.employment, start)
     if growth is None:
         return None
-    hazard = exit_hazard(mean_exit_age(inputs.pyramid))
+    hazard = exit_hazard(inputs.mean_exit_age)
     stock = spread(ages.loc[start], BROAD_BANDS, hazard)
     employment0 = float(inputs.employment[start])
     if stock.sum() <= 0:
@@ -427,7 +440,3 @@ def backtest(inputs: FamilyInputs, years: int = 10) -> Backtest | None:
     share_then = float(ages.loc[start].get("age:50+", np.nan)) / float(ages.loc[start].sum()) * 100
     return Backtest(inputs.fap, start, end, float(inputs.employment[end]), float(path.employment[-1]),
                     employment0, share_now, float(path.share_50_plus[-1]), share_then, growth)
-
-
-def with_scenario(scenario: Scenario, **changes) -> Scenario:
-    return check(replace(scenario, **changes))

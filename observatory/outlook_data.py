@@ -29,7 +29,6 @@ class Store:
 
     families: dict[str, FamilyInputs]  # FAP-87 code → inputs
     profession_family: dict[str, str]  # profession_id (any node mapping to one FAP-87) → FAP-87 code
-    family_profession: dict[str, str]  # FAP-87 code → the store's profession_id for it
     territories: dict[str, str]  # territory_id → name (FR and régions)
     sources: dict[str, dict]  # indicator → {"source": …, "vintage": …, "illustrative": bool}
     base_year: int | None
@@ -77,12 +76,10 @@ def _store(url: str) -> Store:
         [p for p, level in zip(dims.professions.profession_id, dims.professions.level) if level == "profession"])]
 
     families: dict[str, FamilyInputs] = {}
-    family_profession: dict[str, str] = {}
     for profession_id, rows in pyramid[pyramid.period == base_year].groupby("profession_id"):
         fap = crosswalk.get(profession_id)  # the FAP-87 rows themselves, not a FAP-225 member of one
         if fap is None or len(fap) != 3:
             continue
-        family_profession[fap] = profession_id
         history = employment[employment.profession_id == profession_id].set_index("period").value.sort_index()
         ages = broad[broad.profession_id == profession_id].pivot_table(
             index="period", columns="breakdown", values="value", aggfunc="sum")
@@ -116,7 +113,7 @@ def _store(url: str) -> Store:
                 "illustrative": any(bool(r.get("is_illustrative")) for r in rows)}
     sources = {indicator: provenance(indicator) for indicator in INDICATORS}
     backtests = {fap: outlook.backtest(inputs) for fap, inputs in families.items()}
-    return Store(families, profession_family, family_profession, territories, sources, base_year, backtests)
+    return Store(families, profession_family, territories, sources, base_year, backtests)
 
 
 queries.on_store_change(_store.cache_clear)
@@ -131,6 +128,7 @@ class Request:
     start: int
     end: int
     scenario: Scenario
+    base_year: int  # the store's latest stock: `from` by default, left out of links when equal
 
 
 DEFAULT_HORIZON = 2035
@@ -225,7 +223,7 @@ def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, str
         if strict:
             raise
         start, end = data.base_year, DEFAULT_HORIZON
-    return Request(family, profession, territory, start, end, Scenario(**values))
+    return Request(family, profession, territory, start, end, Scenario(**values), data.base_year)
 
 
 def resolve(profession: str, data: Store) -> str | None:
@@ -238,7 +236,7 @@ def resolve(profession: str, data: Store) -> str | None:
 def encode(request: Request) -> str:
     """The query string of a request, defaults left out (the page's URL and the API's permalink)."""
     pairs = [("profession", request.profession), ("territory", request.territory)]
-    if request.start != (store().base_year or request.start):
+    if request.start != request.base_year:
         pairs.append(("from", str(request.start)))
     if request.end != DEFAULT_HORIZON:
         pairs.append(("to", str(request.end)))

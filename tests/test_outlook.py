@@ -61,7 +61,10 @@ def test_stock_flow_identity_every_year(data, fap):
         assert row.employment == pytest.approx(previous - row.retirements - row.other_exits + entrants
                                                + row.other_hires, rel=1e-9)
         assert row.openings == pytest.approx(row.retirements + row.job_change)
-        assert row.gap == pytest.approx(row.openings - row.entrants) if not np.isnan(row.entrants) else True
+        if family.graduates is None:  # no training data mapped: no entrants, no gap (never a zero)
+            assert np.isnan(row.entrants) and np.isnan(row.gap)
+        else:
+            assert row.gap == pytest.approx(row.openings - row.entrants)
         assert row.employment_low <= row.employment <= row.employment_high
         previous = row.employment
     assert list(rows.year) == list(range(family.base_year + 1, 2036))
@@ -127,6 +130,30 @@ def test_parameters_out_of_range_are_refused(data):
             outlook_data.parse({k: [v] for k, v in args.items()}, data)
     request = outlook_data.parse({"profession": ["aide_a_domicile"]}, data)
     assert request.family == "T2A"
+
+
+@pytest.mark.parametrize("query", ["profession=T2A", "profession=aide_a_domicile&territory=REG-84&to=2030",
+                                   "profession=V4Z&from=2022&retirement_age_shift=1.5&demand_growth=0"])
+def test_the_codec_round_trips(data, query):
+    """A link written by the page (`encode`) reopens exactly the request it was written from."""
+    from urllib.parse import parse_qs
+
+    request = outlook_data.parse(parse_qs(query), data)
+    again = outlook_data.parse(parse_qs(outlook_data.encode(request)), data)
+    assert again == request
+
+
+# « Les métiers en 2030 » (DARES / France Stratégie, 2022), reference scenario, 2019-2030, départs en fin de
+# carrière, as quoted from the publisher's data visualisation (egora.fr, 10 March 2022; aladom.fr, 1 July 2023).
+PUBLISHED_EXITS_2019_2030 = {"V0Z": 180_000, "T2A": 207_200}
+
+
+@pytest.mark.parametrize("fap,tolerance", [("V0Z", 0.10), ("T2A", 0.25)])
+def test_end_of_career_exits_stay_near_the_publishers_own_figure(data, fap, tolerance):
+    """Our exits, from DARES's own pyramid, against the publisher's headline. T2A lands 21 % under it; why is
+    not established (the publisher's exit rates by age are not in the store): the README says so."""
+    ours = outlook.totals(outlook.window(outlook.project(data.families[fap], horizon=2030), 2019, 2030))
+    assert ours["retirements"] == pytest.approx(PUBLISHED_EXITS_2019_2030[fap], rel=tolerance)
 
 
 @pytest.fixture(scope="module")

@@ -67,8 +67,7 @@ def territory_options(data: Store, labelled: list[dict]) -> list[dict]:
 
 def family_trend(data: Store, family: str) -> float:
     """The demand growth used when the field is empty: the family's own trend (% per year)."""
-    inputs = data.families[family]
-    return outlook.trend(inputs.employment, inputs.base_year) or 0.0
+    return data.families[family].trend or 0.0
 
 
 def trend_hint(data: Store, family: str) -> tuple[str, str]:
