@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from observatory import outlook
+from observatory import outlook, outlook_data
 from observatory.formatting import NNBSP
 from pages._components import outlook as parts
 from tests.test_charts_phone import OVERFLOW, settle
@@ -122,6 +122,15 @@ def test_a_profession_in_the_link_opens_its_family_and_the_reset_button_restores
     wait_until(lambda: "exit_rate_factor" not in query(dash_duo), 20, "the central scenario in the URL")
     assert dash_duo.find_element("#outlook-exit_rate_factor").get_attribute("value") == "1"
     assert "scénario central" not in sentence(dash_duo)
+
+    # another family picked in the page: its own figures, and the link now names it
+    t2a = sentence(dash_duo)
+    label = next(o["label"] for o in parts.family_options(outlook_data.store()) if o["value"] == "V4Z")
+    choose(dash_duo, "#outlook-family", label, search="V4Z")
+    v4z = wait_until(lambda: sentence(dash_duo) != t2a and sentence(dash_duo), 30, "V4Z's sentence")
+    assert figures_of(v4z)[1] != figures_of(t2a)[1]
+    wait_until(lambda: query(dash_duo).get("profession") == "V4Z", 20, "profession=V4Z in the URL")
+    assert "V4Z" in dash_duo.find_element("#outlook-backtest").text
 
     # a value out of its documented range is said to be ignored, never silently dropped
     before = sentence(dash_duo)

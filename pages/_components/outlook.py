@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from observatory import figures, outlook
-from observatory.formatting import NNBSP, number
+from observatory.formatting import NNBSP, number, points
 from observatory.outlook_data import Projection, Request, Store, encode
 
 SOCIAL_FAMILIES = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")  # the travail social families, listed first
@@ -45,8 +45,7 @@ def plain(value: float) -> str:
 
 def signed(value: float) -> str:
     """`+1 234`, `−1 234` (a true minus sign), `0`."""
-    rounded = round(value)
-    return ("+" if rounded > 0 else MINUS if rounded < 0 else "") + number(abs(rounded), 0)
+    return points(round(value), "", 0)
 
 
 # --- controls ------------------------------------------------------------------------------------------------
@@ -197,12 +196,13 @@ def employment_summary(projection: Projection) -> str:
     last = rows.iloc[-1]
     return (f"Emploi projeté en {int(last.year)} : {persons(last.employment)} personnes (fourchette : "
             f"{persons(last.employment_low)} à {persons(last.employment_high)}), pour une croissance retenue de "
-            f"{signed_rate(projection.rates.growth)} par an (± {_pts(projection.rates.growth_spread).lstrip('+')}).")
+            f"{signed_rate(projection.rates.growth)} par an "
+            f"(± {points(projection.rates.growth_spread, '%').lstrip('+')}).")
 
 
 def signed_rate(value: float) -> str:
-    sign = "+" if value > 0 else MINUS if value < 0 else ""
-    return f"{sign}{number(abs(value), 1)}{NNBSP}%"
+    """`+0,6 %`, `−1,2 %`."""
+    return f"{points(value, '')}{NNBSP}%"
 
 
 # --- figures -------------------------------------------------------------------------------------------------
@@ -311,26 +311,19 @@ def data_rows(rows: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _pct(value: float) -> str:
-    return signed_rate(value)
-
-
-def _pts(value: float) -> str:
-    sign = "+" if value > 0 else MINUS if value < 0 else ""
-    return f"{sign}{number(abs(value), 1)} point{'s' if abs(value) >= 2 else ''}"
-
-
 def backtest_rows(bt: outlook.Backtest) -> list[dict]:
     """The family's back-test: observed, projected and naive, employment and the share of 50 or over."""
     return [
         {"Mesure": "Emploi (personnes)", f"Observé en {bt.target_year}": persons(bt.actual_employment),
          "Projeté par le modèle": persons(bt.projected_employment),
          "Projection naïve": persons(bt.naive_employment),
-         "Écart du modèle": _pct(bt.employment_error), "Écart de la projection naïve": _pct(bt.naive_employment_error)},
+         "Écart du modèle": signed_rate(bt.employment_error),
+         "Écart de la projection naïve": signed_rate(bt.naive_employment_error)},
         {"Mesure": "Part des 50 ans ou plus (%)", f"Observé en {bt.target_year}": number(bt.actual_share_50_plus, 1),
          "Projeté par le modèle": number(bt.projected_share_50_plus, 1),
          "Projection naïve": number(bt.naive_share_50_plus, 1),
-         "Écart du modèle": _pts(bt.share_error), "Écart de la projection naïve": _pts(bt.naive_share_error)},
+         "Écart du modèle": points(bt.share_error, "%"),
+         "Écart de la projection naïve": points(bt.naive_share_error, "%")},
     ]
 
 
@@ -365,10 +358,10 @@ def social_backtest_rows(data: Store) -> list[dict]:
             continue
         employment, share = _better(bt)
         rows.append({"Famille": label, "Période": f"{bt.base_year} → {bt.target_year}",
-                     "Emploi : écart du modèle": _pct(bt.employment_error),
-                     "Emploi : écart naïf": _pct(bt.naive_employment_error),
-                     "50 ans ou plus : écart du modèle": _pts(bt.share_error),
-                     "50 ans ou plus : écart naïf": _pts(bt.naive_share_error),
+                     "Emploi : écart du modèle": signed_rate(bt.employment_error),
+                     "Emploi : écart naïf": signed_rate(bt.naive_employment_error),
+                     "50 ans ou plus : écart du modèle": points(bt.share_error, "%"),
+                     "50 ans ou plus : écart naïf": points(bt.naive_share_error, "%"),
                      "Verdict": f"emploi : {'mieux' if employment else 'moins bien'} ; 50 ans ou plus : "
                                 f"{'mieux' if share else 'moins bien'}"})
     return rows
