@@ -28,6 +28,8 @@ TRAFFIC = [  # what browsing users ask, valid before and after the load
     "/api/v1/observations?indicator=recruitment_projects&level=region&format=csv",
     "/api/v1/indicators",
     "/recrutement",
+    "/api/v1/projections?profession=T2A&territory=REG-84&retirement_age_shift=1",  # the outlook, per worker
+    "/perspectives?profession=V4Z",
 ]
 
 
