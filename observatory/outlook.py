@@ -408,6 +408,17 @@ class Backtest:
         }
 
 
+METHOD = (  # in French: the methodology page and the exports' assumptions sheet say it in these words
+    "Projection par famille FAP-87, pour la France ou une région, année par année et âge par âge (15-74 ans), "
+    "selon l'identité emploi(t+1) = emploi(t) − départs en fin de carrière − sorties en cours de carrière + "
+    "jeunes diplômés + autres embauches. L'emploi suit la croissance retenue ; les postes à pourvoir sont les "
+    "départs en fin de carrière plus les créations nettes (définition des « Métiers en 2030 » de la DARES et de "
+    "France Stratégie) ; l'écart les compare aux jeunes diplômés, l'écart complet ajoute les sorties en cours de "
+    "carrière. Une région suit la France à sa part de l'emploi de la famille. Chaque hypothèse est modifiable, "
+    "l'emploi a une fourchette et un back-test est publié. Ce n'est ni une prévision ni un nombre de postes "
+    "financés ; effectifs en personnes, jamais en ETP."
+)
+
 BACKTEST_METHOD = (
     "Même modèle lancé depuis l'année de base moins dix ans : pyramide à trois tranches d'âge de la DARES "
     "(historique 1982-2019), tendance de l'emploi des dix années précédentes, mêmes taux de sortie. Les diplômés "

@@ -108,7 +108,7 @@ def xlsx_bytes(p: Projection, permalink: str) -> bytes:
                          ("Profession demandée", p.request.profession), ("Territoire", p.request.territory),
                          ("Années", f"{p.request.start + 1}–{p.request.end} (flux après {p.request.start})"),
                          ("Unité", "personnes (pas de milliers, pas d'ETP)"),
-                         ("Méthode", outlook.__doc__.split("\n\n")[1].replace("\n", " ")),
+                         ("Méthode", outlook.METHOD),
                          ("Ce que ce n'est pas", "Une projection sous hypothèses, pas une prévision ; un besoin, pas "
                                                  "des postes financés."),
                          ("Lien permanent", permalink), ("Date d'extraction", date.today().isoformat())):

@@ -67,13 +67,7 @@ def layout(**_query):
                                       columns=[{"name": c, "id": c} for c in source_rows[0]], **STYLE),
                  className="obs-card"),
         html.H2("Perspectives : la projection des métiers", className="h4"),
-        html.P("La page « Perspectives » projette, par famille FAP-87 et pour la France ou une région, l'emploi, "
-               "les départs en fin de carrière, les créations nettes, les sorties en cours de carrière et les jeunes "
-               "diplômés, année par année, selon l'identité emploi(t+1) = emploi(t) − départs − autres sorties + "
-               "entrants + autres embauches (méthode des « Métiers en 2030 » de la DARES et de France Stratégie, "
-               "avec chaque hypothèse modifiable, une fourchette, un écart complet et un back-test publié). "
-               "Ce n'est ni une prévision ni un nombre de postes financés. Paramètres et origine de leurs valeurs "
-               "par défaut :"),
+        html.P(f"{outlook.METHOD} Paramètres de la page « Perspectives » et origine de leurs valeurs par défaut :"),
         html.Div(dash_table.DataTable(id="method-outlook", data=[
             {"Paramètre": p.name, "Libellé": p.label, "Unité": p.unit, "Plage": f"{p.low:g} – {p.high:g}",
              "Valeur par défaut et source": p.source} for p in outlook.PARAMETERS.values()],

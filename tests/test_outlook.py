@@ -186,6 +186,8 @@ def test_api_json_csv_xlsx(client, data):
     assert book.sheetnames == ["Projection", "Hypothèses", "Back-test"]
     params = {row[0]: row[2] for row in book["Hypothèses"].iter_rows(min_row=2, values_only=True) if row and row[0]}
     assert params["training_factor"] == 2
+    notes = {row[0]: row[1] for row in book["Hypothèses"].iter_rows(min_row=2, values_only=True) if row and row[0]}
+    assert notes["Méthode"] == outlook.METHOD and notes["Territoire"] == "REG-84"
     assert all(row[5] for row in book["Hypothèses"].iter_rows(min_row=2, max_row=12, values_only=True))  # sources
 
 
