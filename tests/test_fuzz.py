@@ -34,6 +34,10 @@ CSV_SOURCES = {  # adapter → (real file, data lines kept)
     "dares_tensions": (REAL / "dares/tensions.csv", 40),
     "ft_tension": (REAL / "francetravail/francetravail_tension_rome_bassin_2021.csv", 40),
     "tdbms": (ROOT / "data/illustrative/tdbms/ANN_MS_TDP_ET_2017.csv", 25),
+    # one adapter, several layouts: `adapter:layout`
+    "dares_outlook:effectifs": (REAL / "dares/effectifs_3niv.csv", 40),  # wide, one column per FAP
+    "dares_outlook:age": (REAL / "dares/age_2017_2019_3niv.csv", 40),
+    "dares_outlook:regions": (REAL / "dares/input_carte1.csv", 40),  # shares that must sum per FAP
 }
 DREES = ROOT / "data/illustrative/drees_ecoles/formations_sociales_2017_2024.xlsx"
 TEMPLATE = ROOT / "data/templates/exemple_mon_etablissement.xlsx"
@@ -70,6 +74,11 @@ def _reduced_bmo(target: Path) -> Path:
 
 
 @functools.lru_cache(maxsize=1)
+def adapter_of(key: str) -> str:
+    """The adapter a corpus key names: `tdbms_xlsx` → tdbms, `dares_outlook:age` → dares_outlook."""
+    return key.split(":")[0].removesuffix("_xlsx")
+
+
 def corpus() -> dict[str, tuple[str, bytes]]:
     """adapter → (file name, bytes) of each small real input (not a test argument: never printed whole)."""
     found = {name: (path.name, _head(path, lines)) for name, (path, lines) in CSV_SOURCES.items()}
@@ -242,7 +251,7 @@ def check(engine, folder: Path, adapter: str, name: str, data: bytes) -> None:
     path.write_bytes(data)
     before = snapshot(engine)
     try:
-        load_file(engine, path, adapter.removesuffix("_xlsx"))
+        load_file(engine, path, adapter_of(adapter))
     except LoadError:
         assert snapshot(engine) == before, "a refused file wrote to the store"
     assert non_finite_stored(engine) == 0
@@ -276,5 +285,5 @@ def test_the_unmutated_inputs_load(engine, tmp_path):
     for adapter, (name, data) in corpus().items():
         path = tmp_path / name
         path.write_bytes(data)
-        summary = load_file(engine, path, adapter.removesuffix("_xlsx"))
+        summary = load_file(engine, path, adapter_of(adapter))
         assert summary.rows_loaded > 0, adapter
