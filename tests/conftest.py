@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from dash.testing.application_runners import ThreadedRunner
 from selenium.webdriver.chrome.options import Options
 from sqlalchemy import Engine, func, select, text
 
@@ -40,6 +41,17 @@ def pytest_setup_options():
                  "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"):
         options.add_argument(flag)
     return options
+
+
+def _start_on_free_port(self, app, start_timeout=3, **kwargs):
+    """dash_duo's threaded server on a free loopback port (its default, 58050 and up per process, collides when
+    two test sessions run on one machine)."""
+    kwargs.setdefault("port", free_port())
+    return _threaded_start(self, app, start_timeout, **kwargs)
+
+
+_threaded_start = ThreadedRunner.start
+ThreadedRunner.start = _start_on_free_port
 
 
 BACKENDS = ("sqlite", "postgresql")
