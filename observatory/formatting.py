@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 NNBSP = "\u202f"
 
@@ -34,3 +35,33 @@ def points(delta: float | None, unit: str, decimals: int = 1) -> str:
     if unit == "%":
         return f"{sign}{magnitude} point{'s' if abs(delta) >= 2 else ''}"
     return f"{sign}{magnitude} {unit}".strip()
+
+
+GROUPING = (" ", "\u00a0", NNBSP, "\u2009")  # spaces a person or a copy-paste puts between thousands
+
+
+def parse_number(text: str | float | int | None) -> float | None:
+    """A number as a French user types it: « 1,5 » and « 1.5 » are 1.5, « 1 500 » is 1500, « −0,5 » is −0.5.
+
+    None for an empty entry; ValueError with a French sentence when the entry is not a number (never a silent 15
+    for « 1,5 », which is what a browser's number field or a plain `float` after stripping the comma would give)."""
+    if text is None or isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        raw = str(text).strip()
+        if raw == "":
+            return None
+        cleaned = raw.replace("\u2212", "-").replace("\u2013", "-")
+        for space in GROUPING:
+            cleaned = cleaned.replace(space, "")
+        if cleaned.count(",") + cleaned.count(".") > 1:
+            raise ValueError(f"« {raw[:40]} » n'est pas un nombre : une seule virgule décimale (exemple : 1,5)")
+        cleaned = cleaned.replace(",", ".")
+        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", cleaned):
+            raise ValueError(f"« {raw[:40]} » n'est pas un nombre (exemples : 1,5 ; −0,5 ; 1 500)")
+        value = float(cleaned)
+    if not math.isfinite(value):
+        raise ValueError(f"« {text} » n'est pas un nombre fini")
+    return value

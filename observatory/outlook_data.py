@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from observatory import outlook, queries
 from observatory.config import database_url
+from observatory.formatting import parse_number
 from observatory.outlook import FamilyInputs, OutlookError, Scenario
 from observatory.store import get_engine
 
@@ -33,6 +34,23 @@ class Store:
     sources: dict[str, dict]  # indicator → {"source": …, "vintage": …, "illustrative": bool}
     base_year: int | None
     backtests: dict[str, outlook.Backtest | None]  # FAP-87 code → the back-test (computed once per store)
+    social: tuple[str, ...] = ()  # the FAP-87 families of the travail social professions (see social_families)
+
+
+# V0Z « Aides-soignants » holds the accompagnants éducatifs et sociaux (ex-AMP, FAP-2009 V0Z60 ↔ ROME K1301 in the
+# DARES FAP-225 ↔ ROME table): a link the store's crosswalk cannot carry without assigning every aide-soignant to
+# the AES, so it is the one family added by hand to those the crosswalk names.
+SOCIAL_BY_CONTENT = ("V0Z",)
+
+
+def social_families(professions: pd.DataFrame, family_of, fap2009: Mapping[str, str]) -> set[str]:
+    """The FAP-87 families of the travail social professions, as the store's reference says: the FAP-87 node each
+    profession sits under (T2A, T2B, V4Z), the FAP-87 prefix of its FAP-2009 code (V5Z81 → V5Z), plus
+    SOCIAL_BY_CONTENT. Professions only: a FAP-87 node with no profession under it (T2Z = T2A + T2B) is left out."""
+    social = professions[professions.is_social_work.astype(bool) & (professions.level == "profession")]
+    found = {family_of(p) for p in social.profession_id} | {
+        code[:3] for code, p in fap2009.items() if p in set(social.profession_id)}
+    return {f for f in found if f} | set(SOCIAL_BY_CONTENT)
 
 
 def store(url: str | None = None) -> Store:
@@ -50,6 +68,8 @@ def _store(url: str) -> Store:
     with get_engine(url).connect() as conn:
         crosswalk = dict(conn.execute(text("SELECT profession_id, source_code FROM profession_crosswalk "
                                            "WHERE nomenclature = :n"), {"n": "fap87"}).all())
+        fap2009 = dict(conn.execute(text("SELECT source_code, profession_id FROM profession_crosswalk "
+                                         "WHERE nomenclature = :n"), {"n": "fap2009"}).all())
     labels = dict(zip(dims.professions.profession_id, dims.professions.label))
     parents = dict(zip(dims.professions.profession_id, dims.professions.parent_id))
 
@@ -113,7 +133,9 @@ def _store(url: str) -> Store:
                 "illustrative": any(bool(r.get("is_illustrative")) for r in rows)}
     sources = {indicator: provenance(indicator) for indicator in INDICATORS}
     backtests = {fap: outlook.backtest(inputs) for fap, inputs in families.items()}
-    return Store(families, profession_family, territories, sources, base_year, backtests)
+    social = social_families(dims.professions, family_of, fap2009)
+    return Store(families, profession_family, territories, sources, base_year, backtests,
+                 tuple(sorted(f for f in social if f in families)))
 
 
 queries.on_store_change(_store.cache_clear)
@@ -131,17 +153,36 @@ class Request:
     base_year: int  # the store's latest stock: `from` by default, left out of links when equal
 
 
-DEFAULT_HORIZON = 2035
-MAX_HORIZON = 2050
+# Horizons are round years (a multiple of HORIZON_STEP) counted from the store's base year, never a fixed year:
+# a newer pyramid in the store moves them all.
+HORIZON_STEP = 5
+HORIZON_YEARS = 15  # default: the first round year at least 15 years after the base year (2019 → 2035)
+MAX_YEARS = 30  # the model's reach: the last round year within 30 years of the base year (2019 → 2045); beyond,
+#                 every age of the base pyramid has passed retirement age and the trend is extrapolated too far
+
+
+def default_horizon(base_year: int) -> int:
+    return -(-(base_year + HORIZON_YEARS) // HORIZON_STEP) * HORIZON_STEP
+
+
+def max_horizon(base_year: int) -> int:
+    return (base_year + MAX_YEARS) // HORIZON_STEP * HORIZON_STEP
+
+
+def horizons(base_year: int) -> list[int]:
+    """The horizons the page offers: every round year after the base year up to the model's reach."""
+    first = (base_year // HORIZON_STEP + 1) * HORIZON_STEP
+    return list(range(first, max_horizon(base_year) + 1, HORIZON_STEP))
 
 
 def _number(name: str, raw: str) -> float:
+    """A scenario value, French decimals included (« 1,5 » is 1.5): the page's fields are typed by people."""
     try:
-        value = float(raw)
+        value = parse_number(raw)
     except ValueError:
-        raise OutlookError(f"{name} est un nombre, pas {raw[:40]!r}", f"{name} must be a number, not {raw[:40]!r}") \
-            from None
-    if not math.isfinite(value):
+        raise OutlookError(f"{name} est un nombre (exemple : 1,5), pas {raw[:40]!r}",
+                           f"{name} must be a number, not {raw[:40]!r}") from None
+    if value is None or not math.isfinite(value):
         raise OutlookError(f"{name} est un nombre fini, pas {raw[:40]!r}",
                            f"{name} must be a finite number, not {raw[:40]!r}")
     return value
@@ -175,7 +216,7 @@ def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, str
         raise outlook.OutlookUnavailable("le store ne contient pas de pyramide des âges : chargez d'abord les "
                                          "fichiers DARES", "the store holds no age pyramid: load the DARES outlook "
                                          "files first")
-    profession = get("profession") or ("" if strict else next(iter(sorted(data.families))))
+    profession = get("profession") or ("" if strict else default_family(data))
     family = resolve(profession, data)
     if family is None:
         if strict:
@@ -184,7 +225,7 @@ def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, str
                                f"unknown profession {profession[:60]!r}: expected a FAP-87 code among "
                                f"{', '.join(sorted(data.families))} or a profession of the observatory that maps "
                                "to one")
-        family, profession = sorted(data.families)[0], sorted(data.families)[0]
+        family = profession = default_family(data)
     territory = get("territory") or "FR"
     if territory not in data.territories:
         if strict:
@@ -211,19 +252,25 @@ def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, str
             if strict:
                 raise
             values.pop(name, None)
+    top = max_horizon(data.base_year)
     try:
         start = _year("from", get("from")) if get("from") else data.base_year
-        end = _year("to", get("to")) if get("to") else DEFAULT_HORIZON
-        if not data.base_year <= start < end <= MAX_HORIZON:
-            raise OutlookError(f"from et to vérifient {data.base_year} ≤ from < to ≤ {MAX_HORIZON} (la projection "
+        end = _year("to", get("to")) if get("to") else default_horizon(data.base_year)
+        if not data.base_year <= start < end <= top:
+            raise OutlookError(f"from et to vérifient {data.base_year} ≤ from < to ≤ {top} (la projection "
                                f"part du stock le plus récent, {data.base_year})",
-                               f"from and to must satisfy {data.base_year} ≤ from < to ≤ {MAX_HORIZON} "
+                               f"from and to must satisfy {data.base_year} ≤ from < to ≤ {top} "
                                f"(the projection starts from the latest stock, {data.base_year})")
     except OutlookError:
         if strict:
             raise
-        start, end = data.base_year, DEFAULT_HORIZON
+        start, end = data.base_year, default_horizon(data.base_year)
     return Request(family, profession, territory, start, end, Scenario(**values), data.base_year)
+
+
+def default_family(data: Store) -> str:
+    """The family a page opens on without a link: the first travail social family the store holds."""
+    return (data.social or tuple(sorted(data.families)))[0]
 
 
 def resolve(profession: str, data: Store) -> str | None:
@@ -238,7 +285,7 @@ def encode(request: Request) -> str:
     pairs = [("profession", request.profession), ("territory", request.territory)]
     if request.start != request.base_year:
         pairs.append(("from", str(request.start)))
-    if request.end != DEFAULT_HORIZON:
+    if request.end != default_horizon(request.base_year):
         pairs.append(("to", str(request.end)))
     pairs += [(k, f"{v:g}") for k, v in request.scenario.changed().items()]
     return urlencode(pairs)
@@ -283,6 +330,23 @@ def run(request: Request, data: Store | None = None) -> Projection:
     bt = data.backtests.get(request.family)
     return Projection(request, family, rows, central, rates, bt, assumptions(request, family, rates, data),
                       provenance(data, family))
+
+
+def ranking(request: Request, data: Store) -> list[dict]:
+    """The travail social families side by side for the request's territory, window and scenario, largest openings
+    first: per family the totals the API answers for the same request with that family (`totals` is
+    `outlook.totals` of the same rows), None where the DARES publishes no employment of it in the territory."""
+    out = []
+    for fap in data.social:
+        family = data.families[fap]
+        covered = request.territory == "FR" or request.territory in family.region_share.index
+        totals = outlook.totals(outlook.window(outlook.project(
+            family, request.scenario, request.territory, horizon=request.end), request.start, request.end)) \
+            if covered else None
+        out.append({"family": fap, "label": family.label, "totals": totals,
+                    "illustrative": family.graduates is not None and bool(
+                        data.sources.get("graduates", {}).get("illustrative"))})
+    return sorted(out, key=lambda r: (r["totals"] is None, -(r["totals"] or {}).get("openings", 0.0), r["family"]))
 
 
 def _source(data: Store, *indicators: str) -> str:

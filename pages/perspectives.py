@@ -37,10 +37,12 @@ def _control(name: str, value, hint: tuple[str, str] | None = None) -> dbc.Col:
         html.Label([f"{p.label} ({p.unit} ; de {number(p.low, 1).replace('-', parts.MINUS).removesuffix(',0')} "
                     f"à {number(p.high, 1).removesuffix(',0')})",
                     html.Span(words, id=f"{element_id}-hint") if hint else None], htmlFor=element_id),
-        # no min/max/step on the field: the browser would turn a value out of them into "no value" without a
-        # word; the codec checks the range and the page says which value it ignored (see parts.ignored)
-        dcc.Input(id=element_id, type="number", debounce=True, step="any", value=value, placeholder=placeholder,
-                  inputMode="decimal", className="form-control obs-number"),
+        # a text field with a decimal keypad, not type=number: a browser's number field turns « 1,5 » into no value
+        # (or 15) without a word; the codec reads French decimals (formatting.parse_number), checks the range, and
+        # the page says which entry it ignored and why (see parts.ignored)
+        dcc.Input(id=element_id, type="text", debounce=True, value=parts.field_value(value),
+                  placeholder=placeholder, inputMode="decimal", autoComplete="off",
+                  className="form-control obs-number"),
         html.Small(p.source, className="obs-source d-block"),
     ], className="mb-2"), xs=12, md=6, lg=4)
 
@@ -80,10 +82,13 @@ def layout(**query):
         html.Div([
             dbc.Row([
                 dbc.Col(ui.dropdown(f"{PREFIX}-family", "Famille professionnelle (FAP)", parts.family_options(data),
-                                    request.family), xs=12, md=8),
+                                    request.family), xs=12, md=6),
                 dbc.Col(ui.dropdown(f"{PREFIX}-territory", "Territoire",
                                     parts.territory_options(data, ui.territory_options()), request.territory),
                         xs=12, md=4),
+                dbc.Col(ui.dropdown(f"{PREFIX}-horizon", "Horizon",
+                                    parts.horizon_options(request.base_year, request.end), request.end),
+                        xs=12, md=2),
             ]),
             html.H2("Scénario", className="h6 mt-2"),
             dbc.Row([_control(name, getattr(scenario, name),
@@ -93,6 +98,12 @@ def layout(**query):
                         className="btn btn-outline-secondary btn-sm"),
             html.P(id=f"{PREFIX}-warning", className="obs-source mt-2 mb-0", role="status"),
         ], className="obs-card obs-filters obs-outlook-controls"),
+        html.Div([
+            html.H2("Les familles du travail social à l'horizon choisi", className="h4"),
+            html.P(id=f"{PREFIX}-ranking-caption", className="obs-summary", **{"aria-live": "polite"}),
+            _table(f"{PREFIX}-ranking", list(parts.RANKING_COLUMNS)),
+            html.P(parts.ranking_status(data), id=f"{PREFIX}-ranking-status", className="obs-source mt-2"),
+        ], className="obs-card"),
         ui.copy_link(),
         html.Div([
             html.A("Exporter la projection (CSV)", id=f"{PREFIX}-export-csv", **export_link),
@@ -104,6 +115,7 @@ def layout(**query):
         html.Div([
             ui.described_chart(dcc.Graph(id=f"{PREFIX}-flows", config=figures.GRAPH_CONFIG, style={"width": "100%"}),
                                f"{PREFIX}-sentence", f"{PREFIX}-table"),
+            html.P(parts.HIDDEN_NOTE, className="obs-source mt-1 mb-0"),
         ], className="obs-card"),
         html.Div([
             ui.described_chart(dcc.Graph(id=f"{PREFIX}-employment", config=figures.GRAPH_CONFIG,
@@ -136,16 +148,17 @@ def layout(**query):
     Output(f"{PREFIX}-export-json", "href"), Output(f"{PREFIX}-banner", "hidden"),
     Output(f"{PREFIX}-demand_growth", "placeholder"), Output(f"{PREFIX}-demand_growth-hint", "children"),
     Output(f"{PREFIX}-warning", "children"),
+    Output(f"{PREFIX}-ranking", "data"), Output(f"{PREFIX}-ranking-caption", "children"),
     Output("url", "search", allow_duplicate=True),
-    Input(f"{PREFIX}-family", "value"), Input(f"{PREFIX}-territory", "value"),
+    Input(f"{PREFIX}-family", "value"), Input(f"{PREFIX}-territory", "value"), Input(f"{PREFIX}-horizon", "value"),
     *[Input(f"{PREFIX}-{name}", "value") for name in PARAMETERS],
     State(f"{PREFIX}-request", "data"), prevent_initial_call="initial_duplicate")
-def update(family, territory, *values_and_state):
+def update(family, territory, horizon, *values_and_state):
     """Thin: the controls as the codec's query, `outlook_data.run`, then the page's view of the projection."""
     *values, given = values_and_state
     data = outlook_data.store()
     values = dict(zip(PARAMETERS, values))
-    given = given or {}
+    given = dict(given or {}, to=horizon or (given or {}).get("to"))
     # a profession id from the link (aide_a_domicile) is kept while its family stays selected
     profession = given.get("profession") if family and outlook_data.resolve(
         given.get("profession") or "", data) == family else family
@@ -158,7 +171,8 @@ def update(family, territory, *values_and_state):
                      html.P(v.verdict, className="obs-summary")]
     return (v.sentence, v.flows, v.employment, v.employment_summary, v.table, v.sources, backtest, v.assumptions,
             v.exports["csv"], v.exports["xlsx"], v.exports["json"], not v.illustrative,
-            *parts.trend_hint(data, request.family), parts.ignored(values, request), v.search)
+            *parts.trend_hint(data, request.family), parts.ignored(values, request), v.ranking, v.ranking_caption,
+            v.search)
 
 
 @callback(*[Output(f"{PREFIX}-{name}", "value") for name in PARAMETERS], Input(f"{PREFIX}-reset", "n_clicks"),
@@ -167,4 +181,4 @@ def reset(clicks):
     """« Revenir au scénario central »: every control back to its default (demand growth: the family's trend)."""
     if not clicks or ctx.triggered_id != f"{PREFIX}-reset":
         return [no_update] * len(PARAMETERS)
-    return [outlook.PARAMETERS[name].default for name in PARAMETERS]
+    return [parts.field_value(outlook.PARAMETERS[name].default) for name in PARAMETERS]

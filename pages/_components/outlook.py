@@ -14,14 +14,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from observatory import figures, outlook
-from observatory.formatting import NNBSP, number, points
-from observatory.outlook_data import Projection, Request, Store, encode
+from observatory.formatting import NNBSP, number, parse_number, points
+from observatory.outlook_data import Projection, Request, Store, encode, horizons, ranking
 
-SOCIAL_FAMILIES = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")  # the travail social families, listed first
 FORMATS = ("csv", "xlsx", "json")
 BAND_LABEL = "fourchette (tendance ± écart-type historique)"
 FLOW_NAMES = {"retirements": "départs en fin de carrière", "job_change": "créations nettes d'emploi",
               "other_exits": "sorties en cours de carrière (borne haute)"}
+HIDDEN_BY_DEFAULT = ("other_exits",)  # an upper bound never dominates the chart: shown on demand (legend click)
+HIDDEN_NOTE = ("Les sorties en cours de carrière, une borne haute, sont masquées par défaut : cliquez sur « sorties "
+               "en cours de carrière (borne haute) » dans la légende pour les ajouter au graphique.")
 FLOW_COLOURS = {"retirements": figures.PALETTE[0], "job_change": figures.PALETTE[2],
                 "other_exits": figures.PALETTE[1]}
 MINUS = "\u2212"
@@ -49,11 +51,35 @@ def signed(value: float) -> str:
 
 
 # --- controls ------------------------------------------------------------------------------------------------
+SOCIAL_HEADING = "Métiers du travail social"
+OTHERS_HEADING = "Autres métiers"
+
+
 def family_options(data: Store) -> list[dict]:
-    """Every FAP-87 family of the store, « T2A – Aides à domicile… », the social families first."""
-    social = [f for f in SOCIAL_FAMILIES if f in data.families]
-    others = sorted(f for f in data.families if f not in SOCIAL_FAMILIES)
-    return [{"label": f"{fap} – {data.families[fap].label}", "value": fap} for fap in social + others]
+    """Every FAP-87 family of the store, « T2A – Aides à domicile… »: the travail social families first (as the
+    store's reference says, `Store.social`), then the others under a heading « Autres métiers » (headings are
+    options that cannot be chosen)."""
+    def option(fap: str) -> dict:
+        return {"label": f"{fap} – {data.families[fap].label}", "value": fap}
+
+    social = [f for f in data.social if f in data.families]
+    others = sorted(f for f in data.families if f not in social)
+    heading = [{"label": SOCIAL_HEADING, "value": "__social", "disabled": True}] if social else []
+    return heading + [option(f) for f in social] + (
+        [{"label": OTHERS_HEADING, "value": "__others", "disabled": True}] + [option(f) for f in others]
+        if others else [])
+
+
+def horizon_options(base_year: int, current: int | None = None) -> list[dict]:
+    """The horizons the model offers (`outlook_data.horizons`: round years from the base year to its reach), and
+    the link's own year when it is not a round one (`to=2033` stays shown, not blanked)."""
+    years = sorted(set(horizons(base_year)) | ({current} if current else set()))
+    return [{"label": str(year), "value": year} for year in years]
+
+
+def field_value(value: float | None) -> str | None:
+    """A scenario value as its field shows it: French decimals (`1,5`), a plain hyphen minus (typed back as is)."""
+    return None if value is None else f"{value:g}".replace(".", ",")
 
 
 def territory_options(data: Store, labelled: list[dict]) -> list[dict]:
@@ -93,12 +119,13 @@ def ignored(values: dict, request: Request) -> str:
     for name, value in values.items():
         if value is None or str(value).strip() == "":
             continue
+        p = outlook.PARAMETERS[name]
         try:
-            given = float(value)
-        except (TypeError, ValueError):
-            given = None
-        if given is None or getattr(request.scenario, name) != given:
-            p = outlook.PARAMETERS[name]
+            given = parse_number(value)
+        except ValueError as error:
+            wrong.append(f"« {p.label} » : {error}")
+            continue
+        if getattr(request.scenario, name) != given:
             wrong.append(f"« {p.label} » : {value} hors de la plage {number(p.low, 1)} – {number(p.high, 1)} "
                          f"({p.unit})")
     return ("⚠ Valeur ignorée, scénario central retenu pour ce paramètre : " + " ; ".join(wrong) + ".") if wrong else ""
@@ -158,23 +185,30 @@ def _gap_words(gap: float) -> str:
 
 
 def sentence(totals: dict[str, float], end: int, illustrative: bool,
-             central: dict[str, float] | None = None) -> str:
-    """« D'ici 2035, … : un écart de … postes. En comptant aussi … » (`outlook.totals` of the window; `central`:
-    the central scenario's totals when the scenario differs from it)."""
+             central: dict[str, float] | None = None, workforce: tuple[int, float] | None = None) -> str:
+    """« D'ici 2035, … départs …, … créations …, soit … postes à pourvoir, pour … jeunes diplômés : un écart de …
+    postes. En comptant aussi … » (`outlook.totals` of the window; `central`: the central scenario's totals when
+    the scenario differs from it; `workforce`: (base year, employment) of the territory).
+
+    The published-equivalent figures (DARES / France Stratégie: exits, creations, openings) come first; the
+    complete gap, with mid-career exits counted every year, comes last and, when it exceeds the workforce, says
+    why (it is an upper bound, not a number of persons to replace)."""
     change = totals["job_change"]
     change_words = (f"{persons(change)} créations nettes d'emplois" if round(change) >= 0
                     else f"{persons(-change)} suppressions nettes d'emplois")
-    head = f"D'ici {end}, {persons(totals['retirements'])} départs en fin de carrière et {change_words}"
+    openings = totals["openings"]
+    ref_openings = f" (scénario central : {persons(central['openings'])})" if central else ""
+    head = (f"D'ici {end}, {persons(totals['retirements'])} départs en fin de carrière et {change_words}, soit "
+            f"{persons(openings)} postes à pourvoir{ref_openings}")
     other = persons(totals["other_exits"])
     if _missing(totals.get("entrants")):
-        openings = totals["openings"]
         all_openings = openings + totals["other_exits"]
-        ref = f" (scénario central : {persons(central['openings'])})" if central else ""
         ref_all = (f" (scénario central : {persons(central['openings'] + central['other_exits'])})"
                    if central else "")
-        return (f"{head}, soit {persons(openings)} postes à pourvoir{ref} ; aucune donnée de formation rattachée à "
-                f"cette famille : pas d'écart calculé face aux jeunes diplômés. En comptant aussi {other} sorties "
-                f"en cours de carrière (borne haute), {persons(all_openings)} postes seraient à pourvoir{ref_all}.")
+        return (f"{head} ; aucune donnée de formation rattachée à cette famille : pas d'écart calculé face aux "
+                f"jeunes diplômés. En comptant aussi {other} sorties en cours de carrière (borne haute), "
+                f"{persons(all_openings)} postes seraient à pourvoir{ref_all}."
+                + beyond_workforce(all_openings, workforce, "Ce total"))
     flag = " (données de formation illustratives)" if illustrative else ""
     ref = ref_all = ""
     if central and not _missing(central.get("gap")):
@@ -185,8 +219,28 @@ def sentence(totals: dict[str, float], end: int, illustrative: bool,
                       else f"l'écart complet est un excédent de {persons(-complete)} jeunes diplômés")
     return (f"{head}, pour {persons(totals['entrants'])} jeunes diplômés prenant un poste{flag} : "
             f"{_gap_words(totals['gap'])}{ref}. En comptant aussi {other} sorties en cours de carrière (borne "
-            "haute), "
-            f"{complete_words}{ref_all}.")
+            f"haute), {complete_words}{ref_all}." + beyond_workforce(complete, workforce, "L'écart complet"))
+
+
+def beyond_workforce(total: float, workforce: tuple[int, float] | None, subject: str) -> str:
+    """The sentence a total above the family's workforce needs, or nothing: mid-career exits are counted every
+    year (a post can be left several times), so the total is an upper bound, not persons to replace."""
+    if workforce is None or _missing(workforce[1]) or round(total) <= round(workforce[1]):
+        return ""
+    year, persons_in_work = workforce
+    return (f" {subject} dépasse l'effectif de {year} ({persons(persons_in_work)} personnes) parce que les sorties "
+            "en cours de carrière sont comptées chaque année (une même place peut se libérer plusieurs fois) : "
+            "c'est une borne haute, pas un nombre de personnes à remplacer.")
+
+
+def workforce(projection: Projection) -> tuple[int, float] | None:
+    """(base year, employment) of the request's territory: the national stock × the région's share."""
+    family, request = projection.family, projection.request
+    national = family.employment.get(family.base_year)
+    if _missing(national):
+        return None
+    share = 1.0 if request.territory == "FR" else float(family.region_share.get(request.territory, math.nan))
+    return family.base_year, float(national) * share
 
 
 def employment_summary(projection: Projection) -> str:
@@ -222,14 +276,16 @@ def _hover(values) -> list[str]:
 
 
 def flows_figure(projection: Projection, subject: str, source: str, illustrative: bool) -> go.Figure:
-    """Stacked bars per year (end-of-career exits, net job creation, mid-career exits, hatched) against the young
-    graduates taking a job (line); the central scenario's openings dashed when the scenario differs."""
+    """Stacked bars per year (end-of-career exits, net job creation; mid-career exits, hatched, only on demand:
+    an upper bound three times their size would otherwise dominate) against the young graduates taking a job
+    (line); the central scenario's openings dashed when the scenario differs."""
     rows, years = projection.rows, [int(y) for y in projection.rows.year]
     figure = go.Figure(layout={**figures.LAYOUT, "barmode": "relative"})
     for key, name in FLOW_NAMES.items():
         if key == "job_change" and (rows.job_change < 0).any():
             name = "créations nettes d'emploi (sous zéro : suppressions)"
         figure.add_bar(x=years, y=rows[key].tolist(), name=name, customdata=_hover(rows[key]),
+                       visible="legendonly" if key in HIDDEN_BY_DEFAULT else True,
                        marker={"color": FLOW_COLOURS[key],
                                "pattern": {"shape": "/" if key == "other_exits" else "", "fgcolor": "#ffffff",
                                            "size": 7}},
@@ -344,11 +400,9 @@ def verdict(bt: outlook.Backtest) -> str:
 
 
 def social_backtest_rows(data: Store) -> list[dict]:
-    """The back-test of the five social families, one row each (absolute errors side by side)."""
+    """The back-test of the travail social families, one row each (absolute errors side by side)."""
     rows = []
-    for fap in SOCIAL_FAMILIES:
-        if fap not in data.families:
-            continue
+    for fap in data.social:
         bt = data.backtests.get(fap)
         label = f"{fap} – {data.families[fap].label}"
         if bt is None:
@@ -365,6 +419,44 @@ def social_backtest_rows(data: Store) -> list[dict]:
                      "Verdict": f"emploi : {'mieux' if employment else 'moins bien'} ; 50 ans ou plus : "
                                 f"{'mieux' if share else 'moins bien'}"})
     return rows
+
+
+RANKING_COLUMNS = ("Rang", "Famille", "Départs en fin de carrière", "Créations nettes d'emploi",
+                   "Postes à pourvoir", "Jeunes diplômés", "Statut")
+RANKING_FIELDS = {"Départs en fin de carrière": "retirements", "Créations nettes d'emploi": "job_change",
+                  "Postes à pourvoir": "openings", "Jeunes diplômés": "entrants"}
+
+
+def ranking_rows(ranking: list[dict]) -> list[dict]:
+    """`outlook_data.ranking` as the table shows it: persons in French, « n.d. » where nothing is known."""
+    out = []
+    for rank, r in enumerate(ranking, start=1):
+        t = r["totals"]
+        row = {"Rang": rank if t else "—", "Famille": f"{r['family']} – {r['label']}"}
+        for column, key in RANKING_FIELDS.items():
+            value = None if t is None else t.get(key)
+            row[column] = "n.d." if _missing(value) else (signed(value) if value < 0 else persons(value))
+        row["Statut"] = ("emploi non publié dans ce territoire" if t is None else
+                         "projection ; jeunes diplômés : aucune donnée de formation" if _missing(t.get("entrants"))
+                         else "projection ; jeunes diplômés illustratifs" if r["illustrative"] else "projection")
+        out.append(row)
+    return out
+
+
+def ranking_caption(request: Request, data: Store) -> str:
+    """What the ranking table is: which families, where, which years, which scenario, and its sort order."""
+    scenario = "scénario modifié ci-dessus" if request.scenario.changed() else "scénario central"
+    return (f"Familles du travail social, {data.territories[request.territory]}, cumul de {request.start + 1} à "
+            f"{request.end} ({scenario}), classées par postes à pourvoir (départs en fin de carrière + créations "
+            "nettes d'emploi), du plus grand nombre au plus petit.")
+
+
+def ranking_status(data: Store) -> str:
+    """The status and source line under the ranking table."""
+    flag = (" ; jeunes diplômés : série DREES illustrative (données fictives calibrées)"
+            if graduates_illustrative(data) else "")
+    return (f"Statut : projection de l'observatoire{flag}. Sources : {source_note(data, STORE_INPUTS)}. "
+            "Sorties en cours de carrière (borne haute) non comptées dans ce classement.")
 
 
 def _value(value, unit: str) -> str:
@@ -406,6 +498,8 @@ class View:
     exports: dict[str, str]
     illustrative: bool
     search: str
+    ranking: list[dict]
+    ranking_caption: str
 
 
 def view(projection: Projection, data: Store) -> View:
@@ -417,7 +511,7 @@ def view(projection: Projection, data: Store) -> View:
     subject = f"{request.family} {data.families[request.family].label}, {data.territories[request.territory]}"
     bt = projection.backtest
     return View(
-        sentence=sentence(outlook.totals(rows), request.end, illustrative, central),
+        sentence=sentence(outlook.totals(rows), request.end, illustrative, central, workforce(projection)),
         flows=flows_figure(projection, subject, source_note(data, used_inputs(projection)), illustrative),
         employment=employment_figure(projection, subject, source_note(data, tuple(
             i for i in used_inputs(projection) if i.startswith("employment")))),
@@ -433,4 +527,6 @@ def view(projection: Projection, data: Store) -> View:
         exports=export_links(request),
         illustrative=bool(illustrative),
         search="?" + encode(request),
+        ranking=ranking_rows(ranking(request, data)),
+        ranking_caption=ranking_caption(request, data),
     )
