@@ -269,3 +269,45 @@ def test_sources_named_are_the_inputs_used(data):
     t2a = outlook_data.run(outlook_data.parse({"profession": ["T2A"]}, data), data)
     assert "graduates" in parts.used_inputs(t2a) and "employment_region_share" not in parts.used_inputs(t2a)
     assert any(a["illustrative"] for a in t2a.assumptions) and "illustratif" in t2a.source
+
+
+def test_french_decimals_in_the_query_are_read_as_decimals(data, client):
+    """« 1,5 » typed in the page or in a link is 1.5 (never 15, never refused); a word is refused in French."""
+    for raw in ("1,5", "1.5", " 1,5 "):
+        assert outlook_data.parse({"profession": ["T2A"], "exit_rate_factor": [raw]}, data).scenario \
+            .exit_rate_factor == 1.5
+    assert outlook_data.parse({"profession": ["T2A"], "demand_growth": ["\u22120,5"]}, data).scenario \
+        .demand_growth == -0.5
+    body = client.get("/api/v1/projections?profession=T2A&exit_rate_factor=1,5").get_json()
+    assert body["assumptions"]["exit_rate_factor"]["value"] == 1.5
+    with pytest.raises(outlook.OutlookError, match="n'est pas|est un nombre"):
+        outlook_data.parse({"profession": ["T2A"], "exit_rate_factor": ["un et demi"]}, data)
+
+
+def test_the_horizon_is_counted_from_the_base_year(data):
+    """No year in the code: the default and the reach follow the store's base year; the API's `to` is the page's
+    horizon."""
+    request = outlook_data.parse({"profession": ["T2A"]}, data)
+    assert request.end == outlook_data.default_horizon(data.base_year) > data.base_year
+    assert "to=" not in outlook_data.encode(request)
+    top = outlook_data.max_horizon(data.base_year)
+    assert outlook_data.parse({"profession": ["T2A"], "to": [str(top)]}, data).end == top
+    with pytest.raises(outlook.OutlookError):
+        outlook_data.parse({"profession": ["T2A"], "to": [str(top + 1)]}, data)
+    assert all(y % outlook_data.HORIZON_STEP == 0 and data.base_year < y <= top
+               for y in outlook_data.horizons(data.base_year))
+
+
+def test_the_ranking_is_each_social_familys_own_projection(data):
+    """The page's ranking table: per social family, the totals `run` (the API) gives for the same request."""
+    request = outlook_data.parse({"profession": ["V4Z"], "territory": ["REG-84"], "to": ["2030"],
+                                  "exit_rate_factor": ["0,5"]}, data)
+    ranking = outlook_data.ranking(request, data)
+    assert sorted(r["family"] for r in ranking) == sorted(SOCIAL)
+    openings = [r["totals"]["openings"] for r in ranking if r["totals"]]
+    assert openings == sorted(openings, reverse=True)
+    for r in ranking:
+        same = outlook_data.parse({"profession": [r["family"]], "territory": ["REG-84"], "to": ["2030"],
+                                   "exit_rate_factor": ["0.5"]}, data)
+        expected = outlook.totals(outlook_data.run(same, data).rows)
+        assert r["totals"] == pytest.approx(expected, nan_ok=True)
