@@ -254,7 +254,10 @@ def openapi() -> dict:
                     {"name": "territory", "in": "query", "schema": {"type": "string", "default": "FR"}},
                     {"name": "from", "in": "query", "schema": {"type": "integer"},
                      "description": "default: the year of the latest stock"},
-                    {"name": "to", "in": "query", "schema": {"type": "integer", "default": 2035}},
+                    {"name": "to", "in": "query", "schema": {"type": "integer"},
+                     "description": f"horizon; default: the first multiple of {outlook_data.HORIZON_STEP} at least "
+                                    f"{outlook_data.HORIZON_YEARS} years after the latest stock; at most the last one "
+                                    f"within {outlook_data.MAX_YEARS} years of it"},
                     *({"name": p.name, "in": "query", "description": f"{p.label} ({p.unit}); {p.source}",
                        "schema": {"type": "number", "minimum": p.low, "maximum": p.high}}
                       for p in outlook.PARAMETERS.values()),
