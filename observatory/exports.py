@@ -4,8 +4,9 @@ One row format for every export (the API, the CLI and the pages' export links, w
 codes and labels, value, unit, status, source. Rows come from the same query layer as the pages
 (`queries.Selection`), streamed from the store in key order by one row builder (`_named`). Two languages:
 `en` (the default) writes the data contract's column codes and status codes, byte for byte; `fr` writes
-French headers, the status labels the pages show (`status_label`) and « oui »/« non », and the CSV uses
-`;` and decimal commas. Text cells never start a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
+French headers, the status labels the pages show (`status_label`) and « oui »/« non », numbers rounded as
+the pages show them (`shown`, `shown_count`), and the CSV uses `;` and decimal commas. Files are named after
+what they hold (`filename`). Text cells never start a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
 return is neutralised with a quote.
 """
 from __future__ import annotations
