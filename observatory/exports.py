@@ -637,8 +637,8 @@ def xlsx_stream(chunks: Iterable[list[tuple]], *, filters: dict, permalink: str,
                 yield sink.take()
             sheet.write(b"</sheetData></worksheet>")
         body = []
-        for number, line in enumerate(_metadata(filters, permalink, written, sorted(indicators), sorted(sources)),
-                                      start=1):
+        for number, line in enumerate(_metadata(filters, permalink, written, sorted(indicators), sorted(sources),
+                                                lang), start=1):
             bold = ' s="1"' if len(line) == 1 else ""
             cells = "".join(f'<c r="{"AB"[i]}{number}" t="s"{bold if i == 0 else ""}>'
                             f"<v>{_string(strings, v)}</v></c>" for i, v in enumerate(line) if v is not None)
@@ -719,7 +719,8 @@ def _core_properties() -> str:
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified></cp:coreProperties>')
 
 
-def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], sources: list[str]) -> list[tuple]:
+def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], sources: list[str],
+              lang: str = "en") -> list[tuple]:
     dims = queries.dimensions()
     source_rows = dims.sources.set_index("source_id")
     lines: list[tuple] = [
@@ -728,6 +729,10 @@ def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], s
         ("Lien permanent", permalink),
         ("Nombre de lignes", f"{rows} (export complet, aucune ligne omise)"),
         ("Filtres", urlstate.describe(filters)),
+        ("Précision", "Valeurs arrondies comme à l'écran : chaque valeur au nombre de décimales de son indicateur, "
+                      "numérateur et dénominateur à une décimale (un compte entier sans « ,0 »). L'API JSON et les "
+                      "exports sans lang=fr gardent la précision complète." if lang == "fr" else
+         "Précision complète (valeurs telles que stockées)."),
         (),
         ("Indicateurs",),
     ]

@@ -198,6 +198,8 @@ def test_french_xlsx_stores_the_rounded_values(client):
             assert value.number_format == "#,##0" + ("." + "0" * decimals if decimals else "")
         for cell, full in ((line[11], row["numerator"]), (line[12], row["denominator"])):
             assert cell.value == (None if full is None else pytest.approx(float(f"{full:.1f}"), abs=1e-12))
+    meta = {r[0]: r[1] for r in book["Métadonnées"].iter_rows(values_only=True) if r[0]}
+    assert meta["Précision"].startswith("Valeurs arrondies comme à l'écran")
     english = openpyxl.load_workbook(io.BytesIO(client.get(FRENCH_QUERY + "&format=xlsx").get_data()))
     assert [c[9].value for c in english["Données"].iter_rows(min_row=2)] == [r["value"] for r in rows]
 
@@ -219,3 +221,25 @@ def test_export_files_are_named_after_what_they_hold(client, query, name):
     extension = "xlsx" if "format=xlsx" in query else "csv"
     assert match.group(1) == f"observatoire_{name}_{date.today().isoformat()}.{extension}"
     assert "observations" not in match.group(1)
+
+
+def test_code_lists_read_alike_on_sqlite_and_postgresql(store):
+    """The readers behind the API on both backends: booleans as booleans, parents and codes as stored."""
+    from observatory import codelists
+
+    url = store.url.render_as_string(hide_password=False)
+    territories = {e["id"]: e for e in codelists.territories(url)}
+    assert len(territories) == _sql(store, "SELECT COUNT(*) FROM territory")[0][0] > 0
+    cog = pd.read_csv(ROOT / "data/reference/insee_cog2020_departement.csv", dtype=str)
+    gironde = cog.loc[cog.dep == "33"].iloc[0]
+    assert territories["DEP-33"] == {"id": "DEP-33", "label": gironde.libelle, "level": "departement",
+                                     "parent": f"REG-{gironde.reg}", "codes": {"insee_cog": "33"}}
+    professions = codelists.professions(url)
+    assert len(professions) == _sql(store, "SELECT COUNT(*) FROM profession")[0][0]
+    assert all(isinstance(e["is_social_work"], bool) for e in professions)
+    assert sum(len(c) for e in professions for c in e["codes"].values()) == \
+        _sql(store, "SELECT COUNT(*) FROM profession_crosswalk")[0][0]
+    sources = codelists.sources(url)
+    assert [e["id"] for e in sources] == [r[0] for r in _sql(
+        store, "SELECT source_id FROM source WHERE scope = :scope ORDER BY key", scope="published")]
+    assert all(isinstance(e["is_illustrative"], bool) for e in sources)
