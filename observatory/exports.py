@@ -433,18 +433,14 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
                      else on_profession or on_territory)
 
     if french:  # the value rounded to its indicator's decimals, the counts as on screen (`_in_french`)
-        comma = semicolon
-
         def figure(value: object, decimals: int) -> str:
             shown_value = shown(value, decimals) if decimals >= 0 else shown_count(value)
             if shown_value is None:
                 return ""
-            return shown_value.replace(".", ",") if comma else shown_value
+            return shown_value.replace(".", ",") if semicolon else shown_value
         decimals_of = {k: DECIMALS.get(i, COUNT_DECIMALS) for k, (i, _label, _unit) in names.indicators.items()}
-    else:
-        def figure(value: object, _decimals: int) -> str:
-            return field(value)
-        decimals_of = {k: 0 for k in names.indicators}
+    else:  # full precision, `field`
+        figure, decimals_of = None, {}
     derived_text = {0: "non", 1: "oui"} if french else {}
     status_text = status_label if french else str
     yield ("\ufeff" + d.join(map(field, headers(lang))) + "\r\n").encode("utf-8")
@@ -457,8 +453,10 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
             append(
                 f"{indicator}{professions.get(at * 100_000 + pk) or profession(at * 100_000 + pk, sk, pk, period)}"
                 f"{territories.get(at * 100_000 + tk) or territory(at * 100_000 + tk, sk, tk, period)}"
-                f"{field(breakdown) if breakdown else ''}{d}{period}{d}{figure(value, decimals_of[ik])}{d}{unit}"
-                f"{figure(numerator, -1)}{d}{figure(denominator, -1)}{d}"
+                f"{field(breakdown) if breakdown else ''}{d}{period}{d}"
+                f"{figure(value, decimals_of[ik]) if french else field(value)}{d}{unit}"
+                f"{figure(numerator, -1) if french else field(numerator)}{d}"
+                f"{figure(denominator, -1) if french else field(denominator)}{d}"
                 f"{statuses.get(status) or statuses.setdefault(status, field(status_text(status)))}"
                 f"{d}{derived_text.get(derived, derived)}{d}{sources[sk]}"
                 f"{note(sk, pk, tk, period) if at in break_keys else ''}\r\n")
