@@ -1,4 +1,6 @@
-"""Read-only HTTP API: `/api/v1/indicators`, `/api/v1/observations`, `/api/v1/projections`, `/api/v1/openapi.json`.
+"""Read-only HTTP API: `/api/v1/indicators`, `/api/v1/observations`, `/api/v1/projections`, the code lists
+(`/api/v1/territories`, `/api/v1/professions`, `/api/v1/sources`) and `/api/v1/openapi.json`; any other `/api/…`
+path is a JSON 404 (never the dashboard's page, which Dash serves for every other path).
 
 The same query layer as the pages (`queries.Selection`), the same exports as the pages' buttons. JSON is
 paginated with the total count; CSV is streamed (memory stays flat whatever the size); XLSX carries a
@@ -6,17 +8,21 @@ metadata sheet. An unknown parameter or value is a 400 naming it; nothing is eve
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import sqlite3
 from dataclasses import asdict
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import Flask, Response, request, stream_with_context
 from pandas.errors import DatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 
-from observatory import catalogue, exports, outlook, outlook_data, outlook_export, queries, urlstate
+from observatory import catalogue, codelists, exports, outlook, outlook_data, outlook_export, queries, urlstate
+from observatory.config import database_url
 from observatory.schema import TERRITORY_LEVELS
 
 FILTERS = urlstate.PARAMETERS
@@ -116,9 +122,10 @@ def _observations_response() -> Response:
         return _error(str(error))
     total = exports.count(selection)
     headers = {"X-Total-Count": str(total)}
+    if fmt in ("csv", "xlsx"):
+        headers["Content-Disposition"] = exports.content_disposition(_filename(selection, fmt))
     if fmt == "csv":
         body = exports.csv_stream(selection, semicolon=sep == "semicolon", lang=lang)
-        headers["Content-Disposition"] = 'attachment; filename="observations.csv"'
         return Response(stream_with_context(body), content_type="text/csv; charset=utf-8", headers=headers)
     if fmt == "xlsx":
         try:
@@ -127,7 +134,6 @@ def _observations_response() -> Response:
             return _error(str(error))
         body = exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, total=total, lang=lang,
                                    permalink=request.host_url.rstrip("/") + permalink if permalink else request.url)
-        headers["Content-Disposition"] = 'attachment; filename="observations.xlsx"'
         return Response(stream_with_context(body), headers=headers,
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     rows = list(exports.stream_rows(selection, offset=(page - 1) * page_size, limit=page_size))
@@ -140,6 +146,57 @@ def _observations_response() -> Response:
     head = to_json({"total": total, "page": page, "page_size": page_size, "pages": pages, "next": next_url,
                     "filters": filters, "columns": list(exports.COLUMNS)})
     return Response(f'{head[:-1]}, "rows": {rows_json(rows)}}}', content_type=JSON, headers=headers)
+
+
+def _filename(selection: queries.Selection, extension: str) -> str:
+    """The file's name from its selection and today's date (the extraction's)."""
+    territories = queries.dimensions().territories
+    names = dict(zip(territories.territory_id, territories.name))
+    return exports.filename(selection, extension, names, date.today())
+
+
+def codelist_response(kind: str) -> Response:
+    """A code list (`codelists`) as JSON (an array of entries) or CSV (`format=csv`: one column per
+    nomenclature); any other parameter is a 400 naming it."""
+    try:
+        unknown = sorted(set(request.args) - {"format"})
+        if unknown:
+            raise BadRequest(f"paramètre inconnu : {_show(unknown[0])} / unknown parameter: {_show(unknown[0])} "
+                             "(format=json|csv only)")
+        fmt = _option("format", "json", ("json", "csv"))
+        entries = codelists.READERS[kind](database_url())
+    except BadRequest as error:
+        return _error(str(error))
+    except (SQLAlchemyError, sqlite3.Error) as error:
+        response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
+        response.headers["Retry-After"] = "5"
+        return response
+    if fmt == "json":
+        return Response(to_json(entries), content_type=JSON, headers={"X-Total-Count": str(len(entries))})
+    header, rows = codelists.csv_rows(entries)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([int(v) if isinstance(v, bool) else exports.safe_text(v) for v in row] for row in rows)
+    name = f"observatoire_{CODELIST_NAMES[kind]}_{date.today().isoformat()}.csv"
+    return Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": exports.content_disposition(name),
+                             "X-Total-Count": str(len(entries))})
+
+
+CODELIST_NAMES = {"territories": "territoires", "professions": "metiers", "sources": "sources"}
+
+
+def not_found() -> Response:
+    """Any `/api/…` path the API does not have: a JSON 404 (French, then English) listing the ones it has."""
+    paths = ", ".join(openapi()["paths"])
+    if request.path in openapi()["paths"]:  # a path the API has, asked with another method than GET
+        response = _error(f"{request.method} : l'API est en lecture seule (GET) / {request.method}: the API is "
+                          "read-only (GET)", 405)
+        response.headers["Allow"] = "GET, HEAD"
+        return response
+    return _error(f"chemin inconnu : {_show(request.path)} ; l'API a {paths} / unknown path: {_show(request.path)}; "
+                  f"the API has {paths}", 404)
 
 
 def projections_response() -> Response:
@@ -230,8 +287,10 @@ def openapi() -> dict:
          "description": "CSV only: semicolon also writes decimal commas (French spreadsheets); the default is "
                         "semicolon with lang=fr, comma otherwise"},
         {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "fr"], "default": "en"},
-         "description": "CSV and XLSX: fr writes French column headers and status labels (and, in CSV, `;` and "
-                        "decimal commas unless sep=comma); en (default) the codes of the data contract"},
+         "description": "CSV and XLSX: fr writes French column headers and status labels, the value rounded to "
+                        "its indicator's decimals and the counts to one decimal without a trailing ,0 (as the "
+                        "pages show them; and, in CSV, `;` and decimal commas unless sep=comma); en (default) "
+                        "the codes of the data contract, full precision (as JSON always is)"},
         {"name": "permalink", "in": "query", "schema": {"type": "string"},
          "description": "XLSX: the page (a path on this site) the export was taken from, quoted as its permanent "
                         "link (default: the request's own URL)"},
@@ -264,6 +323,18 @@ def openapi() -> dict:
                     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
                 ],
                 "responses": {"200": {"description": "projection"}, "400": {"description": "bad parameter"}}}},
+            **{f"/api/v1/{kind}": {"get": {
+                "summary": summary,
+                "parameters": [{"name": "format", "in": "query",
+                                "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+                                "description": "csv: one row per entry, one `code_<nomenclature>` column per "
+                                               "nomenclature (several codes joined by ' | ')"}],
+                "responses": {"200": {"description": "an array of {" + ", ".join(fields) + "}", "content": {
+                    "application/json": {}, "text/csv": {}}},
+                    "400": {"description": "unknown parameter", "content": {"application/json": {}}}}}}
+                for kind, summary, fields in CODELIST_DOCS},
+            "/api/v1/openapi.json": {"get": {"summary": "This description", "responses": {
+                "200": {"description": "OpenAPI 3", "content": {"application/json": {}}}}}},
             "/api/v1/observations": {"get": {
                 "summary": "Observations, filtered (JSON paginated, CSV streamed, XLSX with metadata)",
                 "parameters": filters + options,
@@ -273,7 +344,18 @@ def openapi() -> dict:
                     "400": {"description": "unknown parameter or value",
                             "content": {"application/json": {}}}}}},
         },
+        "x-not-found": "any other /api/… path answers 404 with a JSON {\"error\": …} (French, then English)",
     }
+
+
+CODELIST_DOCS = (
+    ("territories", "Territories: nation, régions, départements, bassins (filter value `id`)",
+     ("id", "label", "level", "parent", "codes: {insee_cog | france_travail_bassin | iso_3166: code}")),
+    ("professions", "Professions and their groupings, with their codes in each nomenclature (crosswalk)",
+     ("id", "label", "level", "parent", "is_social_work", "codes: {fap2009 | fap87 | rome | …: [codes]}")),
+    ("sources", "Published sources (own figures are never listed)",
+     codelists.SOURCE_FIELDS),
+)
 
 
 def register(server: Flask) -> None:
@@ -292,3 +374,14 @@ def register(server: Flask) -> None:
     @server.get("/api/v1/openapi.json")
     def _openapi():
         return Response(to_json(openapi()), content_type=JSON)
+
+    for kind in codelists.KINDS:
+        server.add_url_rule(f"/api/v1/{kind}", f"api_{kind}", lambda kind=kind: codelist_response(kind),
+                            methods=["GET"])
+
+    # Dash answers every other path with the dashboard's page (`/<path:path>`): these rules, more specific, keep
+    # the API's namespace to the API.
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    server.add_url_rule("/api", "api_not_found", not_found, methods=methods)
+    server.add_url_rule("/api/", "api_not_found_slash", not_found, methods=methods)
+    server.add_url_rule("/api/<path:_rest>", "api_not_found_under", lambda _rest: not_found(), methods=methods)

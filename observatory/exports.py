@@ -4,8 +4,9 @@ One row format for every export (the API, the CLI and the pages' export links, w
 codes and labels, value, unit, status, source. Rows come from the same query layer as the pages
 (`queries.Selection`), streamed from the store in key order by one row builder (`_named`). Two languages:
 `en` (the default) writes the data contract's column codes and status codes, byte for byte; `fr` writes
-French headers, the status labels the pages show (`status_label`) and « oui »/« non », and the CSV uses
-`;` and decimal commas. Text cells never start a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
+French headers, the status labels the pages show (`status_label`) and « oui »/« non », numbers rounded as
+the pages show them (`shown`, `shown_count`), and the CSV uses `;` and decimal commas. Files are named after
+what they hold (`filename`). Text cells never start a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
 return is neutralised with a quote.
 """
 from __future__ import annotations
@@ -15,10 +16,11 @@ import io
 import itertools
 import math
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
@@ -62,10 +64,94 @@ _STATUS_AT = COLUMNS.index("status")
 _DERIVED_AT = COLUMNS.index("is_derived")
 
 
-def _in_french(chunk: list[tuple]) -> list[tuple]:
-    """Rows with the status as its label and `is_derived` as « oui » / « non »."""
-    return [row[:_STATUS_AT] + (status_label(row[_STATUS_AT]), "oui" if row[_DERIVED_AT] else "non")
-            + row[_DERIVED_AT + 1:] for row in chunk]
+_VALUE_AT = COLUMNS.index("value")
+_NUMERATOR_AT = COLUMNS.index("numerator")
+DECIMALS = {i.indicator_id: i.decimals for i in catalogue.INDICATORS}  # the catalogue's, as the pages show them
+COUNT_DECIMALS = 1  # a numerator or denominator as « voir les données » shows it: whole counts read as integers
+
+
+def shown(value: object, decimals: int) -> str | None:
+    """A number as the screen rounds it, with a decimal point (`24.0` at 1 decimal, `678` at 0); None when empty
+    or not finite."""
+    if value is None:
+        return None
+    number = float(value)
+    return f"{number:.{max(decimals, 0)}f}" if math.isfinite(number) else None
+
+
+def shown_count(value: object) -> str | None:
+    """A count as the screen rounds it, « ,0 » dropped: `678.0` → `678`, `2.44` (FTE) → `2.4`."""
+    text_value = shown(value, COUNT_DECIMALS)
+    return text_value[:-2] if text_value is not None and text_value.endswith(".0") else text_value
+
+
+def _rounded(row: tuple) -> tuple:
+    """The value rounded to its indicator's decimals, the counts as `shown_count`: numbers, for XLSX cells."""
+    value, numerator, denominator = (shown(row[_VALUE_AT], DECIMALS.get(row[0], COUNT_DECIMALS)),
+                                     shown_count(row[_NUMERATOR_AT]), shown_count(row[_NUMERATOR_AT + 1]))
+    return row[:_VALUE_AT] + (None if value is None else float(value),) + row[_VALUE_AT + 1:_NUMERATOR_AT] + (
+        None if numerator is None else float(numerator), None if denominator is None else float(denominator)) \
+        + row[_NUMERATOR_AT + 2:]
+
+
+def _in_french(chunk: list[tuple], numbers: str = "float", decimal_comma: bool = False) -> list[tuple]:
+    """Rows as the pages show them: the status as its label, `is_derived` as « oui » / « non », the value
+    rounded to the catalogue's decimals and the counts as on screen (`numbers="text"`: written as text, with
+    decimal commas if asked, for CSV, « 24,0 » keeping its zero). The JSON API keeps full precision."""
+    out = []
+    for row in chunk:
+        row = row[:_STATUS_AT] + (status_label(row[_STATUS_AT]), "oui" if row[_DERIVED_AT] else "non") \
+            + row[_DERIVED_AT + 1:]
+        if numbers == "text":
+            cells = (shown(row[_VALUE_AT], DECIMALS.get(row[0], COUNT_DECIMALS)), shown_count(row[_NUMERATOR_AT]),
+                     shown_count(row[_NUMERATOR_AT + 1]))
+            if decimal_comma:
+                cells = tuple(None if c is None else c.replace(".", ",") for c in cells)
+            out.append(row[:_VALUE_AT] + cells[:1] + row[_VALUE_AT + 1:_NUMERATOR_AT] + cells[1:]
+                       + row[_NUMERATOR_AT + 2:])
+        else:
+            out.append(_rounded(row))
+    return out
+
+
+def _slug(label: str, limit: int = 40) -> str:
+    """ASCII, lower case, words joined by `-` (« Auvergne-Rhône-Alpes » → `auvergne-rhone-alpes`), cut at a word."""
+    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if len(slug) > limit:
+        slug = slug[:limit].rsplit("-", 1)[0]
+    return slug or "sans-nom"
+
+
+LEVEL_SLUGS = {"nation": "france", "region": "regions", "departement": "departements", "bassin": "bassins",
+               "bassin_emploi": "bassins-emploi"}
+
+
+def filename(selection: queries.Selection, extension: str, territory_names: dict[str, str], day: date) -> str:
+    """`observatoire_<indicateur>_<territoire>_<AAAA-MM-JJ>.<ext>`, named after what the file holds: one
+    indicator or territory by its name, several summed up (`plusieurs-indicateurs`), none `tous-…`. ASCII only,
+    so that every browser and file system keeps it as it is."""
+    indicators = selection.indicators or ()
+    if len(indicators) == 1:
+        entry = catalogue.BY_ID.get(indicators[0])
+        what = _slug(entry.label if entry else indicators[0])
+    else:
+        what = "plusieurs-indicateurs" if indicators else "tous-indicateurs"
+    territories, levels = selection.territories or (), selection.levels or ()
+    if len(territories) == 1:
+        where = _slug(territory_names.get(territories[0], territories[0]))
+    elif territories:
+        where = "plusieurs-territoires"
+    elif len(levels) == 1:
+        where = LEVEL_SLUGS.get(levels[0], _slug(levels[0]))
+    else:
+        where = "tous-territoires"
+    return f"observatoire_{what}_{where}_{day.isoformat()}.{extension}"
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with the file's name (ASCII by construction: `filename` is enough, no `filename*`)."""
+    return f'attachment; filename="{name}"'
 
 
 def safe_text(value: object) -> object:
@@ -346,6 +432,15 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
         return field(f"{on_profession} ; {on_territory}" if on_profession and on_territory
                      else on_profession or on_territory)
 
+    if french:  # the value rounded to its indicator's decimals, the counts as on screen (`_in_french`)
+        def figure(value: object, decimals: int) -> str:
+            shown_value = shown(value, decimals) if decimals >= 0 else shown_count(value)
+            if shown_value is None:
+                return ""
+            return shown_value.replace(".", ",") if semicolon else shown_value
+        decimals_of = {k: DECIMALS.get(i, COUNT_DECIMALS) for k, (i, _label, _unit) in names.indicators.items()}
+    else:  # full precision, `field`
+        figure, decimals_of = None, {}
     derived_text = {0: "non", 1: "oui"} if french else {}
     status_text = status_label if french else str
     yield ("\ufeff" + d.join(map(field, headers(lang))) + "\r\n").encode("utf-8")
@@ -358,8 +453,10 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
             append(
                 f"{indicator}{professions.get(at * 100_000 + pk) or profession(at * 100_000 + pk, sk, pk, period)}"
                 f"{territories.get(at * 100_000 + tk) or territory(at * 100_000 + tk, sk, tk, period)}"
-                f"{field(breakdown) if breakdown else ''}{d}{period}{d}{field(value)}{d}{unit}"
-                f"{field(numerator)}{d}{field(denominator)}{d}"
+                f"{field(breakdown) if breakdown else ''}{d}{period}{d}"
+                f"{figure(value, decimals_of[ik]) if french else field(value)}{d}{unit}"
+                f"{figure(numerator, -1) if french else field(numerator)}{d}"
+                f"{figure(denominator, -1) if french else field(denominator)}{d}"
                 f"{statuses.get(status) or statuses.setdefault(status, field(status_text(status)))}"
                 f"{d}{derived_text.get(derived, derived)}{d}{sources[sk]}"
                 f"{note(sk, pk, tk, period) if at in break_keys else ''}\r\n")
@@ -386,8 +483,8 @@ def csv_chunks(chunks: Iterable[list[tuple]], *, semicolon: bool = False, lang: 
         buffer.seek(0)
         buffer.truncate()
         if lang == "fr":
-            chunk = _in_french(chunk)
-        if semicolon:
+            writer.writerows(_in_french(chunk, "text", decimal_comma=semicolon))
+        elif semicolon:
             writer.writerows([_csv_number(v, True) for v in row] for row in chunk)
         else:
             writer.writerows(chunk)
@@ -468,7 +565,6 @@ _XLSX_STATIC = {
 }
 _VALUE_STYLE = {i.indicator_id: f' s="{2 + min(max(i.decimals, 0), 3)}"' for i in catalogue.INDICATORS}
 _WHOLE, _FRACTION = ' s="2"', ' s="6"'
-_VALUE_AT = COLUMNS.index("value")
 _COUNTS = frozenset(COLUMNS.index(c) for c in ("numerator", "denominator"))
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _LETTERS = [get_column_letter(i) for i in range(1, len(COLUMNS) + 1)]
@@ -539,8 +635,8 @@ def xlsx_stream(chunks: Iterable[list[tuple]], *, filters: dict, permalink: str,
                 yield sink.take()
             sheet.write(b"</sheetData></worksheet>")
         body = []
-        for number, line in enumerate(_metadata(filters, permalink, written, sorted(indicators), sorted(sources)),
-                                      start=1):
+        for number, line in enumerate(_metadata(filters, permalink, written, sorted(indicators), sorted(sources),
+                                                lang), start=1):
             bold = ' s="1"' if len(line) == 1 else ""
             cells = "".join(f'<c r="{"AB"[i]}{number}" t="s"{bold if i == 0 else ""}>'
                             f"<v>{_string(strings, v)}</v></c>" for i, v in enumerate(line) if v is not None)
@@ -621,7 +717,8 @@ def _core_properties() -> str:
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified></cp:coreProperties>')
 
 
-def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], sources: list[str]) -> list[tuple]:
+def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], sources: list[str],
+              lang: str = "en") -> list[tuple]:
     dims = queries.dimensions()
     source_rows = dims.sources.set_index("source_id")
     lines: list[tuple] = [
@@ -630,6 +727,10 @@ def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], s
         ("Lien permanent", permalink),
         ("Nombre de lignes", f"{rows} (export complet, aucune ligne omise)"),
         ("Filtres", urlstate.describe(filters)),
+        ("Précision", "Valeurs arrondies comme à l'écran : chaque valeur au nombre de décimales de son indicateur, "
+                      "numérateur et dénominateur à une décimale (un compte entier sans « ,0 »). L'API JSON et les "
+                      "exports sans lang=fr gardent la précision complète." if lang == "fr" else
+         "Précision complète (valeurs telles que stockées)."),
         (),
         ("Indicateurs",),
     ]
