@@ -217,3 +217,21 @@ def test_the_template_lists_every_category_and_errors_speak_french(built_store):
         "l'Insee (attendu : un code de département, par exemple 01, 2A, 69 ou 974).",
         "Ligne 3, colonne « Catégorie ESMS », valeur « 123 » : catégorie ESMS hors des 20 catégories du TDBMS "
         "(attendu : un code de la feuille « Catégories » du modèle, par exemple 500 pour un EHPAD)."]
+
+
+def test_the_templates_category_column_is_a_drop_down_of_every_category():
+    """Issue 17: the category is picked from a list (data validation over the « Catégories » codes), not typed."""
+    import openpyxl
+
+    reference = pd.read_csv(ROOT / "data/reference/esms_categories.csv", dtype=str)
+    for name in ("modele_tdbms_etablissement.xlsx", "exemple_mon_etablissement.xlsx"):
+        book = openpyxl.load_workbook(ROOT / "data/templates" / name)
+        data = book["Données"]
+        column = [c.column_letter for c in data[1] if c.value == "Catégorie ESMS"][0]
+        checks = [dv for dv in data.data_validations.dataValidation if f"{column}2" in dv.sqref]
+        assert len(checks) == 1 and checks[0].type == "list" and checks[0].showErrorMessage
+        sheet, cells = checks[0].formula1.rsplit("!", 1)
+        first, last = (int(c.split("$")[-1]) for c in cells.split(":"))
+        listed = [str(book[sheet.strip("'")][f"A{row}"].value) for row in range(first, last + 1)]
+        assert listed == list(reference.code)  # every category, nothing else
+        assert f"{column}1000" in checks[0].sqref  # the rows an HR director fills in, not only the first
