@@ -78,7 +78,7 @@ def test_the_hr_card_reads_the_api_figures_of_the_chosen_departement_and_categor
     for indicator_id in hrcard.INDICATORS:
         rows = card_rows(dash_duo, indicator_id)
         assert rows["departement"][1] == rows["region"][1] == "secret" and rows["nation"][1] != "secret"
-        assert not any(row[1].startswith("0") for row in rows.values())
+        assert "0" not in (rows["departement"][1] + rows["region"][1])  # no 0, no « 0,0 % »: the word
 
     boxes = [dash_duo.find_element(f"#rh-card-{i}").rect for i in hrcard.INDICATORS]
     if width < 500:  # stacked, and nothing sticks out of the screen
@@ -88,3 +88,28 @@ def test_the_hr_card_reads_the_api_figures_of_the_chosen_departement_and_categor
     else:  # side by side on one screen
         assert len({round(b["y"]) for b in boxes}) == 1 and boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]
     assert errors(dash_duo) == []
+
+
+def test_every_category_of_the_gironde_reads_the_api_or_secret(dash_app):
+    """Without a browser, every category: a figure is the API's value for its latest year, or « secret » where the
+    category holds 1 to 4 establishments there (counted here from the store's establishment figures)."""
+    from observatory import queries, views
+
+    client = dash_app.server.test_client()
+    names = views.labels("territory")
+    for breakdown in views.esms_labels():
+        card = hrcard.hr_card("DEP-33", breakdown, names)
+        for item in card:
+            entry = catalogue.get(item.indicator_id)
+            year, values, _statuses = api_figures(client, item.indicator_id, breakdown.removeprefix("esms:"))
+            assert item.period == year
+            counts = queries.establishment_values(item.indicator_id, year)
+            counts = counts[counts.esms_category == breakdown.removeprefix("esms:")]
+            for figure in item.figures:
+                n = (counts if figure.level == "nation" else
+                     counts[counts.territory_id == "DEP-33"] if figure.level == "departement" else
+                     counts[counts.region_id == "REG-75"]).finess.nunique()
+                if 0 < n < 5:
+                    assert figure.text == "secret" and figure.value is None
+                elif values.get(figure.territory_id) is not None:
+                    assert figure.text == with_unit(values[figure.territory_id], entry.unit, entry.decimals)
