@@ -293,6 +293,26 @@ TEMPLATE_HELP = [
 ]
 
 
+CATEGORY_COLUMN = TDBMS_HEADER.index("Catégorie ESMS") + 1
+TEMPLATE_ROWS = 1000  # rows of « Données » whose category is picked from the list
+
+
+def _category_list(data, count: int) -> None:
+    """The category column as a drop-down list of every ESMS code (a range of the « Catégories » sheet: the
+    codes joined would pass Excel's 255-character limit on a literal list), so a typo cannot be entered."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    column = get_column_letter(CATEGORY_COLUMN)
+    check = DataValidation(type="list", formula1=f"'Catégories'!$A$2:$A${count + 1}", allow_blank=True,
+                           showDropDown=False, showErrorMessage=True, errorTitle="Catégorie ESMS",
+                           error="Choisissez un code de la liste (feuille « Catégories »).",
+                           promptTitle="Catégorie ESMS", prompt="Code FINESS de la catégorie : voir « Catégories ».")
+    check.showInputMessage = True
+    check.add(f"{column}2:{column}{TEMPLATE_ROWS + 1}")
+    data.add_data_validation(check)
+
+
 def write_template(path: Path, example: pd.DataFrame | None = None) -> None:
     """The XLSX an HR director fills in: the TDBMS columns on a « Données » sheet, help on « Aide »."""
     book = openpyxl.Workbook()
@@ -318,6 +338,7 @@ def write_template(path: Path, example: pd.DataFrame | None = None) -> None:
         categories.append([code, label])
     categories.column_dimensions["A"].width = 8
     categories.column_dimensions["B"].width = 80
+    _category_list(data, len(esms))
     book.properties.creator = "observatoire"
     book.properties.created = FIXED_TIME
     buffer = io.BytesIO()

@@ -20,6 +20,7 @@ from observatory import queries
 LEVELS = ("departement", "region", "nation")
 MIN_PEERS = 5  # fewer peers: no median nor quartiles (they say little, and could disclose an establishment)
 LEVEL_NAMES = {"departement": "du département", "region": "de la région", "nation": "de France"}
+THE_LEVEL = {"departement": "le département", "region": "la région", "nation": "la France"}
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,28 @@ def levels_from_store(engine: Engine, indicator_id: str, period: int, esms_categ
 def first_enough(levels: list[tuple[str, str | None, PeerBand]]) -> tuple[str, str | None, PeerBand] | None:
     """The narrowest level with enough peers (the comparison widens to the région, then France, by itself)."""
     return next((item for item in levels if item[2].enough_peers), None)
+
+
+def level_used(counts: list[tuple[str, int]]) -> str | None:
+    """The level a comparison is read at: the narrowest of [(level, peers)] with at least `MIN_PEERS` peers."""
+    return next((level for level, n in counts if n >= MIN_PEERS), None)
+
+
+def level_used_sentence(counts: list[tuple[str, int]]) -> str:
+    """Which level the comparison is read at, and why, in French: names the level really used (an IME in the
+    Gironde with 1 peer there and 2 in its région is read among the peers of France, not « the région »)."""
+    used = level_used(counts)
+    if used is None:
+        return (f"Moins de {MIN_PEERS} pairs à chaque niveau : aucune médiane ni aucun quartile ne peuvent être "
+                "montrés.")
+    levels = [level for level, _ in counts]
+    narrower = [THE_LEVEL[level] for level in levels[:levels.index(used)]]
+    n = dict(counts)[used]
+    if not narrower:
+        return f"La comparaison se lit parmi les {n} pairs {LEVEL_NAMES[used]}, le niveau le plus proche."
+    head = (f"{narrower[0].capitalize()} ne compte pas {MIN_PEERS} pairs" if len(narrower) == 1 else
+            f"Ni {' ni '.join(narrower)} ne comptent {MIN_PEERS} pairs")
+    return f"{head} : la comparaison se lit parmi les {n} pairs {LEVEL_NAMES[used]}."
 
 
 def reading(band: PeerBand, level: str, lower_is_better: bool | None = None, fmt=None) -> str:

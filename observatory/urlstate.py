@@ -236,6 +236,33 @@ def encode(filters: Filters, defaults: Filters) -> str:
     return "?" + urlencode(pairs, safe=",") if pairs else ""
 
 
+CARD_KEYS = ("fiche_departement", "fiche_categorie")  # pages only: the « Ressources humaines » HR card's own choice
+
+
+def decode_card(query) -> tuple[str | None, str | None]:
+    """The HR card's département and ESMS category (`esms:<code>`, as `categorie`) from a page's link (lenient:
+    what does not parse is None)."""
+    given = {k: v[-1].strip() for k, v in canonical(query, {}).items() if k in CARD_KEYS and v}
+    departement = given.get("fiche_departement", "")
+    code = given.get("fiche_categorie", "").removeprefix("esms:")
+    return (departement[:16] if departement.startswith("DEP-") else None,
+            f"esms:{code}" if ascii_digits(code, 10) else None)
+
+
+def with_card(search: str | None, departement: str | None, category: str | None) -> str:
+    """A page's query string with the HR card's choice written in (other keys kept as they are)."""
+    pairs = [(k, v) for k, v in _pairs(search or "") if k not in CARD_KEYS]
+    pairs += [(k, v) for k, v in zip(CARD_KEYS, (departement, category)) if v]
+    return "?" + urlencode(pairs, safe=",:") if pairs else ""
+
+
+def keep_card(encoded: str, search: str | None) -> str:
+    """`encode`'s query string with the HR card's keys of the current `search` kept (the explorer rewrites the
+    link of the same page)."""
+    departement, category = decode_card(search or "")
+    return with_card(encoded, departement, category) if departement or category else encoded
+
+
 def describe(filters: dict[str, list[str]]) -> str:
     """Filters in French for the export metadata: « indicateur : Taux de rotation (turnover_rate) ; année : 2023 »."""
     dims = queries.dimensions()

@@ -544,31 +544,45 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
     if len(levels) and (levels.period != levels.peer_period).any():
         messages.append("Pas de données de pairs pour l'année de votre fichier : comparaison avec la dernière année "
                         "disponible.")
+    names = {f: (n.strip() if isinstance(n, str) and n.strip() else f) for f, n in zip(place.index, place["name"])}
     few = levels[(levels.level == "departement") & (levels.n < benchmarks.MIN_PEERS)]
     if len(few):
+        used = {}  # finess → the levels its comparisons are really read at (région, France, or none)
+        for (finess, _indicator, _period), part in levels.groupby(["finess", "indicator_id", "period"], sort=False):
+            if part.n.iloc[0] < benchmarks.MIN_PEERS:  # its département is short of peers (first level)
+                at = benchmarks.level_used(list(zip(part.level, part.n)))
+                used.setdefault(finess, []).append(benchmarks.THE_LEVEL[at] if at else "aucun niveau")
+        where = " ; ".join(f"« {names.get(f, f)} » : {' ou '.join(dict.fromkeys(at))}" for f, at in used.items())
         messages.append(f"Moins de {benchmarks.MIN_PEERS} établissements comparables dans le département pour "
                         f"{few.finess.nunique()} établissement(s) : pas de médiane départementale (elle pourrait "
-                        "révéler les chiffres d'un établissement) ; la comparaison se lit dans la région.")
-    names = {f: (n.strip() if isinstance(n, str) and n.strip() else f) for f, n in zip(place.index, place["name"])}
+                        f"révéler les chiffres d'un établissement) ; la comparaison se lit au niveau le plus proche "
+                        f"qui en compte au moins {benchmarks.MIN_PEERS} ({where}).")
     return OwnFiguresView(bands, messages, levels, names)
 
 
-def own_sentence(view: OwnFiguresView, finess: str, indicator_id: str) -> str:
-    """One establishment and indicator in plain French, level by level (département, région, France)."""
-    rows = view.levels[(view.levels.finess == finess) & (view.levels.indicator_id == indicator_id)]
+def own_years(view: OwnFiguresView, finess: str) -> list[int]:
+    """The years an establishment has figures for in the file, oldest first (the page shows one at a time)."""
+    return sorted({int(p) for p in view.levels.loc[view.levels.finess == finess, "period"]})
+
+
+def own_sentences(view: OwnFiguresView, finess: str, indicator_id: str, year: int) -> list[str]:
+    """One establishment, indicator and year in plain French: its value, then one sentence per level
+    (département, région, France, each naming its peers), then the level the comparison is read at."""
+    rows = view.levels[(view.levels.finess == finess) & (view.levels.indicator_id == indicator_id)
+                       & (view.levels.period == year)]
     if rows.empty:
-        return ""
+        return []
     entry = catalogue.get(indicator_id)
     first = rows.iloc[0]
-    if first.value is None or pd.isna(first.value):
-        head = f"{entry.label} de « {view.names.get(finess, finess)} » ({first.period}) : non calculable."
-    else:
-        head = (f"{entry.label} de « {view.names.get(finess, finess)} » ({first.period}) : "
-                f"{figures.with_unit(first.value, entry.unit, entry.decimals)}.")
+    name = view.names.get(finess, finess)
+    value = ("non calculable" if first.value is None or pd.isna(first.value) else
+             figures.with_unit(first.value, entry.unit, entry.decimals))
+    head = f"{entry.label} de « {name} » ({int(first.period)}) : {value}."
     if first.peer_period != first.period:
-        head += f" Pairs de {first.peer_period}."
-    parts = [f"{r.place} – {r.reading}" for r in rows.itertuples()]
-    return f"{head} Face à la médiane des pairs (même catégorie) : " + " ; ".join(parts) + "."
+        head += f" Pairs de {int(first.peer_period)}."
+    head += " Face à la médiane des pairs (même catégorie) :"
+    return [head, *(f"{r.place} – {r.reading}." for r in rows.itertuples()),
+            benchmarks.level_used_sentence(list(zip(rows.level, rows.n)))]
 
 
 def view_frame(view: View) -> pd.DataFrame:

@@ -50,13 +50,14 @@ def layout(**_query):
                    children=html.Div(["Glissez votre fichier ici ou ", html.A("choisissez-le", href="#")]),
                    className="obs-card text-center", style={"borderStyle": "dashed"}),
         html.Div([
-            html.Div(ui.dropdown("own-establishment", "Établissement du fichier", [], None), className="col-md-6"),
-            html.Div(ui.dropdown("own-indicator", "Indicateur", INDICATORS, "turnover_rate"), className="col-md-6"),
+            html.Div(ui.dropdown("own-establishment", "Établissement du fichier", [], None), className="col-md-5"),
+            html.Div(ui.dropdown("own-indicator", "Indicateur", INDICATORS, "turnover_rate"), className="col-md-4"),
+            html.Div(ui.dropdown("own-year", "Année", [], None), className="col-md-3"),
         ], className="obs-card obs-filters row"),
         html.Div(id="own-messages", role="status"),
         html.Div([
             ui.described_chart(dcc.Graph(id="own-bands", config=figures.GRAPH_CONFIG), "own-summary", "own-table"),
-            html.P(id="own-summary", className="obs-summary", **{"aria-live": "polite"}),
+            html.Div(id="own-summary", className="obs-summary", **{"aria-live": "polite"}),
             html.Details([html.Summary("Voir les données"), dash_table.DataTable(id="own-table", page_size=15)],
                          className="obs-data"),
         ], className="obs-card"),
@@ -89,19 +90,21 @@ def _empty_figure():
     return empty
 
 
-def _show(view: views.OwnFiguresView, finess: str, indicator_id: str):
-    """Figure, summary and table of one establishment of a view: département, région and France side by side."""
+def _show(view: views.OwnFiguresView, finess: str, indicator_id: str, year: int):
+    """Figure, sentences and table of one establishment and one year of a view: its département, région and
+    France side by side (a file with several years shows one at a time: the rows of two years would share
+    the chart's rows and sentences)."""
     entry = catalogue.get(indicator_id)
-    mine = view.levels[view.levels.finess == finess]
+    mine = view.levels[(view.levels.finess == finess) & (view.levels.period == year)]
     rows = mine[mine.indicator_id == indicator_id]
     name = view.names.get(finess, finess)
     if rows.empty:
-        return _empty_figure(), f"{entry.label} : pas de valeur pour « {name} » dans le fichier.", []
+        return _empty_figure(), f"{entry.label} : pas de valeur pour « {name} » en {year} dans le fichier.", []
     bands = rows.assign(label=[place if enough else f"{place} ({n} pair{'s' if n > 1 else ''} : moins de 5, "
                                                      "pas de médiane)"
                                for place, n, enough in zip(rows.place, rows.n, rows.n >= 5)],
                         key=rows.level)
-    title = (f"{entry.label} ({entry.unit}) – « {name} », {int(rows.period.iloc[0])}, parmi les établissements de "
+    title = (f"{entry.label} ({entry.unit}) – « {name} », {year}, parmi les établissements de "
              f"même catégorie<br><sup>Pairs : {views.peer_source_label()}</sup>")
     figure = figures.band_figure(bands, title, entry.unit, entry.decimals, value_name="votre établissement",
                                  highlight=set(rows.level[rows.shown]))
@@ -116,18 +119,34 @@ def _show(view: views.OwnFiguresView, finess: str, indicator_id: str):
               "3e quartile": fmt(r.q3, catalogue.get(r.indicator_id)),
               "Rang centile": number(r.rank, 0) if r.rank is not None and r.rank == r.rank else "—",
               "Lecture": r.reading} for r in mine.itertuples()]
-    return figure, views.own_sentence(view, finess, indicator_id), table
+    sentences = views.own_sentences(view, finess, indicator_id, year)
+    return figure, [html.P(s, className="mb-1") for s in sentences], table
+
+
+def _read_status(file_name: str | None, view: views.OwnFiguresView) -> str:
+    """The status line after an upload: what was read (file, establishments, years), nothing kept yet."""
+    years = sorted({int(p) for p in view.levels.period}) if len(view.levels) else []
+    name = file_name or "fichier"
+    if not years:
+        return f"Fichier « {name} » : aucune ligne n'a pu être retenue (voir les messages ci-dessus)."
+    count = len(view.names)
+    listed = ", ".join(map(str, years[:-1])) + f" et {years[-1]}" if len(years) > 1 else str(years[0])
+    return (f"Fichier « {name} » lu : {count} établissement{'s' if count > 1 else ''}, "
+            f"année{'s' if len(years) > 1 else ''} {listed}. Rien n'est conservé tant que vous ne cliquez pas sur "
+            "« Enregistrer dans mon espace privé ».")
 
 
 @callback(Output("own-bands", "figure"), Output("own-summary", "children"), Output("own-table", "data"),
           Output("own-messages", "children"), Output("own-private-text", "children"),
           Output("own-delete", "hidden"), Output("own-establishment", "options"),
-          Output("own-establishment", "value"),
+          Output("own-establishment", "value"), Output("own-year", "options"), Output("own-year", "value"),
+          Output("own-saved", "children", allow_duplicate=True),
           Input("own-upload", "contents"), Input("own-establishment", "value"), Input("own-indicator", "value"),
-          Input("url", "hash"), Input("own-removed", "data"), State("own-upload", "filename"))
-def compare(contents, finess, indicator_id, fragment, removed, file_name):
+          Input("own-year", "value"), Input("url", "hash"), Input("own-removed", "data"),
+          State("own-upload", "filename"), prevent_initial_call="initial_duplicate")
+def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
     """Thin: the upload just read (never stored), or the figures saved under the private link, against peers
-    in the département, the région and France."""
+    in the département, the région and France, one year at a time (the latest by default)."""
     from etl.private import preview, read_private
 
     indicator_id = indicator_id or "turnover_rate"
@@ -136,6 +155,7 @@ def compare(contents, finess, indicator_id, fragment, removed, file_name):
         raise PreventUpdate  # another fragment (the skip link): nothing changed here
     nothing = (_empty_figure(), "", [], "")
     private_text, hide_delete = "", True
+    uploaded = ctx.triggered_id == "own-upload" and bool(contents)
     if removed and removed.get("fragment") == fragment:
         private_text = ("Vos données ont été supprimées de l'observatoire : ce lien privé ne mène plus à rien."
                         if removed.get("ok") else
@@ -150,26 +170,32 @@ def compare(contents, finess, indicator_id, fragment, removed, file_name):
                         f"{saved.created_at:%d/%m/%Y}). Ce lien privé est le seul moyen d'y revenir et de les "
                         "supprimer : gardez-le, ne le partagez qu'avec qui peut les voir.")
         hide_delete = False
-    use_upload = contents and (ctx.triggered_id in ("own-upload", "own-establishment", "own-indicator")
+    use_upload = contents and (ctx.triggered_id in ("own-upload", "own-establishment", "own-indicator", "own-year")
                                or saved is None)
     if use_upload:
         content = _decode(contents)
         if content is None:
-            return *nothing[:3], html.Ul([html.Li("Fichier illisible : le dépôt n'a pas abouti.")],
-                                         className="obs-card"), private_text, hide_delete, [], None
+            return (*nothing[:3], html.Ul([html.Li("Fichier illisible : le dépôt n'a pas abouti.")],
+                                          className="obs-card"), private_text, hide_delete, [], None, [], None,
+                    f"Fichier « {file_name or 'fichier'} » illisible : le dépôt n'a pas abouti.")
         read = preview(content, file_name or "fichier.csv", get_engine(), max_bytes=views.MAX_UPLOAD_BYTES)
         view = views.own_figures_view(read.units, read.establishments, "departement", read.messages)
     elif saved is not None:
         view = views.own_figures_view(saved.units, saved.establishments, "departement")
     else:
-        return *nothing, private_text, hide_delete, [], None
+        return *nothing, private_text, hide_delete, [], None, [], None, dash.no_update
     options = [{"label": f"{name} ({code})" if name != code else code, "value": code}
                for code, name in view.names.items()]
     if finess not in view.names or ctx.triggered_id == "own-upload":
         finess = next(iter(view.names), None)
+    years = views.own_years(view, finess) if finess else []
+    if year not in years or ctx.triggered_id in ("own-upload", "own-establishment"):
+        year = years[-1] if years else None  # the latest year of the file by default
     messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card") if view.messages else ""
-    figure, summary, table = _show(view, finess, indicator_id) if finess else nothing[:3]
-    return figure, summary, table, messages, private_text, hide_delete, options, finess
+    figure, summary, table = _show(view, finess, indicator_id, year) if finess and year else nothing[:3]
+    status = _read_status(file_name, view) if uploaded else dash.no_update
+    return (figure, summary, table, messages, private_text, hide_delete, options, finess,
+            [{"label": str(y), "value": y} for y in reversed(years)], year, status)
 
 
 @callback(Output("own-saved", "children"), Output("url", "hash", allow_duplicate=True),

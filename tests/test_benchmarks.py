@@ -99,3 +99,29 @@ def test_territory_against_region_and_nation(built_store):
     assert position.parent_id == "REG-11"
     assert None not in (position.value, position.parent_value, position.nation_value)
     assert position.gap_to_nation == pytest.approx(position.value - position.nation_value)
+
+
+def test_the_sentence_names_the_level_really_read():
+    """Issue 17: an IME in the Gironde (1 peer there, 2 in its région) is read among France's peers, and the
+    sentence says France, not « la région »."""
+    from observatory.benchmarks import level_used, level_used_sentence
+
+    assert level_used([("departement", 1), ("region", 2), ("nation", 18)]) == "nation"
+    assert level_used_sentence([("departement", 1), ("region", 2), ("nation", 18)]) == (
+        "Ni le département ni la région ne comptent 5 pairs : la comparaison se lit parmi les 18 pairs de France.")
+    assert level_used_sentence([("departement", 1), ("region", 7), ("nation", 18)]) == (
+        "Le département ne compte pas 5 pairs : la comparaison se lit parmi les 7 pairs de la région.")
+    assert level_used_sentence([("departement", 8), ("region", 7), ("nation", 18)]).startswith(
+        "La comparaison se lit parmi les 8 pairs du département")
+    assert level_used([("departement", 0), ("region", 2), ("nation", 4)]) is None
+    assert "aucune médiane" in level_used_sentence([("departement", 0), ("region", 2), ("nation", 4)])
+
+
+def test_an_ime_of_the_gironde_is_read_among_the_peers_of_france(built_store):
+    """The bundled store's case, from the store (not assumed): the narrowest level with 5 peers is France."""
+    from observatory.benchmarks import level_used
+
+    levels = levels_from_store(built_store, "turnover_rate", 2023, "183", "DEP-33", 20.0)
+    counts = [(level, band.n) for level, _, band in levels]
+    assert counts[0][1] < MIN_PEERS and counts[1][1] < MIN_PEERS <= counts[2][1]
+    assert level_used(counts) == "nation" == first_enough(levels)[0]

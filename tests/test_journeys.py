@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import pandas as pd
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -217,3 +218,93 @@ def test_the_template_lists_every_category_and_errors_speak_french(built_store):
         "l'Insee (attendu : un code de département, par exemple 01, 2A, 69 ou 974).",
         "Ligne 3, colonne « Catégorie ESMS », valeur « 123 » : catégorie ESMS hors des 20 catégories du TDBMS "
         "(attendu : un code de la feuille « Catégories » du modèle, par exemple 500 pour un EHPAD)."]
+
+
+def test_the_templates_category_column_is_a_drop_down_of_every_category():
+    """Issue 17: the category is picked from a list (data validation over the « Catégories » codes), not typed."""
+    import openpyxl
+
+    reference = pd.read_csv(ROOT / "data/reference/esms_categories.csv", dtype=str)
+    for name in ("modele_tdbms_etablissement.xlsx", "exemple_mon_etablissement.xlsx"):
+        book = openpyxl.load_workbook(ROOT / "data/templates" / name)
+        data = book["Données"]
+        column = [c.column_letter for c in data[1] if c.value == "Catégorie ESMS"][0]
+        checks = [dv for dv in data.data_validations.dataValidation if f"{column}2" in dv.sqref]
+        assert len(checks) == 1 and checks[0].type == "list" and checks[0].showErrorMessage
+        sheet, cells = checks[0].formula1.rsplit("!", 1)
+        first, last = (int(c.split("$")[-1]) for c in cells.split(":"))
+        listed = [str(book[sheet.strip("'")][f"A{row}"].value) for row in range(first, last + 1)]
+        assert listed == list(reference.code)  # every category, nothing else
+        assert f"{column}1000" in checks[0].sqref  # the rows an HR director fills in, not only the first
+
+
+IME = "330999001"
+
+
+def two_year_file(tmp_path) -> tuple:
+    """An IME of the Gironde (1 peer in its département, 2 in its région: issue 17's case), 2022 and 2023, copied
+    from a published IME's rows under a FINESS of its own."""
+    rows = []
+    for year in (2022, 2023):
+        raw = pd.read_csv(RAW_2023.with_name(f"ANN_MS_TDP_ET_{year}.csv"), sep=";", dtype=str, encoding="utf-8")
+        rows.append(raw[(raw[raw.columns[4]] == "33") & (raw[raw.columns[3]] == "183")].head(1))
+    rows = pd.concat(rows)
+    assert len(rows) == 2
+    rows[rows.columns[1]], rows[rows.columns[2]] = IME, "IME Les Pins"
+    path = tmp_path / "ime_gironde_2022_2023.csv"
+    rows.to_csv(path, sep=";", index=False, encoding="utf-8")
+    return path, rows
+
+
+def expected_reading(built_store, rows: pd.DataFrame, year: int) -> tuple[float, list]:
+    """The file's turnover for `year` and its bands at each level, computed here from the store."""
+    row = rows[rows[rows.columns[0]] == str(year)].iloc[0]
+    numbers = pd.to_numeric(row.iloc[5:8])
+    value = 100 * (numbers.iloc[0] + numbers.iloc[1]) / 2 / numbers.iloc[2]
+    return value, benchmarks.levels_from_store(built_store, "turnover_rate", year, "183", "DEP-33", value)
+
+
+@pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
+def test_a_file_with_two_years_shows_one_year_at_a_time_and_names_the_level_read(dash_duo, dash_app, built_store,
+                                                                                  tmp_path, width, height):
+    """Issue 17: two years in the file drew both years' markers under one year's title and strung six comparisons
+    together; the fallback said « la région » where France was used; « Déposez d'abord un fichier » stayed."""
+    path, rows = two_year_file(tmp_path)
+    entry = catalogue.get("turnover_rate")
+    fmt = lambda v: with_unit(v, entry.unit, entry.decimals)  # noqa: E731
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.set_window_size(width, height)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+                                   dash_duo.find_element("#own-save"))  # before any file: the page asks for one
+    dash_duo.wait_for_contains_text("#own-saved", "Déposez d'abord un fichier", timeout=20)
+    dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]").send_keys(str(path))
+    dash_duo.wait_for_contains_text("#own-saved", "ime_gironde_2022_2023.csv", timeout=30)
+    status = dash_duo.find_element("#own-saved").text
+    assert "1 établissement, années 2022 et 2023" in status and "Déposez d'abord" not in status
+
+    for year in (2023, 2022):  # the latest first, by default; then the other one, chosen in the page
+        if year == 2022:
+            choose(dash_duo, "#own-year", "2022")
+        wait_until(lambda y=year: f"({y})" in dash_duo.find_element("#own-summary").text, 30, f"{year}'s sentences")
+        assert dash_duo.find_element("#own-year").text.strip().startswith(str(year))
+        value, levels = expected_reading(built_store, rows, year)
+        title = plot(dash_duo, "own-bands", "p.layout.title.text").split("<sup>")[0].replace("<br>", " ")
+        assert f"« IME Les Pins », {year}," in title and str(2022 if year == 2023 else 2023) not in title
+        mine = plot(dash_duo, "own-bands", "Array.from(p._fullData.find(t => t.name === 'votre établissement').x)")
+        assert len(mine) == 3 and {round(x, 6) for x in mine} == {round(value, 6)}  # one year's markers, one a level
+        lines = dash_duo.find_element("#own-summary").text.split("\n")
+        assert lines[0].startswith(f"Taux de rotation de « IME Les Pins » ({year}) : {fmt(value)}.")
+        places = ("Département : Gironde – ", "Région : Nouvelle-Aquitaine – ", "France – ")
+        for (level, _territory, band), place in zip(levels, places):
+            said = [line for line in lines if line.startswith(place)]
+            assert len(said) == 1, (place, lines)  # one sentence per level
+            assert benchmarks.reading(band, level, True, fmt) in said[0]
+            assert str(band.n or "aucun") in said[0]
+        counts = [(level, band.n) for level, _, band in levels]
+        used = benchmarks.level_used(counts)
+        assert lines[-1] == benchmarks.level_used_sentence(counts)
+        assert f"pairs {benchmarks.LEVEL_NAMES[used]}." in lines[-1]  # the level really read (France here)
+        assert len(lines) == 5
+    assert "« IME Les Pins » : " + benchmarks.THE_LEVEL[used] in dash_duo.find_element("#own-messages").text
+    assert errors(dash_duo) == []

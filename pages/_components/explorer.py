@@ -6,7 +6,7 @@ figures, texts, tables and the URL query string (so the view can be shared and r
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, ctx, html, no_update
+from dash import Input, Output, State, callback, ctx, html, no_update
 
 from observatory import catalogue, queries, urlstate, views
 from observatory.urlstate import Filters
@@ -57,9 +57,9 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         Output(f"{prefix}-source", "options"), Output(f"{prefix}-source", "value"),
         Output(f"{prefix}-profession", "value"), Output(f"{prefix}-profession", "options"),
         Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
-        Input(f"{prefix}-comparer", "value"), *inputs,
+        Input(f"{prefix}-comparer", "value"), State("url", "search"), *inputs,
     )
-    def update(compare, indicator, profession, territory, period, source, breakdown=None):
+    def update(compare, search, indicator, profession, territory, period, source, breakdown=None):
         """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view)."""
         view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown,
                                                   compare))
@@ -69,7 +69,7 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
                 _profession_options(page, prefix, f),
-                not view.illustrative, urlstate.encode(f, page.default))
+                not view.illustrative, urlstate.keep_card(urlstate.encode(f, page.default), search))
 
     @callback(Output(f"{prefix}-export-csv", "href"), Output(f"{prefix}-export-xlsx", "href"),
               Input(f"{prefix}-comparer", "value"), *inputs)

@@ -1,0 +1,87 @@
+"""The HR card (« fiche RH », after Skills for Care's workforce summaries): turnover, absenteeism and vacancy of
+one ESMS category in one département, side by side with its région and France, on one screen.
+
+Each figure carries its year, status and source; names, units and decimals come from the catalogue; which series
+and year come from the store (the latest period of the preferred series of each indicator). A category holding 1
+to 4 establishments in a territory is shown « secret » (its total would be their figures), never 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from observatory import benchmarks, catalogue, figures, queries
+
+INDICATORS = ("turnover_rate", "absenteeism_rate", "vacancy_rate")
+LEVELS = ("departement", "region", "nation")
+LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
+
+
+@dataclass(frozen=True)
+class CardFigure:
+    level: str
+    territory_id: str | None
+    place: str  # « Département : Gironde », « Région : Nouvelle-Aquitaine », « France »
+    value: float | None  # None when secret or missing
+    status: str | None  # the stored status, « secret » when the category is too small there
+    text: str  # what a person reads: « 24,4 % », « secret », « pas de donnée »
+
+
+@dataclass(frozen=True)
+class CardIndicator:
+    indicator_id: str
+    label: str
+    unit: str
+    period: int | None
+    source_id: str | None  # the series read (every vintage of it)
+    figures: tuple[CardFigure, ...]
+
+    @property
+    def illustrative(self) -> bool:
+        return any(isinstance(f.status, str) and f.status.startswith("illustrative") for f in self.figures)
+
+
+def _small(values: pd.DataFrame, breakdown: str, level: str, territory_id: str | None) -> bool:
+    """1 to 4 establishments of the category in the territory: its total would disclose them."""
+    part = values[values.esms_category == breakdown.removeprefix("esms:")]
+    if level == "departement":
+        part = part[part.territory_id == territory_id]
+    elif level == "region":
+        part = part[part.region_id == territory_id]
+    return 0 < part.finess.nunique() < benchmarks.MIN_PEERS
+
+
+def indicator_card(indicator_id: str, departement_id: str, breakdown: str, names: dict[str, str]) -> CardIndicator:
+    """One indicator of the card: the département, its région and France for one category (`esms:<code>`),
+    latest year."""
+    entry = catalogue.get(indicator_id)
+    series = next(iter(queries.sources_for(indicator_id)), None)
+    periods = queries.periods_for(indicator_id, series) if series else ()
+    period = periods[-1] if periods else None
+    parent = queries.dimensions().territories.set_index("territory_id").parent_id.get(departement_id)
+    where = {"departement": departement_id, "region": parent, "nation": "FR"}
+    frame = (queries.observations(indicator_id, series, professions=["ensemble"], period=period,
+                                  territories=[t for t in where.values() if t], breakdown=breakdown)
+             if period is not None else pd.DataFrame(columns=["territory_id", "value", "status", "source_id"]))
+    values = queries.establishment_values(indicator_id, period) if period is not None else None
+    by_place = {row.territory_id: row for row in frame.itertuples()}
+    out = []
+    for level in LEVELS:
+        territory = where[level]
+        place = LEVEL_LABELS[level] + (f" : {names.get(territory, territory)}" if level != "nation" else "")
+        row = by_place.get(territory)
+        value = None if row is None or pd.isna(row.value) else float(row.value)
+        status = None if row is None else row.status
+        if row is not None and values is not None and _small(values, breakdown, level, territory):
+            value, status = None, "secret"
+        text = ("secret" if status == "secret" else "pas de donnée" if value is None else
+                figures.with_unit(value, entry.unit, entry.decimals))
+        out.append(CardFigure(level, territory, place, value, status, text))
+    return CardIndicator(indicator_id, entry.label, entry.unit, period, series, tuple(out))
+
+
+def hr_card(departement_id: str, breakdown: str, names: dict[str, str]) -> list[CardIndicator]:
+    """The three indicators of the card for a département and a category (`esms:<code>`; `names`: territory id →
+    name)."""
+    return [indicator_card(i, departement_id, breakdown, names) for i in INDICATORS]
