@@ -108,7 +108,8 @@ def case(request, reference_db, tmp_path_factory):
     summary = load_file(engine, VINTAGES[year])
     with engine.connect() as conn:
         rejected = set(conn.execute(text("SELECT row_number FROM etl_rejection WHERE load_id = :l "
-                                         "AND reason NOT LIKE :note"), {"l": summary.load_id, "note": NOTE + "%"}).scalars())
+                                         "AND reason NOT LIKE :note"),
+                                    {"l": summary.load_id, "note": NOTE + "%"}).scalars())
     yield Case(year, engine, summary, rejected, recount(VINTAGES[year], rejected))
     engine.dispose()
     shutil.rmtree(folder, ignore_errors=True)
