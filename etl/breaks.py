@@ -143,10 +143,10 @@ def detect(labels: pd.DataFrame, parent: dict[str, str | None], social: set[str]
 
 
 def _grouped(keys: pd.Series, values: pd.Series) -> dict:
-    """Key → its values, sorted, as a tuple."""
+    """Key → its distinct values, sorted, as a tuple (two bassins sharing a code in one département: once)."""
     out: dict = {}
     for key, value in zip(keys, values):
-        out.setdefault(key, []).append(value)
+        out.setdefault(key, set()).add(value)
     return {key: tuple(sorted(group)) for key, group in out.items()}
 
 

@@ -11,6 +11,10 @@ OBS_COLUMNS = [
     "value", "numerator", "denominator", "status", "is_derived",
 ]
 REJECTION_COLUMNS = ["row_number", "column_name", "value", "reason"]
+# A row kept with a correction (BMO: a région that disagrees with the département) is recorded beside the
+# rejections of its load, in `etl_rejection`, with a reason starting with NOTE: it is not a rejection and
+# counts in no rejected total.
+NOTE = "note: "
 TERRITORY_COLUMNS = ["territory_id", "level", "code", "name", "parent_id"]
 PROFESSION_COLUMNS = ["profession_id", "label", "level", "parent_id", "is_social_work", "note"]
 UNIT_COLUMNS = ["finess", "indicator_id", "period", "value", "numerator", "denominator", "status"]
@@ -42,6 +46,7 @@ class Parsed:
     units: pd.DataFrame = field(default_factory=lambda: empty(UNIT_COLUMNS))
     establishments: pd.DataFrame = field(default_factory=lambda: empty(ESTABLISHMENT_COLUMNS))
     labels: pd.DataFrame = field(default_factory=lambda: empty(LABEL_COLUMNS))
+    notes: pd.DataFrame = field(default_factory=lambda: empty(REJECTION_COLUMNS))  # kept rows, corrected (NOTE)
     rows_rejected: int | None = None  # set by adapters reading several tables (row numbers repeat)
 
     @property

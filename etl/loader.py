@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from etl import adapters, breaks
 from etl.errors import LoadError
-from etl.frames import Parsed
+from etl.frames import NOTE, Parsed
 from etl.reference import Reference, load_reference, parents_first, upsert
 from observatory import catalogue, sources
 from observatory.aggregate import parent_array, roll_up
@@ -60,6 +60,7 @@ class LoadSummary:
     replaced_loads: list[int]
     seconds: float
     first_rejections: list[dict] = field(default_factory=list)
+    notes: int = 0  # rows kept with a correction (frames.NOTE), not rejections
     private_token: str | None = None  # a private save (etl/private.py): the only way back to it
     private_upload_id: int | None = None
 
@@ -89,6 +90,9 @@ class LoadSummary:
             out.append(f"  rejections: etl_rejection where load_id = {self.load_id}; first ones:")
             out += [f"    row {r['row_number']}, column {r['column_name']!r}, value {r['value']!r}: {r['reason']}"
                     for r in self.first_rejections]
+        if self.notes:
+            out.append(f"  rows kept with a correction {self.notes:,}: etl_rejection where load_id = {self.load_id} "
+                       f"and reason starts with {NOTE!r} (not rejections)")
         out.append(f"  done in {self.seconds:.2f} s")
         return out
 
@@ -246,11 +250,12 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
         derived = derived.loc[derived["territory_key"].to_numpy() < len(territory_parent)]
     insert_observations(conn, derived, source_key, load_id)
     rejections = parsed.rejections
-    if len(rejections):
+    recorded = pd.concat([rejections, parsed.notes], ignore_index=True) if len(parsed.notes) else rejections
+    if len(recorded):
         conn.execute(insert(etl_rejection), [
             {"load_id": load_id, "row_number": int(r.row_number), "column_name": r.column_name,
              "value": r.value, "reason": r.reason}
-            for r in rejections.itertuples(index=False)
+            for r in recorded.itertuples(index=False)
         ])
     rows_rejected = parsed.rows_read - parsed.rows_loaded
     bump_version(conn)
@@ -266,7 +271,7 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
         published=int((base['is_derived'] == 0).sum()),
         derived=int((base['is_derived'] == 1).sum()) + len(derived), periods=periods,
         replaced_loads=replaced, seconds=0.0,
-        first_rejections=rejections.head(5).to_dict("records"),
+        first_rejections=rejections.head(5).to_dict("records"), notes=len(parsed.notes),
     )
 
 

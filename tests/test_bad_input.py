@@ -67,17 +67,18 @@ def test_missing_column_names_it(store, tmp_path):
 
 def test_garbage_numbers_duplicates_and_unknown_codes_are_rejected_with_reasons(store, tmp_path):
     garbage = ROW[:11] + ["douze", "1", "0"]
-    unknown_dept = ROW[:7] + ["99", "Nulle part"] + ROW[9:]
-    wrong_region = ROW[:9] + ["84"] + ROW[10:]
+    bad_dept = ROW[:7] + ["X9", "Nulle part"] + ROW[9:]
+    wrong_region = ROW[:5] + [1102, "PARIS 2"] + ROW[7:9] + ["84"] + ROW[10:]  # kept under its département,
+    # with a note (not a rejection)
     other = [2023, "A0Z40", "Agriculteurs salariés", "Z", "Autres"] + ROW[5:]
-    path = workbook(tmp_path / "bmo.xlsx", [ROW, garbage, ROW, unknown_dept, wrong_region, other])
+    path = workbook(tmp_path / "bmo.xlsx", [ROW, garbage, ROW, bad_dept, wrong_region, other])
     summary = load_file(store, path, "bmo")
-    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (6, 2, 4)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (6, 3, 3)
     got = rejections(store, summary.load_id)
     assert got[0][:3] == (3, "met", "douze") and "expected a non-negative count" in got[0][3]
-    assert got[1][:3] == (4, "Code métier BMO", "V4Z83") and got[1][3].startswith("duplicate of row 2")
-    assert got[2][:3] == (5, "Dept", "99") and "not in the INSEE reference" in got[2][3]
-    assert got[3][:3] == (6, "REG", "84") and "does not match département 75" in got[3][3]
+    assert got[1][:3] == (4, "Code métier BMO", "V4Z83") and got[1][3].startswith("exact repeat of row 2")
+    assert got[2][:3] == (5, "Dept", "X9") and "expected a département code" in got[2][3]
+    assert got[3][:3] == (6, "REG", "84") and got[3][3].startswith("note: ") and "département 75" in got[3][3]
     with store.connect() as conn:
         label = conn.execute(text("SELECT label FROM profession WHERE profession_id = 'fap2009_A0Z40'")).scalar()
     assert label == "Agriculteurs salariés"  # a métier outside social work is defined by the file

@@ -8,13 +8,19 @@ meaning, never by position: their order and names change between vintages (`nom_
 A row is a métier × bassin part (one row per département of a straddling bassin). `*` is statistical secrecy:
 the figure is stored NULL with status `secret`, never 0. A vintage published as unrounded decimal estimates
 (2017, 2018) keeps its values as published, with status `estimated`. Codes come as numbers or zero-padded text
-(`8438.0`, `1.0`, `'0101'`) and are padded back. The région column is only checked against the département
-(INSEE régions since 2016, or the régions before 2016): roll-ups follow the département. Social-work métier
-codes go through the crosswalk; every other métier and every bassin is defined by the file itself.
+(`8438.0`, `1.0`, `'0101'`) and are padded back. A row is placed by its département: the région column is
+only a checked hint (INSEE régions since 2016, or the régions before 2016); when it disagrees the row is kept
+under its département and the correction is recorded as a note (`frames.NOTE`), not a rejection. A département
+code the INSEE reference lacks (977, 978, « 99 » in 2019) counts in the nation only (« non ventilé »).
+A bassin is its code, département and name: two bassins the file gives under one code (2019 7548 « SAINT
+YRIEIX » / « ST YRIEIX », 2021 0102 Grande-Terre / Îles du Nord) are kept apart. Only an exact repeat (same
+métier, bassin, département and figures) is dropped. Social-work métier codes go through the crosswalk; every
+other métier and every bassin is defined by the file itself.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +29,7 @@ import pandas as pd
 
 from etl.adapters.common import finite_only, observation_frame
 from etl.errors import LoadError
-from etl.frames import LABEL_COLUMNS, OBS_COLUMNS, Parsed, Rejections
+from etl.frames import LABEL_COLUMNS, NOTE, OBS_COLUMNS, REJECTION_COLUMNS, Parsed, Rejections
 from etl.readers import (
     NON_FINITE,
     by_unique,
@@ -65,6 +71,8 @@ MIN_COLUMNS = len(COLUMNS) // 2
 SHARES = {"recruitment_difficulty_share": "xmet"}
 FIRST_FAP2021_VINTAGE = 2025
 UNSPECIFIED_BASSIN = "0000"  # rows published without a bassin code, kept in their département
+DEPT_CODE = r"\d{2,3}|2[AB]"  # the shape of a département code; one the INSEE reference lacks counts in the nation
+NATION = "FR"
 COUNTS = {"met": "recruitment_projects", "xmet": "recruitment_projects_difficult",
           "smet": "recruitment_projects_seasonal"}
 YEARS = (1990, 2100)  # a survey year outside this range is not a year
@@ -135,13 +143,38 @@ def regions_before_2016() -> dict[str, str]:
 
 
 def _first_occurrence(*columns: np.ndarray) -> np.ndarray:
-    """Position of the first row with the same values in `columns`, for every row."""
+    """Position of the first row with the same values in `columns`, for every row (NaN equals NaN)."""
     combined = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
-        codes, uniques = pd.factorize(column)
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
         combined = combined * (len(uniques) + 1) + codes
     _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
     return first[inverse]
+
+
+def _bassin_ids(bassin: np.ndarray, dept: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """`BE-<bassin>-<département>` for every row; a bassin code the file gives under several names in one
+    département is several bassins: the name carrying most rows keeps the plain id, each other name gets its
+    letters as a suffix (`BE-0102-971-BASSINILESDUNORD`)."""
+    frame = pd.DataFrame({"b": bassin, "d": dept, "n": names})
+    counts = frame.groupby(["b", "d", "n"], sort=False).size().reset_index(name="rows")
+    counts["seen"] = np.arange(len(counts))  # order of first appearance in the file
+    counts = counts.sort_values(["rows", "seen"], ascending=[False, True], kind="stable")
+    ids: dict[tuple, str] = {}
+    taken: set[str] = set()
+    for b, d, n in zip(counts["b"], counts["d"], counts["n"]):
+        plain = f"BE-{b}-{d}"
+        if plain not in taken:
+            ids[(b, d, n)] = plain
+        else:
+            ascii_name = unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode()
+            suffix = re.sub(r"[^A-Z0-9]", "", ascii_name.upper())[:16] or "BIS"
+            candidate, k = f"{plain}-{suffix}", 2
+            while candidate in taken:
+                candidate, k = f"{plain}-{suffix}{k}", k + 1
+            ids[(b, d, n)] = candidate
+        taken.add(ids[(b, d, n)])
+    return np.array([ids[key] for key in zip(bassin, dept, names)], dtype=object)
 
 
 def _vintage(raw_year: np.ndarray, path: Path, sheet: str) -> tuple[np.ndarray, int]:
@@ -198,16 +231,16 @@ def parse(path: Path, ref: Reference) -> Parsed:
     dept, reg, bassin = _pad(raw["dept"], 2), _pad(raw["reg"], 2), _pad(raw["bassin"], 4)
     region_now = by_unique(dept, ref.departement_region.get)
     region_before = by_unique(dept, regions_before_2016().get)
-    unknown_dept = pd.isna(region_now)
-    reject.add(row_numbers[unknown_dept], name("dept"), shown("dept", unknown_dept),
-               "département not in the INSEE reference")
-    wrong_reg = ~unknown_dept & (reg != region_now) & (reg != region_before)
-    reject.add(row_numbers[wrong_reg], name("reg"), shown("reg", wrong_reg),
-               [f"région {r or '(vide)'} does not match département {d} (INSEE: région {n} since 2016, "
-                f"{b} before)" for r, d, n, b in zip(reg[wrong_reg], dept[wrong_reg], region_now[wrong_reg],
-                                                     region_before[wrong_reg])])
+    bad_dept = ~by_unique(dept, lambda d: re.fullmatch(DEPT_CODE, d) is not None).astype(bool)
+    reject.add(row_numbers[bad_dept], name("dept"), shown("dept", bad_dept),
+               "expected a département code (01 … 95, 2A, 2B, 971 …)")
+    # 977 (Saint-Barthélemy), 978 (Saint-Martin), « 99 »: no INSEE département, so in the nation only.
+    outside = pd.isna(region_now)
+    # The région is a hint: a row that disagrees stays under its département, with a note (below).
+    wrong_reg = ~outside & (reg != region_now) & (reg != region_before)
     # A row the file gives without a bassin (BMO 2021: all of Corse, part of the Alpes-Maritimes) still counts in
-    # its département, région and the nation: it goes to the département's « bassin non précisé » (code 0000).
+    # its département, région and the nation: it goes to the département's « bassin non précisé » (code 0000);
+    # without a département of the reference either (2019: 977, 978, 99), to the nation's « non ventilé ».
     no_bassin = bassin == ""
     bassin = np.where(no_bassin, UNSPECIFIED_BASSIN, bassin).astype(object)
     bad_bassin = ~by_unique(bassin, lambda b: re.fullmatch(r"\d{4}", b) is not None).astype(bool)
@@ -232,14 +265,28 @@ def parse(path: Path, ref: Reference) -> Parsed:
     reject.add(row_numbers[over], name("xmet"), shown("xmet", over),
                "projects judged difficult or seasonal exceed all projects (met)")
 
-    kept_so_far = ~reject.rejected(row_numbers)
-    first = _first_occurrence(code[kept_so_far], bassin[kept_so_far], dept[kept_so_far])
-    duplicate = first != np.arange(len(first))
-    candidates = row_numbers[kept_so_far]
-    reject.add(candidates[duplicate], name("code"), code[kept_so_far][duplicate],
-               [f"duplicate of row {r} (same métier, bassin and département)" for r in candidates[first[duplicate]]])
+    # A row is a métier in a bassin (code, name) of a département. Only an exact repeat is dropped (BMO 2019
+    # and 2020 give each Mayotte row twice); the same key with other figures cannot be told apart: rejected.
+    bassin_name = _text(raw["bassin_name"])
+    for figures, why in (((met, xmet, smet), "exact repeat of row {} (same métier, bassin, département and figures)"),
+                         ((), "same métier, bassin and département as row {} with other figures (cannot tell "
+                              "which is right)")):
+        kept_so_far = np.flatnonzero(~reject.rejected(row_numbers))
+        first = _first_occurrence(code[kept_so_far], bassin[kept_so_far], bassin_name[kept_so_far],
+                                  dept[kept_so_far], *(f[kept_so_far] for f in figures))
+        repeat = first != np.arange(len(first))
+        candidates = row_numbers[kept_so_far]
+        reject.add(candidates[repeat], name("code"), code[kept_so_far][repeat],
+                   [why.format(r) for r in candidates[first[repeat]]])
 
     keep = ~reject.rejected(row_numbers)
+    corrected = wrong_reg & keep
+    notes = pd.DataFrame({
+        "row_number": row_numbers[corrected].astype(int), "column_name": name("reg"),
+        "value": ["" if v is None else str(v) for v in shown("reg", corrected)],
+        "reason": [f"{NOTE}row kept under département {d} (région {n}); the file gives région {r or '(vide)'}"
+                   for r, d, n in zip(reg[corrected], dept[corrected], region_now[corrected])],
+    }, columns=REJECTION_COLUMNS)
     if not keep.any():
         raise LoadError(path.name, "no row is loadable", sheet=sheet,
                         expected=f"see the reasons: {reject.frame()['reason'].value_counts().head(3).to_dict()}")
@@ -251,7 +298,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     social = ref.codes(nomenclature)
     code_k, label_k = code[keep], label[keep]
     profession_id = pd.Categorical(by_unique(code_k, lambda c: social.get(c, f"{nomenclature}_{c}")))
-    territory_id = pd.Categorical(["BE-" + b + "-" + d for b, d in zip(bassin[keep], dept[keep])])
+    territory_id = pd.Categorical(_bassin_ids(bassin[keep], dept[keep], bassin_name[keep]))
     period = np.full(keep.sum(), vintage, dtype=np.int64)
 
     parts = []
@@ -291,14 +338,18 @@ def parse(path: Path, ref: Reference) -> Parsed:
     })
     _, first_part = np.unique(territory_id.codes, return_index=True)
     parts_dept = dept[keep][first_part]
+    parts_outside = outside[keep][first_part].astype(bool)
     bassins = pd.DataFrame({"territory_id": np.asarray(territory_id)[first_part], "code": bassin[keep][first_part],
-                            "name": by_unique(_text(raw["bassin_name"])[keep][first_part], str.title),
+                            "name": by_unique(bassin_name[keep][first_part], str.title),
                             "dept": parts_dept}, dtype=object)
-    bassins["name"] = np.where((bassins["code"] == UNSPECIFIED_BASSIN) & (bassins["name"] == ""),
-                               "Bassin non précisé par le fichier", bassins["name"])
+    unnamed = bassins["name"].to_numpy(object) == ""
+    bassins["name"] = np.where(unnamed & parts_outside, "Non ventilé (département « " + bassins["dept"] +
+                               " » du fichier, hors référentiel INSEE)",
+                               np.where(unnamed & (bassins["code"] == UNSPECIFIED_BASSIN),
+                                        "Bassin non précisé par le fichier", bassins["name"]))
     territories = pd.DataFrame({
         "territory_id": bassins["territory_id"], "level": "bassin", "code": bassins["code"],
-        "name": bassins["name"], "parent_id": "DEP-" + bassins["dept"],
+        "name": bassins["name"], "parent_id": np.where(parts_outside, NATION, "DEP-" + bassins["dept"]),
     })
     labels = pd.concat([
         pd.DataFrame({"kind": "profession", "subject_id": metiers["profession_id"], "code": metiers["code"],
@@ -309,6 +360,6 @@ def parse(path: Path, ref: Reference) -> Parsed:
     return Parsed(
         adapter=NAME, source=sources.bmo(vintage),
         observations=finite_only(pd.concat(parts, ignore_index=True)[OBS_COLUMNS]),
-        rejections=reject.frame(), rows_read=len(row_numbers),
+        rejections=reject.frame(), notes=notes, rows_read=len(row_numbers),
         territories=territories, professions=professions, crosswalk=crosswalk, labels=labels,
     )
