@@ -108,16 +108,17 @@ def _groups(cells: pd.DataFrame, index: pd.MultiIndex, parent: np.ndarray,
     period = cells["period"].to_numpy(np.int64)
     up_territory = np.where(territory < len(parent), parent[np.minimum(territory, len(parent) - 1)], -1)
     up_breakdown = np.array([breakdown_parent.get(b) for b in breakdown], dtype=object)
-    totals = {}
+    totals = {}  # (way it adds up, total cell) → parts: one total cell is the sum of two different sets of parts
     for i in range(len(cells)):
         if up_breakdown[i] is not None:
-            totals.setdefault((territory[i], up_breakdown[i], period[i]), []).append(i)
+            totals.setdefault(("categories", territory[i], up_breakdown[i], period[i]), []).append(i)
         if up_territory[i] >= 0:
-            totals.setdefault((up_territory[i], breakdown[i], period[i]), []).append(i)
+            totals.setdefault(("territories", up_territory[i], breakdown[i], period[i]), []).append(i)
     keys = list(totals)
-    where = index.get_indexer(pd.MultiIndex.from_tuples(keys, names=CELL)) if keys else np.array([], int)
-    return [(int(w), np.array(totals[k], dtype=np.int64)) for k, w in sorted(zip(keys, where), key=lambda kw: kw[1])
-            if w >= 0]
+    where = (index.get_indexer(pd.MultiIndex.from_tuples([k[1:] for k in keys], names=CELL)) if keys
+             else np.array([], int))
+    return [(int(w), np.array(totals[k], dtype=np.int64))
+            for k, w in sorted(zip(keys, where), key=lambda kw: (kw[1], kw[0][0])) if w >= 0]
 
 
 def protect(totals: pd.DataFrame, secret: pd.DataFrame) -> pd.DataFrame:
