@@ -251,7 +251,16 @@ def test_a_person_reads_secret_and_no_value(dash_duo, dash_app, example, width, 
                                           "a => (a.text || '').includes('secret')).map(a => a.y)"), 20, "labels")
     assert label in [str(y).replace("<br>", " ") for y in secret_rows]  # the bar is labelled « secret »
     shown = f"{example['rate']:.1f}".replace(".", ",")  # the figure the page used to hide and export
+    disclosure = dash_duo.driver.execute_script(
+        "return document.querySelector('#rh-compare-table').closest('details').querySelector('summary')")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()",
+                                   disclosure)  # open « Voir les données »
     table_row = wait_until(lambda: next((r.text for r in dash_duo.driver.find_elements(
         By.CSS_SELECTOR, "#rh-compare-table tr") if label in r.text.replace("\n", " ")), None), 20, "table row")
     assert "secret" in table_row and not re.search(rf"(?<![\d,]){re.escape(shown)}(?!\d)", table_row)
+    # the trend of the category in the territory: no year has a value (it used to draw them)
+    trend = plot(dash_duo, "rh-trend", "p._fullData.map(t => Array.from(t.y || []))")
+    assert trend and any(len(ys) > 1 for ys in trend)  # one point per year…
+    assert all(y is None for ys in trend for y in ys if not isinstance(y, str))  # …and none has a value
+    assert shown not in dash_duo.find_element("#rh-trend-summary").text
     assert errors(dash_duo) == []
