@@ -264,3 +264,18 @@ def test_a_person_reads_secret_and_no_value(dash_duo, dash_app, example, width, 
     assert all(y is None for ys in trend for y in ys if not isinstance(y, str))  # …and none has a value
     assert shown not in dash_duo.find_element("#rh-trend-summary").text
     assert errors(dash_duo) == []
+
+
+def test_methodology_states_the_rule_and_its_source(dash_app, built_store, monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    from pages import methodologie
+
+    def texts(node):
+        children = getattr(node, "children", None)
+        if getattr(node, "id", None) == "method-secrecy":
+            yield children
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, str):
+                yield from texts(child)
+
+    assert list(texts(methodologie.layout())) == [secrecy.RULE_FR]
