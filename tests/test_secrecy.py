@@ -279,3 +279,22 @@ def test_methodology_states_the_rule_and_its_source(dash_app, built_store, monke
                 yield from texts(child)
 
     assert list(texts(methodologie.layout())) == [secrecy.RULE_FR]
+
+
+def test_a_complementary_secret_category_shows_secret_and_its_peers_median(built_store, monkeypatch):
+    """A category of 5 or more establishments hidden so that a smaller one cannot be recomputed: no value, a
+    sentence saying why, and its establishments' median (5 peers or more)."""
+    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    with built_store.connect() as conn:
+        territory, breakdown, period = conn.execute(text("""
+            SELECT o.territory_id, o.breakdown, o.period FROM observations o JOIN establishment e
+                ON e.territory_id = o.territory_id AND 'esms:' || e.esms_category = o.breakdown
+            WHERE o.indicator_id = 'entry_rate' AND o.status = 'secret'
+              AND o.period = (SELECT MAX(period) FROM establishment_observation)
+            GROUP BY o.territory_id, o.breakdown, o.period HAVING COUNT(*) >= :n
+            ORDER BY o.territory_id, o.breakdown LIMIT 1"""), {"n": MIN_PEERS}).one()
+    view = views.explorer_view(views.RESSOURCES_HUMAINES, Filters("entry_rate", territory=territory, period=period,
+                                                                   breakdown=breakdown))
+    row = view.compare_frame.set_index("breakdown").loc[breakdown]
+    assert row["status"] == "secret" and pd.isna(row["value"])
+    assert "valeur secrète (secret secondaire" in view.compare_summary and "médiane des" in view.compare_summary
