@@ -21,7 +21,7 @@ from etl import adapters, breaks
 from etl.errors import LoadError
 from etl.frames import NOTE, Parsed
 from etl.reference import Reference, load_reference, parents_first, upsert
-from observatory import catalogue, sources
+from observatory import catalogue, secrecy, sources
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
     STATUSES,
@@ -246,8 +246,10 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     derived = roll_up(*inputs)
     note("insert observations")
     insert_observations(conn, base, source_key, load_id)
-    if len(units):  # establishment-level rows stay in their own table
+    if len(units):  # establishment-level rows stay in their own table; small totals are secret
         derived = derived.loc[derived["territory_key"].to_numpy() < len(territory_parent)]
+        counts = secrecy.establishment_counts(units, unit_parent, breakdown_parent)
+        derived = secrecy.protect(derived, secrecy.secret_cells(derived, counts, unit_parent, breakdown_parent))
     insert_observations(conn, derived, source_key, load_id)
     rejections = parsed.rejections
     recorded = pd.concat([rejections, parsed.notes], ignore_index=True) if len(parsed.notes) else rejections

@@ -3,7 +3,8 @@
 Counts are summed; ratios are recomputed as the ratio of summed numerators and denominators, never as
 a mean of ratios. An aggregate that misses a secret child is `partial` (a lower bound for counts); one
 with no known child at all is `secret`; one with an illustrative child is `illustrative`, or
-`illustrative_incomplete` when it misses cells (demo data is never `secret`); a ratio whose summed
+`illustrative_incomplete` when it misses cells (an `nd` of demo data is never `secret`; the totals of 1 to 4
+establishments are, by the observatory's own rule: `secrecy.py`, applied by the loader); a ratio whose summed
 denominator is zero is `undefined` (no division, no value).
 
 Frames carry the store's integer keys (`indicator_key`, `profession_key`, `territory_key`) and the

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import text
@@ -227,8 +226,7 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
     if len(by_category):  # figures published by category of establishment (TDBMS), with the peer bands
         names = esms_labels()
         frame = by_category.sort_values("value", ascending=False, na_position="last", kind="stable")
-        bands = _category_bands(f, frame, names)
-        frame, bands = _suppress_small_categories(frame, bands)
+        bands = _category_bands(f, frame, names)  # small categories come secret from the store (secrecy.py)
         entry = catalogue.get(f.indicator)
         title = (figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
                  + f"<br><sup>Barres : {where} ; trait et bande : médiane et quartiles des établissements de la "
@@ -314,22 +312,6 @@ def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> p
     return pd.DataFrame(rows, columns=["key", "label", "value", "status", "n", "q1", "median", "q3"])
 
 
-def _suppress_small_categories(frame: pd.DataFrame, bands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A category with 1 to 4 establishments in the territory: its total would disclose them (with one, it is
-    that establishment's figure), so it is shown as secret, like its median (statistical confidentiality)."""
-    small = ((bands["n"] > 0) & (bands["n"] < benchmarks.MIN_PEERS)).to_numpy()
-    if not small.any():
-        return frame, bands
-    frame, bands = frame.copy(), bands.copy()
-    hidden = frame["breakdown"].isin(set(bands.loc[small, "key"])).to_numpy()
-    for column in ("value", "numerator", "denominator"):
-        frame.loc[hidden, column] = np.nan
-    frame.loc[hidden, "status"] = "secret"
-    bands.loc[small, "value"] = None
-    bands.loc[small, "status"] = "secret"
-    return frame, bands
-
-
 def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) -> str:
     """The selected category against its establishments' median (or why there is none)."""
     if not f.breakdown or f.breakdown not in set(bands.key):
@@ -341,6 +323,10 @@ def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) 
     if row.n < benchmarks.MIN_PEERS:
         return (f" « {row.label} » ({where}) : {row.n} établissement(s) de la catégorie, moins de "
                 f"{benchmarks.MIN_PEERS} : ni valeur ni médiane diffusées (elles révéleraient leurs chiffres).")
+    if row.status == "secret":  # complementary secrecy: it would be recomputed from the published totals
+        return (f" « {row.label} » ({where}) : valeur secrète (secret secondaire : elle se déduirait des totaux "
+                f"publiés) ; médiane des {row.n} établissements de la catégorie {fmt(row['median'])} "
+                f"(quartiles {fmt(row.q1)} et {fmt(row.q3)}).")
     return (f" « {row.label} » ({where}) : {fmt(row.value)} ; médiane des {row.n} établissements de la catégorie "
             f"{fmt(row['median'])} (quartiles {fmt(row.q1)} et {fmt(row.q3)}).")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import dash_table, html
 
-from observatory import catalogue, figures, outlook, queries
+from observatory import catalogue, figures, outlook, queries, secrecy
 
 dash.register_page(__name__, path="/methodologie", name="Méthodologie", title="Méthodologie – Observatoire", order=8)
 
@@ -59,6 +59,7 @@ def layout(**_query):
         html.P("Une cellule marquée « * » (BMO) ou « nd », « ns », « nc »… (DREES) est secrète : sa valeur est "
                "laissée vide, jamais mise à zéro. Un total qui omet des cellules secrètes est « partiel » : pour un "
                "effectif, c'est un minorant ; pour un taux, il est calculé sur les seules cellules connues."),
+        html.P(secrecy.RULE_FR, id="method-secrecy"),
         html.Div(dash_table.DataTable(id="method-statuses", data=statuses,
                                       columns=[{"name": c, "id": c} for c in statuses[0]], **STYLE),
                  className="obs-card"),

@@ -51,14 +51,26 @@ def test_latin1_decimal_commas_and_8_digit_finess(store, tmp_path):
 
 
 def test_zero_headcount_is_undefined_without_division_error(store, tmp_path):
-    load_file(store, tdbms_file(tmp_path / "x.csv"), scope="published")
+    # three more copies of EHPAD A: 5 establishments, so that their totals are published (secrecy.py)
+    copies = [[r[0], f"1000000{i}", *r[2:]] for i, r in zip((3, 4, 5), [ROWS[0]] * 3)]
+    load_file(store, tdbms_file(tmp_path / "x.csv", ROWS + copies), scope="published")
     value, num, den, status = figure(store, "010000002", "turnover_rate")
     assert value is None and status == "undefined" and (num, den) == (2.0, 0.0)
     # over-staffed (réalisés > budgétés): no negative vacancy
     assert figure(store, "010000002", "vacancy_rate")[:2] == (0.0, 0.0)
     # the aggregate is a ratio of sums, the zero-headcount establishment adding (3+1)/2 to the numerator
-    assert aggregate(store, "turnover_rate") == pytest.approx((100 * 14 / 40, 14, 40, "ok"))
-    assert aggregate(store, "turnover_rate", "DEP-01", "esms:500")[:3] == pytest.approx((35.0, 14, 40))
+    assert aggregate(store, "turnover_rate") == pytest.approx((100 * 50 / 160, 50, 160, "ok"))
+    assert aggregate(store, "turnover_rate", "DEP-01", "esms:500")[:3] == pytest.approx((100 * 50 / 160, 50, 160))
+
+
+def test_a_total_of_fewer_than_5_establishments_is_secret_in_the_store(store, tmp_path):
+    """Two establishments: every total they make (département, région, France; the category and all) is secret,
+    with neither value nor parts, for every rate."""
+    load_file(store, tdbms_file(tmp_path / "x.csv"), scope="published")
+    with store.connect() as conn:
+        rows = conn.execute(text("SELECT value, numerator, denominator, status FROM observations "
+                                 "WHERE source_id = 'tdbms_extract'")).all()
+    assert len(rows) == 5 * 3 * 2 and set(rows) == {(None, None, None, "secret")}
 
 
 def test_utf8_layout_with_points_loads_the_same(store, tmp_path):
