@@ -2,8 +2,8 @@
 one ESMS category in one département, side by side with its région and France, on one screen.
 
 Each figure carries its year, status and source; names, units and decimals come from the catalogue; which series
-and year come from the store (the latest period of the preferred series of each indicator). A category holding 1
-to 4 establishments in a territory is shown « secret » (its total would be their figures), never 0.
+and year come from the store (the latest period of the preferred series of each indicator). Secrecy is the store's
+(applied at load, `observatory/secrecy.py`): a secret cell reads « secret », never 0.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from observatory import benchmarks, catalogue, figures, queries
+from observatory import catalogue, figures, queries
 
 INDICATORS = ("turnover_rate", "absenteeism_rate", "vacancy_rate")
 LEVELS = ("departement", "region", "nation")
@@ -24,7 +24,7 @@ class CardFigure:
     territory_id: str | None
     place: str  # « Département : Gironde », « Région : Nouvelle-Aquitaine », « France »
     value: float | None  # None when secret or missing
-    status: str | None  # the stored status, « secret » when the category is too small there
+    status: str | None  # the stored status (secret: applied at load)
     text: str  # what a person reads: « 24,4 % », « secret », « pas de donnée »
 
 
@@ -42,16 +42,6 @@ class CardIndicator:
         return any(isinstance(f.status, str) and f.status.startswith("illustrative") for f in self.figures)
 
 
-def _small(values: pd.DataFrame, breakdown: str, level: str, territory_id: str | None) -> bool:
-    """1 to 4 establishments of the category in the territory: its total would disclose them."""
-    part = values[values.esms_category == breakdown.removeprefix("esms:")]
-    if level == "departement":
-        part = part[part.territory_id == territory_id]
-    elif level == "region":
-        part = part[part.region_id == territory_id]
-    return 0 < part.finess.nunique() < benchmarks.MIN_PEERS
-
-
 def indicator_card(indicator_id: str, departement_id: str, breakdown: str, names: dict[str, str]) -> CardIndicator:
     """One indicator of the card: the département, its région and France for one category (`esms:<code>`),
     latest year."""
@@ -64,7 +54,6 @@ def indicator_card(indicator_id: str, departement_id: str, breakdown: str, names
     frame = (queries.observations(indicator_id, series, professions=["ensemble"], period=period,
                                   territories=[t for t in where.values() if t], breakdown=breakdown)
              if period is not None else pd.DataFrame(columns=["territory_id", "value", "status", "source_id"]))
-    values = queries.establishment_values(indicator_id, period) if period is not None else None
     by_place = {row.territory_id: row for row in frame.itertuples()}
     out = []
     for level in LEVELS:
@@ -73,8 +62,6 @@ def indicator_card(indicator_id: str, departement_id: str, breakdown: str, names
         row = by_place.get(territory)
         value = None if row is None or pd.isna(row.value) else float(row.value)
         status = None if row is None else row.status
-        if row is not None and values is not None and _small(values, breakdown, level, territory):
-            value, status = None, "secret"
         text = ("secret" if status == "secret" else "pas de donnée" if value is None else
                 figures.with_unit(value, entry.unit, entry.decimals))
         out.append(CardFigure(level, territory, place, value, status, text))
