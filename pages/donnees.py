@@ -18,6 +18,7 @@ LEVELS = [{"label": "France", "value": "nation"}, {"label": "Régions", "value":
 LEVEL_WORDS = {"nation": "en France", "region": "par région", "departement": "par département",
                "bassin": "par bassin d'emploi", "bassin_emploi": "par bassin d'emploi"}
 MAX_ROWS = 5000
+PROFESSION_COLUMN = "Filière, groupe ou métier"  # the dropdown's label and the table's column say the same name
 
 
 def layout(**query):
@@ -30,7 +31,7 @@ def layout(**query):
         ui.illustrative_banner("data-banner"),
         html.Div([
             ui.dropdown("data-indicator", "Indicateur", ui.indicator_options(indicators), f.indicator),
-            ui.dropdown("data-profession", "Filière, groupe ou métier", ui.profession_options(indicator_id=f.indicator),
+            ui.dropdown("data-profession", PROFESSION_COLUMN, ui.profession_options(indicator_id=f.indicator),
                         f.profession),
             html.Div([html.Label("Niveau territorial", htmlFor="data-level"),
                       dash.dcc.Dropdown(id="data-level", options=LEVELS, value=f.level, clearable=False)]),
@@ -81,8 +82,9 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
         return [], 0, False
     frame = frame_for(f)
     entry = catalogue.get(f.indicator)
-    names = views.labels("territory")
-    out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id, "Année": int(r.period),
+    names, professions = views.labels("territory"), views.population_labels(f.indicator)
+    out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id,
+            PROFESSION_COLUMN: professions.get(r.profession_id, r.profession_id), "Année": int(r.period),
             "Valeur": number(r.value, entry.decimals), "Numérateur": number(r.numerator, 1),
             "Dénominateur": number(r.denominator, 1), "Unité": entry.unit,
             "Statut": exports.status_label(r.status),
