@@ -215,8 +215,7 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
                                                figures.chart_title(f.indicator, _span(trend), source,
                                                                    territory_labels.get(f.territory, f.territory)))
     period_source = _period_source(f) or source
-    vintage_names = {**profession_labels, **(queries.vintage_labels(source.get("series") or f.source, f.period)
-                                             if f.source and f.period else {})}
+    vintage_names = vintage_profession_labels(f, source, profession_labels)
     compare_frame, compare_fig, compare_labels, bands = _comparison(page, f, period_source, vintage_names,
                                                                     territory_labels)
     mine = trend[(trend.profession_id == shown) & (trend.territory_id == f.territory)]
@@ -237,6 +236,18 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         figures.is_illustrative(trend) or figures.is_illustrative(compare_frame),
         queries.periods_for(f.indicator, f.source) if f.source else (), queries.sources_for(f.indicator),
         trend, compare_frame, note, counted)
+
+
+def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
+    """Names for the comparison of one period: the observatory's own label for its social professions and roots
+    (one name in dropdown, charts and tables: « Éducateurs spécialisés », never the file's « Educateurs
+    spécialisés » beside it); an occupation the file itself defines keeps the name its vintage gave it."""
+    if not f.source or not f.period:
+        return names
+    professions = queries.dimensions().professions
+    named_by_file = set(professions.loc[professions.parent_id == "autres_metiers", "profession_id"])
+    vintage = queries.vintage_labels(source.get("series") or f.source, f.period)
+    return {**names, **{p: label for p, label in vintage.items() if p in named_by_file}}
 
 
 def population_labels(indicator_id: str) -> dict[str, str]:

@@ -104,3 +104,23 @@ def test_in_the_page_each_unpublished_profession_stays_chosen(dash_duo, dash_app
         20, "the table's profession column")
     assert set(column) == {dash_duo.find_element("#data-profession").text.strip()} == {catalogue.ESMS_STAFF}
     assert errors(dash_duo) == []
+
+
+def test_a_social_profession_has_one_name_in_dropdown_charts_and_tables(dash_app):
+    """The comparison chart and its table named BMO's social métiers as the file did (« Educateurs spécialisés »,
+    « Assistantes maternelles ») while the dropdown and the trend said « Éducateurs spécialisés », « Assistants
+    maternels, gardes d'enfants »: one profession, one name."""
+    from pages._components import ui
+
+    page = views.RECRUTEMENT
+    view = views.explorer_view(page, Filters("recruitment_projects", profession="educateur_specialise"))
+    options = ui.profession_options(indicator_id=view.filters.indicator)
+    dropdown = {o["value"]: o["label"].strip("\u2003") for o in options}
+    social = view.compare_frame[view.compare_frame.profession_id.isin(dropdown)]
+    assert len(social) >= 5
+    named = {r["Profession"] for r in view.compare_table}
+    bars = set(view.compare.data[0].customdata)
+    trend = {t.name for t in view.trend.data}
+    for profession in social.profession_id:
+        assert dropdown[profession] in named and dropdown[profession] in bars, profession
+    assert dropdown["educateur_specialise"] in trend and "Educateurs spécialisés" not in named | bars
