@@ -97,3 +97,16 @@ def test_a_chart_definition_lands_on_its_anchor_and_the_page_fits(dash_duo, dash
     scroll_width, viewport, culprits = dash_duo.driver.execute_script(OVERFLOW)
     assert scroll_width <= viewport <= WIDTHS[width][0], f"{scroll_width} px in {viewport}: {culprits}"
     assert errors(dash_duo) == []
+
+
+@pytest.mark.parametrize("path", ["/recrutement", "/ressources-humaines", "/formation", "/territoires"])
+def test_every_chart_of_a_page_has_its_definition_link(dash_app, path):
+    """Each chart card of the explorers (trend, comparison) and the map carries the link to its indicator."""
+    import dash
+
+    page = next(p for p in dash.page_registry.values() if p["path"] == path)
+    layout = list(walk(page["layout"]()))
+    graphs = [c for c in layout if type(c).__name__ == "Graph"]
+    links = [c.href for c in layout if str(getattr(c, "href", "")).startswith("/methodologie#indicateur-")]
+    indicator = catalogue.PAGES[path.strip("/")][0]
+    assert graphs and links == [f"/methodologie#indicateur-{indicator}"] * len(graphs)
