@@ -4,6 +4,7 @@ Dash callbacks only call these; tests call them too, without a browser, and comp
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -12,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import text
 
-from observatory import benchmarks, catalogue, figures, queries
+from observatory import benchmarks, catalogue, figures, queries, sources
 from observatory.benchmarks import peer_band
 from observatory.config import database_url
 from observatory.urlstate import Filters
@@ -100,8 +101,6 @@ def resolve(page: ExplorerPage, filters: Filters) -> Filters:
 def source_short(source_id: str) -> str:
     """A source as a sentence names it: the acronym in its title (« BMO »), else the last one of its producer
     (« TDBMS »), else its producer."""
-    import re
-
     row = queries.source_row(source_id)
     if not row:
         return source_id
@@ -114,8 +113,6 @@ def counted_in(f: Filters) -> str | None:
     """The published profession whose figures include `f.profession` in the series shown: the series' own
     crosswalk (`sources.COUNTED_IN`), else the root when the series publishes only the root (TDBMS: every
     professional of an establishment); None when unknown or when that profession has no figures either."""
-    from observatory import sources
-
     series = queries.source_row(f.source).get("series") or f.source
     candidate = sources.COUNTED_IN.get(series, {}).get(f.profession)
     if candidate is None:
@@ -458,8 +455,6 @@ THEMES = {"recrutement": "recrutement", "ressources_humaines": "ressources humai
 
 def source_family(source_id: str) -> str:
     """A source named shortly for a sentence: « France Travail BMO », « DARES », « ATIH/ANAP TDBMS »."""
-    import re
-
     row = queries.source_row(source_id)
     producer = str(row.get("producer", source_id))
     if " – mise en forme " in producer:  # an illustrative file in a published layout: name the layout
