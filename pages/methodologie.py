@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, dash_table, dcc, html
 
 from observatory import catalogue, figures, outlook, queries
@@ -22,7 +23,8 @@ SECTIONS = (("definition-unique", "Une définition par indicateur"), ("ruptures"
             ("secret-statistique", "Secret statistique"), ("sources", "Sources"),
             ("perspectives", "Perspectives : la projection des métiers"),
             ("donnees-fictives", "Données fictives calibrées"))
-SCROLL = {"overflowX": "auto", "maxWidth": "100%"}  # a wide table scrolls inside its own box, never the page
+SCROLL = {"overflowX": "auto", "maxWidth": "100%"}
+ # a wide table scrolls inside its own box, never the page
 
 
 def themes() -> dict[str, list[catalogue.Indicator]]:
@@ -34,34 +36,38 @@ def themes() -> dict[str, list[catalogue.Indicator]]:
 
 
 def toc() -> html.Nav:
-    """The table of contents: one link per indicator (its stable anchor `#indicateur-<id>`) and per section."""
+    """The table of contents: one link per indicator (its stable anchor `#indicateur-<id>`), grouped by theme in
+    columns that the width allows, then one link per section."""
     return html.Nav([
         html.H2("Sommaire", className="h5"),
-        html.Ul([
-            html.Li([html.A("Indicateurs", href="#indicateurs"), html.Ul([
-                html.Li([html.A(THEME_TITLES.get(theme, theme), href=f"#theme-{theme}"), html.Ul([
-                    html.Li(html.A(entry.label, href=f"#{entry.anchor}")) for entry in entries])])
-                for theme, entries in themes().items()])]),
-            *[html.Li(html.A(title, href=f"#{anchor}")) for anchor, title in SECTIONS],
-        ]),
+        html.P(html.A("Indicateurs", href="#indicateurs"), className="mb-1 fw-bold"),
+        html.Div([html.Div([
+            html.A(THEME_TITLES.get(theme, theme), href=f"#theme-{theme}", className="fw-semibold"),
+            html.Ul([html.Li(html.A(entry.label, href=f"#{entry.anchor}")) for entry in entries],
+                    className="list-unstyled ms-2 mb-2 small"),
+        ], style={"breakInside": "avoid"}) for theme, entries in themes().items()],
+            style={"columnWidth": "15rem", "columnGap": "1.5rem"}),
+        html.Ul([html.Li(html.A(title, href=f"#{anchor}"), className="list-inline-item")
+                 for anchor, title in SECTIONS], className="list-inline mb-0 fw-bold"),
     ], id="method-toc", className="obs-card", **{"aria-label": "Sommaire de la méthodologie"})
 
 
 def indicator_section(entry: catalogue.Indicator) -> html.Section:
     """One indicator: definition, formula in words and in symbols, aggregation, direction, sources, caveats."""
-    rows = [("Identifiant", html.Code(entry.indicator_id)), ("Unité", entry.unit), ("Définition", entry.definition),
+    rows = [("Identifiant", [html.Code(entry.indicator_id), f" · unité : {entry.unit} · {DIRECTION[entry.direction]}"]),
+            ("Définition", entry.definition),
             ("Formule en mots", entry.formula_words), ("Formule en symboles", html.Code(entry.formula)),
-            ("Agrégation", AGGREGATION[entry.aggregation]), ("Sens", DIRECTION[entry.direction]),
-            ("Sources", entry.sources)]
+            ("Agrégation", AGGREGATION[entry.aggregation]), ("Sources", entry.sources)]
     if entry.indicator_id in catalogue.POPULATION:
         rows.append(("Champ", catalogue.POPULATION[entry.indicator_id]))
     if entry.caveats:
         rows.append(("Précautions", entry.caveats))
     return html.Section([
         html.H4(entry.label, className="h6 fw-bold"),
-        html.Dl([part for name, value in rows for part in (html.Dt(name), html.Dd(value))],
-                className="obs-method-fields mb-0"),
-    ], id=entry.anchor, className="obs-card", style={"scrollMarginTop": "1rem"})
+        html.Dl([part for name, value in rows for part in (
+            html.Dt(name, className="col-sm-4 col-xl-3"), html.Dd(value, className="col-sm-8 col-xl-9 mb-1"))],
+            className="row mb-0 small"),
+    ], id=entry.anchor, className="obs-card w-100", style={"scrollMarginTop": "1rem"})
 
 
 def table(element_id: str, data: list[dict], columns, **extra) -> html.Div:
@@ -89,7 +95,7 @@ def layout(**_query):
                "des sommes de ses numérateurs et dénominateurs, jamais la moyenne de taux."),
         *[part for theme, entries in themes().items() for part in (
             html.H3(THEME_TITLES.get(theme, theme), id=f"theme-{theme}", className="h5 mt-3"),
-            *[indicator_section(entry) for entry in entries])],
+            dbc.Row([dbc.Col(indicator_section(entry), lg=6, className="d-flex") for entry in entries]))],
         html.H2("Une définition par indicateur", id="definition-unique", className="h4"),
         html.P("Deux sources qui définissent un chiffre différemment ne partagent jamais un identifiant : "
                f"« {catalogue.get('turnover_rate').label} » ({catalogue.get('turnover_rate').sources}) et "
