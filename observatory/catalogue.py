@@ -27,6 +27,20 @@ class Indicator:
     def as_row(self) -> dict:
         return asdict(self)
 
+    @property
+    def anchor(self) -> str:
+        """The id of the indicator's section on « Méthodologie » (stable: linked from every chart)."""
+        return f"indicateur-{self.indicator_id}"
+
+    @property
+    def formula_words(self) -> str:
+        """The formula in words, from the named numerator and denominator (the symbols are `formula`); for a
+        count or a published figure, what is counted."""
+        if self.numerator_label and self.denominator_label:
+            return (f"{self.label} = {self.numerator_label} / {self.denominator_label}"
+                    + (" × 100" if self.unit == "%" else ""))
+        return f"{self.label} : {self.definition[0].lower()}{self.definition[1:]}"
+
 
 _TENSION_CLASS = (
     "Classe de 1 (tension très faible) à 5 (tension très forte) ; publiée seulement au niveau où la "
@@ -358,12 +372,24 @@ PAGES: dict[str, tuple[str, ...]] = {
 
 # The population a figure's `ensemble` stands for, when it is not « all occupations »: TDBMS figures cover the
 # permanent staff of medico-social establishments, never every occupation.
+ESMS_STAFF = "Personnel permanent des ESMS"
 POPULATION: dict[str, str] = {
-    indicator_id: "Personnel permanent des établissements médico-sociaux (ESMS)"
+    indicator_id: ESMS_STAFF
     for indicator_id in ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate")
 }
 
 BY_ID: dict[str, Indicator] = {i.indicator_id: i for i in INDICATORS}
+
+
+def root_label(indicator_id: str, default: str) -> str:
+    """What the root profession (`ensemble`) is called for an indicator: its population when the catalogue names
+    one, else `default` (the store's label). Dropdowns, chart titles, tables and exports all read it here."""
+    return POPULATION.get(indicator_id, default)
+
+
+def methodology_href(indicator_id: str) -> str:
+    """The link to an indicator's definition and formula on « Méthodologie »."""
+    return f"/methodologie#{get(indicator_id).anchor}"
 
 
 def get(indicator_id: str) -> Indicator:

@@ -14,6 +14,7 @@ class KeyFigure:
     source: str
     year: str
     url: str
+    illustrative: bool = False  # every headline figure here is published (real); the home page says so per card
 
 
 KEY_FIGURES: tuple[KeyFigure, ...] = (

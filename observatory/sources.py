@@ -20,6 +20,21 @@ def bmo(vintage: int) -> dict:
     }
 
 
+# Professions a series does not publish on their own, and the published profession whose figures include them
+# (series → profession → profession counting it). BMO ≤ 2024 uses FAP-2009 métiers: PCS 434g (EJE), 434e (ME),
+# 434f (ETS), 434a (cadres socio-éducatifs) are in V4Z83; 434b (ASS) and 434c (CESF) in V4Z85; 563b (TISF) in
+# T2A60; 563a (familles d'accueil) in T2B60 (domain-reference §2.2); aides médico-psychologiques (AES) in V0Z60,
+# « Aides-soignants (aides médico-psychologiques, auxiliaires de puériculture…) » as BMO 2017-2018 label it.
+COUNTED_IN: dict[str, dict[str, str]] = {
+    "ft_bmo": {
+        "educateur_jeunes_enfants": "educateur_specialise", "moniteur_educateur": "educateur_specialise",
+        "educateur_technique_specialise": "educateur_specialise", "cadre_intervention_sociale": "educateur_specialise",
+        "assistant_service_social": "professionnel_action_sociale", "cesf": "professionnel_action_sociale",
+        "tisf": "aide_a_domicile", "assistant_familial": "assistant_maternel",
+        "accompagnant_educatif_social": "fap2009_V0Z60",
+    },
+}
+
 DARES_PORTRAIT_URL = "https://github.com/StatDares/PortraitStatMetiers"
 
 STATIC: dict[str, dict] = {

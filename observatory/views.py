@@ -4,6 +4,7 @@ Dash callbacks only call these; tests call them too, without a browser, and comp
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -11,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import text
 
-from observatory import benchmarks, catalogue, figures, queries
+from observatory import benchmarks, catalogue, figures, queries, sources
 from observatory.benchmarks import peer_band
 from observatory.config import database_url
 from observatory.urlstate import Filters
@@ -69,6 +70,8 @@ class View:
     sources: tuple[str, ...] = ()
     trend_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
     compare_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    coverage: str = ""  # « Pas de données BMO pour … ; ce métier est compté dans … » (empty when published)
+    counted_in: str | None = None  # the published profession that counts the chosen one, when known
 
 
 def source_for(indicator_id: str, wanted: str | None) -> str | None:
@@ -89,11 +92,54 @@ def resolve(page: ExplorerPage, filters: Filters) -> Filters:
     profession = filters.profession if filters.profession in dims.profession_key else page.default.profession
     territory = filters.territory if filters.territory in dims.territory_key else "FR"
     breakdown = filters.breakdown if (filters.breakdown or "").startswith("esms:") else None
-    if source and profession != "ensemble" and queries.observations(
-            indicator, source, professions=[profession], territories=[territory], breakdown=breakdown).empty:
-        profession = "ensemble"  # e.g. TDBMS figures cover all staff of an establishment
+    # A profession the source does not publish stays chosen (dropdown, URL): `coverage` says so on screen.
     return replace(filters, indicator=indicator, source=source, period=period, profession=profession,
                    territory=territory, breakdown=breakdown)
+
+
+def source_short(source_id: str) -> str:
+    """A source as a sentence names it: the acronym in its title (« BMO »), else the last one of its producer
+    (« TDBMS »), else its producer."""
+    row = queries.source_row(source_id)
+    if not row:
+        return source_id
+    found = (re.findall(r"\(([A-ZÉ][A-Za-zÉ]+)\)", row.get("title", ""))
+             or re.findall(r"\b[A-ZÉ]{3,}\b", row.get("producer", "")))
+    return found[-1] if found else row.get("producer", source_id)
+
+
+def counted_in(f: Filters) -> str | None:
+    """The published profession whose figures include `f.profession` in the series shown: the series' own
+    crosswalk (`sources.COUNTED_IN`), else the root when the series publishes only the root (TDBMS: every
+    professional of an establishment); None when unknown or when that profession has no figures either."""
+    series = queries.source_row(f.source).get("series") or f.source
+    candidate = sources.COUNTED_IN.get(series, {}).get(f.profession)
+    if candidate is None:
+        published = set(queries.observations(f.indicator, f.source, territories=[f.territory],
+                                             period=f.period).profession_id)
+        candidate = "ensemble" if published == {"ensemble"} else None
+    if candidate is None or queries.observations(f.indicator, f.source, professions=[candidate],
+                                                 territories=[f.territory]).empty:
+        return None
+    return candidate
+
+
+def coverage(f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
+    """When the source publishes nothing for the chosen profession: the sentence that says so, and the
+    profession that counts it (kept out of sight before: the page silently showed the root instead)."""
+    if not f.source or f.profession == "ensemble" or not queries.observations(
+            f.indicator, f.source, professions=[f.profession], territories=[f.territory],
+            breakdown=f.breakdown).empty:
+        return "", None
+    short, chosen = source_short(f.source), names.get(f.profession, f.profession)
+    where = labels("territory").get(f.territory, f.territory)
+    anywhere = not queries.observations(f.indicator, f.source, professions=[f.profession]).empty
+    head = (f"Pas de données {short} pour « {chosen} » ({where})" if anywhere
+            else f"Pas de données {short} pour « {chosen} »")
+    counted = None if anywhere else counted_in(f)
+    if counted is None:
+        return head + " : la source ne publie pas ce métier à part.", None
+    return f"{head} ; ce métier est compté dans « {names.get(counted, counted)} ».", counted
 
 
 def source_label(source_id: str) -> str:
@@ -139,13 +185,15 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
     f = resolve(page, filters)
     source = queries.source_row(f.source) if f.source else {}
     profession_labels, territory_labels = population_labels(f.indicator), labels("territory")
-    subject = f"{profession_labels.get(f.profession, f.profession)}, {territory_labels.get(f.territory, f.territory)}"
+    note, counted = coverage(f, profession_labels)
+    shown = counted or f.profession  # the line drawn: the profession, or the one that counts it
+    subject = f"{profession_labels.get(shown, shown)}, {territory_labels.get(f.territory, f.territory)}"
     if f.breakdown:
         subject += f", {esms_labels().get(f.breakdown, f.breakdown)}"
     places = compared_territories(f)
-    compared = sorted({f.profession, "ensemble"}) if f.profession != "ensemble" else ["ensemble"]
+    compared = sorted({shown, "ensemble"}) if shown != "ensemble" else ["ensemble"]
     if len(places) > 1:  # « Comparer avec »: one line per territory, the same population
-        compared = [f.profession]
+        compared = [shown]
     trend = queries.observations(f.indicator, f.source, professions=compared, territories=places,
                                  breakdown=f.breakdown) if f.source else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     if len(places) > 1:
@@ -157,19 +205,20 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         trend_fig = figures.time_series_figure(
             trend, "territory_id", territory_labels,
             figures.chart_title(f.indicator, _span(trend), source,
-                                f"{profession_labels.get(f.profession, f.profession)}, {where}"))
+                                f"{profession_labels.get(shown, shown)}, {where}"))
     else:
         trend_fig = figures.time_series_figure(trend, "profession_id", profession_labels,
                                                figures.chart_title(f.indicator, _span(trend), source,
                                                                    territory_labels.get(f.territory, f.territory)))
     period_source = _period_source(f) or source
-    vintage_names = {**profession_labels, **(queries.vintage_labels(source.get("series") or f.source, f.period)
-                                             if f.source and f.period else {})}
+    vintage_names = vintage_profession_labels(f, source, profession_labels)
     compare_frame, compare_fig, compare_labels, bands = _comparison(page, f, period_source, vintage_names,
                                                                     territory_labels)
-    mine = trend[(trend.profession_id == f.profession) & (trend.territory_id == f.territory)]
+    mine = trend[(trend.profession_id == shown) & (trend.territory_id == f.territory)]
     names = {"profession": profession_labels, "territory": territory_labels, "source": source_names()}
     trend_summary = figures.summary_sentence(f.indicator, subject, mine)
+    if note:
+        trend_summary = f"{note} {trend_summary}"
     if len(places) > 1:
         trend_summary += " " + _territories_sentence(f.indicator, trend, places, territory_labels)
     compare_summary = figures.comparison_sentence(f.indicator, compare_frame, compare_labels, f.period)
@@ -182,16 +231,26 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         compare_fig, compare_summary, compare_table,
         figures.is_illustrative(trend) or figures.is_illustrative(compare_frame),
         queries.periods_for(f.indicator, f.source) if f.source else (), queries.sources_for(f.indicator),
-        trend, compare_frame)
+        trend, compare_frame, note, counted)
+
+
+def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
+    """Names for the comparison of one period: the observatory's own label for its social professions and roots
+    (one name in dropdown, charts and tables: « Éducateurs spécialisés », never the file's « Educateurs
+    spécialisés » beside it); an occupation the file itself defines keeps the name its vintage gave it."""
+    if not f.source or not f.period:
+        return names
+    professions = queries.dimensions().professions
+    named_by_file = set(professions.loc[professions.parent_id == "autres_metiers", "profession_id"])
+    vintage = queries.vintage_labels(source.get("series") or f.source, f.period)
+    return {**names, **{p: label for p, label in vintage.items() if p in named_by_file}}
 
 
 def population_labels(indicator_id: str) -> dict[str, str]:
     """Profession labels, with `ensemble` named for what the indicator covers (TDBMS: permanent staff of
     medico-social establishments, never « all occupations »)."""
     names = labels("profession")
-    if indicator_id in catalogue.POPULATION:
-        names = {**names, "ensemble": catalogue.POPULATION[indicator_id]}
-    return names
+    return {**names, "ensemble": catalogue.root_label(indicator_id, names.get("ensemble", "ensemble"))}
 
 
 def source_names() -> dict[str, str]:
@@ -371,8 +430,54 @@ def store_key_figures() -> list[dict]:
                             if "partial" in (social.status, every.status) else ")"),
                 "source": source_names().get(every.source_id, every.source_id),
                 "url": queries.source_row(every.source_id).get("url"),
+                "illustrative": bool(queries.source_row(every.source_id).get("is_illustrative")),
             })
     return cards
+
+
+THEMES = {"recrutement": "recrutement", "ressources_humaines": "ressources humaines", "tensions": "tensions",
+          "contexte": "contexte de l'emploi", "formation": "formation", "perspectives": "perspectives"}
+
+
+def source_family(source_id: str) -> str:
+    """A source named shortly for a sentence: « France Travail BMO », « DARES », « ATIH/ANAP TDBMS »."""
+    row = queries.source_row(source_id)
+    producer = str(row.get("producer", source_id))
+    if " – mise en forme " in producer:  # an illustrative file in a published layout: name the layout
+        return producer.split(" – mise en forme ", 1)[1]
+    producer = re.sub(r"\s*\(.*?\)", "", producer).strip()
+    short = source_short(source_id)
+    return producer if short in producer else f"{producer} {short}"
+
+
+def real_and_fictitious() -> dict[bool, dict[str, list[str]]]:
+    """Which themes the store's real and fictitious (is_illustrative) sources feed, from the store and the
+    catalogue: {is_illustrative: {theme label: [source names]}}, themes in the catalogue's order."""
+    out: dict[bool, dict[str, list[str]]] = {False: {}, True: {}}
+    for entry in catalogue.INDICATORS:
+        for series in queries.sources_for(entry.indicator_id):
+            row = queries.source_row(series)
+            if row.get("scope", "published") != "published":
+                continue
+            names = out[bool(row.get("is_illustrative"))].setdefault(THEMES.get(entry.theme, entry.theme), [])
+            name = source_family(series)
+            if name not in names:
+                names.append(name)
+    return out
+
+
+def real_and_fictitious_sentence() -> str:
+    """« Chiffres réels : recrutement (France Travail BMO), … ; chiffres fictifs calibrés : ressources humaines
+    (ATIH/ANAP TDBMS), … » — the home page's first screen says which figures are which."""
+    def part(themes: dict[str, list[str]]) -> str:
+        return ", ".join(f"{theme} ({', '.join(names)})" for theme, names in themes.items())
+
+    split = real_and_fictitious()
+    sentence = f"Chiffres réels : {part(split[False])}" if split[False] else "Aucun chiffre réel dans l'entrepôt"
+    if split[True]:
+        sentence += (" ; chiffres fictifs calibrés (données illustratives, pas des données réelles) : "
+                     + part(split[True]))
+    return sentence + "."
 
 
 def changes_since_last_vintage() -> list[dict]:

@@ -11,8 +11,18 @@ from observatory.key_figures import KEY_FIGURES
 dash.register_page(__name__, path="/", name="Accueil", title="Observatoire des métiers du social", order=0)
 
 
+REAL, FICTITIOUS = "Chiffre réel", "Chiffre fictif calibré"
+
+
+def _tag(illustrative: bool) -> html.Div:
+    """Each card says whether its figure is real (published) or fictitious (calibrated illustrative data)."""
+    return html.Div(FICTITIOUS if illustrative else REAL, className="obs-kpi-tag badge "
+                    + ("text-bg-warning" if illustrative else "text-bg-light border"))
+
+
 def _card(figure) -> dbc.Col:
     return dbc.Col(html.Div([
+        _tag(figure.illustrative),
         html.Div(figure.value, className="obs-kpi"),
         html.Div(figure.label, className="obs-kpi-label"),
         html.A(f"{figure.source}, {figure.year}", href=figure.url, className="obs-source", target="_blank",
@@ -22,6 +32,7 @@ def _card(figure) -> dbc.Col:
 
 def _store_card(card: dict) -> dbc.Col:
     return dbc.Col(html.Div([
+        _tag(card["illustrative"]),
         html.Div(card["value"], className="obs-kpi"),
         html.Div(card["label"], className="obs-kpi-label"),
         html.A(f"Calcul de l'observatoire : {card['source']}", href=card["url"] or "/methodologie",
@@ -34,6 +45,8 @@ def layout(**_query):
     store_cards = views.store_key_figures()
     return html.Div([
         html.H1("L'attractivité des métiers du social en chiffres", className="h2"),
+        html.P(views.real_and_fictitious_sentence(), id="home-real-fictitious", className="obs-illustrative",
+               role="note"),
         html.P("Recrutements difficiles, rotation du personnel, postes vacants et formation : les chiffres publiés, "
                "rassemblés et comparables par métier, filière et territoire.", className="lead fs-6"),
         html.H2("Chiffres clés publiés", className="h4 mt-3"),

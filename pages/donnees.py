@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import dash
-from dash import Input, Output, callback, dash_table, html
+from dash import Input, Output, callback, ctx, dash_table, html
 
 from observatory import catalogue, exports, figures, queries, urlstate, views
 from observatory.formatting import number
@@ -18,6 +18,7 @@ LEVELS = [{"label": "France", "value": "nation"}, {"label": "Régions", "value":
 LEVEL_WORDS = {"nation": "en France", "region": "par région", "departement": "par département",
                "bassin": "par bassin d'emploi", "bassin_emploi": "par bassin d'emploi"}
 MAX_ROWS = 5000
+PROFESSION_COLUMN = "Filière, groupe ou métier"  # the dropdown's label and the table's column say the same name
 
 
 def layout(**query):
@@ -30,7 +31,8 @@ def layout(**query):
         ui.illustrative_banner("data-banner"),
         html.Div([
             ui.dropdown("data-indicator", "Indicateur", ui.indicator_options(indicators), f.indicator),
-            ui.dropdown("data-profession", "Filière, groupe ou métier", ui.profession_options(), f.profession),
+            ui.dropdown("data-profession", PROFESSION_COLUMN, ui.profession_options(indicator_id=f.indicator),
+                        f.profession),
             html.Div([html.Label("Niveau territorial", htmlFor="data-level"),
                       dash.dcc.Dropdown(id="data-level", options=LEVELS, value=f.level, clearable=False)]),
             ui.dropdown("data-territory", "Territoire", territories, f.territory),
@@ -80,8 +82,9 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
         return [], 0, False
     frame = frame_for(f)
     entry = catalogue.get(f.indicator)
-    names = views.labels("territory")
-    out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id, "Année": int(r.period),
+    names, professions = views.labels("territory"), views.population_labels(f.indicator)
+    out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id,
+            PROFESSION_COLUMN: professions.get(r.profession_id, r.profession_id), "Année": int(r.period),
             "Valeur": number(r.value, entry.decimals), "Numérateur": number(r.numerator, 1),
             "Dénominateur": number(r.denominator, 1), "Unité": entry.unit,
             "Statut": exports.status_label(r.status),
@@ -89,6 +92,17 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
             "Rupture de série": r.series_break or ""}
            for r in frame.head(MAX_ROWS).itertuples()]
     return out, len(frame), figures.is_illustrative(frame)
+
+
+def published_profession(f: Filters) -> str:
+    """The profession to show for an indicator just chosen: the one selected when the source publishes it here,
+    else the page's default family, else the root (TDBMS publishes only « Personnel permanent des ESMS »)."""
+    if not f.source:
+        return f.profession
+    for profession in dict.fromkeys((f.profession, DEFAULT.profession, "ensemble")):
+        if len(queries.select(selection_for(replace(f, profession=profession)))):
+            return profession
+    return f.profession
 
 
 def _years(periods) -> str:
@@ -149,22 +163,33 @@ def empty_hint(f: Filters) -> str:
           Output("data-period", "options"), Output("data-source", "options"), Output("data-source", "value"),
           Output("data-banner", "hidden"), Output("url", "search", allow_duplicate=True),
           Output("data-export-csv", "href"), Output("data-export-xlsx", "href"),
+          Output("data-profession", "value"), Output("data-profession", "options"),
           Input("data-indicator", "value"), Input("data-profession", "value"), Input("data-level", "value"),
           Input("data-period", "value"), Input("data-source", "value"), Input("data-territory", "value"),
           prevent_initial_call="initial_duplicate")
 def update(indicator, profession, level, period, source, territory=None):
+    """Thin: filters in, table out. A new indicator keeps the profession when published, else moves to one that
+    is, and says so; the profession list names the root as the indicator's population."""
     f = resolve(indicator, profession, level, period, source, territory)
+    moved = ""
+    if ctx.triggered_id == "data-indicator" or (ctx.triggered_id is None and f.profession == DEFAULT.profession):
+        chosen = published_profession(f)
+        if chosen != f.profession:
+            names = views.population_labels(f.indicator)
+            moved = (f"« {names.get(f.profession, f.profession)} » n'est pas publié pour "
+                     f"{catalogue.get(f.indicator).label.lower()} : affiché pour « {names.get(chosen, chosen)} ». ")
+            f = replace(f, profession=chosen)
     sources = queries.sources_for(f.indicator)
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
     data, total, illustrative = rows(f)
     shown = f"{total:,}".replace(",", "\u202f")
-    count = f"{shown} observations" + (f" ; les {MAX_ROWS:,} premières affichées".replace(",", "\u202f")
-                                       if total > MAX_ROWS else "") + "."
+    count = moved + f"{shown} observations" + (f" ; les {MAX_ROWS:,} premières affichées".replace(",", "\u202f")
+                                               if total > MAX_ROWS else "") + "."
     if not total:
-        count = empty_hint(f)
+        count = moved + empty_hint(f)
     columns = [{"name": c, "id": c} for c in (data[0] if data else {})]
     search = urlstate.encode(f, DEFAULT)
     csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],
-            [{"label": views.source_label(s), "value": s} for s in sources], source, not illustrative,
-            search, csv_href, xlsx_href)
+            [{"label": views.source_label(s), "value": s} for s in sources], f.source, not illustrative,
+            search, csv_href, xlsx_href, f.profession, ui.profession_options(indicator_id=f.indicator))

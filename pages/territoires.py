@@ -42,6 +42,7 @@ def layout(**query):
             ui.described_chart(dcc.Graph(id="ter-map", figure=_shell(f.level, f), config=figures.GRAPH_CONFIG),
                                "ter-map-summary", "ter-map-table", min_width=560),
             html.P(id="ter-map-summary", className="obs-summary", **{"aria-live": "polite"}),
+            ui.definition_line("ter-map-definition", f.indicator),
             html.Details([html.Summary("Voir les données"),
                           dash_table.DataTable(id="ter-map-table", page_size=15, style_table={"overflowX": "auto"})],
                          className="obs-data"),
@@ -54,6 +55,12 @@ def layout(**query):
                                  style_table={"overflowX": "auto"}),
         ], className="obs-card"),
     ])
+
+
+@callback(Output("ter-map-definition", "children"), Input("ter-indicator", "value"), prevent_initial_call=True)
+def _definition(indicator):
+    """The map's definition line, with its link to the indicator's section of « Méthodologie »."""
+    return ui.definition_children(indicator if indicator in PAGE.indicators else PAGE.default.indicator)
 
 
 def _shell(level: str, f: Filters) -> dict:

@@ -182,11 +182,14 @@ def test_analyst_journey_in_a_browser(dash_duo, dash_app):
     dash_duo.wait_for_contains_text("#data-count", "observations", timeout=20)
     # an empty selection says why and what to try (from the store: the years are not hard-coded)
     _choose(dash_duo, "#data-indicator", "Taux de rotation", "Taux de rotation (%)")
+    # issue 17: the only population published for turnover is chosen, under the name the hint uses
+    dash_duo.wait_for_contains_text("#data-profession", "Personnel permanent des ESMS", timeout=20)
+    _choose(dash_duo, "#data-profession", "Métiers du travail", "Métiers du travail social")
     dash_duo.wait_for_contains_text("#data-count", "Aucune donnée pour Taux de rotation", timeout=20)
     hint = dash_duo.find_element("#data-count").text
-    assert "Essayez" in hint and "Personnel permanent" in hint and "une autre année : 2017–2023" in hint
+    assert "Essayez" in hint and "Personnel permanent des ESMS" in hint and "une autre année : 2017–2023" in hint
     # the analyst follows the hint: the whole staff, in Bretagne
-    _choose(dash_duo, "#data-profession", "Ensemble des", "Ensemble des métiers")
+    _choose(dash_duo, "#data-profession", "Personnel permanent", "Personnel permanent des ESMS")
     _choose(dash_duo, "#data-territory", "Bretagne", "Région : Bretagne (53)")
     dash_duo.wait_for_contains_text("#data-count", "7 observations", timeout=20)
     assert "territoire=REG-53" in dash_duo.driver.current_url

@@ -80,3 +80,42 @@ def test_uploading_own_figures_shows_the_peer_comparison(dash_duo, dash_app):
     wait_text(dash_duo, "#own-messages", "3 ligne(s) lue(s)")
     assert "Taux de rotation" in dash_duo.find_element("#own-summary").text
     assert errors(dash_duo) == []
+
+
+def test_home_sentence_says_which_sources_are_fictitious_from_the_store(dash_app, built_store):
+    """Issue 17: the home page said only in a table column and the footer which figures were fictitious."""
+    from sqlalchemy import text
+
+    from observatory import views
+
+    with built_store.connect() as conn:
+        flags = dict(conn.execute(text("SELECT source_id, is_illustrative FROM source WHERE scope = 'published' "
+                                       "AND source_id IN (SELECT DISTINCT source_id FROM observations)")).all())
+    real, fictitious = views.real_and_fictitious_sentence().split(" ; chiffres fictifs calibrés")
+    assert real.startswith("Chiffres réels : recrutement (France Travail BMO)")
+    for source_id, illustrative in flags.items():
+        name = views.source_family(source_id)
+        assert name in (fictitious if illustrative else real), (source_id, name)
+        if illustrative:
+            assert name not in real
+    assert "ressources humaines (ATIH/ANAP TDBMS)" in fictitious and "formation (DREES" in fictitious
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)])
+def test_home_first_screen_says_which_figures_are_real(dash_duo, dash_app, size):
+    """Before scrolling, at 1280×800 and 390×844: the real/fictitious sentence; each key figure says which it is."""
+    from observatory import views
+
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.set_window_size(*size)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/")
+    wait_text(dash_duo, "#home-real-fictitious", "chiffres fictifs calibrés")
+    assert dash_duo.find_element("#home-real-fictitious").text == views.real_and_fictitious_sentence()
+    top, bottom, height = dash_duo.driver.execute_script(
+        "const r = document.getElementById('home-real-fictitious').getBoundingClientRect(); "
+        "return [r.top, r.bottom, innerHeight];")
+    assert 0 <= top < height and bottom <= height, (top, bottom, height)
+    cards = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".obs-card:has(.obs-kpi)")
+    tags = [c.find_element(By.CSS_SELECTOR, ".obs-kpi-tag").text for c in cards]
+    assert cards and set(tags) <= {"Chiffre réel", "Chiffre fictif calibré"} and len(tags) == len(cards)
+    assert errors(dash_duo) == []

@@ -120,12 +120,11 @@ def test_explorer_figures_equal_the_store(built_store, monkeypatch):
 def test_recruitment_comparison_equals_the_store(built_store, monkeypatch):
     monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
     view = views.explorer_view(views.RECRUTEMENT, views.RECRUTEMENT.default)
-    with built_store.connect() as conn:  # the latest period, each métier under its own vintage's label
+    with built_store.connect() as conn:  # the latest period, each social métier under the observatory's label
         latest = conn.execute(text("SELECT MAX(period) FROM observations WHERE indicator_id = "
                                    "'recruitment_difficulty_share'")).scalar()
         expected = dict(conn.execute(text("""
-            SELECT COALESCE((SELECT MIN(v.label) FROM vintage_label v WHERE v.kind = 'profession'
-                             AND v.subject_id = o.profession_id AND v.period = o.period), p.label), o.value
+            SELECT p.label, o.value
             FROM observations o JOIN profession p USING (profession_id)
             WHERE o.indicator_id = 'recruitment_difficulty_share' AND o.territory_id = 'FR' AND o.period = :p
             AND o.profession_id IN ('ensemble', 'travail_social', 'educateur_specialise', 'aide_a_domicile')"""),

@@ -5,6 +5,8 @@ figures, texts, tables and the URL query string (so the view can be shared and r
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 
@@ -23,8 +25,23 @@ def layout(page: views.ExplorerPage, prefix: str, query: dict) -> html.Div:
         ui.filter_bar(prefix, page.indicators, filters, categories=categories, compare=True),
         ui.copy_link(),
         ui.export_buttons(prefix),
-        dbc.Row([dbc.Col(ui.chart_card(prefix, "trend"), lg=12), dbc.Col(ui.chart_card(prefix, "compare"), lg=12)]),
+        html.Div(id=f"{prefix}-coverage", role="status", className="obs-illustrative", hidden=True),
+        dbc.Row([dbc.Col(ui.chart_card(prefix, "trend", filters.indicator), lg=12),
+                 dbc.Col(ui.chart_card(prefix, "compare", filters.indicator), lg=12)]),
     ])
+
+
+def coverage_notice(page: views.ExplorerPage, prefix: str, view: views.View) -> list:
+    """The sentence saying the chosen profession is not published by the source (and which one counts it),
+    with a link to that profession's view: the choice stays in the dropdown and the URL."""
+    if not view.coverage:
+        return []
+    children = [view.coverage]
+    if view.counted_in:
+        label = views.population_labels(view.filters.indicator).get(view.counted_in, view.counted_in)
+        href = page.path + urlstate.encode(replace(view.filters, profession=view.counted_in), page.default)
+        children += [" ", html.A(f"Afficher « {label} »", href=href, id=f"{prefix}-coverage-switch")]
+    return children
 
 
 def _filters(page: views.ExplorerPage, indicator, profession, territory, period, source, breakdown=None,
@@ -39,7 +56,7 @@ def _profession_options(page: views.ExplorerPage, prefix: str, f: Filters):
     if ctx.triggered_id not in (None, f"{prefix}-indicator") or not any(
             i in catalogue.POPULATION for i in page.indicators):
         return no_update
-    return ui.profession_options(ensemble_label=views.population_labels(f.indicator)["ensemble"])
+    return ui.profession_options(indicator_id=f.indicator)
 
 
 def register(page: views.ExplorerPage, prefix: str) -> None:
@@ -57,6 +74,7 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         Output(f"{prefix}-source", "options"), Output(f"{prefix}-source", "value"),
         Output(f"{prefix}-profession", "value"), Output(f"{prefix}-profession", "options"),
         Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
+        Output(f"{prefix}-coverage", "children"), Output(f"{prefix}-coverage", "hidden"),
         Input(f"{prefix}-comparer", "value"), State("url", "search"), *inputs,
     )
     def update(compare, search, indicator, profession, territory, period, source, breakdown=None):
@@ -69,7 +87,15 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
                 _profession_options(page, prefix, f),
-                not view.illustrative, urlstate.keep_card(urlstate.encode(f, page.default), search))
+                not view.illustrative, urlstate.keep_card(urlstate.encode(f, page.default), search),
+                coverage_notice(page, prefix, view), not view.coverage)
+
+    @callback(Output(f"{prefix}-trend-definition", "children"), Output(f"{prefix}-compare-definition", "children"),
+              Input(f"{prefix}-indicator", "value"), prevent_initial_call=True)
+    def definitions(indicator):
+        """The definition line under both charts, with its link to « Méthodologie »."""
+        indicator = indicator if indicator in page.indicators else page.default.indicator
+        return ui.definition_children(indicator), ui.definition_children(indicator)
 
     @callback(Output(f"{prefix}-export-csv", "href"), Output(f"{prefix}-export-xlsx", "href"),
               Input(f"{prefix}-comparer", "value"), *inputs)

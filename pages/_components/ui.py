@@ -31,13 +31,17 @@ def indicator_options(ids: tuple[str, ...]) -> list[dict]:
     return [{"label": f"{catalogue.get(i).label} ({catalogue.get(i).unit})", "value": i} for i in ids]
 
 
-def profession_options(include_others: bool = True, ensemble_label: str | None = None) -> list[dict]:
-    """`ensemble_label`: what the root stands for with the indicator shown (TDBMS: permanent staff of
-    establishments, not every occupation)."""
+def profession_options(include_others: bool = True, ensemble_label: str | None = None,
+                       indicator_id: str | None = None) -> list[dict]:
+    """`ensemble_label` (or the catalogue's `root_label` of `indicator_id`): what the root stands for with the
+    indicator shown (TDBMS: « Personnel permanent des ESMS », not every occupation)."""
     dims = queries.dimensions()
     professions = dims.professions.set_index("profession_id")
     indent = {"ensemble": 0, "domain": 1, "family": 2, "group": 3, "profession": 4}
-    options = [{"label": ensemble_label or professions.loc["ensemble", "label"], "value": "ensemble"}]
+    root = professions.loc["ensemble", "label"]
+    if ensemble_label is None and indicator_id:
+        ensemble_label = catalogue.root_label(indicator_id, root)
+    options = [{"label": ensemble_label or root, "value": "ensemble"}]
     for pid in queries.social_professions():
         row = professions.loc[pid]
         options.append({"label": "\u2003" * (indent[row.level] - 1) + row.label, "value": pid})
@@ -75,7 +79,8 @@ def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, ca
         dbc.Col(dropdown(f"{prefix}-indicator", "Indicateur", indicator_options(indicators), filters.indicator), md=4),
     ]
     if professions:
-        columns.append(dbc.Col(dropdown(f"{prefix}-profession", "Filière, groupe ou métier", profession_options(),
+        columns.append(dbc.Col(dropdown(f"{prefix}-profession", "Filière, groupe ou métier",
+                                        profession_options(indicator_id=filters.indicator),
                                         filters.profession), md=3))
     columns += [
         dbc.Col(dropdown(f"{prefix}-territory", "Territoire", territory_options(), filters.territory), md=3),
@@ -100,13 +105,30 @@ def described_chart(graph, summary_id: str, table_id: str, min_width: int | None
                     **{"aria-describedby": f"{summary_id} {table_id}"})
 
 
-def chart_card(prefix: str, name: str) -> html.Div:
-    """A chart, its one-sentence summary and its data behind a « Voir les données » disclosure."""
+def definition_children(indicator_id: str) -> list:
+    """The definition line under a chart: the catalogue's definition and a link to the indicator's section of
+    « Méthodologie » (its formula in words and symbols), `/methodologie#indicateur-<id>`."""
+    entry = catalogue.get(indicator_id)
+    return [html.Strong(f"{entry.label} : "), entry.definition + " ",
+            html.A("Définition et formule", href=catalogue.methodology_href(indicator_id),
+                   className="obs-definition-link")]
+
+
+def definition_line(element_id: str, indicator_id: str | None = None) -> html.P:
+    """The definition under a chart (filled by the page's callback when the indicator is chosen there)."""
+    return html.P(definition_children(indicator_id) if indicator_id else [], id=element_id,
+                  className="obs-source obs-definition")
+
+
+def chart_card(prefix: str, name: str, indicator_id: str | None = None) -> html.Div:
+    """A chart, its one-sentence summary, its definition and its data behind a « Voir les données »
+    disclosure."""
     return html.Div([
         described_chart(dcc.Loading(dcc.Graph(id=f"{prefix}-{name}", config=figures.GRAPH_CONFIG,
                                               style={"width": "100%"}), type="dot"),
                         f"{prefix}-{name}-summary", f"{prefix}-{name}-table"),
         html.P(id=f"{prefix}-{name}-summary", className="obs-summary", **{"aria-live": "polite"}),
+        definition_line(f"{prefix}-{name}-definition", indicator_id),
         html.Details([
             html.Summary("Voir les données"),
             dash_table.DataTable(id=f"{prefix}-{name}-table", page_size=15, style_table={"overflowX": "auto"},
