@@ -188,8 +188,12 @@ class _Names:
     sources: dict  # key → (source_id, "producer – title (vintage)", series)
     vintage: dict  # (series, "profession"|"territory", key, period) → the vintage's label, neutralised
     breaks: dict  # (series, "profession"|"territory", key, period) → series-break note
+    root: int | None  # the key of the root profession (`ensemble`)
+    root_labels: dict  # indicator key → what the root is called for it (`catalogue.root_label`)
 
 
+ROOT = "ensemble"
+FILE_DEFINED_PARENT = "autres_metiers"  # occupations a file defines keep the name each vintage gave them
 _names_cache: dict[str, tuple[object, _Names]] = {}
 queries.on_store_change(_names_cache.clear)
 
@@ -205,8 +209,11 @@ def _names(url: str) -> _Names:
             return conn.execute(text(sql)).all()
         indicators = {k: (i, label, unit) for k, i, label, unit in rows(
             "SELECT key, indicator_id, label, unit FROM indicator")}
-        professions = {k: (i, safe_text(label)) for k, i, label in rows(
-            "SELECT key, profession_id, label FROM profession")}
+        professions, named_by_file = {}, set()
+        for k, i, label, parent in rows("SELECT key, profession_id, label, parent_id FROM profession"):
+            professions[k] = (i, safe_text(label))
+            if parent == FILE_DEFINED_PARENT:
+                named_by_file.add(i)
         territories = {k: (i, safe_text(name), level) for k, i, name, level in rows(
             "SELECT key, territory_id, name, level FROM territory")}
         sources = {k: (i, f"{producer} – {title}" + (f" ({vintage})" if vintage is not None else ""),
@@ -220,6 +227,8 @@ def _names(url: str) -> _Names:
         for series, kind, subject, period, label in rows(
                 "SELECT series, kind, subject_id, period, MIN(label) FROM vintage_label WHERE label IS NOT NULL "
                 "GROUP BY series, kind, subject_id, period"):
+            if kind == "profession" and subject not in named_by_file:
+                continue  # the observatory's own professions keep one name (the dropdown's) in every vintage
             if (at := keyed(series, kind, subject, period)) is not None:
                 vintage[at] = safe_text(label)
         breaks = {}
@@ -227,7 +236,10 @@ def _names(url: str) -> _Names:
                 "SELECT series, kind, subject_id, period, note FROM series_break"):
             if (at := keyed(series, kind, subject, period)) is not None:
                 breaks[at] = note
-    names = _Names(indicators, professions, territories, sources, vintage, breaks)
+        root = profession_key.get(ROOT)
+        root_labels = {k: safe_text(catalogue.root_label(i, professions[root][1] if root in professions else ROOT))
+                       for k, (i, _label, _unit) in indicators.items()}
+    names = _Names(indicators, professions, territories, sources, vintage, breaks, root, root_labels)
     _names_cache[url] = (dims, names)
     return names
 
@@ -237,12 +249,15 @@ def _named(chunk: list, names: _Names) -> list[tuple]:
     indicators, professions, territories, sources = names.indicators, names.professions, names.territories, \
         names.sources
     vintage, breaks = names.vintage.get, names.breaks.get
+    root, root_labels = names.root, names.root_labels
     out = []
     append = out.append
     for ik, pk, tk, breakdown, period, value, numerator, denominator, status, derived, sk in chunk:
         indicator_id, indicator_label, unit = indicators[ik]
         source_id, source_label, series = sources[sk]
         profession_id, profession_label = professions[pk]
+        if pk == root:
+            profession_label = root_labels[ik]
         territory_id, territory_name, level = territories[tk]
         on_profession = breaks((series, "profession", pk, period))
         on_territory = breaks((series, "territory", tk, period))
@@ -413,9 +428,10 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
     territories: dict[int, str] = {}
     statuses: dict[str, str] = {}
 
-    def profession(code: int, sk: int, pk: int, period: int) -> str:
+    def profession(code: int, ik: int, sk: int, pk: int, period: int) -> str:
         profession_id, label = names.professions[pk]
-        label = vintage.get((series_of[sk], "profession", pk, period)) or label
+        label = names.root_labels[ik] if pk == names.root else \
+            vintage.get((series_of[sk], "profession", pk, period)) or label
         text = professions[code] = field(profession_id) + d + field(label) + d
         return text
 
@@ -450,8 +466,9 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
         for ik, pk, tk, breakdown, period, value, numerator, denominator, status, derived, sk in chunk:
             at = sk * 10_000 + period  # source and period in one int: the caches' keys are ints
             indicator, unit = indicators[ik]
+            pat = (ik * 10_000_000 + at) * 100_000 + pk  # the root's name depends on the indicator
             append(
-                f"{indicator}{professions.get(at * 100_000 + pk) or profession(at * 100_000 + pk, sk, pk, period)}"
+                f"{indicator}{professions.get(pat) or profession(pat, ik, sk, pk, period)}"
                 f"{territories.get(at * 100_000 + tk) or territory(at * 100_000 + tk, sk, tk, period)}"
                 f"{field(breakdown) if breakdown else ''}{d}{period}{d}"
                 f"{figure(value, decimals_of[ik]) if french else field(value)}{d}{unit}"

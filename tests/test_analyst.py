@@ -239,7 +239,7 @@ def test_the_page_export_is_a_named_file_with_the_screens_numbers(dash_duo, dash
     dash_duo.wait_for_page(url=dash_duo.server_url + "/donnees")
     dash_duo.wait_for_contains_text("#data-count", "observations", timeout=20)
     _choose(dash_duo, "#data-indicator", "Taux de rotation", "Taux de rotation (%)")
-    _choose(dash_duo, "#data-profession", "Ensemble des", "Ensemble des métiers")
+    _choose(dash_duo, "#data-profession", "Personnel", catalogue.ESMS_STAFF)
     _choose(dash_duo, "#data-territory", "Bretagne", "Région : Bretagne (53)")
     href = _href(dash_duo, "#data-export-csv", "territory=REG-53")
     dash_duo.wait_for_contains_text("#data-count", "observations", timeout=20)
@@ -265,3 +265,4 @@ def test_the_page_export_is_a_named_file_with_the_screens_numbers(dash_duo, dash
     frame = pd.read_csv(saved, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     exported = sorted(zip(map(int, frame["Année"]), frame["Valeur"], frame["Numérateur"], frame["Dénominateur"]))
     assert exported == shown  # « 25,5 » on screen, « 25,5 » in the file (the JSON API has 25.487…)
+    assert set(frame["Filière, groupe ou métier"]) == {catalogue.ESMS_STAFF}  # the dropdown's name

@@ -124,3 +124,35 @@ def test_a_social_profession_has_one_name_in_dropdown_charts_and_tables(dash_app
     for profession in social.profession_id:
         assert dropdown[profession] in named and dropdown[profession] in bars, profession
     assert dropdown["educateur_specialise"] in trend and "Educateurs spécialisés" not in named | bars
+
+
+def test_exports_name_a_profession_as_the_dropdown_does(dash_app):
+    """The page's export (the API, `lang=fr`, CSV and XLSX) names turnover's root « Personnel permanent des ESMS »
+    and BMO's social métiers as the dropdown does, not « Ensemble des métiers » nor the file's « Educateurs
+    spécialisés »; JSON too."""
+    import csv
+    import io
+
+    import openpyxl
+
+    from pages._components import ui
+
+    client = dash_app.server.test_client()
+    dropdown = {o["value"]: o["label"].strip("\u2003") for o in ui.profession_options(
+        indicator_id="recruitment_projects")}
+    cases = [("turnover_rate", "ensemble", catalogue.ESMS_STAFF),
+             ("recruitment_projects", "educateur_specialise", dropdown["educateur_specialise"]),
+             ("recruitment_projects", "assistant_maternel", dropdown["assistant_maternel"])]
+    for indicator, profession, label in cases:
+        query = f"indicator={indicator}&profession={profession}&territory=FR"
+        rows = list(csv.reader(io.StringIO(client.get(f"/api/v1/observations?{query}&format=csv&lang=fr")
+                                           .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+        column = rows[0].index("Filière, groupe ou métier")
+        assert len(rows) > 2 and {r[column] for r in rows[1:]} == {label}, (indicator, profession)
+        english = client.get(f"/api/v1/observations?{query}&format=json").get_json()
+        assert {r["profession_label"] for r in english["rows"]} == {label}
+        book = openpyxl.load_workbook(io.BytesIO(client.get(
+            f"/api/v1/observations?{query}&format=xlsx&lang=fr").data), read_only=True)
+        sheet = list(book["Données"].iter_rows(values_only=True))
+        column = sheet[0].index("Filière, groupe ou métier")
+        assert {r[column] for r in sheet[1:]} == {label}
