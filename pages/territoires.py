@@ -40,7 +40,7 @@ def layout(**query):
         ui.export_buttons("ter"),
         html.Div([
             ui.described_chart(dcc.Graph(id="ter-map", figure=_shell(f.level, f), config=figures.GRAPH_CONFIG),
-                               "ter-map-summary", "ter-map-table", min_width=560),
+                               "ter-map-summary", "ter-map-table"),
             html.P(id="ter-map-summary", className="obs-summary", **{"aria-live": "polite"}),
             html.Details([html.Summary("Voir les données"),
                           dash_table.DataTable(id="ter-map-table", page_size=15, style_table={"overflowX": "auto"})],
