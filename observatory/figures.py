@@ -370,7 +370,7 @@ def _choropleth_shell(level: str) -> dict:
     codes = [f["properties"]["code"] for f in shapes["features"]]
     # The colour bar lies under the map and the legend under it (issue 17: on a phone a bar on the right took
     # a third of the width or was scrolled out of sight): the map keeps the card's whole width at any size.
-    figure = go.Figure(layout={**LAYOUT, "height": 600, "margin": {"l": 0, "r": 0, "t": 70, "b": 110}})
+    figure = go.Figure(layout={**LAYOUT, "height": 600, "margin": {"l": 0, "r": 0, "t": 70, "b": 120}})
     figure.add_choropleth(geojson=shapes, locations=codes, featureidkey="properties.code", z=[None] * len(codes),
                           colorscale=SCALE_HIGHER, marker={"line": {"width": 0.5, "color": "white"}},
                           hovertemplate="%{customdata}<extra></extra>", customdata=codes, showlegend=False,
@@ -389,7 +389,7 @@ def _choropleth_shell(level: str) -> dict:
                           marker={"line": {"width": 2.2, "color": "#000000"}}, customdata=[],
                           hovertemplate="%{customdata}<extra></extra>")
     figure.update_geos(fitbounds="locations", visible=False, projection={"type": "mercator"})
-    figure.update_layout(legend={"orientation": "h", "x": 0, "y": -0.13, "yanchor": "top"})
+    figure.update_layout(legend={"orientation": "h", "x": 0, "y": -0.17, "yanchor": "top"})
     return figure.to_plotly_json()
 
 
