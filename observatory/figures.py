@@ -322,7 +322,7 @@ def heatmap_figure(matrix: pd.DataFrame, columns: list[heatmap.Column], title: s
     z = [[index.get(cell["class"]) for cell in line] for line in grid]
     hover = [[f"{cell['row']}<br>{cell['column']} : {cell['text']}"
               + (f"<br>écart à la France : {cell['gap']}" if cell["gap"] else "") for cell in line] for line in grid]
-    headers = [_wrap(c.name, 18) + (f"<br><i>{c.unit_note}</i>" if c.unit_note else "") for c in columns]
+    headers = [_wrap(c.name, 15) + (f"<br><i>{c.unit_note}</i>" if c.unit_note else "") for c in columns]
     header_lines = max((h.count("<br>") + 1 for h in headers), default=1)
     text = wrap_title(title)
     top = title_margin(text) + 18 * header_lines + 12
@@ -374,7 +374,7 @@ def _choropleth_shell(level: str) -> dict:
     figure.add_choropleth(geojson=shapes, locations=codes, featureidkey="properties.code", z=[None] * len(codes),
                           colorscale=SCALE_HIGHER, marker={"line": {"width": 0.5, "color": "white"}},
                           hovertemplate="%{customdata}<extra></extra>", customdata=codes, showlegend=False,
-                          colorbar={"orientation": "h", "thickness": 12, "len": 0.9, "lenmode": "fraction",
+                          colorbar={"orientation": "h", "thickness": 12, "len": 300, "lenmode": "pixels",
                                     "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top",
                                     "tickfont": {"size": 12}})
     # « pas de donnée »: its own neutral colour and legend entry (see `map_overlays`)

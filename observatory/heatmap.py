@@ -135,6 +135,7 @@ def cells(matrix: pd.DataFrame, columns: list[Column]) -> list[list[dict]]:
             entry = column.entry
             name = cell_class(value, column)
             gap = (value - column.reference) if column.compared and name not in (None, "count") else None
+            gap = None if gap is None else round(gap, entry.decimals) + 0.0  # as shown: never « −0,0 point »
             line.append({
                 "row": row_name, "column": column.name, "value": None if _missing(value) else float(value),
                 "text": column.text(value), "class": name,

@@ -50,7 +50,11 @@ def layout(**query):
             html.H2("Profil d'un territoire", className="h4"),
             ui.dropdown("ter-territory", "Territoire", ui.territory_options(), f.territory if f.territory != "FR"
                         else "DEP-69"),
-            dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial"},
+            # long indicator names wrap (a phone sees the figures beside them), the table scrolls in its box
+            dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial",
+                                                               "whiteSpace": "normal", "height": "auto",
+                                                               "minWidth": "80px"},
+                                 style_cell_conditional=[{"if": {"column_id": "Indicateur"}, "minWidth": "170px"}],
                                  style_table={"overflowX": "auto"}),
         ], className="obs-card"),
     ])
