@@ -330,17 +330,22 @@ def heatmap_figure(matrix: pd.DataFrame, columns: list[heatmap.Column], title: s
     scale = []
     for i, name in enumerate(heatmap.CLASSES):  # one flat step per class
         scale += [[i / steps, heatmap.COLOURS[name]], [(i + 1) / steps, heatmap.COLOURS[name]]]
-    height = top + 52 * len(matrix) + 30
-    figure = go.Figure(layout={**LAYOUT, "height": height, "margin": {"l": 10, "r": 10, "t": top, "b": 20}})
+    height = top + 52 * len(matrix) + 110
+    figure = go.Figure(layout={**LAYOUT, "height": height, "margin": {"l": 10, "r": 10, "t": top, "b": 110}})
     figure.add_heatmap(z=z, x=headers, y=list(matrix.index), text=[[c["text"] for c in line] for line in grid],
                        customdata=[[c["value"] for c in line] for line in grid], hovertext=hover,
                        texttemplate="%{text}", textfont={"size": 12}, xgap=2, ygap=2,
                        colorscale=scale, zmin=-0.5, zmax=steps - 0.5, hovertemplate="%{hovertext}<extra></extra>",
-                       colorbar={"title": {"text": heatmap.LEGEND_TITLE.replace(" (", "<br>("), "side": "top"},
-                                 "tickvals": list(range(steps)), "thickness": 14, "tickfont": {"size": 12},
-                                 "ticktext": [heatmap.SHORT_LABELS[n] for n in heatmap.CLASSES]})
+                       # under the table, so the columns keep the width (the page's legend says it in full)
+                       colorbar={"title": {"text": heatmap.LEGEND_TITLE, "side": "top"}, "orientation": "h",
+                                 "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top", "thickness": 12,
+                                 "len": 600, "lenmode": "pixels", "tickvals": list(range(steps)),
+                                 "tickfont": {"size": 11},
+                                 "ticktext": [_wrap(heatmap.SHORT_LABELS[n], 12) for n in heatmap.CLASSES]})
     figure.update_xaxes(side="top", tickangle=0, automargin=False, tickfont={"size": 12})
-    figure.update_yaxes(autorange="reversed", automargin=True)
+    # long row names (« … – Auvergne-Rhône-Alpes ») are written on up to three lines; the data keeps them whole
+    figure.update_yaxes(autorange="reversed", automargin=True, tickmode="array", tickvals=list(matrix.index),
+                        ticktext=[_wrap(str(name), 28) for name in matrix.index])
     figure.update_layout(title={"text": text, "x": 0.01, "xref": "container", "y": 1 - 12 / height,
                                 "yref": "container", "yanchor": "top", "font": {"size": 16}})
     return figure

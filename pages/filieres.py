@@ -38,10 +38,11 @@ def layout(**query):
         ui.export_buttons("fil"),
         html.Div([
             legend(),
-            # desk: the heat map; phone (below Bootstrap's md, 768 px): the same cells as a table
+            # desk: the heat map (seven columns need about 900 px); phones and tablets (below Bootstrap's lg,
+            # 992 px): the same cells as a table
             html.Div(ui.described_chart(dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
-                                        "fil-summary", "fil-table", min_width=720), className="d-none d-md-block"),
-            html.Div(id="fil-phone", className="d-md-none"),
+                                        "fil-summary", "fil-table", min_width=900), className="d-none d-lg-block"),
+            html.Div(id="fil-phone", className="d-lg-none"),
             html.P(id="fil-summary", className="obs-summary", **{"aria-live": "polite"}),
             html.Details([html.Summary("Voir les données"),
                           dash_table.DataTable(id="fil-table", page_size=20, style_table={"overflowX": "auto"})],

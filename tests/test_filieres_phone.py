@@ -131,6 +131,7 @@ def test_filieres_at_1280_colours_gaps_and_at_390_shows_the_same_numbers_in_a_ta
     def colour(z):
         return painted(figure["scale"], figure["zmin"], figure["zmax"], z)
 
+    figure["y"] = [y.replace("<br>", " ") for y in figure["y"]]  # long row names are wrapped
     reference_row = figure["y"].index("Ensemble des métiers")  # France, all occupations: what a rate is compared with
     neutral_pairs = 0
     for j, name in enumerate(names):
