@@ -297,7 +297,9 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *
     room = 1.35 if value_as == "bar" else 1.2  # a bar's value is written past its end: room for it on a phone
     figure.update_xaxes(title=unit, rangemode="tozero", gridcolor="#e5e5e5",
                         **({"range": [0, max(tops) * room]} if tops else {}))
-    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"}, barmode="overlay")
+    # under the x axis, about 80 px below the plot whatever its height (a tall chart left a blank gap)
+    below = 0.12 if label_width >= 46 else min(0.12, 80 / max(1, height - 190))
+    figure.update_layout(legend={"orientation": "h", "y": -below, "yanchor": "top"}, barmode="overlay")
     return figure
 
 
