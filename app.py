@@ -12,7 +12,7 @@ import os
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from observatory import api, views
 from observatory.store import get_engine, store_exists, store_ready
@@ -58,9 +58,15 @@ def create_app() -> dash.Dash:
     return app
 
 
-@callback(Output("nav-collapse", "is_open"), Input("nav-toggle", "n_clicks"), prevent_initial_call=True)
-def _toggle_menu(clicks: int | None) -> bool:
-    return bool(clicks and clicks % 2)
+# The phone menu: the hamburger opens and closes it; a new page (a tapped link, back, forward) closes it. In the
+# browser, so it closes at once, and the next tap on the hamburger opens it again (no click counting).
+clientside_callback(
+    """function (clicks, pathname, isOpen) {
+        const fired = (dash_clientside.callback_context.triggered || []).map(t => t.prop_id);
+        return fired.includes('nav-toggle.n_clicks') ? !isOpen : false;
+    }""",
+    Output("nav-collapse", "is_open"), Input("nav-toggle", "n_clicks"), Input("url", "pathname"),
+    State("nav-collapse", "is_open"), prevent_initial_call=True)
 
 
 @callback(Output("page-link", "children"), Input("url", "pathname"), Input("url", "search"), State("url", "href"))

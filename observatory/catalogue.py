@@ -370,6 +370,14 @@ PAGES: dict[str, tuple[str, ...]] = {
                 "absenteeism_rate", "students_enrolled", "graduates", "turnover_rate_all_contracts"),
 }
 
+# Heat maps (/filieres) colour a rate or share by its gap to France's figure (all occupations, same period); a gap
+# smaller than the indicator's neutral band, in its unit (points for a %), is shown « proche de la France »: about
+# the rounding of the published rates, too small to call better or worse. Counts are never coloured.
+DEFAULT_NEUTRAL_BAND = 1.0
+NEUTRAL_BAND: dict[str, float] = {
+    "recruitment_difficulty_share": 1.0, "training_interruption_rate": 1.0, "graduates_per_entrant": 1.0,
+}
+
 # The population a figure's `ensemble` stands for, when it is not « all occupations »: TDBMS figures cover the
 # permanent staff of medico-social establishments, never every occupation.
 ESMS_STAFF = "Personnel permanent des ESMS"

@@ -12,7 +12,7 @@ from functools import lru_cache
 import pandas as pd
 import plotly.graph_objects as go
 
-from observatory import catalogue
+from observatory import catalogue, heatmap
 from observatory.config import REFERENCE_DIR
 from observatory.formatting import NNBSP, number, points, with_unit
 
@@ -235,23 +235,29 @@ def _bar_label(label: str) -> str:
 
 def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *,
                 value_name: str = "votre établissement", value_as: str = "marker",
-                highlight: set[str] | None = None) -> go.Figure:
+                highlight: set[str] | None = None, label_width: int = 46) -> go.Figure:
     """Peer bands, one row per `label`, in the frame's order: the peers' interquartile band, their median and
     the value (columns label, q1, median, q3, value; optional key, status, n).
 
     Every trace uses the same full label (wrapped, never cut), so each median sits on its row, and every
     row's label is written. Rows whose `key` (else `label`) is in `highlight` are in bold, their value in
     orange. A row without median (fewer than 5 peers: see `benchmarks.MIN_PEERS`) shows its value alone.
-    `value_as="bar"`: the value as a bar (a territory's figure), else a diamond (an establishment's)."""
+    `value_as="bar"`: the value as a bar (a territory's figure), else a diamond (an establishment's).
+    `label_width`: characters per label line; about 26 lets a 390 px phone keep half its width for the bars
+    (Plotly's automargin cannot give labels more than that: longer ones are cut)."""
     data = bands.reset_index(drop=True)
     data = data.assign(**{c: pd.to_numeric(data[c], errors="coerce").astype(float)  # None-able columns: floats
                           for c in ("q1", "median", "q3", "value") if c in data})
     keys = list(data["key"]) if "key" in data else list(data["label"])
     marked = [bool(highlight) and key in highlight for key in keys]
-    rows = [_wrap(str(label), 46) for label in data["label"]]
+    rows = [_wrap(str(label), label_width) for label in data["label"]]
     lines = sum(row.count("<br>") + 1 for row in rows)
-    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0},
-                               "height": max(280, 19 * lines + 22 * len(rows) + 150)})
+    tallest = max((row.count("<br>") + 1 for row in rows), default=1)
+    # narrow labels: every row as tall as the tallest label (rows are evenly spaced: a taller label would
+    # spill over its neighbours)
+    height = (19 * lines + 22 * len(rows) + 150 if label_width >= 46
+              else (15 * tallest + 16) * len(rows) + 190)
+    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": max(280, height)})
     values = data["value"] if "value" in data else pd.Series([None] * len(data), dtype=float)
     statuses = data["status"] if "status" in data else pd.Series([""] * len(data))
     texts = [with_unit(v, unit, decimals) + (_status_text(s) if isinstance(s, str) else "")
@@ -285,11 +291,15 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *
                                    "line": {"width": [2 if m else 0 for m in marked], "color": "#000000"}},
                            customdata=texts, hovertemplate="%{customdata}<extra>%{fullData.name}</extra>")
     figure.update_yaxes(title=None, automargin=True, autorange="reversed", type="category", tickmode="array",
-                        tickvals=rows, ticktext=[f"<b>{r}</b>" if m else r for r, m in zip(rows, marked)])
+                        tickvals=rows, ticktext=[f"<b>{r}</b>" if m else r for r, m in zip(rows, marked)],
+                        tickfont={"size": 12 if label_width < 46 else 14})
     tops = [x for x in (values.max(), data["q3"].max()) if x == x and x is not None]
+    room = 1.35 if value_as == "bar" else 1.2  # a bar's value is written past its end: room for it on a phone
     figure.update_xaxes(title=unit, rangemode="tozero", gridcolor="#e5e5e5",
-                        **({"range": [0, max(tops) * 1.2]} if tops else {}))
-    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"}, barmode="overlay")
+                        **({"range": [0, max(tops) * room]} if tops else {}))
+    # under the x axis, about 80 px below the plot whatever its height (a tall chart left a blank gap)
+    below = 0.12 if label_width >= 46 else min(0.12, 80 / max(1, height - 190))
+    figure.update_layout(legend={"orientation": "h", "y": -below, "yanchor": "top"}, barmode="overlay")
     return figure
 
 
@@ -304,28 +314,43 @@ def _wrap(label: str, width: int = 18) -> str:
     return "<br>".join([*lines, line])
 
 
-def heatmap_figure(matrix: pd.DataFrame, directions: dict[str, str], units: dict[str, tuple[str, int]],
-                   title: str) -> go.Figure:
-    """Job families (rows) × indicators (columns): colour = position among families, oriented so that
-    green always means « better » whatever the indicator's direction; the cell shows the value."""
-    scores = matrix.copy()
-    for column in scores:
-        values = scores[column]
-        spread = values.max() - values.min()
-        scaled = (values - values.min()) / spread if spread else values * 0 + 0.5
-        scores[column] = {"higher_is_better": scaled, "lower_is_better": 1 - scaled}.get(directions.get(column), 0.5)
-    text = [[with_unit(matrix.iloc[r, c], *units.get(matrix.columns[c], ("", 1))) for c in range(matrix.shape[1])]
-            for r in range(matrix.shape[0])]
-    figure = go.Figure(layout={**LAYOUT, "title": {"text": title, "x": 0}, "height": 260 + 52 * len(matrix),
-                               "margin": {"l": 10, "r": 10, "t": 190, "b": 20}})
-    figure.add_heatmap(z=scores.to_numpy(), x=[_wrap(c) for c in matrix.columns], y=list(matrix.index), text=text,
-                       texttemplate="%{text}", textfont={"size": 13},
-                       colorscale=[[0, "#d73027"], [0.5, "#f7f7f7"], [1, "#1a9850"]],
-                       zmin=0, zmax=1, hovertemplate="%{y} – %{x} : %{text}<extra></extra>",
-                       colorbar={"title": "mieux →", "tickvals": [0, 1], "ticktext": ["moins bien", "mieux"]})
-    figure.update_xaxes(side="top", tickangle=0, automargin=True)
-    figure.update_yaxes(autorange="reversed", automargin=True)
-    return _fit_title(figure, below=120)
+def heatmap_figure(matrix: pd.DataFrame, columns: list[heatmap.Column], title: str) -> go.Figure:
+    """Job families (rows) × indicators (columns, each with its year): a rate's colour is its gap to France
+    (`observatory.heatmap`: a neutral band, oriented by the indicator's direction); counts are grey, never
+    better or worse; each cell shows its value, the hover its gap. The title is pinned to the top and the top
+    margin holds it and the column headers, so neither overlaps the other."""
+    grid = heatmap.cells(matrix, columns)
+    index = {name: i for i, name in enumerate(heatmap.CLASSES)}
+    z = [[index.get(cell["class"]) for cell in line] for line in grid]
+    hover = [[f"{cell['row']}<br>{cell['column']} : {cell['text']}"
+              + (f"<br>écart à la France : {cell['gap']}" if cell["gap"] else "") for cell in line] for line in grid]
+    headers = [_wrap(c.name, 15) + (f"<br><i>{c.unit_note}</i>" if c.unit_note else "") for c in columns]
+    header_lines = max((h.count("<br>") + 1 for h in headers), default=1)
+    text = wrap_title(title)
+    top = title_margin(text) + 18 * header_lines + 12
+    steps = len(heatmap.CLASSES)
+    scale = []
+    for i, name in enumerate(heatmap.CLASSES):  # one flat step per class
+        scale += [[i / steps, heatmap.COLOURS[name]], [(i + 1) / steps, heatmap.COLOURS[name]]]
+    height = top + 52 * len(matrix) + 110
+    figure = go.Figure(layout={**LAYOUT, "height": height, "margin": {"l": 10, "r": 10, "t": top, "b": 110}})
+    figure.add_heatmap(z=z, x=headers, y=list(matrix.index), text=[[c["text"] for c in line] for line in grid],
+                       customdata=[[c["value"] for c in line] for line in grid], hovertext=hover,
+                       texttemplate="%{text}", textfont={"size": 12}, xgap=2, ygap=2,
+                       colorscale=scale, zmin=-0.5, zmax=steps - 0.5, hovertemplate="%{hovertext}<extra></extra>",
+                       # under the table, so the columns keep the width (the page's legend says it in full)
+                       colorbar={"title": {"text": heatmap.LEGEND_TITLE, "side": "top"}, "orientation": "h",
+                                 "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top", "thickness": 12,
+                                 "len": 600, "lenmode": "pixels", "tickvals": list(range(steps)),
+                                 "tickfont": {"size": 11},
+                                 "ticktext": [_wrap(heatmap.SHORT_LABELS[n], 12) for n in heatmap.CLASSES]})
+    figure.update_xaxes(side="top", tickangle=0, automargin=False, tickfont={"size": 12})
+    # long row names (« … – Auvergne-Rhône-Alpes ») are written on up to three lines; the data keeps them whole
+    figure.update_yaxes(autorange="reversed", automargin=True, tickmode="array", tickvals=list(matrix.index),
+                        ticktext=[_wrap(str(name), 28) for name in matrix.index])
+    figure.update_layout(title={"text": text, "x": 0.01, "xref": "container", "y": 1 - 12 / height,
+                                "yref": "container", "yanchor": "top", "font": {"size": 16}})
+    return figure
 
 
 @lru_cache(maxsize=2)
@@ -350,11 +375,15 @@ def choropleth_figure(level: str, title: str) -> dict:
 def _choropleth_shell(level: str) -> dict:
     shapes = geometry(level)
     codes = [f["properties"]["code"] for f in shapes["features"]]
-    figure = go.Figure(layout={**LAYOUT, "height": 560, "margin": {"l": 0, "r": 0, "t": 70, "b": 0}})
+    # The colour bar lies under the map and the legend under it (issue 17: on a phone a bar on the right took
+    # a third of the width or was scrolled out of sight): the map keeps the card's whole width at any size.
+    figure = go.Figure(layout={**LAYOUT, "height": 600, "margin": {"l": 0, "r": 0, "t": 70, "b": 120}})
     figure.add_choropleth(geojson=shapes, locations=codes, featureidkey="properties.code", z=[None] * len(codes),
                           colorscale=SCALE_HIGHER, marker={"line": {"width": 0.5, "color": "white"}},
                           hovertemplate="%{customdata}<extra></extra>", customdata=codes, showlegend=False,
-                          colorbar={"thickness": 14, "len": 0.6, "y": 0.55})
+                          colorbar={"orientation": "h", "thickness": 12, "len": 300, "lenmode": "pixels",
+                                    "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top",
+                                    "tickfont": {"size": 12}})
     # « pas de donnée »: its own neutral colour and legend entry (see `map_overlays`)
     figure.add_choropleth(geojson=shapes, locations=[], z=[], featureidkey="properties.code", name="pas de donnée",
                           colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]], showscale=False, showlegend=True,
@@ -367,7 +396,7 @@ def _choropleth_shell(level: str) -> dict:
                           marker={"line": {"width": 2.2, "color": "#000000"}}, customdata=[],
                           hovertemplate="%{customdata}<extra></extra>")
     figure.update_geos(fitbounds="locations", visible=False, projection={"type": "mercator"})
-    figure.update_layout(legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top"})
+    figure.update_layout(legend={"orientation": "h", "x": 0, "y": -0.17, "yanchor": "top"})
     return figure.to_plotly_json()
 
 

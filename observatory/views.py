@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import text
 
-from observatory import benchmarks, catalogue, figures, queries, sources
+from observatory import benchmarks, catalogue, figures, heatmap, queries, sources
 from observatory.benchmarks import peer_band
 from observatory.config import database_url
 from observatory.urlstate import Filters
@@ -291,7 +291,7 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
                  + f"<br><sup>Barres : {where} ; trait et bande : médiane et quartiles des établissements de la "
                    f"catégorie (pas sous {benchmarks.MIN_PEERS} établissements)</sup>")
         figure = figures.band_figure(bands, title, entry.unit, entry.decimals, value_name=where, value_as="bar",
-                                     highlight={f.breakdown} if f.breakdown else None)
+                                     highlight={f.breakdown} if f.breakdown else None, label_width=26)
         figure.update_layout(margin={"t": 110})
         figures._mark_illustrative(figure, frame)
         return frame.reset_index(drop=True), figure, {k: names.get(k, k) for k in frame["breakdown"]}, bands
@@ -547,6 +547,18 @@ def family_column_names(long: pd.DataFrame) -> dict[str, str]:
         names[indicator_id] = (f"{catalogue.get(indicator_id).label} ({int(part.period.max())})"
                                + (" – fictif" if fictive else ""))
     return names
+
+
+def family_columns(matrix: pd.DataFrame, long: pd.DataFrame) -> list[heatmap.Column]:
+    """The heat map's columns (`matrix`'s, in order), each with France's figure for all occupations at the
+    column's period: what a rate's cells are compared with (`observatory.heatmap`)."""
+    ids = {name: indicator_id for indicator_id, name in family_column_names(long).items()}
+    periods = long.groupby("indicator_id")["period"].max()
+    _matrix, france = families_matrix("FR")
+    known = france[(france.profession_id == "ensemble") & france.value.notna()]
+    reference = {(r.indicator_id, int(r.period)): float(r.value) for r in known.itertuples(index=False)}
+    return [heatmap.Column(name, ids[name], reference.get((ids[name], int(periods[ids[name]]))))
+            for name in matrix.columns]
 
 
 def _peer_series() -> str | None:

@@ -5,23 +5,25 @@ import dash
 import pandas as pd
 from dash import Input, Output, callback, dash_table, dcc, html
 
-from observatory import catalogue, figures, queries, urlstate, views
+from observatory import catalogue, figures, heatmap, queries, urlstate, views
 from observatory.formatting import with_unit
 from observatory.urlstate import Filters
 from pages._components import ui
 
 dash.register_page(__name__, path="/filieres", name="Filières", title="Filières – Observatoire", order=4)
 DEFAULT = Filters("recruitment_difficulty_share")
+INTRO = ("Les filières du travail social côte à côte, avec l'ensemble des métiers ; chaque colonne dit son année. "
+         "Chaque case donne la valeur. Pour un taux ou une part, sa couleur dit l'écart à la France (ensemble des "
+         "métiers, même année), en points, selon le sens de « mieux » propre à l'indicateur (moins de "
+         "difficultés, plus de diplômés…) : bleu mieux, rouge moins bien, gris clair proche de la France. Les "
+         "volumes (projets, offres, personnes) dépendent de la taille de la filière : ils ne sont pas colorés.")
 
 
 def layout(**query):
     filters = urlstate.decode(query, DEFAULT)
     options = [o for o in ui.territory_options() if o["value"] == "FR" or o["value"].startswith("REG-")]
     return html.Div([
-        ui.page_header("Comparer les filières", "Les filières du travail social côte à côte, avec l'ensemble des "
-                       "métiers. Chaque case donne la valeur ; sa couleur dit si la filière fait mieux (vert) ou "
-                       "moins bien (rouge) que les autres sur cet indicateur, selon le sens de « mieux » propre à "
-                       "l'indicateur (moins de difficultés, plus de diplômés…)."),
+        ui.page_header("Comparer les filières", INTRO),
         ui.illustrative_banner("fil-banner"),
         html.Div([
             ui.dropdown("fil-territory", "Territoire", options, filters.territory),
@@ -35,8 +37,12 @@ def layout(**query):
         ui.copy_link(),
         ui.export_buttons("fil"),
         html.Div([
-            ui.described_chart(dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
-                               "fil-summary", "fil-table", min_width=720),
+            legend(),
+            # desk: the heat map (seven columns need about 900 px); phones and tablets (below Bootstrap's lg,
+            # 992 px): the same cells as a table
+            html.Div(ui.described_chart(dcc.Loading(dcc.Graph(id="fil-heatmap", config=figures.GRAPH_CONFIG)),
+                                        "fil-summary", "fil-table", min_width=900), className="d-none d-lg-block"),
+            html.Div(id="fil-phone", className="d-lg-none"),
             html.P(id="fil-summary", className="obs-summary", **{"aria-live": "polite"}),
             html.Details([html.Summary("Voir les données"),
                           dash_table.DataTable(id="fil-table", page_size=20, style_table={"overflowX": "auto"})],
@@ -45,29 +51,64 @@ def layout(**query):
     ])
 
 
+def legend() -> html.Div:
+    """The colours' meaning, for the heat map and the phone table alike."""
+    return html.Div([
+        html.Strong(heatmap.LEGEND_TITLE[0].upper() + heatmap.LEGEND_TITLE[1:] + " : ", className="me-1"),
+        *[html.Span([html.Span(className="obs-swatch", style={"background": colour}), words],
+                    className="obs-legend-item") for _name, colour, words in heatmap.legend_items()],
+    ], id="fil-legend", className="obs-legend mb-2")
+
+
+def phone_table(grid: list[list[dict]], columns: list[heatmap.Column], where: str) -> html.Table:
+    """The heat map as a table a phone reads: one block per indicator (its name and year), a row per family
+    with the value (coloured as in the heat map) and its gap to France in words."""
+    blocks = []
+    for j, column in enumerate(columns):
+        head = column.name + (f" – {column.unit_note}" if column.unit_note else "")
+        rows = [html.Tr(html.Th(head, colSpan=3, scope="colgroup"), className="obs-group")]
+        for line in grid:
+            cell = line[j]
+            dark = cell["class"] in ("much_worse", "much_better")
+            rows.append(html.Tr([
+                html.Th(cell["row"], scope="row"),
+                html.Td(cell["text"], style={"background": cell["colour"], "color": "#fff" if dark else None},
+                        className="obs-value", **{"data-row": cell["row"], "data-column": cell["column"]}),
+                html.Td(cell["gap"] or ("non comparé" if cell["class"] == "count" else "—")),
+            ]))
+        blocks.append(html.Tbody(rows))
+    return html.Table([
+        html.Caption(f"Filières du travail social – {where} : valeur et écart à la France"),
+        html.Thead(html.Tr([html.Th("Filière", scope="col"), html.Th("Valeur", scope="col"),
+                            html.Th("Écart à la France", scope="col")])),
+        *blocks,
+    ], id="fil-phone-table", className="table table-sm obs-phone-table")
+
+
 @callback(Output("fil-heatmap", "figure"), Output("fil-summary", "children"), Output("fil-table", "data"),
+          Output("fil-phone", "children"),
           Output("fil-banner", "children"), Output("fil-banner", "hidden"),
           Output("url", "search", allow_duplicate=True),
           Input("fil-territory", "value"), Input("fil-comparer", "value"), prevent_initial_call="initial_duplicate")
 def update(territory, compare=None):
     territory = territory or "FR"
     matrix, long = families(territory, compare)
-    columns = views.family_column_names(long)
-    directions = {name: catalogue.get(i).direction for i, name in columns.items()}
-    units = {name: (catalogue.get(i).unit, catalogue.get(i).decimals) for i, name in columns.items()}
-    fictive = [name for name in columns.values() if name.endswith("– fictif")]
+    columns = views.family_columns(matrix, long)
+    fictive = [c.name for c in columns if c.name.endswith("– fictif")]
     banner = ("⚠ Données fictives calibrées dans les colonnes : " + " ; ".join(fictive) + ". Les autres colonnes "
               "sont des données publiées.") if fictive else ""
     where = views.labels("territory").get(territory, territory)
     sources = views.source_names()
     quoted = "; ".join(sources.get(s, s) + (" (fictif)" if s in set(long.loc[long.status.astype(str).str.startswith(
         "illustrative"), "source_id"]) else "") for s in sorted(long.source_id.unique()))
-    figure = figures.heatmap_figure(matrix, directions, units, f"Filières du travail social – {where}<br><sup>"
+    figure = figures.heatmap_figure(matrix, columns, f"Filières du travail social – {where}<br><sup>"
                                     f"Sources : {quoted}</sup>")
+    table = phone_table(heatmap.cells(matrix, columns), columns, where)
     best = ""
     first = catalogue.PAGES["filieres"][0]  # the page's lead indicator, as the catalogue orders them
-    if first in columns and matrix[columns[first]].notna().any():
-        column, entry = matrix[columns[first]], catalogue.get(first)
+    lead = next((c.name for c in columns if c.indicator_id == first), None)
+    if lead and matrix[lead].notna().any():
+        column, entry = matrix[lead], catalogue.get(first)
         best = (f" {entry.label} : de {with_unit(column.min(), entry.unit, entry.decimals)} "
                 f"(« {column.idxmin()} ») à {with_unit(column.max(), entry.unit, entry.decimals)} "
                 f"(« {column.idxmax()} »).")
@@ -75,7 +116,10 @@ def update(territory, compare=None):
     names = {"profession": views.labels("profession"), "territory": views.labels("territory"), "source": sources}
     if _with_france(territory, compare):
         summary += f" Chaque filière de {where} est suivie de sa valeur pour la France."
-    return (figure, summary, figures.table_rows(long, names), banner, not fictive, _search(territory, compare))
+    summary += (" Couleurs : écart de chaque taux à la France (ensemble des métiers, même année) ; les volumes ne "
+                "sont pas colorés.")
+    return (figure, summary, figures.table_rows(long, names), table, banner, not fictive,
+            _search(territory, compare))
 
 
 def _with_france(territory: str, compare) -> bool:

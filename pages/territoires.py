@@ -40,7 +40,7 @@ def layout(**query):
         ui.export_buttons("ter"),
         html.Div([
             ui.described_chart(dcc.Graph(id="ter-map", figure=_shell(f.level, f), config=figures.GRAPH_CONFIG),
-                               "ter-map-summary", "ter-map-table", min_width=560),
+                               "ter-map-summary", "ter-map-table"),
             html.P(id="ter-map-summary", className="obs-summary", **{"aria-live": "polite"}),
             ui.definition_line("ter-map-definition", f.indicator),
             html.Details([html.Summary("Voir les données"),
@@ -51,7 +51,11 @@ def layout(**query):
             html.H2("Profil d'un territoire", className="h4"),
             ui.dropdown("ter-territory", "Territoire", ui.territory_options(), f.territory if f.territory != "FR"
                         else "DEP-69"),
-            dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial"},
+            # long indicator names wrap (a phone sees the figures beside them), the table scrolls in its box
+            dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial",
+                                                               "whiteSpace": "normal", "height": "auto",
+                                                               "minWidth": "80px"},
+                                 style_cell_conditional=[{"if": {"column_id": "Indicateur"}, "minWidth": "170px"}],
                                  style_table={"overflowX": "auto"}),
         ], className="obs-card"),
     ])
