@@ -13,6 +13,7 @@ import time
 
 import pandas as pd
 import pytest
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -42,8 +43,20 @@ def errors(dash_duo) -> list:
 
 
 def choose(dash_duo, selector: str, label: str, search: str | None = None) -> None:
-    """Pick `label` in a dcc.Dropdown, typing `search` first (long lists render only what is visible)."""
-    dash_duo.find_element(selector).click()
+    """Pick `label` in a dcc.Dropdown, typing `search` first (long lists render only what is visible). The
+    dropdown is scrolled to the middle of the screen first and the click retried while a re-rendering part of
+    the page (a table or chart drawn below) still covers it."""
+    def opened():
+        element = dash_duo.find_element(selector)
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                                       element)
+        try:
+            element.click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+
+    wait_until(opened, 10, f"{selector} clickable")
     menu = dash_duo.find_element(".dash-dropdown-options")
     if search:
         boxes = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-search, .dash-dropdown-options input")
