@@ -257,10 +257,13 @@ def test_the_page_export_is_a_named_file_with_the_screens_numbers(dash_duo, dash
     assert link.text == "Exporter la vue (CSV)"
     link.click()  # what a person does: the browser saves the file under the name the server gives
     saved = tmp_path / expected_name
-    deadline = time.time() + 20
-    while time.time() < deadline and not saved.exists():
+
+    def downloaded() -> bool:  # Chromium puts an empty placeholder under the final name while .crdownload fills
+        return saved.exists() and saved.stat().st_size > 0 and not list(tmp_path.glob("*.crdownload"))
+    deadline = time.time() + 30
+    while time.time() < deadline and not downloaded():
         time.sleep(0.2)
-    assert saved.exists(), sorted(p.name for p in tmp_path.iterdir())
+    assert downloaded(), sorted(p.name for p in tmp_path.iterdir())
     assert re.fullmatch(r"observatoire_[a-z0-9-]+_[a-z0-9-]+_\d{4}-\d{2}-\d{2}\.csv", saved.name)
     frame = pd.read_csv(saved, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     exported = sorted(zip(map(int, frame["Année"]), frame["Valeur"], frame["Numérateur"], frame["Dénominateur"]))

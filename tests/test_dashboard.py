@@ -74,7 +74,7 @@ def test_map_filter_change_patches_values(dash_duo, dash_app):
 def test_uploading_own_figures_shows_the_peer_comparison(dash_duo, dash_app):
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")
-    upload = dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]")
+    upload = dash_duo.wait_for_element("#own-upload input[type=file]", timeout=30)
     upload.send_keys(str(ROOT / "data/templates/exemple_mon_etablissement.xlsx"))
     wait_text(dash_duo, "#own-summary", "médiane des pairs")
     wait_text(dash_duo, "#own-messages", "3 ligne(s) lue(s)")

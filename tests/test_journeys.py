@@ -111,7 +111,7 @@ def test_hr_director_sees_departement_region_and_france_side_by_side(dash_duo, d
     fmt = lambda v: with_unit(v, entry.unit, entry.decimals)  # noqa: E731
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")
-    dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]").send_keys(str(path))
+    dash_duo.wait_for_element("#own-upload input[type=file]", timeout=30).send_keys(str(path))
     dash_duo.wait_for_contains_text("#own-messages", "2 ligne(s) lue(s) dans le fichier : 2 retenue(s), "
                                     "0 écartée(s)", timeout=30)
     dash_duo.wait_for_contains_text("#own-summary", "EHPAD Les Tilleuls", timeout=30)
@@ -291,7 +291,7 @@ def test_a_file_with_two_years_shows_one_year_at_a_time_and_names_the_level_read
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
                                    dash_duo.find_element("#own-save"))  # before any file: the page asks for one
     dash_duo.wait_for_contains_text("#own-saved", "Déposez d'abord un fichier", timeout=20)
-    dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]").send_keys(str(path))
+    dash_duo.wait_for_element("#own-upload input[type=file]", timeout=30).send_keys(str(path))
     dash_duo.wait_for_contains_text("#own-saved", "ime_gironde_2022_2023.csv", timeout=30)
     status = dash_duo.find_element("#own-saved").text
     assert "1 établissement, années 2022 et 2023" in status and "Déposez d'abord" not in status

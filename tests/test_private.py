@@ -252,11 +252,10 @@ def click(dash_duo, selector: str) -> None:
 
 def test_the_page_saves_follows_the_private_link_and_deletes(dash_duo, dash_app, built_store):
     """In a browser: upload, save, the link shows the saved figures, « Supprimer mes données » removes them."""
-    from selenium.webdriver.common.by import By
 
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")
-    upload = dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]")
+    upload = dash_duo.wait_for_element("#own-upload input[type=file]", timeout=30)
     upload.send_keys(str(ROOT / "data/templates/exemple_mon_etablissement.xlsx"))
     dash_duo.wait_for_contains_text("#own-messages", "3 ligne(s) lue(s) dans le fichier : 3 retenue(s)", timeout=20)
     click(dash_duo, "#own-save")

@@ -93,7 +93,7 @@ def test_hr_director_of_a_gironde_ehpad(dash_duo, dash_app, built_store, tmp_pat
 
     # her own file, two years: the status line names it, the latest year is read, one sentence per level
     open_page(dash_duo, "/mon-etablissement")
-    dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]").send_keys(str(path))
+    dash_duo.wait_for_element("#own-upload input[type=file]", timeout=30).send_keys(str(path))
     dash_duo.wait_for_contains_text("#own-saved", "ehpad_gironde.csv", timeout=30)
     assert f"années {years[0]} et {years[1]}" in dash_duo.find_element("#own-saved").text
     wait_until(lambda: f"({years[1]})" in dash_duo.find_element("#own-summary").text, 30, "the latest year read")
