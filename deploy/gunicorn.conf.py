@@ -17,5 +17,6 @@ graceful_timeout = 30
 keepalive = 5  # nginx keeps its upstream connections open (`keepalive` in the template)
 forwarded_allow_ips = "127.0.0.1"  # X-Forwarded-* trusted from the local nginx only
 limit_request_line = 8190
+control_socket_disable = True  # one per user by default (~/.gunicorn): two servers on one machine would share it
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -12,6 +12,8 @@ HOST=127.0.0.1 PORT="$PORT" .venv/bin/gunicorn -c deploy/gunicorn.conf.py app:se
 GUNICORN=$!
 nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -g "daemon off;" &
 NGINX=$!
-trap 'kill "$GUNICORN" "$NGINX" 2>/dev/null || true; wait' EXIT INT TERM
+stop() { kill "$GUNICORN" "$NGINX" 2>/dev/null || true; wait || true; }
+trap stop EXIT
+trap 'exit 0' INT TERM
 echo "http://$LISTEN → gunicorn 127.0.0.1:$PORT (nginx pid $NGINX, gunicorn pid $GUNICORN)"
 wait -n "$GUNICORN" "$NGINX"
