@@ -179,7 +179,9 @@ def test_limits_answered_by_proxy_in_french(public):
     body = response.read().decode("utf-8")
     conn.close()
     assert response.status == 413 and "Requête trop volumineuse" in body, body
+    assert "X-Observatory-Worker" not in response.headers  # nginx answered: no worker read the body
     conn, response = _request(port, "/health", headers={"X-Big": "x" * 20_000})
     response.read()
     conn.close()
     assert response.status in (400, 431, 494), response.status
+    assert "X-Observatory-Worker" not in response.headers
