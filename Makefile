@@ -1,4 +1,4 @@
-.PHONY: run test screenshots bench serve
+.PHONY: run test screenshots bench serve serve-public
 run:
 	./run.sh
 test:
@@ -11,3 +11,6 @@ bench:
 serve:
 	.venv/bin/python -m etl build --if-missing
 	.venv/bin/gunicorn -w $${WORKERS:-4} -b $${HOST:-127.0.0.1}:$${PORT:-8050} app:server
+serve-public:
+	.venv/bin/python -m etl build --if-missing
+	./deploy/serve-public.sh

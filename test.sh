@@ -11,6 +11,11 @@ if [ "${OBSERVATORY_TEST_PG:-1}" != 0 ] && ! compgen -G "/usr/lib/postgresql/*/b
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
+# Debian's nginx for the reverse-proxy tests (tests/test_public_proxy.py starts its own, unprivileged, per run).
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nginx >/dev/null
+fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -r requirements.txt
 .venv/bin/ruff check .
