@@ -98,11 +98,11 @@ def test_a_deleted_store_answers_503_in_french_and_is_never_recreated(served):
     token = token_of(saved)
     assert call(url, "/recrutement")[0] == 200 and call(url, API)[0] == 200  # figures cached in memory
     store.unlink()
-    health, body = call(url, "/health")
-    assert health == 503 and "missing" in body
-    for path in ("/recrutement", "/mon-etablissement", API):
+    for path in ("/recrutement", "/mon-etablissement", API):  # not the old figures, still open or in memory
         status, body = call(url, path)
         assert status == 503 and "indisponible" in body and "introuvable" in body, (path, body[:300])
+    health, body = call(url, "/health")
+    assert health == 503 and "missing" in body
     status, answer = save(url)
     assert status == 200 and "Enregistré" not in answer and "#cle=" not in answer
     assert "introuvable" in answer and "rien n'a été enregistré" in answer
@@ -128,6 +128,7 @@ def test_a_store_made_read_only_refuses_saves_and_deletions_in_french(served):
     token = token_of(saved)
     if not immutable(store):
         pytest.skip("this machine cannot make a file read-only for root (chattr +i refused)")
+    wal: list[Path] = []
     try:
         assert Path(f"{store}-wal").exists() and os.access(f"{store}-wal", os.W_OK)
         status, answer = save(url)
@@ -137,7 +138,12 @@ def test_a_store_made_read_only_refuses_saves_and_deletions_in_french(served):
         assert status == 200, answer[:500]
         assert "Non supprimé : l'entrepôt est en lecture seule : rien n'a été supprimé" in answer
         assert call(url, "/health")[0] == 200 and call(url, API)[0] == 200  # still served, read-only
+        wal = [Path(f"{store}-wal"), Path(f"{store}-shm")]
+        assert immutable(*wal, store.parent)  # now nothing can be written: the fault is the store's, not the file's
+        status, answer = save(url)
+        assert status == 200 and "lecture seule : rien n'a été enregistré" in answer, answer[:500]
     finally:
+        immutable(*wal, store.parent, on=False)
         immutable(store, on=False)
     assert private_uploads(store) == 1
 
