@@ -107,8 +107,8 @@ def _worker_header(response):
 
 
 UNAVAILABLE = ("L'observatoire est momentanément indisponible : son entrepôt de données est introuvable sur ce "
-               "serveur (supprimé ou déplacé). Aucun chiffre n'est servi tant qu'il n'est pas rétabli ; réessayez "
-               "plus tard.")
+               "serveur (supprimé, déplacé ou pas encore construit). Aucun chiffre n'est servi tant qu'il n'est "
+               "pas rétabli ; réessayez plus tard.")
 # Served whatever the store: /health says why itself; scripts, styles and the templates hold no figure.
 NO_STORE_NEEDED = ("/health", "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/modeles/")
 # Callbacks that write the store refuse, themselves, in the page, in French, a store they cannot write.

@@ -153,7 +153,8 @@ def on_reopen(listener: Callable[[], None]) -> Callable[[], None]:
 
 
 def store_problem(url: str | None = None) -> str | None:
-    """Why the store cannot be served now, in English (None when it can): a SQLite file that is missing. A
+    """Why the store cannot be served now, in English (None when it can): a SQLite file deleted, moved or never
+    built. A
     replaced file (new inode) is reopened here rather than served from the old handle. One `stat`."""
     url = url or database_url()
     path = sqlite_file(url)
@@ -161,7 +162,9 @@ def store_problem(url: str | None = None) -> str | None:
         return None
     identity = _file_identity(path)
     if identity is None:
-        return "the store is missing: its file was deleted or moved"
+        if _key(path) in _identity:
+            return "the store is missing: its file was deleted or moved"
+        return "store not built (run `python -m etl build`)"
     seen = _identity.setdefault(_key(path), identity)
     if seen != identity:
         old = _engine(url, _generation.get(url, 0))
