@@ -8,6 +8,7 @@ import base64
 import functools
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -16,7 +17,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from etl.errors import LoadError
+from etl.private import french_problem
+from observatory.store import get_engine
 from tests.conftest import ROOT, serve_copy
 
 EXAMPLE = ROOT / "data/templates/exemple_mon_etablissement.xlsx"
@@ -169,3 +175,23 @@ def test_a_replaced_store_is_reopened_not_served_from_the_old_file(served):
             break
         time.sleep(0.3)
     assert any(r["value"] == 4242 for r in rows), rows[:3]
+
+
+def test_a_store_seen_then_deleted_is_never_recreated_by_a_connection(built_store, tmp_path):
+    """Any connection, pooled or new, of any reader: SQLite's `connect` would otherwise make an empty file."""
+    path = tmp_path / "seen.sqlite"
+    shutil.copy(built_store.url.database, path)
+    engine = get_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM etl_load")).scalar_one() > 0
+    engine.dispose()
+    path.unlink()
+    with pytest.raises(OperationalError):
+        engine.connect()
+    assert not path.exists()
+
+
+def test_a_store_fault_is_never_blamed_on_the_users_file():
+    said = french_problem(LoadError("(entrepôt)", "cannot use the store: disk I/O error"))
+    assert said.startswith("l'entrepôt ne peut pas être écrit") and "rien n'a été enregistré" in said
+    assert "fichier" not in said
