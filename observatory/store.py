@@ -125,14 +125,14 @@ def _engine(url: str, _generation_number: int) -> Engine:
                 engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro{immutable}&uri=true", future=True)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                event.listen(engine, "do_connect", _never_recreate(url, path))
+                event.listen(engine, "do_connect", _never_recreate(path))
         event.listen(engine, "connect", _sqlite_pragmas(read_only))
         event.listen(engine, "begin", _begin)
     _engines.add(engine)
     return engine
 
 
-def _never_recreate(url: str, path: Path):
+def _never_recreate(path: Path):
     """Once the file was seen, connect with `mode=rw`: a deleted store raises instead of coming back empty
     (a build into a file not made yet still creates it)."""
     def connect(_dialect, _record, cargs, cparams) -> None:
@@ -154,8 +154,7 @@ def on_reopen(listener: Callable[[], None]) -> Callable[[], None]:
 
 def store_problem(url: str | None = None) -> str | None:
     """Why the store cannot be served now, in English (None when it can): a SQLite file deleted, moved or never
-    built. A
-    replaced file (new inode) is reopened here rather than served from the old handle. One `stat`."""
+    built. A replaced file (new inode) is reopened here rather than served from the old handle. One `stat`."""
     url = url or database_url()
     path = sqlite_file(url)
     if path is None:
