@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from observatory import api, views
-from observatory.store import get_engine, store_exists, store_ready
+from observatory.store import get_engine, store_exists, store_problem, store_ready
 
 
 def nav() -> list[tuple[str, str]]:
@@ -106,6 +106,38 @@ def _worker_header(response):
     return response
 
 
+UNAVAILABLE = ("L'observatoire est momentanément indisponible : son entrepôt de données est introuvable sur ce "
+               "serveur (supprimé, déplacé ou pas encore construit). Aucun chiffre n'est servi tant qu'il n'est "
+               "pas rétabli ; réessayez plus tard.")
+# Served whatever the store: /health says why itself; scripts, styles and the templates hold no figure.
+NO_STORE_NEEDED = ("/health", "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/modeles/")
+# Callbacks that write the store refuse, themselves, in the page, in French, a store they cannot write.
+STORE_WRITERS = {("own-saved", "children"), ("own-removed", "data")}
+
+
+def store_guard():
+    """Before every request (one `stat`): a missing store answers 503 in French on pages, API and callbacks —
+    never old figures from memory or a reopened empty file; a replaced one is reopened (`store_problem`)."""
+    from flask import jsonify, request
+
+    problem = store_problem()
+    if problem is None or request.path.startswith(NO_STORE_NEEDED):
+        return None
+    if request.path == "/_dash-update-component":
+        outputs = (request.get_json(silent=True) or {}).get("outputs")
+        first = (outputs[0] if isinstance(outputs, list) and outputs else outputs) or {}
+        if isinstance(first, dict) and (first.get("id"), first.get("property")) in STORE_WRITERS:
+            return None
+    if request.path.startswith(("/api/", "/_dash-")):
+        return jsonify(error=UNAVAILABLE), 503, {"Retry-After": "60"}
+    page = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Observatoire indisponible</title>'
+            f'</head><body><main><h1>Observatoire des métiers du social</h1><p>{UNAVAILABLE}</p></main></body></html>')
+    return page, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "60"}
+
+
+server.before_request(store_guard)
+
+
 @server.errorhandler(413)
 def _too_large(_error):
     from flask import jsonify
@@ -122,7 +154,7 @@ def health():
     from observatory import queries
 
     ready = store_ready()
-    body = {"status": "ok" if ready else "store not built (run `python -m etl build`)",
+    body = {"status": "ok" if ready else store_problem() or "store not built (run `python -m etl build`)",
             "store_version": queries.store_version() if ready else None,
             "backend": get_engine().dialect.name, "pid": os.getpid()}
     return jsonify(body), (200 if ready else 503)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy.exc import OperationalError
 
 from etl.adapters import tdbms
 from etl.errors import LoadError
@@ -43,6 +44,7 @@ from observatory.private import (
     well_formed,
 )
 from observatory.schema import etl_load, private_figure, private_upload
+from observatory.store import StoreBusy, busy_reason, write_problem, writing
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +102,13 @@ PROBLEMS = [
     (r"cannot read the sheet.*", lambda m: "feuille illisible (classeur abîmé ou d'un autre format)"),
     (r".*limit in etl/limits\.py.*", lambda m: "le fichier dépasse une limite de lecture de l'observatoire (taille, "
                                                "lignes, colonnes ou cellules)"),
-    (r"the store is locked.*", lambda m: "l'entrepôt est occupé par un chargement ; réessayez dans un instant"),
-    (r"the store is read-only.*", lambda m: "l'entrepôt est en lecture seule sur ce serveur"),
+]
+# Why the store itself refused a write (`observatory.store.write_problem`, `busy_reason`): never blamed on the file.
+STORE_PROBLEMS = [
+    (r"the store is locked.*", "l'entrepôt est occupé par un chargement ; réessayez dans un instant"),
+    (r"the store is read-only.*", "l'entrepôt est en lecture seule"),
+    (r"the store is missing.*", "l'entrepôt de données est introuvable sur ce serveur (supprimé ou déplacé)"),
+    (r"cannot use the store.*", "l'entrepôt ne peut pas être écrit sur ce serveur"),
 ]
 
 
@@ -112,8 +119,19 @@ def french_reason(reason: str) -> str:
     return reason
 
 
+def french_store_problem(problem: str, nothing: str = "enregistré") -> str | None:
+    """« l'entrepôt est en lecture seule : rien n'a été enregistré » (or `supprimé`) for a store fault, else None."""
+    for pattern, french in STORE_PROBLEMS:
+        if re.fullmatch(pattern, problem, flags=re.S):
+            return f"{french} : rien n'a été {nothing}"
+    return None
+
+
 def french_problem(error: LoadError) -> str:
     """One French sentence for why a file cannot be read or saved (with the English detail when none fits)."""
+    store = french_store_problem(error.problem)
+    if store:
+        return store
     for pattern, french in PROBLEMS:
         match = re.fullmatch(pattern, error.problem, flags=re.S)
         if match:
@@ -203,9 +221,23 @@ def save_private(engine: Engine, content: bytes, file_name: str, *, max_bytes: i
     from etl.loader import load_file
 
     _check(content, file_name, max_bytes)
-    with _temporary(content, file_name) as path:
-        summary = load_file(engine, path, "tdbms", scope="private")
+    _writable(engine)
+    try:
+        with _temporary(content, file_name) as path:
+            summary = load_file(engine, path, "tdbms", scope="private")
+    except OperationalError as error:  # the store failed under the loader (disk full, I/O error, gone)
+        raise LoadError(_STORE, busy_reason(error)) from None
     return summary.private_token, summary.private_upload_id
+
+
+_STORE = "(entrepôt)"
+
+
+def _writable(engine: Engine) -> None:
+    """Refuse, before anything is read or written, a store that cannot take a write (missing, read-only)."""
+    problem = write_problem(engine)
+    if problem:
+        raise LoadError(_STORE, problem)
 
 
 def read_private(engine: Engine, token: str | None) -> SavedUpload | None:
@@ -215,15 +247,19 @@ def read_private(engine: Engine, token: str | None) -> SavedUpload | None:
 
 def remove_private(engine: Engine, token: str | None) -> bool:
     """Remove the upload saved under `token` completely (figures, record, its `etl_load` row): True when there
-    was one. One transaction."""
+    was one. One transaction, under the write lock. Raises `LoadError` (nothing removed) when the store cannot
+    be written; `french_store_problem(error.problem, "supprimé")` says why in French."""
     if not well_formed(token):
         return False
-    with engine.begin() as conn:
-        row = conn.execute(select(private_upload.c.upload_id, private_upload.c.load_id)
-                           .where(private_upload.c.token_sha256 == token_sha256(token))).first()
-        if row is None:
-            return False
-        _remove(conn, [row.upload_id], row.load_id)
+    try:
+        with writing(engine) as conn:
+            row = conn.execute(select(private_upload.c.upload_id, private_upload.c.load_id)
+                               .where(private_upload.c.token_sha256 == token_sha256(token))).first()
+            if row is None:
+                return False
+            _remove(conn, [row.upload_id], row.load_id)
+    except StoreBusy as error:
+        raise LoadError(_STORE, str(error)) from None
     return True
 
 

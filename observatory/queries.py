@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from observatory import catalogue
 from observatory.config import database_url
-from observatory.store import get_engine
+from observatory.store import get_engine, on_reopen, store_problem
 
 ANY_BREAKDOWN = "*"  # every sub-population at once (e.g. all ESMS categories in one query)
 SERIES_COLUMNS = ["indicator_id", "profession_id", "territory_id", "breakdown", "period", "value", "numerator",
@@ -48,11 +48,14 @@ def store_version(url: str | None = None) -> int:
 
 
 def _fresh(url: str) -> None:
-    """Forget cached results when the store changed since we last looked (at most once per TTL)."""
+    """Forget cached results when the store changed since we last looked (at most once per TTL): a new
+    version, a replaced file (reopened by `store_problem`) or a missing one (nothing old is served from memory)."""
     now = time.monotonic()
     seen = _seen_versions.get(url)
     if seen and now - seen[0] < VERSION_TTL_SECONDS:
         return
+    if store_problem(url):
+        clear_caches()
     version = store_version(url)
     if seen and seen[1] != version:
         clear_caches()
@@ -108,6 +111,9 @@ def clear_caches() -> None:
         function.cache_clear()
     for clear in _listeners:
         clear()
+
+
+on_reopen(lambda: clear_caches())  # a replaced store file: nothing cached from the old one is served
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,19 @@ Writers (loads, unloads, builds, private saves) take the store's write lock at t
 `StoreBusy`. Readers never wait for a writer (SQLite WAL, PostgreSQL MVCC) and see a load only once it is
 committed. A SQLite file that this process may not write (read-only file or folder) is opened read-only, so
 the app serves it.
+
+A SQLite store is watched by its identity (device, inode): once seen, a missing file is never recreated by
+serving (connections open it with `mode=rw`, which fails on a missing file), `store_problem` says so, and a file
+replaced under the same name (a build into a new file moved over it) is reopened — the old engines are disposed
+and the `on_reopen` listeners forget what they cached. A writer refuses a file it may not write before its
+transaction starts (a read-only main file with a writable WAL would otherwise take writes into the WAL).
 """
 from __future__ import annotations
 
 import os
+import urllib.parse
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -65,16 +72,51 @@ def _read_only_sqlite(path: Path) -> bool:
     return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """The engine for `url` (default: `OBSERVATORY_DB` or the bundled SQLite file)."""
+    """The engine for `url` (default: `OBSERVATORY_DB` or the bundled SQLite file); a new one once the SQLite
+    file was replaced (see `store_problem`)."""
     url = url or database_url()
+    return _engine(url, _generation.get(url, 0))
+
+
+_generation: dict[str, int] = {}  # bumped when a SQLite file is replaced: the next get_engine opens it anew
+_identity: dict[str, tuple[int, int]] = {}  # (device, inode) of each SQLite file seen, by its absolute path
+_reopen_listeners: list[Callable[[], None]] = []
+
+
+def _key(path: Path) -> str:
+    return os.path.abspath(path)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL (None for other backends, memory and URI forms)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path)
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str, _generation_number: int) -> Engine:
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
-        path = engine.url.database
+        path = sqlite_file(url)
         read_only = False
-        if path and path != ":memory:" and not path.startswith("file:"):
-            path = Path(path)
+        if path is not None:
+            identity = _file_identity(path)
+            if identity is not None:
+                _identity[_key(path)] = identity
             if _read_only_sqlite(path):
                 read_only = True
                 # Nobody can write in a read-only folder, so the file cannot change under us: `immutable`
@@ -83,10 +125,73 @@ def get_engine(url: str | None = None) -> Engine:
                 engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro{immutable}&uri=true", future=True)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                event.listen(engine, "do_connect", _never_recreate(path))
         event.listen(engine, "connect", _sqlite_pragmas(read_only))
         event.listen(engine, "begin", _begin)
     _engines.add(engine)
     return engine
+
+
+def _never_recreate(path: Path):
+    """Once the file was seen, connect with `mode=rw`: a deleted store raises instead of coming back empty
+    (a build into a file not made yet still creates it)."""
+    def connect(_dialect, _record, cargs, cparams) -> None:
+        if _key(path) in _identity:
+            database = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=rw"
+            if cargs:
+                cargs[0] = database
+            else:
+                cparams["database"] = database
+            cparams["uri"] = True
+    return connect
+
+
+def on_reopen(listener: Callable[[], None]) -> Callable[[], None]:
+    """Register a function called when a replaced store file is reopened (to forget cached results)."""
+    _reopen_listeners.append(listener)
+    return listener
+
+
+def store_problem(url: str | None = None) -> str | None:
+    """Why the store cannot be served now, in English (None when it can): a SQLite file deleted, moved or never
+    built. A replaced file (new inode) is reopened here rather than served from the old handle. One `stat`."""
+    url = url or database_url()
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    identity = _file_identity(path)
+    if identity is None:
+        if _key(path) in _identity:
+            return "the store is missing: its file was deleted or moved"
+        return "store not built (run `python -m etl build`)"
+    seen = _identity.setdefault(_key(path), identity)
+    if seen != identity:
+        old = _engine(url, _generation.get(url, 0))
+        _generation[url] = _generation.get(url, 0) + 1
+        _identity[_key(path)] = identity
+        old.dispose()  # its pooled connections held the replaced file
+        for listener in _reopen_listeners:
+            listener()
+    return None
+
+
+def write_problem(engine: Engine) -> str | None:
+    """Why a writer cannot write this SQLite store (missing, or a file, WAL or folder it may not write), checked
+    before its transaction: None when it can, or for other backends."""
+    if engine.dialect.name != "sqlite":
+        return None
+    path = sqlite_file(str(engine.url))
+    if path is None:
+        database = (engine.url.database or "").removeprefix("file:")
+        if engine.url.query.get("mode") == "ro" or "mode=ro" in database:
+            return "the store is read-only for this user: loads need write access to the file and its folder"
+        return None
+    if not path.exists():  # a store never seen is being built; one seen and gone must not come back empty
+        return "the store is missing: its file was deleted or moved" if _key(path) in _identity else None
+    files = [path, path.parent] + [f for f in (Path(f"{path}-wal"), Path(f"{path}-shm")) if f.exists()]
+    if not all(os.access(f, os.W_OK) for f in files):
+        return "the store is read-only for this user: loads need write access to the file and its folder"
+    return None
 
 
 class StoreBusy(Exception):
@@ -96,6 +201,9 @@ class StoreBusy(Exception):
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One writer's transaction, holding the store's write lock from its first statement to its commit."""
+    problem = write_problem(engine)
+    if problem:
+        raise StoreBusy(problem)
     try:
         with engine.connect() as conn:
             conn.execution_options(writer=True)

@@ -238,7 +238,13 @@ def confirm(_clicks):
 @callback(Output("own-removed", "data"), Output("own-saved", "children", allow_duplicate=True),
           Input("own-confirm", "submit_n_clicks"), State("url", "hash"), prevent_initial_call=True)
 def delete(_clicks, fragment):
-    """Remove what the private link in the address holds (confirmed in the dialog)."""
-    from etl.private import remove_private
+    """Remove what the private link in the address holds (confirmed in the dialog); a store that cannot be
+    written says so, and the data stays shown."""
+    from etl.errors import LoadError
+    from etl.private import french_store_problem, remove_private
 
-    return {"fragment": fragment, "ok": remove_private(get_engine(), _token(fragment))}, ""
+    try:
+        return {"fragment": fragment, "ok": remove_private(get_engine(), _token(fragment))}, ""
+    except LoadError as error:
+        reason = french_store_problem(error.problem, "supprimé") or "l'entrepôt ne peut pas être écrit"
+        return dash.no_update, html.P(f"Non supprimé : {reason}.", className="obs-card")
