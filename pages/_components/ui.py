@@ -169,6 +169,12 @@ def copy_link() -> html.Div:
     ], className="mb-2")
 
 
+def choice(value, allowed, default):
+    """A callback input normalised: `value` when it is one of `allowed` (text or number, never a list or an
+    object a forged request may send), else `default`."""
+    return value if isinstance(value, (str, int, float)) and value in allowed else default
+
+
 def refuse_bad_input(error: Exception) -> None:
     """Every callback's guard (Dash's `on_error`): an input of the wrong type or an unknown value (a forged
     request, a hand-edited link) leaves the page as it was — its defaults, or the last valid view — instead of
