@@ -8,7 +8,10 @@ with its source, its data table and a one-sentence summary. `server = app.server
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
+from functools import lru_cache
 
 import dash
 import dash_bootstrap_components as dbc
@@ -16,6 +19,69 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from observatory import api, views
 from observatory.store import get_engine, store_exists, store_problem, store_ready
+from pages._components import ui
+
+LOG_MAX_CHARS = 2000  # a log line quotes at most this much (a forged 1 MB value never fills the log)
+
+
+def _bounded_log_records() -> None:
+    """Every log record (ours, Flask's, gunicorn's) cut to `LOG_MAX_CHARS`, its traceback too."""
+    make = logging.getLogRecordFactory()
+
+    def bounded(*args, **kwargs):
+        record = make(*args, **kwargs)
+        message = record.getMessage()
+        if len(message) > LOG_MAX_CHARS:
+            record.msg, record.args = message[:LOG_MAX_CHARS] + f"… [{len(message)} caractères]", ()
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = text if len(text) <= LOG_MAX_CHARS else text[-LOG_MAX_CHARS:]
+        return record
+
+    if not getattr(make, "bounded", False):
+        bounded.bounded = True
+        logging.setLogRecordFactory(bounded)
+
+
+_bounded_log_records()
+
+
+class PublicDash(dash.Dash):
+    """Dash that tells visitors nothing about the software behind it when debug is off: no Dash, Plotly or
+    Python version in the page's config, the scripts' file names or the favicon's query string, and a
+    `twitter:url` built from `OBSERVATORY_PUBLIC_URL` (never from the request's `Host` header)."""
+
+    _FINGERPRINT = re.compile(r"\.v[\w-]+m([0-9a-fA-F]+)\.")
+
+    def _config(self):
+        config = super()._config()
+        if not self._dev_tools.ui:
+            for key in ("dash_version", "python_version", "plotly_version", "ddk_version", "dash_version_url"):
+                config.pop(key, None)
+            config["disable_version_check"] = True
+        return config
+
+    def interpolate_index(self, **kwargs):
+        from flask import request
+
+        page = super().interpolate_index(**kwargs)
+        if not self._dev_tools.ui:  # `.v4_4_1m123.` → `.v0m<hash>.`: still cache-busting, no version
+            page = self._FINGERPRINT.sub(lambda m: f".v0m{_opaque(m.group(0))}.", page)
+            page = re.sub(r"(_favicon\.ico)\?v=[^\"]*", r"\1", page)
+        return re.sub(r'(<meta property="twitter:url" content=")[^"]*', lambda m: m.group(1) + _escape_attr(
+            api.public_url(request.path)), page)
+
+
+def _opaque(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _escape_attr(text: str) -> str:
+    import html as html_text
+
+    return html_text.escape(text, quote=True)
 
 
 def nav() -> list[tuple[str, str]]:
@@ -36,8 +102,8 @@ def ensure_store() -> None:
 
 
 def create_app() -> dash.Dash:
-    app = dash.Dash(__name__, use_pages=True, title="Observatoire des métiers du social",
-                    suppress_callback_exceptions=True, update_title=None,
+    app = PublicDash(__name__, use_pages=True, title="Observatoire des métiers du social",
+                    suppress_callback_exceptions=True, update_title=None, on_error=ui.refuse_bad_input,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     app.layout = html.Div([
         html.A("Aller au contenu", href="#contenu", className="skip-link"),
@@ -99,10 +165,28 @@ server.config["MAX_CONTENT_LENGTH"] = views.MAX_REQUEST_BYTES
 api.register(server)
 
 
+@lru_cache(maxsize=1)
+def content_security_policy() -> str:
+    """Scripts from this origin only, plus Dash's own inline scripts by their SHA-256 (the renderer's start and
+    the clientside callbacks); styles inline (Plotly and React set them); no framing, no plugins."""
+    scripts = " ".join(["'self'", *app.csp_hashes()])
+    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "no-referrer", "Cross-Origin-Opener-Policy": "same-origin"}
+
+
 @server.after_request
 def _worker_header(response):
-    """Which worker answered (operators and the multi-worker test read it)."""
+    """Which worker answered (operators and the multi-worker test read it), and the security headers of every
+    response: a CSP, no MIME sniffing, no framing, no `Referer`, and a `Server` that names no software."""
     response.headers["X-Observatory-Worker"] = str(os.getpid())
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Security-Policy"] = content_security_policy()
+    response.headers["Server"] = "observatoire"
     return response
 
 
@@ -136,6 +220,36 @@ def store_guard():
 
 
 server.before_request(store_guard)
+
+
+@server.before_request
+def _no_dev_routes():
+    """`/_reload-hash` (it lists the installed packages) exists for hot reload only: 404 when debug is off."""
+    from flask import abort, request
+
+    if request.path.endswith("/_reload-hash") and not app._dev_tools.hot_reload:
+        abort(404)
+
+
+@server.errorhandler(dash.exceptions.DependencyException)
+def _unknown_script(_error):
+    """An unknown `/_dash-component-suites/…` path is not found (404), not a server error."""
+    return "Ressource introuvable.", 404
+
+
+@server.errorhandler(Exception)
+def _no_traceback(error):
+    """Whatever a request raises, the visitor gets a short French answer (a malformed callback request: 400),
+    never a traceback; the log gets one bounded line."""
+    from flask import jsonify, request
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(error, HTTPException):
+        return error
+    server.logger.error("%s %s : %s", request.method, request.path, error, exc_info=error)
+    if request.path.endswith("/_dash-update-component"):
+        return jsonify(error="Requête invalide : la page n'a pas pu être mise à jour."), 400
+    return "Erreur interne : la page n'a pas pu être affichée.", 500
 
 
 @server.errorhandler(413)

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import os
 import sqlite3
 from dataclasses import asdict
 from datetime import date
@@ -133,7 +134,8 @@ def _observations_response() -> Response:
         except ValueError as error:
             return _error(str(error))
         body = exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, total=total, lang=lang,
-                                   permalink=request.host_url.rstrip("/") + permalink if permalink else request.url)
+                                   permalink=public_url(permalink or request.full_path.rstrip("?"),
+                                                        request.host_url))
         return Response(stream_with_context(body), headers=headers,
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     rows = list(exports.stream_rows(selection, offset=(page - 1) * page_size, limit=page_size))
@@ -142,7 +144,7 @@ def _observations_response() -> Response:
     if page < pages:
         args = request.args.to_dict(flat=False)
         args["page"] = [str(page + 1)]
-        next_url = f"{request.base_url}?{urlencode(args, doseq=True)}"
+        next_url = public_url(f"{request.path}?{urlencode(args, doseq=True)}")
     head = to_json({"total": total, "page": page, "page_size": page_size, "pages": pages, "next": next_url,
                     "filters": filters, "columns": list(exports.COLUMNS)})
     return Response(f'{head[:-1]}, "rows": {rows_json(rows)}}}', content_type=JSON, headers=headers)
@@ -356,6 +358,13 @@ CODELIST_DOCS = (
     ("sources", "Published sources (own figures are never listed)",
      codelists.SOURCE_FIELDS),
 )
+
+
+def public_url(path: str, default_base: str = "") -> str:
+    """A link to `path` on the public site: `OBSERVATORY_PUBLIC_URL` (e.g. https://observatoire.example.fr) +
+    path when set, else `default_base` + path (relative by default) — never the request's `Host` header."""
+    base = os.environ.get("OBSERVATORY_PUBLIC_URL", "").strip() or default_base
+    return base.rstrip("/") + path
 
 
 def register(server: Flask) -> None:

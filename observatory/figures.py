@@ -250,7 +250,7 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *
                           for c in ("q1", "median", "q3", "value") if c in data})
     keys = list(data["key"]) if "key" in data else list(data["label"])
     marked = [bool(highlight) and key in highlight for key in keys]
-    rows = [_wrap(str(label), label_width) for label in data["label"]]
+    rows = [_wrap(plotly_text(label), label_width) for label in data["label"]]  # labels are text, not markup
     lines = sum(row.count("<br>") + 1 for row in rows)
     tallest = max((row.count("<br>") + 1 for row in rows), default=1)
     # narrow labels: every row as tall as the tallest label (rows are evenly spaced: a taller label would
@@ -301,6 +301,12 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *
     below = 0.12 if label_width >= 46 else min(0.12, 80 / max(1, height - 190))
     figure.update_layout(legend={"orientation": "h", "y": -below, "yanchor": "top"}, barmode="overlay")
     return figure
+
+
+def plotly_text(text: str) -> str:
+    """Text as Plotly shows it, never as markup: Plotly reads a subset of HTML in titles, tick labels and
+    hover texts (`<a href>`, `<b>`, `<br>`…), so `&`, `<` and `>` become entities (shown as themselves)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _wrap(label: str, width: int = 18) -> str:

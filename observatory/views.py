@@ -593,6 +593,18 @@ class OwnFiguresView:
     names: dict[str, str] = field(default_factory=dict)  # finess → name given in the file (or the FINESS)
 
 
+NAME_MAX = 200  # characters of an establishment's name shown (a file may give up to 32,767: Excel's limit)
+
+
+def display_name(name: object, fallback: str) -> str:
+    """An establishment's name as the page shows it: trimmed, at most `NAME_MAX` characters (cut with « … »),
+    else `fallback` (its FINESS). Text only: whoever renders it as markup must escape it."""
+    text = " ".join(name.split()) if isinstance(name, str) else ""
+    if len(text) > NAME_MAX:
+        text = text[:NAME_MAX - 1].rstrip() + "…"
+    return text or fallback
+
+
 BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "value", "n", "q1", "median", "q3", "rank"]
 LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
 
@@ -625,14 +637,14 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
         establishment = place.loc[unit.finess]
         value = None if pd.isna(unit.value) else float(unit.value)
         entry = catalogue.get(unit.indicator_id)
-        name = establishment["name"] if isinstance(establishment["name"], str) else ""
+        name = display_name(establishment["name"], unit.finess)
         side_by_side = benchmarks.levels_from_store(engine, unit.indicator_id, int(peer_period),
                                                     establishment.esms_category, establishment.territory_id, value,
                                                     exclude_finess=unit.finess)
         shown = benchmarks.first_enough(side_by_side)
         for at, territory, band in side_by_side:
             rows.append({
-                "label": f"{name.strip() or unit.finess} – {entry.label}", "indicator_id": unit.indicator_id,
+                "label": f"{name} – {entry.label}", "indicator_id": unit.indicator_id,
                 "finess": unit.finess, "period": int(unit.period), "peer_period": int(peer_period),
                 "value": band.value, "n": band.n, "q1": band.q1, "median": band.median, "q3": band.q3,
                 "rank": band.percentile_rank, "level": at, "territory_id": territory,
@@ -647,7 +659,11 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
     if len(levels) and (levels.period != levels.peer_period).any():
         messages.append("Pas de données de pairs pour l'année de votre fichier : comparaison avec la dernière année "
                         "disponible.")
-    names = {f: (n.strip() if isinstance(n, str) and n.strip() else f) for f, n in zip(place.index, place["name"])}
+    names = {f: display_name(n, f) for f, n in zip(place.index, place["name"])}
+    long_names = sum(isinstance(n, str) and len(" ".join(n.split())) > NAME_MAX for n in place["name"])
+    if long_names:
+        messages.append(f"{long_names} nom(s) d'établissement de plus de {NAME_MAX} caractères : raccourci(s) à "
+                        f"{NAME_MAX} caractères (« … ») à l'affichage.")
     few = levels[(levels.level == "departement") & (levels.n < benchmarks.MIN_PEERS)]
     if len(few):
         used = {}  # finess → the levels its comparisons are really read at (région, France, or none)

@@ -67,13 +67,15 @@ def frame_for(f: Filters):
 
 
 def resolve(indicator, profession, level, period, source, territory=None) -> Filters:
-    indicator = indicator or DEFAULT.indicator
+    indicator = ui.choice(indicator, {i.indicator_id for i in catalogue.INDICATORS}, DEFAULT.indicator)
+    profession = ui.choice(profession, queries.dimensions().profession_key, DEFAULT.profession)
+    level = ui.choice(level, {option["value"] for option in LEVELS}, DEFAULT.level)
     sources = queries.sources_for(indicator)
     source = source if source in sources else (sources[0] if sources else None)
     periods = queries.periods_for(indicator, source) if source else ()
-    territory = territory if territory in queries.dimensions().territory_key else ""
+    territory = ui.choice(territory, queries.dimensions().territory_key, "")
     return Filters(indicator, profession=profession or DEFAULT.profession, level=level or DEFAULT.level,
-                   territory=territory, period=period if period in periods else None, source=source)
+                   territory=territory, period=ui.choice(period, periods, None), source=source)
 
 
 def rows(f: Filters) -> tuple[list[dict], int, bool]:

@@ -104,7 +104,7 @@ def _show(view: views.OwnFiguresView, finess: str, indicator_id: str, year: int)
                                                      "pas de médiane)"
                                for place, n, enough in zip(rows.place, rows.n, rows.n >= 5)],
                         key=rows.level)
-    title = (f"{entry.label} ({entry.unit}) – « {name} », {year}, parmi les établissements de "
+    title = (f"{entry.label} ({entry.unit}) – « {figures.plotly_text(name)} », {year}, parmi les établissements de "
              f"même catégorie<br><sup>Pairs : {views.peer_source_label()}</sup>")
     figure = figures.band_figure(bands, title, entry.unit, entry.decimals, value_name="votre établissement",
                                  highlight=set(rows.level[rows.shown]))

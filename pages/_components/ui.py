@@ -167,3 +167,18 @@ def copy_link() -> html.Div:
         dcc.Clipboard(target_id="page-link", title="Copier le lien", className="d-inline-block ms-2",
                       style={"cursor": "pointer"}),
     ], className="mb-2")
+
+
+def choice(value, allowed, default):
+    """A callback input normalised: `value` when it is one of `allowed` (text or number, never a list or an
+    object a forged request may send), else `default`."""
+    return value if isinstance(value, (str, int, float)) and value in allowed else default
+
+
+def refuse_bad_input(error: Exception) -> None:
+    """Every callback's guard (Dash's `on_error`): an input of the wrong type or an unknown value (a forged
+    request, a hand-edited link) leaves the page as it was — its defaults, or the last valid view — instead of
+    a 500. One line in the log, the value cut (the log formatter bounds every line too)."""
+    import logging
+
+    logging.getLogger("observatory.callbacks").warning("entrée refusée (%s : %.200s)", type(error).__name__, error)
