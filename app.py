@@ -125,6 +125,10 @@ def health():
     body = {"status": "ok" if ready else "store not built (run `python -m etl build`)",
             "store_version": queries.store_version() if ready else None,
             "backend": get_engine().dialect.name, "pid": os.getpid()}
+    if ready:  # the private space's size and caps (etl/limits.py): its growth is bounded, and seen
+        from etl.private import private_status
+
+        body["private"] = private_status(get_engine())
     return jsonify(body), (200 if ready else 503)
 
 
