@@ -126,9 +126,9 @@ def _show(view: views.OwnFiguresView, finess: str, indicator_id: str, year: int)
     return figure, [html.P(s, className="mb-1") for s in sentences], table
 
 
-def _read_status(file_name: str | None, view: views.OwnFiguresView, count: int) -> str:
+def _read_status(file_name: str | None, units: pd.DataFrame, count: int) -> str:
     """The status line after an upload: what was read (file, establishments, years), nothing kept yet."""
-    years = sorted({int(p) for p in view.levels.period}) if len(view.levels) else []
+    years = sorted({int(p) for p in units.period})
     name = file_name or "fichier"
     if not years:
         return f"Fichier « {name} » : aucune ligne n'a pu être retenue (voir les messages ci-dessus)."
@@ -199,7 +199,7 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
         year = years[-1] if years else None  # the latest year of the file by default
     messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card") if view.messages else ""
     figure, summary, table = _show(view, finess, indicator_id, year) if finess and year else nothing[:3]
-    status = _read_status(file_name, view, len(codes)) if uploaded else dash.no_update
+    status = _read_status(file_name, units, len(codes)) if uploaded else dash.no_update
     return (figure, summary, table, messages, private_text, hide_delete, options, finess,
             [{"label": str(y), "value": y} for y in reversed(years)], year, status)
 
