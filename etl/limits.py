@@ -35,6 +35,10 @@ save); checked before the costly comparison with peers, each refusal in French o
   establishments, 19,000 real ones) is refused: it is published data, not one's own figures.
 - `MAX_UPLOAD_ROWS` (500 = 50 × 10): data rows of an upload, counted in the raw CSV before it is parsed, and in
   what the reader read (XLSX). The bundled template and example hold 1 to 3 rows.
+- `MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES` (8 MiB): an uploaded workbook's members decompressed (counted in bounded
+  chunks before any other reading). A 500-row sheet takes ≈ 330 KB, the example template 29 KB; a 1.9 MB upload
+  of 36,000 rows inflates to 24 MB and its hostile-file pre-check alone took 5–7 s (256 MiB would take a
+  minute, past gunicorn's 30 s): here it is refused in milliseconds.
 - `MAX_PRIVATE_FIGURES_PER_SAVE` (2,500 = 500 rows × 5 indicators): what one private save may store.
 - `MAX_PRIVATE_UPLOADS` (10,000) and `MAX_PRIVATE_FIGURES` (500,000, ≈ 70 MB with their index at ≈ 140 bytes a
   figure on SQLite): the whole private space; a save that would pass either is refused (« espace privé
@@ -62,6 +66,7 @@ MIN_ABS_NUMBER = 1e-200
 MAX_UPLOAD_ESTABLISHMENTS = 50
 MAX_UPLOAD_YEARS = 10
 MAX_UPLOAD_ROWS = MAX_UPLOAD_ESTABLISHMENTS * MAX_UPLOAD_YEARS
+MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
 OWN_INDICATORS = 5  # turnover, entry, exit, absenteeism, vacancy: the figures one TDBMS row gives
 MAX_PRIVATE_FIGURES_PER_SAVE = MAX_UPLOAD_ROWS * OWN_INDICATORS
 MAX_PRIVATE_UPLOADS = 10_000

@@ -21,12 +21,15 @@ pass the private space's caps in uploads or figures.
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import re
 import secrets
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -115,6 +118,10 @@ PROBLEMS = [
                f"au plus {limits.MAX_UPLOAD_ESTABLISHMENTS}"),
     (r"too many years for one's own figures \(([\d,]+);.*",
      lambda m: f"{_fr(m[1])} années ; le fichier d'un établissement en compte au plus {limits.MAX_UPLOAD_YEARS}"),
+    (r"too many decompressed bytes for one's own figures \(([\d,]+);.*",
+     lambda m: f"classeur trop volumineux une fois décompressé (plus de "
+               f"{limits.MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES // 2**20} Mio) ; le modèle rempli pour un établissement "
+               "ou un groupe en fait moins de 1 Mio"),
     (r"the private space is full.*",
      lambda m: "l'espace privé de l'observatoire est plein ; réessayez plus tard (les enregistrements de plus de "
                f"{limits.PRIVATE_RETENTION_DAYS} jours sont supprimés)"),
@@ -172,6 +179,26 @@ def _check(content: bytes, file_name: str, max_bytes: int | None) -> None:
     if Path(file_name).suffix.lower() == ".csv":  # lines counted in the raw bytes, before any parsing
         lines = max(content.count(b"\n"), content.count(b"\r")) + (not content.endswith((b"\n", b"\r")))
         _bound(file_name, "data rows", lines - 1, limits.MAX_UPLOAD_ROWS)
+    else:
+        _bound(file_name, "decompressed bytes", _inflated(content, limits.MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES),
+               limits.MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES)
+
+
+def _inflated(content: bytes, most: int) -> int:
+    """The bytes a workbook's members decompress to, read in 64 KiB chunks and stopped just past `most` (the ZIP's
+    stated sizes are never trusted). 0 when it is no readable ZIP: the reader then says why, in its words."""
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            for info in archive.infolist()[:limits.MAX_ZIP_MEMBERS]:
+                with archive.open(info) as member:
+                    while total <= most and (chunk := member.read(1 << 16)):
+                        total += len(chunk)
+                if total > most:
+                    break
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError, zlib.error):
+        return 0 if total <= most else total
+    return total
 
 
 def _bound(file_name: str, what: str, count: int, most: int) -> None:

@@ -8,11 +8,14 @@ SQLite copies of the built store and a real server process, no mocks."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
+import re
 import sqlite3
 import time
 import urllib.request
+import zipfile
 from datetime import datetime, timedelta
 
 import pytest
@@ -24,7 +27,7 @@ from etl.illustrative import TDBMS_HEADER
 from etl.private import french_problem, preview, purge_private, read_private, save_private
 from observatory.private import usage
 from observatory.store import get_engine
-from tests.conftest import serve_copy
+from tests.conftest import ROOT, serve_copy
 
 BYTES_PER_FIGURE = 200  # measured ≈ 120 on SQLite (table and primary key), WAL pages aside
 
@@ -40,6 +43,23 @@ def extract(establishments: int, years: int = 1) -> bytes:
 
 
 NATIONAL = extract(19_000)
+
+
+def big_workbook(rows: int) -> bytes:
+    """The observatory's example template with its « Données » sheet holding `rows` copies of its first data row
+    (renumbered): a valid workbook, as compressible as a real one (36,000 rows: 1.9 MB, 24 MB inflated)."""
+    source = zipfile.ZipFile(ROOT / "data/templates/exemple_mon_etablissement.xlsx")
+    sheet = source.read("xl/worksheets/sheet1.xml").decode()
+    row = re.search(r'<row r="2".*?</row>', sheet)[0]
+    body = "".join(re.sub(r'(<(?:row|c) r="[A-Z]*)2"', rf'\g<1>{n}"', row) for n in range(2, rows + 2))
+    sheet = re.sub(r"(<row r=\"1\".*?</row>).*?(</sheetData>)", lambda m: m[1] + body + m[2], sheet, flags=re.S)
+    sheet = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:Q{rows + 1}"/>', sheet)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = sheet.encode() if info.filename == "xl/worksheets/sheet1.xml" else source.read(info)
+            target.writestr(info.filename, data)
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -78,6 +98,17 @@ def test_a_national_extract_is_refused_in_french_before_any_comparison(engine):
     assert read.messages == ["Fichier refusé : 60 établissements (n° FINESS) ; le fichier d'un établissement (ou "
                              "d'un groupe) en compte au plus 50."]
     assert preview(extract(50, 10), "groupe.csv", engine).ok  # the largest file allowed still compares
+
+
+def test_a_large_workbook_is_refused_before_its_cells_are_scanned(engine):
+    workbook = big_workbook(36_000)
+    assert len(workbook) < 2_000_000
+    started = time.perf_counter()
+    read = preview(workbook, "groupe.xlsx", engine, max_bytes=2_000_000)
+    assert time.perf_counter() - started < 2
+    assert read.messages == ["Fichier refusé : classeur trop volumineux une fois décompressé (plus de 8 Mio) ; le "
+                             "modèle rempli pour un établissement ou un groupe en fait moins de 1 Mio."]
+    assert preview(big_workbook(500), "groupe.xlsx", engine).ok  # the largest workbook allowed still compares
 
 
 def test_a_national_extract_cannot_be_saved(engine):
