@@ -97,6 +97,10 @@ server = app.server
 # The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
 server.config["MAX_CONTENT_LENGTH"] = views.MAX_REQUEST_BYTES
 api.register(server)
+if int(os.environ.get("OBSERVATORY_TRUSTED_PROXIES", "0")):  # behind N reverse proxies: the client's own address
+    from werkzeug.middleware.proxy_fix import ProxyFix  # (per-client save limits key on it)
+
+    server.wsgi_app = ProxyFix(server.wsgi_app, x_for=int(os.environ["OBSERVATORY_TRUSTED_PROXIES"]))
 
 
 @server.after_request

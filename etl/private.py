@@ -204,7 +204,8 @@ def _inflated(content: bytes, most: int) -> int:
 def _bound(file_name: str, what: str, count: int, most: int) -> None:
     if count > most:
         raise LoadError(file_name, f"too many {what} for one's own figures ({count:,}; at most {most:,}, "
-                        f"{limits.WHERE})", expected="one establishment's file, or a group's few establishments")
+                        f"{limits.WHERE})", expected="one establishment's file, or a group's few establishments; "
+                        "`--scope published` loads a published extract")
 
 
 def check_bounds(parsed: Parsed, file_name: str) -> None:

@@ -222,3 +222,34 @@ def test_one_client_saving_100_times_is_stopped_and_the_store_stays_bounded(serv
     assert private["private_uploads"] == 5 and private["private_figures"] == 5 * 2500
     assert private["max_figures"] == limits.MAX_PRIVATE_FIGURES and private["retention_days"] == 30
     assert 0 < private["private_bytes"] <= 5 * 2500 * BYTES_PER_FIGURE
+
+
+def test_three_national_uploads_at_once_leave_gunicorn_answering(built_store, tmp_path):
+    """The finding's own scene: `gunicorn -w 2 --timeout 30`, three national extracts posted at once; each is
+    refused in French within seconds, `/health` keeps answering, no worker times out."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = tmp_path / "gunicorn.log"
+    url, _env, process = serve_copy(built_store, tmp_path, [str(gunicorn), "-w", "2", "-b", "127.0.0.1:{port}",
+                                                            "--timeout", "30", "app:server"], log=log)
+    try:
+        with urllib.request.urlopen(url + "/_dash-dependencies", timeout=30) as response:
+            served = {"url": url, "deps": json.load(response)}
+        values = {"own-upload.contents": data_url(NATIONAL), "own-upload.filename": "ANN_MS_TDP_ET_2023.csv",
+                  "own-indicator.value": "turnover_rate"}
+        with ThreadPoolExecutor(3) as pool:
+            started = time.perf_counter()
+            uploads = [pool.submit(call, served, "own-upload.contents", values, 20) for _ in range(3)]
+            with urllib.request.urlopen(url + "/health", timeout=5) as response:
+                assert response.status == 200
+            answers = [u.result() for u in uploads]
+        assert time.perf_counter() - started < 10
+        for answer in answers:
+            assert "Fichier refusé" in json.dumps(answer["response"]["own-messages"], ensure_ascii=False)
+        assert "WORKER TIMEOUT" not in log.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
