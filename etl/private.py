@@ -124,7 +124,7 @@ PROBLEMS = [
                "ou un groupe en fait moins de 1 Mio"),
     (r"the private space is full.*",
      lambda m: "l'espace privé de l'observatoire est plein ; réessayez plus tard (les enregistrements de plus de "
-               f"{limits.PRIVATE_RETENTION_DAYS} jours sont supprimés)"),
+               f"{private_caps()['retention_days']} jours sont supprimés)"),
     (r".*limit in etl/limits\.py.*", lambda m: "le fichier dépasse une limite de lecture de l'observatoire (taille, "
                                                "lignes, colonnes ou cellules)"),
     (r"the store is locked.*", lambda m: "l'entrepôt est occupé par un chargement ; réessayez dans un instant"),
