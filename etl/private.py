@@ -313,7 +313,12 @@ def private_caps() -> dict[str, int]:
 
 def private_status(engine: Engine) -> dict:
     """For `/health`: what the private space holds (uploads, figures, bytes where the backend says) and its caps."""
-    return {**usage(engine), **private_caps(), "save_rate_limits": save_rate_limits()}
+    try:
+        held = usage(engine)
+    except Exception:  # /health must answer whatever the store says: the counts are then unknown
+        log.exception("private space usage unavailable")
+        held = {"private_uploads": None, "private_figures": None, "private_bytes": None}
+    return {**held, **private_caps(), "save_rate_limits": save_rate_limits()}
 
 
 def save_rate_limits() -> str:
