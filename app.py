@@ -163,6 +163,10 @@ server = app.server
 # The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
 server.config["MAX_CONTENT_LENGTH"] = views.MAX_REQUEST_BYTES
 api.register(server)
+if int(os.environ.get("OBSERVATORY_TRUSTED_PROXIES", "0")):  # behind N reverse proxies: the client's own address
+    from werkzeug.middleware.proxy_fix import ProxyFix  # (per-client save limits key on it)
+
+    server.wsgi_app = ProxyFix(server.wsgi_app, x_for=int(os.environ["OBSERVATORY_TRUSTED_PROXIES"]))
 
 
 @lru_cache(maxsize=1)
@@ -271,6 +275,10 @@ def health():
     body = {"status": "ok" if ready else store_problem() or "store not built (run `python -m etl build`)",
             "store_version": queries.store_version() if ready else None,
             "backend": get_engine().dialect.name, "pid": os.getpid()}
+    if ready:  # the private space's size and caps (etl/limits.py): its growth is bounded, and seen
+        from etl.private import private_status
+
+        body["private"] = private_status(get_engine())
     return jsonify(body), (200 if ready else 503)
 
 

@@ -69,6 +69,15 @@ def _unload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_private(_args: argparse.Namespace) -> int:
+    from etl.private import private_caps, purge_private
+    from observatory.store import get_engine
+
+    removed = purge_private(get_engine())
+    print(f"{removed} private upload(s) older than {private_caps()['retention_days']} days removed")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     """Same options and checks as GET /api/v1/observations; the file holds every matching row."""
     from werkzeug.datastructures import MultiDict
@@ -197,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                               help="write there (and templates in DIR/templates) instead of data/illustrative")
     illustrative.set_defaults(run=_illustrative)
     commands.add_parser("status", help="list loads and row counts per source").set_defaults(run=_status)
+    commands.add_parser("purge-private", help="remove private uploads older than the retention (etl/limits.py)"
+                        ).set_defaults(run=_purge_private)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

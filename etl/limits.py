@@ -26,6 +26,30 @@ Each value sits far above the bundled real files (measured on `data/real/**`, `d
   (zero excepted) is rejected like `inf` and `NaN`: no count, rate or salary of these sources comes near, and
   inside these bounds the sums and ratios the loader computes over a whole file can never overflow to
   infinity.
+
+What one visitor may make the server do (« Mon établissement », and `python -m etl load --source tdbms`'s private
+save); checked before the costly comparison with peers, each refusal in French on the page:
+
+- `MAX_UPLOAD_ESTABLISHMENTS` (50) and `MAX_UPLOAD_YEARS` (10): an establishment's file holds one establishment,
+  a group's its few establishments (at most 50, over at most 10 years). A whole TDBMS extract (1,256 fictitious
+  establishments, 19,000 real ones) is refused: it is published data, not one's own figures.
+- `MAX_UPLOAD_ROWS` (500 = 50 × 10): data rows of an upload, counted in the raw CSV before it is parsed, and in
+  what the reader read (XLSX). The bundled template and example hold 1 to 3 rows.
+- `MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES` (8 MiB): an uploaded workbook's members decompressed (counted in bounded
+  chunks before any other reading). A 500-row sheet takes ≈ 330 KB, the example template 29 KB; a 1.9 MB upload
+  of 36,000 rows inflates to 24 MB and its hostile-file pre-check alone took 5–7 s (256 MiB would take a
+  minute, past gunicorn's 30 s): here it is refused in milliseconds.
+- `MAX_PRIVATE_FIGURES_PER_SAVE` (2,500 = 500 rows × 5 indicators): what one private save may store.
+- `MAX_PRIVATE_UPLOADS` (10,000) and `MAX_PRIVATE_FIGURES` (500,000, ≈ 70 MB with their index at ≈ 140 bytes a
+  figure on SQLite): the whole private space; a save that would pass either is refused (« espace privé
+  plein »), nothing written.
+- `PRIVATE_RETENTION_DAYS` (30): a private upload older than this is deleted by the purge every save runs
+  first, and by `python -m etl purge-private` (said on the page).
+- `SAVE_RATE_LIMITS` ("5 per minute; 20 per 30 days", env `OBSERVATORY_SAVE_LIMITS`): private saves per client
+  (its IP address), counted by the `limits` library (Flask-Limiter's core) in `OBSERVATORY_RATELIMIT_STORAGE`
+  (default `memory://`: each gunicorn worker counts on its own, so N workers allow N times as many; a shared
+  `redis://…` or `memcached://…` URI makes it one count). With the 30-day retention, one client holds at most
+  20 live uploads, i.e. 20 × 2,500 figures (≈ 7 MB).
 """
 from __future__ import annotations
 
@@ -38,5 +62,16 @@ MAX_CELLS = 10_000_000
 MAX_CELL_CHARS = 32_767
 MAX_ABS_NUMBER = 1e15
 MIN_ABS_NUMBER = 1e-200
+
+MAX_UPLOAD_ESTABLISHMENTS = 50
+MAX_UPLOAD_YEARS = 10
+MAX_UPLOAD_ROWS = MAX_UPLOAD_ESTABLISHMENTS * MAX_UPLOAD_YEARS
+MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
+OWN_INDICATORS = 5  # turnover, entry, exit, absenteeism, vacancy: the figures one TDBMS row gives
+MAX_PRIVATE_FIGURES_PER_SAVE = MAX_UPLOAD_ROWS * OWN_INDICATORS
+MAX_PRIVATE_UPLOADS = 10_000
+MAX_PRIVATE_FIGURES = 500_000
+PRIVATE_RETENTION_DAYS = 30
+SAVE_RATE_LIMITS = "5 per minute; 20 per 30 days"
 
 WHERE = "limit in etl/limits.py"  # said in every refusal, so that the one error line names where to look

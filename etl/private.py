@@ -13,24 +13,34 @@ A private save does not bump the store version: the version tells every process 
 published figures, and a private save changes none (private figures are read uncached, by token); bumping
 would also let any visitor flush every worker's caches at will. Rejected rows of a private save are shown to
 its owner on the page and never stored (`etl_rejection` holds published loads' only).
+
+Bounds (values and reasons in `etl/limits.py`): an upload holds at most 50 establishments, 10 years and 500 rows
+(counted in the raw CSV before parsing, and in what was read) — a whole TDBMS extract is refused in French before
+any comparison; a save purges uploads older than the retention first, then refuses (nothing written) what would
+pass the private space's caps in uploads or figures.
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import re
 import secrets
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import OperationalError
 
+from etl import limits
 from etl.adapters import tdbms
 from etl.errors import LoadError
 from etl.frames import Parsed
@@ -41,6 +51,7 @@ from observatory.private import (
     SavedUpload,
     read_upload,
     token_sha256,
+    usage,
     well_formed,
 )
 from observatory.schema import etl_load, private_figure, private_upload
@@ -100,6 +111,22 @@ PROBLEMS = [
     (r"not a TDBMS extract or template.*",
      lambda m: "format non accepté : un extrait TDBMS (.csv) ou le modèle de l'observatoire (.xlsx)"),
     (r"cannot read the sheet.*", lambda m: "feuille illisible (classeur abîmé ou d'un autre format)"),
+    (r"too many data rows for one's own figures \(([\d,]+);.*",
+     lambda m: f"{_fr(m[1])} lignes de données ; le fichier d'un établissement (ou d'un groupe) en compte au plus "
+               f"{_fr(limits.MAX_UPLOAD_ROWS)} ({limits.MAX_UPLOAD_ESTABLISHMENTS} établissements × "
+               f"{limits.MAX_UPLOAD_YEARS} ans) : déposez l'extrait de votre établissement, pas un extrait national"),
+    (r"too many establishments for one's own figures \(([\d,]+);.*",
+     lambda m: f"{_fr(m[1])} établissements (n° FINESS) ; le fichier d'un établissement (ou d'un groupe) en compte "
+               f"au plus {limits.MAX_UPLOAD_ESTABLISHMENTS}"),
+    (r"too many years for one's own figures \(([\d,]+);.*",
+     lambda m: f"{_fr(m[1])} années ; le fichier d'un établissement en compte au plus {limits.MAX_UPLOAD_YEARS}"),
+    (r"too many decompressed bytes for one's own figures \(([\d,]+);.*",
+     lambda m: f"classeur trop volumineux une fois décompressé (plus de "
+               f"{limits.MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES // 2**20} Mio) ; le modèle rempli pour un établissement "
+               "ou un groupe en fait moins de 1 Mio"),
+    (r"the private space is full.*",
+     lambda m: "l'espace privé de l'observatoire est plein ; réessayez plus tard (les enregistrements de plus de "
+               f"{private_caps()['retention_days']} jours sont supprimés)"),
     (r".*limit in etl/limits\.py.*", lambda m: "le fichier dépasse une limite de lecture de l'observatoire (taille, "
                                                "lignes, colonnes ou cellules)"),
 ]
@@ -110,6 +137,11 @@ STORE_PROBLEMS = [
     (r"the store is missing.*", "l'entrepôt de données est introuvable sur ce serveur (supprimé ou déplacé)"),
     (r"cannot use the store.*", "l'entrepôt ne peut pas être écrit sur ce serveur"),
 ]
+
+
+def _fr(count) -> str:
+    """A count written the French way: 19 000."""
+    return f"{int(str(count).replace(',', '')):,}".replace(",", "\u202f")
 
 
 def french_reason(reason: str) -> str:
@@ -162,6 +194,44 @@ def _check(content: bytes, file_name: str, max_bytes: int | None) -> None:
         raise LoadError(file_name, f"file too large ({len(content) / 1e6:.1f} MB; at most {max_bytes / 1e6:g} MB)")
     if not content:
         raise LoadError(file_name, "the file is empty")
+    if Path(file_name).suffix.lower() == ".csv":  # lines counted in the raw bytes, before any parsing
+        lines = max(content.count(b"\n"), content.count(b"\r")) + (not content.endswith((b"\n", b"\r")))
+        _bound(file_name, "data rows", lines - 1, limits.MAX_UPLOAD_ROWS)
+    else:
+        _bound(file_name, "decompressed bytes", _inflated(content, limits.MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES),
+               limits.MAX_UPLOAD_XLSX_DECOMPRESSED_BYTES)
+
+
+def _inflated(content: bytes, most: int) -> int:
+    """The bytes a workbook's members decompress to, read in 64 KiB chunks and stopped just past `most` (the ZIP's
+    stated sizes are never trusted). 0 when it is no readable ZIP: the reader then says why, in its words."""
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            for info in archive.infolist()[:limits.MAX_ZIP_MEMBERS]:
+                with archive.open(info) as member:
+                    while total <= most and (chunk := member.read(1 << 16)):
+                        total += len(chunk)
+                if total > most:
+                    break
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError, zlib.error):
+        return 0 if total <= most else total
+    return total
+
+
+def _bound(file_name: str, what: str, count: int, most: int) -> None:
+    if count > most:
+        raise LoadError(file_name, f"too many {what} for one's own figures ({count:,}; at most {most:,}, "
+                        f"{limits.WHERE})", expected="one establishment's file, or a group's few establishments; "
+                        "`--scope published` loads a published extract")
+
+
+def check_bounds(parsed: Parsed, file_name: str) -> None:
+    """Refuse (`LoadError`) an upload that is not one establishment's (or a small group's) figures: too many
+    rows read, FINESS or years. Cheap: counts only, before any comparison or write."""
+    _bound(file_name, "data rows", parsed.rows_read, limits.MAX_UPLOAD_ROWS)
+    _bound(file_name, "establishments", parsed.units["finess"].nunique(), limits.MAX_UPLOAD_ESTABLISHMENTS)
+    _bound(file_name, "years", parsed.units["period"].nunique(), limits.MAX_UPLOAD_YEARS)
 
 
 def safe_name(file_name: str) -> str:
@@ -201,8 +271,10 @@ def preview(content: bytes, file_name: str, engine: Engine, *, max_bytes: int | 
         _check(content, file_name, max_bytes)
         with _temporary(content, file_name) as path, engine.connect() as conn:
             parsed = tdbms.parse(path, Reference.from_store(conn))
+        check_bounds(parsed, file_name)
     except LoadError as error:
-        return Preview(messages=[f"Fichier illisible : {french_problem(error)}."])
+        head = "Fichier refusé" if error.problem.startswith("too many") else "Fichier illisible"
+        return Preview(messages=[f"{head} : {french_problem(error)}."])
     except Exception:  # a hostile or broken file must give a message, not a failed page
         log.exception("upload %r could not be read", safe_name(file_name))
         return Preview(messages=["Fichier illisible : son contenu n'a pas pu être lu comme un extrait TDBMS ou "
@@ -263,6 +335,107 @@ def remove_private(engine: Engine, token: str | None) -> bool:
     return True
 
 
+def _cap(name: str, default: int) -> int:
+    """A private-space cap: `etl/limits.py`'s value, or the operator's `OBSERVATORY_<NAME>`."""
+    return int(os.environ.get(f"OBSERVATORY_{name}", default))
+
+
+def private_caps() -> dict[str, int]:
+    return {"max_uploads": _cap("PRIVATE_MAX_UPLOADS", limits.MAX_PRIVATE_UPLOADS),
+            "max_figures": _cap("PRIVATE_MAX_FIGURES", limits.MAX_PRIVATE_FIGURES),
+            "max_figures_per_save": limits.MAX_PRIVATE_FIGURES_PER_SAVE,
+            "retention_days": _cap("PRIVATE_RETENTION_DAYS", limits.PRIVATE_RETENTION_DAYS)}
+
+
+def private_status(engine: Engine) -> dict:
+    """For `/health`: what the private space holds (uploads, figures, bytes where the backend says) and its caps."""
+    try:
+        held = usage(engine)
+    except Exception:  # /health must answer whatever the store says: the counts are then unknown
+        log.exception("private space usage unavailable")
+        held = {"private_uploads": None, "private_figures": None, "private_bytes": None}
+    return {**held, **private_caps(), "save_rate_limits": save_rate_limits()}
+
+
+def save_rate_limits() -> str:
+    return os.environ.get("OBSERVATORY_SAVE_LIMITS", limits.SAVE_RATE_LIMITS)
+
+
+_COUNTER = None  # the `limits` moving-window counter, made on first use (storage: OBSERVATORY_RATELIMIT_STORAGE)
+UNITS_FR = {"second": "seconde", "minute": "minute", "hour": "heure", "day": "jour", "month": "mois", "year": "an"}
+
+
+def _counter():
+    global _COUNTER
+    if _COUNTER is None:
+        from limits import storage, strategies
+
+        uri = os.environ.get("OBSERVATORY_RATELIMIT_STORAGE", "memory://")
+        _COUNTER = strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+    return _COUNTER
+
+
+def may_save(client: str) -> bool:
+    """Count one private save for `client` (its IP address) against `save_rate_limits()`: False, nothing
+    counted, when any of the limits is reached."""
+    from limits import parse_many
+
+    rules = parse_many(save_rate_limits())
+    counter = _counter()
+    if not all(counter.test(rule, "private-save", client) for rule in rules):
+        return False
+    return all([counter.hit(rule, "private-save", client) for rule in rules])
+
+
+def french_rate_limits() -> str:
+    """« 5 par minute et 20 par 30 jours »."""
+    from limits import parse_many
+
+    parts = []
+    for rule in parse_many(save_rate_limits()):
+        unit = UNITS_FR.get(rule.GRANULARITY.name, rule.GRANULARITY.name)
+        many = f"{rule.multiples} {unit}{'' if unit.endswith('s') else 's'}" if rule.multiples > 1 else unit
+        parts.append(f"{rule.amount} par {many}")
+    return ", ".join(parts[:-1]) + f" et {parts[-1]}" if len(parts) > 1 else "".join(parts)
+
+
+def rules_sentence(max_bytes: int) -> str:
+    """The page's one sentence on what an upload may hold and how long a private save is kept."""
+    return (f"Un fichier : un établissement ou un groupe de quelques établissements (au plus "
+            f"{limits.MAX_UPLOAD_ESTABLISHMENTS} établissements, {limits.MAX_UPLOAD_YEARS} années, "
+            f"{limits.MAX_UPLOAD_ROWS} lignes, {max_bytes / 1e6:g} Mo). Les données enregistrées dans l'espace privé "
+            f"sont supprimées automatiquement au bout de {private_caps()['retention_days']} jours "
+            f"(enregistrements : au plus {french_rate_limits()} par connexion).")
+
+
+def purge_expired(conn: Connection, now: datetime | None = None) -> int:
+    """Remove the private uploads older than the retention (figures, record, `etl_load` row); how many."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    cutoff = now - timedelta(days=private_caps()["retention_days"])
+    old = conn.execute(select(private_upload.c.upload_id, private_upload.c.load_id)
+                       .where(private_upload.c.created_at < cutoff)).all()
+    for row in old:
+        _remove(conn, [row.upload_id], row.load_id)
+    return len(old)
+
+
+def purge_private(engine: Engine, now: datetime | None = None) -> int:
+    """`python -m etl purge-private`: the expired private uploads removed, in one transaction."""
+    if not usage(engine)["private_table"]:
+        return 0
+    with engine.begin() as conn:
+        return purge_expired(conn, now)
+
+
+def _check_quota(conn: Connection, file_name: str, figures: int) -> None:
+    caps = private_caps()
+    uploads = conn.execute(select(func.count()).select_from(private_upload)).scalar_one()
+    stored = conn.execute(select(func.count()).select_from(private_figure)).scalar_one()
+    if uploads + 1 > caps["max_uploads"] or stored + figures > caps["max_figures"]:
+        raise LoadError(file_name, f"the private space is full ({uploads:,} uploads, {stored:,} figures; at most "
+                        f"{caps['max_uploads']:,} and {caps['max_figures']:,}, {limits.WHERE})")
+
+
 def _remove(conn: Connection, upload_ids: list[int], load_id: int | None) -> dict[str, int]:
     removed = {
         "private_figure": conn.execute(delete(private_figure).where(
@@ -294,7 +467,10 @@ def write_private_load(conn: Connection, parsed: Parsed, file_name: str, sha: st
         raise LoadError(file_name, f"a private load holds an establishment's own figures only (adapter "
                         f"{parsed.adapter!r} gives others)",
                         expected="a TDBMS extract or the template (--source tdbms)")
+    check_bounds(parsed, file_name)
     now = datetime.now(UTC).replace(tzinfo=None)
+    purge_expired(conn, now)  # expired uploads go first, in the save's transaction (under the write lock)
+    _check_quota(conn, file_name, len(parsed.units))
     rows_rejected = parsed.rows_read - parsed.rows_loaded
     periods = parsed.periods
     load_id = conn.execute(insert(etl_load).values(

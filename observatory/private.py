@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
 
 from observatory.schema import private_figure, private_upload
 
@@ -61,3 +61,28 @@ def read_upload(engine: Engine, token: str | None) -> SavedUpload | None:
     establishments = rows[ESTABLISHMENT_COLUMNS].drop_duplicates("finess", keep="last").reset_index(drop=True)
     return SavedUpload(int(upload.upload_id), upload.file_name, upload.created_at, units.reset_index(drop=True),
                        establishments)
+
+
+def usage(engine: Engine) -> dict:
+    """What the private space holds, for operators (`/health`): uploads, figures, and the bytes its tables and
+    indexes take when the backend can say (SQLite's `dbstat`, PostgreSQL's `pg_total_relation_size`; else None).
+    Counts only: nothing private is read."""
+    if not inspect(engine).has_table("private_upload"):
+        return {"private_table": False, "private_uploads": 0, "private_figures": 0, "private_bytes": 0}
+    with engine.connect() as conn:
+        uploads = conn.execute(select(func.count()).select_from(private_upload)).scalar_one()
+        figures = conn.execute(select(func.count()).select_from(private_figure)).scalar_one()
+        size = None
+        try:
+            if engine.dialect.name == "sqlite":
+                names = conn.execute(text("SELECT name FROM sqlite_master WHERE tbl_name IN "
+                                          "('private_figure', 'private_upload')")).scalars().all()
+                size = sum(conn.execute(text("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = :n"),
+                                        {"n": name}).scalar_one() for name in names)
+            elif engine.dialect.name == "postgresql":
+                size = conn.execute(text("SELECT pg_total_relation_size('private_figure') "
+                                         "+ pg_total_relation_size('private_upload')")).scalar()
+        except Exception:  # dbstat not compiled in: the counts still tell
+            size = None
+    return {"private_table": True, "private_uploads": int(uploads), "private_figures": int(figures),
+            "private_bytes": None if size is None else int(size)}

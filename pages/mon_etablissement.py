@@ -28,12 +28,15 @@ KEY = "#cle="  # the private link's fragment
 
 
 def layout(**_query):
+    from etl.private import rules_sentence
+
     return html.Div([
         ui.page_header("Mon établissement parmi ses pairs",
                        "Déposez un extrait du tableau de bord de la performance (CSV) ou le modèle de "
                        "l'observatoire rempli (XLSX) : vos taux de rotation, d'absentéisme et de postes vacants sont "
                        "calculés selon les formules du TDBMS et situés parmi les établissements de même catégorie. "
                        "Le fichier n'est pas conservé, sauf si vous le demandez."),
+        html.P(rules_sentence(views.MAX_UPLOAD_BYTES), id="own-rules", className="obs-source"),
         html.Div([
             html.P(id="own-private-text", className="mb-2"),
             html.Button("Supprimer mes données", id="own-delete", className="btn btn-outline-danger", hidden=True),
@@ -123,13 +126,12 @@ def _show(view: views.OwnFiguresView, finess: str, indicator_id: str, year: int)
     return figure, [html.P(s, className="mb-1") for s in sentences], table
 
 
-def _read_status(file_name: str | None, view: views.OwnFiguresView) -> str:
+def _read_status(file_name: str | None, units: pd.DataFrame, count: int) -> str:
     """The status line after an upload: what was read (file, establishments, years), nothing kept yet."""
-    years = sorted({int(p) for p in view.levels.period}) if len(view.levels) else []
+    years = sorted({int(p) for p in units.period})
     name = file_name or "fichier"
     if not years:
         return f"Fichier « {name} » : aucune ligne n'a pu être retenue (voir les messages ci-dessus)."
-    count = len(view.names)
     listed = ", ".join(map(str, years[:-1])) + f" et {years[-1]}" if len(years) > 1 else str(years[0])
     return (f"Fichier « {name} » lu : {count} établissement{'s' if count > 1 else ''}, "
             f"année{'s' if len(years) > 1 else ''} {listed}. Rien n'est conservé tant que vous ne cliquez pas sur "
@@ -179,21 +181,25 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
                                           className="obs-card"), private_text, hide_delete, [], None, [], None,
                     f"Fichier « {file_name or 'fichier'} » illisible : le dépôt n'a pas abouti.")
         read = preview(content, file_name or "fichier.csv", get_engine(), max_bytes=views.MAX_UPLOAD_BYTES)
-        view = views.own_figures_view(read.units, read.establishments, "departement", read.messages)
+        units, establishments, messages = read.units, read.establishments, read.messages
     elif saved is not None:
-        view = views.own_figures_view(saved.units, saved.establishments, "departement")
+        units, establishments, messages = saved.units, saved.establishments, []
     else:
         return *nothing, private_text, hide_delete, [], None, [], None, dash.no_update
-    options = [{"label": f"{name} ({code})" if name != code else code, "value": code}
-               for code, name in view.names.items()]
-    if finess not in view.names or ctx.triggered_id == "own-upload":
-        finess = next(iter(view.names), None)
+    present = set(units.finess)
+    codes = [code for code in dict.fromkeys(establishments.finess) if code in present]
+    if finess not in present or ctx.triggered_id == "own-upload":
+        finess = codes[0] if codes else None
+    # Only the establishment shown is compared with its peers: the cost stays that of one establishment's years.
+    view = views.own_figures_view(units[units.finess == finess], establishments, "departement", messages)
+    names = {code: view.names.get(code, code) for code in codes}
+    options = [{"label": f"{name} ({code})" if name != code else code, "value": code} for code, name in names.items()]
     years = views.own_years(view, finess) if finess else []
     if year not in years or ctx.triggered_id in ("own-upload", "own-establishment"):
         year = years[-1] if years else None  # the latest year of the file by default
     messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card") if view.messages else ""
     figure, summary, table = _show(view, finess, indicator_id, year) if finess and year else nothing[:3]
-    status = _read_status(file_name, view) if uploaded else dash.no_update
+    status = _read_status(file_name, units, len(codes)) if uploaded else dash.no_update
     return (figure, summary, table, messages, private_text, hide_delete, options, finess,
             [{"label": str(y), "value": y} for y in reversed(years)], year, status)
 
@@ -204,11 +210,16 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
           State("url", "href"), prevent_initial_call=True)
 def save(_clicks, contents, file_name, href):
     """Only on request: save the upload in the private namespace and hand out its private link."""
+    from flask import request
+
     from etl.errors import LoadError
-    from etl.private import french_problem, private_link, save_private
+    from etl.private import french_problem, french_rate_limits, may_save, private_link, save_private
 
     if not contents:
         return "Déposez d'abord un fichier.", dash.no_update, dash.no_update
+    if not may_save(request.remote_addr or "?"):
+        return (f"Non enregistré : trop d'enregistrements depuis votre connexion (au plus {french_rate_limits()}) ; "
+                "réessayez plus tard.", dash.no_update, dash.no_update)
     content = _decode(contents)
     if content is None:
         return "Non enregistré : le dépôt du fichier n'a pas abouti.", dash.no_update, dash.no_update
