@@ -10,7 +10,7 @@ bench:
 	.venv/bin/python bench/dashboard.py 2
 serve:
 	.venv/bin/python -m etl build --if-missing
-	.venv/bin/gunicorn -w $${WORKERS:-4} -b $${HOST:-127.0.0.1}:$${PORT:-8050} app:server
+	.venv/bin/gunicorn -c deploy/gunicorn.conf.py app:server
 serve-public:
 	.venv/bin/python -m etl build --if-missing
 	./deploy/serve-public.sh
