@@ -8,7 +8,8 @@ PORT="${PORT:-8050}"
 RUN_DIR="${RUN_DIR:-$PWD/.run/nginx}"
 .venv/bin/python deploy/render_nginx.py --listen "$LISTEN" --upstream "127.0.0.1:$PORT" --prefix "$RUN_DIR" >/dev/null
 nginx -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf"
-HOST=127.0.0.1 PORT="$PORT" .venv/bin/gunicorn -c deploy/gunicorn.conf.py app:server &
+OBSERVATORY_TRUSTED_PROXIES="${OBSERVATORY_TRUSTED_PROXIES:-1}" HOST=127.0.0.1 PORT="$PORT" \
+  .venv/bin/gunicorn -c deploy/gunicorn.conf.py app:server &  # nginx in front: count clients, not nginx
 GUNICORN=$!
 nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -g "daemon off;" &
 NGINX=$!
