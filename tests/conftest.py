@@ -218,6 +218,18 @@ def built_store(tmp_path_factory) -> Engine:
     return engine
 
 
+def copy_store(built_store: Engine, path: Path) -> Engine:
+    """A private copy of the built store (SQLite's online backup: consistent, WAL folded in) and its engine."""
+    import sqlite3
+
+    source, target = sqlite3.connect(built_store.url.database), sqlite3.connect(path)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    return get_engine(f"sqlite:///{path}")
+
+
 def snapshot(engine: Engine) -> dict:
     """Row counts of every table plus the sum of observation values: 'the store exactly as before'."""
     init_store(engine)

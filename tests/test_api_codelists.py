@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from datetime import date
 
 import openpyxl
@@ -16,8 +15,7 @@ from sqlalchemy import text
 
 from observatory import catalogue, queries
 from observatory.formatting import NNBSP, number
-from observatory.store import get_engine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_store
 
 FILENAME = re.compile(r'attachment; filename="(observatoire_[a-z0-9-]+_[a-z0-9-]+_(\d{4}-\d{2}-\d{2})\.(csv|xlsx))"$')
 
@@ -92,13 +90,7 @@ def private_store(built_store, tmp_path, monkeypatch):
     """A copy of the built store holding an HR director's own figures and a source row marked private."""
     from etl.loader import load_file
 
-    path = tmp_path / "copy.sqlite"
-    source, target = sqlite3.connect(built_store.url.database), sqlite3.connect(path)
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
-    engine = get_engine(f"sqlite:///{path}")
+    engine = copy_store(built_store, tmp_path / "copy.sqlite")
     load_file(engine, ROOT / "data/templates/exemple_mon_etablissement.xlsx", "tdbms")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO source (source_id, key, producer, title, is_illustrative, scope) "

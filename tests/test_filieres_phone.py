@@ -9,7 +9,7 @@ import time
 import pandas as pd
 
 from observatory import catalogue, figures, heatmap
-from tests.test_charts_phone import settle
+from tests.test_charts_phone import settle, wait_until_true
 from tests.test_dashboard import errors, wait_text
 
 RATE, COUNT = "training_interruption_rate", "recruitment_projects"  # lower is better (%), a count
@@ -100,16 +100,6 @@ return {groups, cells, shown: table.offsetParent !== null, width: document.docum
 """
 
 
-def wait_for(dash_duo, script: str, what: str, timeout: float = 30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = dash_duo.driver.execute_script(script)
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"no {what} after {timeout} s")
-
-
 def header_name(x: str) -> str:
     """A heat-map header as its column name: lines joined, the count's unit line (« en … ») left out."""
     return re.sub(r"<br><i>.*?</i>$", "", x).replace("<br>", " ")
@@ -121,7 +111,7 @@ def test_filieres_at_1280_colours_gaps_and_at_390_shows_the_same_numbers_in_a_ta
     dash_duo.wait_for_page(url=dash_duo.server_url + "/filieres")
     wait_text(dash_duo, "#fil-summary", "filières", timeout=30)
     settle(dash_duo)
-    figure = wait_for(dash_duo, HEATMAP, "heat map")
+    figure = wait_until_true(dash_duo, HEATMAP, "heat map")
     assert figure["shown"], "the heat map is shown at 1280 px"
     names = [header_name(x) for x in figure["x"]]
     assert all(re.search(r"\(\d{4}\)", name) for name in names), names  # every column says its year
@@ -156,7 +146,7 @@ def test_filieres_at_1280_colours_gaps_and_at_390_shows_the_same_numbers_in_a_ta
 
     dash_duo.driver.set_window_size(390, 844)
     time.sleep(0.5)
-    table = wait_for(dash_duo, TABLE, "phone table")
+    table = wait_until_true(dash_duo, TABLE, "phone table")
     assert table["shown"], "the table is shown at 390 px"
     assert dash_duo.driver.execute_script(HEATMAP)["shown"] is False, "the heat map is hidden at 390 px"
     assert table["width"] <= table["client"] <= 390  # no sideways scroll of the page

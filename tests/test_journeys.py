@@ -254,19 +254,26 @@ def test_the_templates_category_column_is_a_drop_down_of_every_category():
 IME = "330999001"
 
 
-def two_year_file(tmp_path) -> tuple:
-    """An IME of the Gironde (1 peer in its département, 2 in its région: issue 17's case), 2022 and 2023, copied
-    from a published IME's rows under a FINESS of its own."""
+def published_rows_as_own(tmp_path, years, departement: str, category: str, finess: str, name: str,
+                          file_name: str) -> tuple:
+    """An extract in the published layout: the first published establishment of `category` in `departement`,
+    one row per year, copied under a FINESS of its own (so it is not excluded from its peers)."""
     rows = []
-    for year in (2022, 2023):
+    for year in years:
         raw = pd.read_csv(RAW_2023.with_name(f"ANN_MS_TDP_ET_{year}.csv"), sep=";", dtype=str, encoding="utf-8")
-        rows.append(raw[(raw[raw.columns[4]] == "33") & (raw[raw.columns[3]] == "183")].head(1))
+        rows.append(raw[(raw[raw.columns[4]] == departement) & (raw[raw.columns[3]] == category)].head(1))
     rows = pd.concat(rows)
-    assert len(rows) == 2
-    rows[rows.columns[1]], rows[rows.columns[2]] = IME, "IME Les Pins"
-    path = tmp_path / "ime_gironde_2022_2023.csv"
+    assert len(rows) == len(years)
+    rows[rows.columns[1]], rows[rows.columns[2]] = finess, name
+    path = tmp_path / file_name
     rows.to_csv(path, sep=";", index=False, encoding="utf-8")
     return path, rows
+
+
+def two_year_file(tmp_path) -> tuple:
+    """An IME of the Gironde (1 peer in its département, 2 in its région: issue 17's case), 2022 and 2023."""
+    return published_rows_as_own(tmp_path, (2022, 2023), "33", "183", IME, "IME Les Pins",
+                                 "ime_gironde_2022_2023.csv")
 
 
 def expected_reading(built_store, rows: pd.DataFrame, year: int) -> tuple[float, list]:

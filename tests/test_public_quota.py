@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import sqlite3
 import time
 import urllib.request
 import zipfile
@@ -26,8 +25,7 @@ from etl.errors import LoadError
 from etl.illustrative import TDBMS_HEADER
 from etl.private import french_problem, preview, purge_private, read_private, save_private
 from observatory.private import usage
-from observatory.store import get_engine
-from tests.conftest import ROOT, serve_copy
+from tests.conftest import ROOT, copy_store, serve_copy
 
 BYTES_PER_FIGURE = 200  # measured ≈ 120 on SQLite (table and primary key), WAL pages aside
 
@@ -64,13 +62,7 @@ def big_workbook(rows: int) -> bytes:
 
 @pytest.fixture
 def engine(built_store, tmp_path):
-    path = tmp_path / "copy.sqlite"
-    source, target = sqlite3.connect(built_store.url.database), sqlite3.connect(path)
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
-    engine = get_engine(f"sqlite:///{path}")
+    engine = copy_store(built_store, tmp_path / "copy.sqlite")
     yield engine
     engine.dispose()
 

@@ -24,7 +24,6 @@ import urllib.request
 from datetime import date
 from urllib.parse import parse_qs, urlparse
 
-import pandas as pd
 import pytest
 from selenium.webdriver.common.by import By
 
@@ -32,7 +31,7 @@ from observatory import benchmarks, catalogue, outlook_data, views
 from observatory.formatting import with_unit
 from pages._components import ui
 from tests.test_charts_phone import OVERFLOW
-from tests.test_journeys import RAW_2023, choose, errors, plot, wait_until
+from tests.test_journeys import RAW_2023, choose, errors, plot, published_rows_as_own, wait_until
 from tests.test_perspectives import ROWS
 
 WIDTHS = {"desk": (1280, 900), "phone": (390, 844)}
@@ -60,18 +59,9 @@ def scroll_to(dash_duo, selector: str) -> None:
 
 
 def ehpad_file(tmp_path) -> tuple:
-    """A Gironde EHPAD's two latest years in the published TDBMS layout, copied from a published EHPAD's rows
-    under a FINESS of its own (so it is not excluded from its peers)."""
+    """A Gironde EHPAD's two latest years in the published TDBMS layout, under a FINESS of its own."""
     years = sorted(int(p.stem.rsplit("_", 1)[1]) for p in RAW_2023.parent.glob("ANN_MS_TDP_ET_*.csv"))[-2:]
-    rows = []
-    for year in years:
-        raw = pd.read_csv(RAW_2023.with_name(f"ANN_MS_TDP_ET_{year}.csv"), sep=";", dtype=str, encoding="utf-8")
-        rows.append(raw[(raw[raw.columns[4]] == "33") & (raw[raw.columns[3]] == "500")].head(1))
-    rows = pd.concat(rows)
-    assert len(rows) == 2
-    rows[rows.columns[1]], rows[rows.columns[2]] = EHPAD, "EHPAD Les Vignes"
-    path = tmp_path / "ehpad_gironde.csv"
-    rows.to_csv(path, sep=";", index=False, encoding="utf-8")
+    path, _rows = published_rows_as_own(tmp_path, years, "33", "500", EHPAD, "EHPAD Les Vignes", "ehpad_gironde.csv")
     return path, years
 
 
