@@ -84,7 +84,7 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
         return [], 0, False
     frame = frame_for(f)
     entry = catalogue.get(f.indicator)
-    names, professions = views.labels("territory"), views.population_labels(f.indicator)
+    names, professions = views.names.labels("territory"), views.names.population_labels(f.indicator)
     out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id,
             PROFESSION_COLUMN: professions.get(r.profession_id, r.profession_id), "Année": int(r.period),
             "Valeur": number(r.value, entry.decimals), "Numérateur": number(r.numerator, 1),
@@ -116,7 +116,7 @@ def _years(periods) -> str:
 
 def _where(f: Filters) -> str:
     if f.territory:
-        name = views.labels("territory").get(f.territory, f.territory)
+        name = views.names.labels("territory").get(f.territory, f.territory)
         return "en France" if f.territory == "FR" else f"pour {name} ({f.territory})"
     return LEVEL_WORDS.get(f.level, f.level)
 
@@ -124,7 +124,7 @@ def _where(f: Filters) -> str:
 def empty_hint(f: Filters) -> str:
     """Why a selection has no rows and what to try, from what the store holds (never a hard-coded year)."""
     entry = catalogue.get(f.indicator)
-    who = views.population_labels(f.indicator).get(f.profession, f.profession)
+    who = views.names.population_labels(f.indicator).get(f.profession, f.profession)
     head = (f"Aucune donnée pour {entry.label} – {who} – {_where(f)}"
             + (f" en {f.period}" if f.period is not None else "") + " : ")
     if not f.source:
@@ -135,7 +135,7 @@ def empty_hint(f: Filters) -> str:
     latest = (every_year[-1],) if every_year and f.period is None else selection.periods  # bounded: one year
     professions = queries.select(replace(selection, professions=None, periods=latest))
     if len(professions):
-        shown = views.population_labels(f.indicator)
+        shown = views.names.population_labels(f.indicator)
         present = [p for p in dict.fromkeys(professions.profession_id)]
         names = ", ".join(f"« {shown.get(p, p)} »" for p in present[:3]) + (" …" if len(present) > 3 else "")
         reasons.append(f"cet indicateur n'est pas publié pour « {who} » ici")
@@ -148,7 +148,7 @@ def empty_hint(f: Filters) -> str:
         reasons.append("il est publié " + ", ".join(LEVEL_WORDS[lv] for lv in present))
         example = next((t for t in places.territory_id if t != "FR"), None)
         tries.append("le niveau « " + " », « ".join(o["label"] for o in LEVELS if o["value"] in present) + " »"
-                     + (f" ou {views.labels('territory').get(example, example)}" if example else ""))
+                     + (f" ou {views.names.labels('territory').get(example, example)}" if example else ""))
     years = queries.select(replace(selection, periods=None))
     if f.period is not None and len(years):
         reasons.append(f"pas en {f.period} pour cette sélection")
@@ -177,7 +177,7 @@ def update(indicator, profession, level, period, source, territory=None):
     if ctx.triggered_id == "data-indicator" or (ctx.triggered_id is None and f.profession == DEFAULT.profession):
         chosen = published_profession(f)
         if chosen != f.profession:
-            names = views.population_labels(f.indicator)
+            names = views.names.population_labels(f.indicator)
             moved = (f"« {names.get(f.profession, f.profession)} » n'est pas publié pour "
                      f"{catalogue.get(f.indicator).label.lower()} : affiché pour « {names.get(chosen, chosen)} ». ")
             f = replace(f, profession=chosen)
@@ -193,5 +193,5 @@ def update(indicator, profession, level, period, source, territory=None):
     search = urlstate.encode(f, DEFAULT)
     csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],
-            [{"label": views.source_label(s), "value": s} for s in sources], f.source, not illustrative,
+            [{"label": views.names.source_label(s), "value": s} for s in sources], f.source, not illustrative,
             search, csv_href, xlsx_href, f.profession, ui.profession_options(indicator_id=f.indicator))

@@ -242,9 +242,9 @@ def test_explorer_export_links_hold_the_rows_behind_the_charts(client):
     csv_href, _xlsx = _links(client, "rec", values)
     text = client.get(csv_href).get_data().decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    view = views.explorer_view(views.RECRUTEMENT, Filters("recruitment_projects", profession="educateur_specialise",
-                                                          period=2023, source="ft_bmo_2023"))
-    shown = views.view_frame(view)
+    view = views.explorer.explorer_view(views.explorer.RECRUTEMENT, Filters(
+        "recruitment_projects", profession="educateur_specialise", period=2023, source="ft_bmo_2023"))
+    shown = views.explorer.view_frame(view)
     exported = {(r["Code métier"], int(r["Année"]), float(r["Valeur"].replace(",", "."))) for r in rows if r["Valeur"]}
     # every row behind the two charts is in the file (the selection is their product: a few more may be)
     assert len(shown) > 0 and {(p, int(y), v) for p, y, v in zip(shown.profession_id, shown.period, shown.value)

@@ -1,21 +1,16 @@
-"""What each page shows for a set of filters: pure functions from Filters to figures, texts and tables.
-
-Dash callbacks only call these; tests call them too, without a browser, and compare with the store.
-"""
+"""What an indicator explorer page (recrutement, ressources humaines, formation) shows for a set of filters:
+the resolved filters, the trend and comparison charts, their sentences and « voir les données » tables."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
-from sqlalchemy import text
 
-from observatory import benchmarks, catalogue, figures, heatmap, queries, sources
+from observatory import benchmarks, catalogue, figures, queries, sources
 from observatory.benchmarks import peer_band
-from observatory.config import database_url
 from observatory.urlstate import Filters
+from observatory.views.names import esms_labels, labels, population_labels, source_names, source_short
 
 
 @dataclass(frozen=True)
@@ -36,24 +31,35 @@ class ExplorerPage:
         return catalogue.PAGES[self.path.strip("/")]
 
 
+
 RECRUTEMENT = ExplorerPage(
     "/recrutement", "Recrutement",
     "Projets de recrutement déclarés par les employeurs (enquête BMO de France Travail), tous les millésimes "
     "publiés : volumes, part jugée difficile, part saisonnière ; les métiers du social comparés à l'ensemble des "
     "métiers. Les ruptures de série sont signalées sur les courbes.",
     Filters(catalogue.PAGES["recrutement"][0], profession="travail_social"), "professions")
+
+
+
 RESSOURCES_HUMAINES = ExplorerPage(
     "/ressources-humaines", "Ressources humaines",
     "Rotation, entrées et sorties, absentéisme et postes vacants du personnel permanent des établissements "
     "médico-sociaux (tableau de bord de la performance ATIH/ANAP), par catégorie d'établissement et territoire, "
     "avec la bande des pairs ; et, à part, les taux de mouvements de main-d'œuvre tous contrats de la DARES.",
     Filters(catalogue.PAGES["ressources-humaines"][0]), "categories")
+
+
+
 FORMATION = ExplorerPage(
     "/formation", "Formation",
     "Étudiants inscrits, entrants en première année, diplômés et interruptions dans les formations sociales "
     "(enquête Écoles de la DREES), par diplôme.",
     Filters(catalogue.PAGES["formation"][0], profession="travail_social"), "diplomas")
+
+
+
 EXPLORERS = {p.path: p for p in (RECRUTEMENT, RESSOURCES_HUMAINES, FORMATION)}
+
 
 
 @dataclass
@@ -74,12 +80,14 @@ class View:
     counted_in: str | None = None  # the published profession that counts the chosen one, when known
 
 
+
 def source_for(indicator_id: str, wanted: str | None) -> str | None:
     """The series asked for when the store holds it for the indicator, else the store's preferred one."""
     available = queries.sources_for(indicator_id)
     if wanted in available:
         return wanted
     return available[0] if available else None
+
 
 
 def resolve(page: ExplorerPage, filters: Filters) -> Filters:
@@ -97,16 +105,6 @@ def resolve(page: ExplorerPage, filters: Filters) -> Filters:
                    territory=territory, breakdown=breakdown)
 
 
-def source_short(source_id: str) -> str:
-    """A source as a sentence names it: the acronym in its title (« BMO »), else the last one of its producer
-    (« TDBMS »), else its producer."""
-    row = queries.source_row(source_id)
-    if not row:
-        return source_id
-    found = (re.findall(r"\(([A-ZÉ][A-Za-zÉ]+)\)", row.get("title", ""))
-             or re.findall(r"\b[A-ZÉ]{3,}\b", row.get("producer", "")))
-    return found[-1] if found else row.get("producer", source_id)
-
 
 def counted_in(f: Filters) -> str | None:
     """The published profession whose figures include `f.profession` in the series shown: the series' own
@@ -122,6 +120,7 @@ def counted_in(f: Filters) -> str | None:
                                                  territories=[f.territory]).empty:
         return None
     return candidate
+
 
 
 def coverage(f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
@@ -141,43 +140,6 @@ def coverage(f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
         return head + " : la source ne publie pas ce métier à part.", None
     return f"{head} ; ce métier est compté dans « {names.get(counted, counted)} ».", counted
 
-
-def source_label(source_id: str) -> str:
-    row = queries.source_row(source_id)
-    if not row:
-        return source_id
-    label = f"{row['producer']} – {row['title']}"
-    label = label if len(label) < 90 else label[:87] + "…"
-    return label + (f" ({row['vintage']})" if row.get("vintage") else "")
-
-
-def labels(kind: str) -> dict[str, str]:
-    queries.dimensions()  # notices a changed store (and clears this cache through `on_store_change`)
-    return _labels(kind, database_url())
-
-
-@lru_cache(maxsize=8)
-def _labels(kind: str, url: str) -> dict[str, str]:
-    dims = queries.dimensions(url)
-    if kind == "profession":
-        return dict(zip(dims.professions.profession_id, dims.professions.label))
-    return dict(zip(dims.territories.territory_id, dims.territories.name))
-
-
-def esms_labels() -> dict[str, str]:
-    queries.dimensions()
-    return dict(_esms_labels(database_url()))
-
-
-@lru_cache(maxsize=4)
-def _esms_labels(url: str) -> tuple[tuple[str, str], ...]:
-    with queries.get_engine(url).connect() as conn:
-        rows = conn.execute(text("SELECT code, label FROM esms_category ORDER BY code")).all()
-    return tuple((f"esms:{code}", label) for code, label in rows)
-
-
-queries.on_store_change(_labels.cache_clear)
-queries.on_store_change(_esms_labels.cache_clear)
 
 
 def explorer_view(page: ExplorerPage, filters: Filters) -> View:
@@ -234,6 +196,7 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         trend, compare_frame, note, counted)
 
 
+
 def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
     """Names for the comparison of one period: the observatory's own label for its social professions and roots
     (one name in dropdown, charts and tables: « Éducateurs spécialisés », never the file's « Educateurs
@@ -246,19 +209,6 @@ def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -
     return {**names, **{p: label for p, label in vintage.items() if p in named_by_file}}
 
 
-def population_labels(indicator_id: str) -> dict[str, str]:
-    """Profession labels, with `ensemble` named for what the indicator covers (TDBMS: permanent staff of
-    medico-social establishments, never « all occupations »)."""
-    names = labels("profession")
-    return {**names, "ensemble": catalogue.root_label(indicator_id, names.get("ensemble", "ensemble"))}
-
-
-def source_names() -> dict[str, str]:
-    """Each source as a reader quotes it: producer, title and vintage."""
-    rows = queries.dimensions().sources
-    return {r.source_id: f"{r.producer} – {r.title}" + (f" ({r.vintage})" if r.vintage else "")
-            for r in rows.itertuples(index=False)}
-
 
 def _period_source(f: Filters) -> dict:
     """The source (vintage) of the figures shown for one period: the comparison chart quotes it."""
@@ -269,11 +219,13 @@ def _period_source(f: Filters) -> dict:
     return queries.source_row(frame.source_id.iloc[0]) if len(frame) else {}
 
 
+
 def _span(frame: pd.DataFrame) -> str:
     if frame.empty:
         return ""
     first, last = int(frame.period.min()), int(frame.period.max())
     return str(first) if first == last else f"{first}-{last}"
+
 
 
 def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels: dict, territory_labels: dict):
@@ -315,15 +267,18 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
     return frame, figure, profession_labels, None
 
 
+
 def _leaves() -> set[str]:
     professions = queries.dimensions().professions
     return set(professions.loc[professions.level == "profession", "profession_id"])
+
 
 
 def _professions_with_data(f: Filters) -> set[str]:
     frame = queries.observations(f.indicator, f.source, territories=[f.territory], period=f.period,
                                  breakdown=f.breakdown)
     return set(frame.profession_id)
+
 
 
 def compared_territories(f: Filters) -> list[str]:
@@ -336,6 +291,7 @@ def compared_territories(f: Filters) -> list[str]:
     if "france" in f.compare and f.territory != "FR":
         places.append("FR")
     return places
+
 
 
 def _territories_sentence(indicator_id: str, trend: pd.DataFrame, places: list[str], names: dict) -> str:
@@ -351,6 +307,7 @@ def _territories_sentence(indicator_id: str, trend: pd.DataFrame, places: list[s
         else:
             parts.append(f"{names.get(place, place)} : aucune valeur")
     return "Comparaison : " + ", ".join(parts) + "."
+
 
 
 def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -369,6 +326,7 @@ def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> p
         rows.append({"key": key, "label": names.get(key, key), "value": band.value, "status": status, "n": band.n,
                      "q1": band.q1, "median": band.median, "q3": band.q3})
     return pd.DataFrame(rows, columns=["key", "label", "value", "status", "n", "q1", "median", "q3"])
+
 
 
 def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) -> str:
@@ -390,6 +348,7 @@ def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) 
             f"{fmt(row['median'])} (quartiles {fmt(row.q1)} et {fmt(row.q3)}).")
 
 
+
 def _category_table(frame: pd.DataFrame, table: list[dict], bands: pd.DataFrame) -> list[dict]:
     """« Voir les données » of the category chart: the category first, then the establishments' band."""
     entry = catalogue.get(frame["indicator_id"].iloc[0])
@@ -406,309 +365,13 @@ def _category_table(frame: pd.DataFrame, table: list[dict], bands: pd.DataFrame)
     return rows
 
 
-def store_key_figures() -> list[dict]:
-    """Home cards computed from the store: the share of difficult projects, social work against all
-    occupations, for the latest period the store holds (source and vintage from the store)."""
-    from observatory.formatting import with_unit
-
-    indicator_id = catalogue.PAGES["recrutement"][0]
-    entry = catalogue.get(indicator_id)
-    cards = []
-    for series in queries.sources_for(indicator_id)[:1]:
-        periods = queries.periods_for(indicator_id, series)
-        if not periods:
-            continue
-        frame = queries.observations(indicator_id, series, professions=["travail_social", "ensemble"],
-                                     territories=["FR"], period=periods[-1])
-        values = {r.profession_id: r for r in frame.itertuples(index=False)}
-        if {"travail_social", "ensemble"} <= set(values):
-            social, every = values["travail_social"], values["ensemble"]
-            cards.append({
-                "value": f"{with_unit(social.value, entry.unit, 0)} / {with_unit(every.value, entry.unit, 0)}",
-                "label": f"{entry.label.lower()} : métiers du social / tous métiers (France, {periods[-1]}"
-                         + (", minorant : cellules secrètes au dénominateur seulement)"
-                            if "partial" in (social.status, every.status) else ")"),
-                "source": source_names().get(every.source_id, every.source_id),
-                "url": queries.source_row(every.source_id).get("url"),
-                "illustrative": bool(queries.source_row(every.source_id).get("is_illustrative")),
-            })
-    return cards
-
-
-THEMES = {"recrutement": "recrutement", "ressources_humaines": "ressources humaines", "tensions": "tensions",
-          "contexte": "contexte de l'emploi", "formation": "formation", "perspectives": "perspectives"}
-
-
-def source_family(source_id: str) -> str:
-    """A source named shortly for a sentence: « France Travail BMO », « DARES », « ATIH/ANAP TDBMS »."""
-    row = queries.source_row(source_id)
-    producer = str(row.get("producer", source_id))
-    if " – mise en forme " in producer:  # an illustrative file in a published layout: name the layout
-        return producer.split(" – mise en forme ", 1)[1]
-    producer = re.sub(r"\s*\(.*?\)", "", producer).strip()
-    short = source_short(source_id)
-    return producer if short in producer else f"{producer} {short}"
-
-
-def real_and_fictitious() -> dict[bool, dict[str, list[str]]]:
-    """Which themes the store's real and fictitious (is_illustrative) sources feed, from the store and the
-    catalogue: {is_illustrative: {theme label: [source names]}}, themes in the catalogue's order."""
-    out: dict[bool, dict[str, list[str]]] = {False: {}, True: {}}
-    for entry in catalogue.INDICATORS:
-        for series in queries.sources_for(entry.indicator_id):
-            row = queries.source_row(series)
-            if row.get("scope", "published") != "published":
-                continue
-            names = out[bool(row.get("is_illustrative"))].setdefault(THEMES.get(entry.theme, entry.theme), [])
-            name = source_family(series)
-            if name not in names:
-                names.append(name)
-    return out
-
-
-def real_and_fictitious_sentence() -> str:
-    """« Chiffres réels : recrutement (France Travail BMO), … ; chiffres fictifs calibrés : ressources humaines
-    (ATIH/ANAP TDBMS), … » — the home page's first screen says which figures are which."""
-    def part(themes: dict[str, list[str]]) -> str:
-        return ", ".join(f"{theme} ({', '.join(names)})" for theme, names in themes.items())
-
-    split = real_and_fictitious()
-    sentence = f"Chiffres réels : {part(split[False])}" if split[False] else "Aucun chiffre réel dans l'entrepôt"
-    if split[True]:
-        sentence += (" ; chiffres fictifs calibrés (données illustratives, pas des données réelles) : "
-                     + part(split[True]))
-    return sentence + "."
-
-
-def changes_since_last_vintage() -> list[dict]:
-    """National figures of the home page's indicators (catalogue): the last two periods of the same series.
-
-    For each indicator, the store's preferred series with national figures; nothing here names a source or
-    a year, so a newly loaded vintage shows up at once."""
-    from observatory.formatting import points, with_unit
-
-    rows = []
-    for indicator_id in catalogue.PAGES["accueil"]:
-        entry = catalogue.get(indicator_id)
-        for series in queries.sources_for(indicator_id):
-            frame = queries.observations(indicator_id, series, professions=["ensemble"], territories=["FR"])
-            frame = frame.dropna(subset=["value"]).sort_values("period")
-            if len(frame):
-                break
-        else:
-            continue
-        last = frame.iloc[-1]
-        previous = frame.iloc[-2] if len(frame) > 1 else None
-        note = last.series_break if isinstance(last.series_break, str) else ""
-        rows.append({
-            "Indicateur": entry.label, "Champ": population_labels(indicator_id).get("ensemble", "ensemble"),
-            "Source": source_names().get(last.source_id, last.source_id),
-            "Dernière valeur": f"{with_unit(last.value, entry.unit, entry.decimals)} ({int(last.period)})",
-            "Période précédente": (f"{with_unit(previous.value, entry.unit, entry.decimals)} ({int(previous.period)})"
-                                   if previous is not None else "une seule période publiée"),
-            "Évolution": (points(last.value - previous.value, entry.unit, entry.decimals) if previous is not None
-                          else "—") + (" (rupture de série)" if note else ""),
-            "Statut": figures.STATUS_LABELS.get(last.status, last.status) or "publié",
-            "Rupture de série": note,
-        })
-    return rows
-
-
-def families_matrix(territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Job families (the filières, all social work and all occupations) × indicators, latest year of each.
-
-    Returns the values matrix and the long frame behind it (for the data table)."""
-    professions = queries.dimensions().professions
-    rows = ["ensemble", "travail_social", *professions.loc[professions.parent_id == "travail_social", "profession_id"]]
-    names = dict(zip(professions.profession_id, professions.label))
-    frames = []
-    for indicator_id in catalogue.PAGES["filieres"]:
-        series = queries.sources_for(indicator_id)
-        periods = queries.periods_for(indicator_id, series[0]) if series else ()
-        if not periods:
-            continue
-        frames.append(queries.observations(indicator_id, series[0], professions=rows, territories=[territory],
-                                           period=periods[-1]))
-    long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=queries.SERIES_COLUMNS)
-    matrix = long.pivot_table(index="profession_id", columns="indicator_id", values="value", aggfunc="first")
-    matrix = matrix.reindex(index=[r for r in rows if r in matrix.index],
-                            columns=[i for i in catalogue.PAGES["filieres"] if i in matrix.columns])
-    matrix.index = [names[r] for r in matrix.index]
-    names = family_column_names(long)
-    matrix.columns = [names[c] for c in matrix.columns]
-    return matrix, long
-
-
-def family_column_names(long: pd.DataFrame) -> dict[str, str]:
-    """Heat-map column titles: indicator and period, and « fictif » on illustrative columns only."""
-    names = {}
-    for indicator_id, part in long.groupby("indicator_id"):
-        fictive = part["status"].astype(str).str.startswith("illustrative").any()
-        names[indicator_id] = (f"{catalogue.get(indicator_id).label} ({int(part.period.max())})"
-                               + (" – fictif" if fictive else ""))
-    return names
-
-
-def family_columns(matrix: pd.DataFrame, long: pd.DataFrame) -> list[heatmap.Column]:
-    """The heat map's columns (`matrix`'s, in order), each with France's figure for all occupations at the
-    column's period: what a rate's cells are compared with (`observatory.heatmap`)."""
-    ids = {name: indicator_id for indicator_id, name in family_column_names(long).items()}
-    periods = long.groupby("indicator_id")["period"].max()
-    _matrix, france = families_matrix("FR")
-    known = france[(france.profession_id == "ensemble") & france.value.notna()]
-    reference = {(r.indicator_id, int(r.period)): float(r.value) for r in known.itertuples(index=False)}
-    return [heatmap.Column(name, ids[name], reference.get((ids[name], int(periods[ids[name]]))))
-            for name in matrix.columns]
-
-
-def _peer_series() -> str | None:
-    """The series establishments are compared with: the store's preferred one for the page's first indicator."""
-    series = queries.sources_for(catalogue.PAGES["ressources-humaines"][0])
-    return series[0] if series else None
-
-
-def peer_source_label() -> str:
-    series = _peer_series()
-    return source_label(series) if series else "aucune donnée d'établissement dans l'entrepôt"
-
-
-def peers_are_illustrative() -> bool:
-    series = _peer_series()
-    return bool(series) and bool(queries.source_row(series).get("is_illustrative"))
-
-
-MAX_UPLOAD_BYTES = 2_000_000
-# A request carrying the largest upload: base64 (4/3) inside a callback's JSON, plus room for the rest.
-MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 256_000
-OWN_INDICATORS = ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate")
-
-
-@dataclass
-class OwnFiguresView:
-    bands: pd.DataFrame  # at `level`: label, indicator_id, finess, period, peer_period, value, n, q1, median, q3, rank
-    messages: list[str]
-    # every level side by side: BAND_COLUMNS + level, territory_id, place, quartile, reading, shown (the narrowest
-    # level with enough peers, where the comparison is read)
-    levels: pd.DataFrame = field(default_factory=pd.DataFrame)
-    names: dict[str, str] = field(default_factory=dict)  # finess → name given in the file (or the FINESS)
-
-
-NAME_MAX = 200  # characters of an establishment's name shown (a file may give up to 32,767: Excel's limit)
-
-
-def display_name(name: object, fallback: str) -> str:
-    """An establishment's name as the page shows it: trimmed, at most `NAME_MAX` characters (cut with « … »),
-    else `fallback` (its FINESS). Text only: whoever renders it as markup must escape it."""
-    text = " ".join(name.split()) if isinstance(name, str) else ""
-    if len(text) > NAME_MAX:
-        text = text[:NAME_MAX - 1].rstrip() + "…"
-    return text or fallback
-
-
-BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "value", "n", "q1", "median", "q3", "rank"]
-LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
-
-
-def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
-                     messages: list[str] | None = None) -> OwnFiguresView:
-    """Own figures (an upload read by `etl.private.preview`, or a private upload read back by its token) set
-    against their peers: the published establishments of the same ESMS category in the establishment's
-    département, région and France (side by side in `levels`; at `level` in `bands`), the establishment
-    itself excluded by FINESS. Own figures are never among anyone's peers (they are not in the published
-    tables). Below `benchmarks.MIN_PEERS` peers a level has no median: the reading moves to the next level.
-
-    `units`: finess, indicator_id, period, value (…); `establishments`: finess, name, esms_category, territory_id.
-    """
-    from observatory.store import get_engine
-
-    messages = list(messages or [])
-    empty = pd.DataFrame(columns=BAND_COLUMNS)
-    level_columns = [*BAND_COLUMNS, "level", "territory_id", "place", "quartile", "reading", "shown"]
-    if units is None or len(units) == 0:
-        return OwnFiguresView(empty, messages, pd.DataFrame(columns=level_columns))
-    engine = get_engine()
-    place = establishments.drop_duplicates("finess", keep="last").set_index("finess")
-    territory_names = labels("territory")
-    rows = []
-    for unit in units.itertuples():
-        available = next((p for p in (queries.periods_for(unit.indicator_id, series)
-                                      for series in queries.sources_for(unit.indicator_id)) if p), ())
-        peer_period = max([p for p in available if p <= unit.period] or list(available) or [unit.period])
-        establishment = place.loc[unit.finess]
-        value = None if pd.isna(unit.value) else float(unit.value)
-        entry = catalogue.get(unit.indicator_id)
-        name = display_name(establishment["name"], unit.finess)
-        side_by_side = benchmarks.levels_from_store(engine, unit.indicator_id, int(peer_period),
-                                                    establishment.esms_category, establishment.territory_id, value,
-                                                    exclude_finess=unit.finess)
-        shown = benchmarks.first_enough(side_by_side)
-        for at, territory, band in side_by_side:
-            rows.append({
-                "label": f"{name} – {entry.label}", "indicator_id": unit.indicator_id,
-                "finess": unit.finess, "period": int(unit.period), "peer_period": int(peer_period),
-                "value": band.value, "n": band.n, "q1": band.q1, "median": band.median, "q3": band.q3,
-                "rank": band.percentile_rank, "level": at, "territory_id": territory,
-                "place": f"{LEVEL_LABELS[at]} : {territory_names.get(territory, territory)}" if at != "nation"
-                else "France",
-                "quartile": band.quartile, "shown": shown is not None and shown[0] == at,
-                "reading": benchmarks.reading(band, at, None if entry.direction not in (
-                    "lower_is_better", "higher_is_better") else entry.direction == "lower_is_better",
-                    lambda v, e=entry: figures.with_unit(v, e.unit, e.decimals))})
-    levels = pd.DataFrame(rows, columns=level_columns)
-    bands = levels[levels.level == level][BAND_COLUMNS].reset_index(drop=True)
-    if len(levels) and (levels.period != levels.peer_period).any():
-        messages.append("Pas de données de pairs pour l'année de votre fichier : comparaison avec la dernière année "
-                        "disponible.")
-    names = {f: display_name(n, f) for f, n in zip(place.index, place["name"])}
-    long_names = sum(isinstance(n, str) and len(" ".join(n.split())) > NAME_MAX for n in place["name"])
-    if long_names:
-        messages.append(f"{long_names} nom(s) d'établissement de plus de {NAME_MAX} caractères : raccourci(s) à "
-                        f"{NAME_MAX} caractères (« … ») à l'affichage.")
-    few = levels[(levels.level == "departement") & (levels.n < benchmarks.MIN_PEERS)]
-    if len(few):
-        used = {}  # finess → the levels its comparisons are really read at (région, France, or none)
-        for (finess, _indicator, _period), part in levels.groupby(["finess", "indicator_id", "period"], sort=False):
-            if part.n.iloc[0] < benchmarks.MIN_PEERS:  # its département is short of peers (first level)
-                at = benchmarks.level_used(list(zip(part.level, part.n)))
-                used.setdefault(finess, []).append(benchmarks.THE_LEVEL[at] if at else "aucun niveau")
-        where = " ; ".join(f"« {names.get(f, f)} » : {' ou '.join(dict.fromkeys(at))}" for f, at in used.items())
-        messages.append(f"Moins de {benchmarks.MIN_PEERS} établissements comparables dans le département pour "
-                        f"{few.finess.nunique()} établissement(s) : pas de médiane départementale (elle pourrait "
-                        f"révéler les chiffres d'un établissement) ; la comparaison se lit au niveau le plus proche "
-                        f"qui en compte au moins {benchmarks.MIN_PEERS} ({where}).")
-    return OwnFiguresView(bands, messages, levels, names)
-
-
-def own_years(view: OwnFiguresView, finess: str) -> list[int]:
-    """The years an establishment has figures for in the file, oldest first (the page shows one at a time)."""
-    return sorted({int(p) for p in view.levels.loc[view.levels.finess == finess, "period"]})
-
-
-def own_sentences(view: OwnFiguresView, finess: str, indicator_id: str, year: int) -> list[str]:
-    """One establishment, indicator and year in plain French: its value, then one sentence per level
-    (département, région, France, each naming its peers), then the level the comparison is read at."""
-    rows = view.levels[(view.levels.finess == finess) & (view.levels.indicator_id == indicator_id)
-                       & (view.levels.period == year)]
-    if rows.empty:
-        return []
-    entry = catalogue.get(indicator_id)
-    first = rows.iloc[0]
-    name = view.names.get(finess, finess)
-    value = ("non calculable" if first.value is None or pd.isna(first.value) else
-             figures.with_unit(first.value, entry.unit, entry.decimals))
-    head = f"{entry.label} de « {name} » ({int(first.period)}) : {value}."
-    if first.peer_period != first.period:
-        head += f" Pairs de {int(first.peer_period)}."
-    head += " Face à la médiane des pairs (même catégorie) :"
-    return [head, *(f"{r.place} – {r.reading}." for r in rows.itertuples()),
-            benchmarks.level_used_sentence(list(zip(rows.level, rows.n)))]
-
 
 def view_frame(view: View) -> pd.DataFrame:
     """The rows behind a view's charts (trend and comparison), once each."""
     frame = pd.concat([view.trend_frame, view.compare_frame], ignore_index=True)
     return frame.drop_duplicates(subset=["indicator_id", "profession_id", "territory_id", "breakdown", "period",
                                          "source_id"], ignore_index=True)
+
 
 
 def filters_dict(filters: Filters) -> dict:
