@@ -6,7 +6,7 @@ from dataclasses import replace
 import dash
 from dash import Input, Output, callback, ctx, dash_table, html
 
-from observatory import catalogue, exports, figures, queries, urlstate, views
+from observatory import catalogue, figures, queries, table, urlstate, views
 from observatory.formatting import number
 from observatory.urlstate import Filters
 from pages._components import ui
@@ -84,15 +84,12 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
         return [], 0, False
     frame = frame_for(f)
     entry = catalogue.get(f.indicator)
-    names, professions = views.names.labels("territory"), views.names.population_labels(f.indicator)
-    out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id,
-            PROFESSION_COLUMN: professions.get(r.profession_id, r.profession_id), "Année": int(r.period),
-            "Valeur": number(r.value, entry.decimals), "Numérateur": number(r.numerator, 1),
-            "Dénominateur": number(r.denominator, 1), "Unité": entry.unit,
-            "Statut": exports.status_label(r.status),
-            "Calculé": "oui" if r.is_derived else "non", "Source": r.source_id,
-            "Rupture de série": r.series_break or ""}
-           for r in frame.head(MAX_ROWS).itertuples()]
+    out = [{"Territoire": r["territory_label"], "Code": r["territory_id"], PROFESSION_COLUMN: r["profession_label"],
+            "Année": r["period"], "Valeur": number(r["value"], entry.decimals), "Numérateur": number(r["numerator"], 1),
+            "Dénominateur": number(r["denominator"], 1), "Unité": r["unit"], "Statut": table.status_label(r["status"]),
+            "Calculé": "oui" if r["is_derived"] else "non", "Source": r["source_id"],
+            "Rupture de série": r["series_break"] or ""}
+           for r in views.names.named_rows(frame.head(MAX_ROWS))]  # the export's names (`table.named`)
     return out, len(frame), figures.is_illustrative(frame)
 
 

@@ -113,13 +113,11 @@ def update(territory, compare=None):
                 f"(« {column.idxmin()} ») à {with_unit(column.max(), entry.unit, entry.decimals)} "
                 f"(« {column.idxmax()} »).")
     summary = f"{len(matrix)} filières ou ensembles comparés sur {matrix.shape[1]} indicateurs ({where}).{best}"
-    names = {"profession": views.names.labels("profession"), "territory": views.names.labels("territory"),
-             "source": sources}
     if _with_france(territory, compare):
         summary += f" Chaque filière de {where} est suivie de sa valeur pour la France."
     summary += (" Couleurs : écart de chaque taux à la France (ensemble des métiers, même année) ; les volumes ne "
                 "sont pas colorés.")
-    return (figure, summary, figures.table_rows(long, names), table, banner, not fictive,
+    return (figure, summary, views.names.table_rows(long), table, banner, not fictive,
             _search(territory, compare))
 
 

@@ -135,8 +135,7 @@ def update(indicator, level, profession, period, territory=None):
     summary = (f"{len(known)} territoires renseignés ; de {extreme(known.loc[known.value.idxmin()])} à "
                f"{extreme(known.loc[known.value.idxmax()])}." if len(known) else "Aucune valeur pour ces filtres.")
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
-    table = figures.table_rows(frame, {"profession": views.names.population_labels(f.indicator), "territory": names,
-                                       "source": views.names.source_names()})
+    table = views.names.table_rows(frame)
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
             f.profession, not figures.is_illustrative(frame), _search(f, territory))
 

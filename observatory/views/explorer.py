@@ -9,8 +9,9 @@ import plotly.graph_objects as go
 
 from observatory import benchmarks, catalogue, figures, queries, sources
 from observatory.benchmarks import peer_band
+from observatory.formatting import number
 from observatory.urlstate import Filters
-from observatory.views.names import esms_labels, labels, population_labels, source_names, source_short
+from observatory.views.names import esms_labels, labels, population_labels, source_short, table_rows
 
 
 @dataclass(frozen=True)
@@ -177,19 +178,18 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
     compare_frame, compare_fig, compare_labels, bands = _comparison(page, f, period_source, vintage_names,
                                                                     territory_labels)
     mine = trend[(trend.profession_id == shown) & (trend.territory_id == f.territory)]
-    names = {"profession": profession_labels, "territory": territory_labels, "source": source_names()}
     trend_summary = figures.summary_sentence(f.indicator, subject, mine)
     if note:
         trend_summary = f"{note} {trend_summary}"
     if len(places) > 1:
         trend_summary += " " + _territories_sentence(f.indicator, trend, places, territory_labels)
     compare_summary = figures.comparison_sentence(f.indicator, compare_frame, compare_labels, f.period)
-    compare_table = figures.table_rows(compare_frame, {**names, "profession": vintage_names})
+    compare_table = table_rows(compare_frame)
     if bands is not None:
         compare_summary += _category_sentence(f, bands, territory_labels)
         compare_table = _category_table(compare_frame, compare_table, bands)
     return View(
-        f, trend_fig, trend_summary, figures.table_rows(trend, names),
+        f, trend_fig, trend_summary, table_rows(trend),
         compare_fig, compare_summary, compare_table,
         figures.is_illustrative(trend) or figures.is_illustrative(compare_frame),
         queries.periods_for(f.indicator, f.source) if f.source else (), queries.sources_for(f.indicator),
@@ -358,10 +358,10 @@ def _category_table(frame: pd.DataFrame, table: list[dict], bands: pd.DataFrame)
         b = band.loc[key]
         enough = b.n >= benchmarks.MIN_PEERS
         rows.append({"Catégorie d'établissement": b.label, **row, "Établissements": int(b.n),
-                     "1er quartile des établissements": figures.number(b.q1, entry.decimals) if enough else "",
-                     "Médiane des établissements": (figures.number(b["median"], entry.decimals) if enough else
+                     "1er quartile des établissements": number(b.q1, entry.decimals) if enough else "",
+                     "Médiane des établissements": (number(b["median"], entry.decimals) if enough else
                                                     f"moins de {benchmarks.MIN_PEERS} : non diffusée"),
-                     "3e quartile des établissements": figures.number(b.q3, entry.decimals) if enough else ""})
+                     "3e quartile des établissements": number(b.q3, entry.decimals) if enough else ""})
     return rows
 
 

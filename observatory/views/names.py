@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import pandas as pd
 from sqlalchemy import text
 
-from observatory import catalogue, queries
+from observatory import catalogue, queries, table
 from observatory.config import database_url
 
 
@@ -84,3 +85,16 @@ def source_names() -> dict[str, str]:
     rows = queries.dimensions().sources
     return {r.source_id: f"{r.producer} – {r.title}" + (f" ({r.vintage})" if r.vintage else "")
             for r in rows.itertuples(index=False)}
+
+
+def named_rows(frame: pd.DataFrame) -> list[dict]:
+    """A query-layer frame's rows as their exports name them (`table.named`), keyed by `table.COLUMNS`."""
+    dims = queries.dimensions()
+    return [dict(zip(table.COLUMNS, row)) for row in table.named(table.frame_keys(frame, dims),
+                                                                  table.names(database_url(), dims))]
+
+
+def table_rows(frame: pd.DataFrame) -> list[dict]:
+    """« Voir les données » under a chart: the frame's rows named as their exports name them (`table.page_rows`)."""
+    return table.page_rows(named_rows(frame))
+
