@@ -50,13 +50,8 @@ def layout(**query):
 
 
 def selection_for(f: Filters) -> queries.Selection:
-    """THE selection of the page for its filters: the table shows it, the export links ask the API for it.
-    A territory chosen wins over the level; « France » as a level is the FR territory."""
-    territories = (f.territory,) if f.territory else (("FR",) if f.level == "nation" else None)
-    return queries.Selection(
-        indicators=(f.indicator,), sources=(queries.series_sources(f.source) if f.source else ()) or None,
-        professions=(f.profession,), territories=territories, levels=None if territories else (f.level,),
-        periods=(f.period,) if f.period is not None else None)
+    """The page's selection (`urlstate.selection`): the table shows it, the export links ask the API for it."""
+    return urlstate.selection(f)
 
 
 def frame_for(f: Filters):
@@ -70,8 +65,7 @@ def resolve(indicator, profession, level, period, source, territory=None) -> Fil
     indicator = ui.choice(indicator, {i.indicator_id for i in catalogue.INDICATORS}, DEFAULT.indicator)
     profession = ui.choice(profession, queries.dimensions().profession_key, DEFAULT.profession)
     level = ui.choice(level, {option["value"] for option in LEVELS}, DEFAULT.level)
-    sources = queries.sources_for(indicator)
-    source = source if source in sources else (sources[0] if sources else None)
+    source = views.explorer.source_for(indicator, source)
     periods = queries.periods_for(indicator, source) if source else ()
     territory = ui.choice(territory, queries.dimensions().territory_key, "")
     return Filters(indicator, profession=profession or DEFAULT.profession, level=level or DEFAULT.level,

@@ -160,18 +160,17 @@ def profile_rows(territory_id: str) -> list[dict]:
     names = views.names.labels("territory")
     rows = []
     for indicator_id in catalogue.PAGES["territoires-profil"]:
-        series = queries.sources_for(indicator_id)
-        periods = queries.periods_for(indicator_id, series[0]) if series else ()
-        if not periods:
+        if (found := views.names.latest(indicator_id)) is None:
             continue
+        series, period = found
         professions = views.names.population_labels(indicator_id)
         for profession_id in PROFILE_PROFESSIONS:
-            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, periods[-1],
-                                                     series[0], profession_id)
+            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, period, series,
+                                                     profession_id)
             if position.nation_value is None:
                 continue
-            rows.append(_profile_row(indicator_id, profession_id, periods[-1], position, names, professions)
-                        | _provenance(series[0]))
+            rows.append(_profile_row(indicator_id, profession_id, period, position, names, professions)
+                        | _provenance(series))
     return rows
 
 
@@ -214,8 +213,5 @@ def export(indicator, level, profession, period):
 
 
 def export_selection(f: Filters) -> queries.Selection:
-    """The selection `map_update` shows for resolved filters."""
-    return queries.Selection(indicators=(f.indicator,),
-                             sources=(queries.series_sources(f.source) if f.source else ()) or None,
-                             professions=(f.profession,), levels=(f.level,),
-                             periods=(f.period,) if f.period is not None else None)
+    """The selection `map_update` shows for resolved filters: every territory of the map's level."""
+    return urlstate.selection(replace(f, territory="", breakdown=None))

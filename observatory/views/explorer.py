@@ -32,14 +32,12 @@ class ExplorerPage:
         return catalogue.PAGES[self.path.strip("/")]
 
 
-
 RECRUTEMENT = ExplorerPage(
     "/recrutement", "Recrutement",
     "Projets de recrutement déclarés par les employeurs (enquête BMO de France Travail), tous les millésimes "
     "publiés : volumes, part jugée difficile, part saisonnière ; les métiers du social comparés à l'ensemble des "
     "métiers. Les ruptures de série sont signalées sur les courbes.",
     Filters(catalogue.PAGES["recrutement"][0], profession="travail_social"), "professions")
-
 
 
 RESSOURCES_HUMAINES = ExplorerPage(
@@ -50,7 +48,6 @@ RESSOURCES_HUMAINES = ExplorerPage(
     Filters(catalogue.PAGES["ressources-humaines"][0]), "categories")
 
 
-
 FORMATION = ExplorerPage(
     "/formation", "Formation",
     "Étudiants inscrits, entrants en première année, diplômés et interruptions dans les formations sociales "
@@ -58,9 +55,7 @@ FORMATION = ExplorerPage(
     Filters(catalogue.PAGES["formation"][0], profession="travail_social"), "diplomas")
 
 
-
 EXPLORERS = {p.path: p for p in (RECRUTEMENT, RESSOURCES_HUMAINES, FORMATION)}
-
 
 
 @dataclass
@@ -81,14 +76,12 @@ class View:
     counted_in: str | None = None  # the published profession that counts the chosen one, when known
 
 
-
 def source_for(indicator_id: str, wanted: str | None) -> str | None:
     """The series asked for when the store holds it for the indicator, else the store's preferred one."""
     available = queries.sources_for(indicator_id)
     if wanted in available:
         return wanted
     return available[0] if available else None
-
 
 
 def resolve(page: ExplorerPage, filters: Filters) -> Filters:
@@ -104,7 +97,6 @@ def resolve(page: ExplorerPage, filters: Filters) -> Filters:
     # A profession the source does not publish stays chosen (dropdown, URL): `coverage` says so on screen.
     return replace(filters, indicator=indicator, source=source, period=period, profession=profession,
                    territory=territory, breakdown=breakdown)
-
 
 
 def counted_in(f: Filters) -> str | None:
@@ -123,7 +115,6 @@ def counted_in(f: Filters) -> str | None:
     return candidate
 
 
-
 def coverage(f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
     """When the source publishes nothing for the chosen profession: the sentence that says so, and the
     profession that counts it (kept out of sight before: the page silently showed the root instead)."""
@@ -140,7 +131,6 @@ def coverage(f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
     if counted is None:
         return head + " : la source ne publie pas ce métier à part.", None
     return f"{head} ; ce métier est compté dans « {names.get(counted, counted)} ».", counted
-
 
 
 def explorer_view(page: ExplorerPage, filters: Filters) -> View:
@@ -196,7 +186,6 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         trend, compare_frame, note, counted)
 
 
-
 def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
     """Names for the comparison of one period: the observatory's own label for its social professions and roots
     (one name in dropdown, charts and tables: « Éducateurs spécialisés », never the file's « Educateurs
@@ -209,7 +198,6 @@ def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -
     return {**names, **{p: label for p, label in vintage.items() if p in named_by_file}}
 
 
-
 def _period_source(f: Filters) -> dict:
     """The source (vintage) of the figures shown for one period: the comparison chart quotes it."""
     if not f.source or f.period is None:
@@ -219,13 +207,11 @@ def _period_source(f: Filters) -> dict:
     return queries.source_row(frame.source_id.iloc[0]) if len(frame) else {}
 
 
-
 def _span(frame: pd.DataFrame) -> str:
     if frame.empty:
         return ""
     first, last = int(frame.period.min()), int(frame.period.max())
     return str(first) if first == last else f"{first}-{last}"
-
 
 
 def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels: dict, territory_labels: dict):
@@ -267,18 +253,15 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
     return frame, figure, profession_labels, None
 
 
-
 def _leaves() -> set[str]:
     professions = queries.dimensions().professions
     return set(professions.loc[professions.level == "profession", "profession_id"])
-
 
 
 def _professions_with_data(f: Filters) -> set[str]:
     frame = queries.observations(f.indicator, f.source, territories=[f.territory], period=f.period,
                                  breakdown=f.breakdown)
     return set(frame.profession_id)
-
 
 
 def compared_territories(f: Filters) -> list[str]:
@@ -291,7 +274,6 @@ def compared_territories(f: Filters) -> list[str]:
     if "france" in f.compare and f.territory != "FR":
         places.append("FR")
     return places
-
 
 
 def _territories_sentence(indicator_id: str, trend: pd.DataFrame, places: list[str], names: dict) -> str:
@@ -307,7 +289,6 @@ def _territories_sentence(indicator_id: str, trend: pd.DataFrame, places: list[s
         else:
             parts.append(f"{names.get(place, place)} : aucune valeur")
     return "Comparaison : " + ", ".join(parts) + "."
-
 
 
 def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -326,7 +307,6 @@ def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> p
         rows.append({"key": key, "label": names.get(key, key), "value": band.value, "status": status, "n": band.n,
                      "q1": band.q1, "median": band.median, "q3": band.q3})
     return pd.DataFrame(rows, columns=["key", "label", "value", "status", "n", "q1", "median", "q3"])
-
 
 
 def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) -> str:
@@ -348,7 +328,6 @@ def _category_sentence(f: Filters, bands: pd.DataFrame, territory_labels: dict) 
             f"{fmt(row['median'])} (quartiles {fmt(row.q1)} et {fmt(row.q3)}).")
 
 
-
 def _category_table(frame: pd.DataFrame, table: list[dict], bands: pd.DataFrame) -> list[dict]:
     """« Voir les données » of the category chart: the category first, then the establishments' band."""
     entry = catalogue.get(frame["indicator_id"].iloc[0])
@@ -365,13 +344,11 @@ def _category_table(frame: pd.DataFrame, table: list[dict], bands: pd.DataFrame)
     return rows
 
 
-
 def view_frame(view: View) -> pd.DataFrame:
     """The rows behind a view's charts (trend and comparison), once each."""
     frame = pd.concat([view.trend_frame, view.compare_frame], ignore_index=True)
     return frame.drop_duplicates(subset=["indicator_id", "profession_id", "territory_id", "breakdown", "period",
                                          "source_id"], ignore_index=True)
-
 
 
 def filters_dict(filters: Filters) -> dict:

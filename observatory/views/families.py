@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from observatory import catalogue, heatmap, queries
+from observatory.views.names import latest
 
 
 def families_matrix(territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -15,12 +16,10 @@ def families_matrix(territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
     names = dict(zip(professions.profession_id, professions.label))
     frames = []
     for indicator_id in catalogue.PAGES["filieres"]:
-        series = queries.sources_for(indicator_id)
-        periods = queries.periods_for(indicator_id, series[0]) if series else ()
-        if not periods:
-            continue
-        frames.append(queries.observations(indicator_id, series[0], professions=rows, territories=[territory],
-                                           period=periods[-1]))
+        if (found := latest(indicator_id)) is not None:
+            series, period = found
+            frames.append(queries.observations(indicator_id, series, professions=rows, territories=[territory],
+                                               period=period))
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     matrix = long.pivot_table(index="profession_id", columns="indicator_id", values="value", aggfunc="first")
     matrix = matrix.reindex(index=[r for r in rows if r in matrix.index],
@@ -31,7 +30,6 @@ def families_matrix(territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
     return matrix, long
 
 
-
 def family_column_names(long: pd.DataFrame) -> dict[str, str]:
     """Heat-map column titles: indicator and period, and « fictif » on illustrative columns only."""
     names = {}
@@ -40,7 +38,6 @@ def family_column_names(long: pd.DataFrame) -> dict[str, str]:
         names[indicator_id] = (f"{catalogue.get(indicator_id).label} ({int(part.period.max())})"
                                + (" – fictif" if fictive else ""))
     return names
-
 
 
 def family_columns(matrix: pd.DataFrame, long: pd.DataFrame) -> list[heatmap.Column]:

@@ -37,10 +37,8 @@ def store_key_figures() -> list[dict]:
     return cards
 
 
-
 THEMES = {"recrutement": "recrutement", "ressources_humaines": "ressources humaines", "tensions": "tensions",
           "contexte": "contexte de l'emploi", "formation": "formation", "perspectives": "perspectives"}
-
 
 
 def source_family(source_id: str) -> str:
@@ -52,7 +50,6 @@ def source_family(source_id: str) -> str:
     producer = re.sub(r"\s*\(.*?\)", "", producer).strip()
     short = source_short(source_id)
     return producer if short in producer else f"{producer} {short}"
-
 
 
 def real_and_fictitious() -> dict[bool, dict[str, list[str]]]:
@@ -71,7 +68,6 @@ def real_and_fictitious() -> dict[bool, dict[str, list[str]]]:
     return out
 
 
-
 def real_and_fictitious_sentence() -> str:
     """« Chiffres réels : recrutement (France Travail BMO), … ; chiffres fictifs calibrés : ressources humaines
     (ATIH/ANAP TDBMS), … » — the home page's first screen says which figures are which."""
@@ -84,7 +80,6 @@ def real_and_fictitious_sentence() -> str:
         sentence += (" ; chiffres fictifs calibrés (données illustratives, pas des données réelles) : "
                      + part(split[True]))
     return sentence + "."
-
 
 
 def changes_since_last_vintage() -> list[dict]:

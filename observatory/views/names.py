@@ -1,6 +1,7 @@
-"""How the pages name things: professions, territories, ESMS categories and sources, read from the store.
+"""How the pages name things: professions, territories, ESMS categories and sources, read from the store,
+and the rows of « voir les données » named as every export names them (`table.named`).
 
-Shared by every page view (explorer, home, families, own figures); cached per store version."""
+Shared by every page view (explorer, home, families, own figures) and the pages; cached per store version."""
 from __future__ import annotations
 
 import re
@@ -24,7 +25,6 @@ def source_short(source_id: str) -> str:
     return found[-1] if found else row.get("producer", source_id)
 
 
-
 def source_label(source_id: str) -> str:
     row = queries.source_row(source_id)
     if not row:
@@ -34,11 +34,9 @@ def source_label(source_id: str) -> str:
     return label + (f" ({row['vintage']})" if row.get("vintage") else "")
 
 
-
 def labels(kind: str) -> dict[str, str]:
     queries.dimensions()  # notices a changed store (and clears this cache through `on_store_change`)
     return _labels(kind, database_url())
-
 
 
 @lru_cache(maxsize=8)
@@ -49,11 +47,9 @@ def _labels(kind: str, url: str) -> dict[str, str]:
     return dict(zip(dims.territories.territory_id, dims.territories.name))
 
 
-
 def esms_labels() -> dict[str, str]:
     queries.dimensions()
     return dict(_esms_labels(database_url()))
-
 
 
 @lru_cache(maxsize=4)
@@ -63,13 +59,10 @@ def _esms_labels(url: str) -> tuple[tuple[str, str], ...]:
     return tuple((f"esms:{code}", label) for code, label in rows)
 
 
-
 queries.on_store_change(_labels.cache_clear)
 
 
-
 queries.on_store_change(_esms_labels.cache_clear)
-
 
 
 def population_labels(indicator_id: str) -> dict[str, str]:
@@ -77,7 +70,6 @@ def population_labels(indicator_id: str) -> dict[str, str]:
     medico-social establishments, never « all occupations »)."""
     names = labels("profession")
     return {**names, "ensemble": catalogue.root_label(indicator_id, names.get("ensemble", "ensemble"))}
-
 
 
 def source_names() -> dict[str, str]:
@@ -98,3 +90,10 @@ def table_rows(frame: pd.DataFrame) -> list[dict]:
     """« Voir les données » under a chart: the frame's rows named as their exports name them (`table.page_rows`)."""
     return table.page_rows(named_rows(frame))
 
+
+def latest(indicator_id: str) -> tuple[str, int] | None:
+    """The store's preferred series for an indicator and its latest period with figures (what a page that shows
+    « the last year » reads); None when the store holds none."""
+    series = queries.sources_for(indicator_id)
+    periods = queries.periods_for(indicator_id, series[0]) if series else ()
+    return (series[0], periods[-1]) if periods else None

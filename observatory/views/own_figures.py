@@ -16,11 +16,9 @@ def _peer_series() -> str | None:
     return series[0] if series else None
 
 
-
 def peer_source_label() -> str:
     series = _peer_series()
     return source_label(series) if series else "aucune donnée d'établissement dans l'entrepôt"
-
 
 
 def peers_are_illustrative() -> bool:
@@ -28,18 +26,14 @@ def peers_are_illustrative() -> bool:
     return bool(series) and bool(queries.source_row(series).get("is_illustrative"))
 
 
-
 MAX_UPLOAD_BYTES = 2_000_000
-
 
 
 # A request carrying the largest upload: base64 (4/3) inside a callback's JSON, plus room for the rest.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 256_000
 
 
-
 OWN_INDICATORS = ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate")
-
 
 
 @dataclass
@@ -52,9 +46,7 @@ class OwnFiguresView:
     names: dict[str, str] = field(default_factory=dict)  # finess → name given in the file (or the FINESS)
 
 
-
 NAME_MAX = 200  # characters of an establishment's name shown (a file may give up to 32,767: Excel's limit)
-
 
 
 def display_name(name: object, fallback: str) -> str:
@@ -66,13 +58,10 @@ def display_name(name: object, fallback: str) -> str:
     return text or fallback
 
 
-
 BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "value", "n", "q1", "median", "q3", "rank"]
 
 
-
 LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
-
 
 
 def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
@@ -145,11 +134,9 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
     return OwnFiguresView(bands, messages, levels, names)
 
 
-
 def own_years(view: OwnFiguresView, finess: str) -> list[int]:
     """The years an establishment has figures for in the file, oldest first (the page shows one at a time)."""
     return sorted({int(p) for p in view.levels.loc[view.levels.finess == finess, "period"]})
-
 
 
 def own_sentences(view: OwnFiguresView, finess: str, indicator_id: str, year: int) -> list[str]:

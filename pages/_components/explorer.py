@@ -110,7 +110,5 @@ def register(page: views.explorer.ExplorerPage, prefix: str) -> None:
 def export_selection(view: views.explorer.View) -> queries.Selection:
     """The selection behind an explorer's charts: every row of both (the comparison's métiers over every year of
     the trend, too); the view's filters when the charts are empty."""
-    f = view.filters
-    return queries.Selection.covering(views.explorer.view_frame(view)) or queries.Selection(
-        indicators=(f.indicator,), sources=(queries.series_sources(f.source) if f.source else ()) or None,
-        professions=(f.profession,), territories=(f.territory,), breakdowns=(f.breakdown or "",))
+    return queries.Selection.covering(views.explorer.view_frame(view)) or urlstate.selection(
+        replace(view.filters, period=None))  # the trend's every year
