@@ -186,8 +186,7 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
                   for k, (i, label, unit) in names.indicators.items()}
     sources = {k: field(i) + d + field(label) + d for k, (i, label, _series) in names.sources.items()}
     series_of = {k: series for k, (_i, _label, series) in names.sources.items()}
-    break_at = {(series, period) for series, _kind, _key, period in names.breaks}
-    break_keys = {k * 10_000 + p for k, s in series_of.items() for series, p in break_at if series == s}
+    break_keys = {k * 10_000 + p for k, s in series_of.items() for series, p in names.break_periods if series == s}
     professions: dict[int, str] = {}
     territories: dict[int, str] = {}
     statuses: dict[str, str] = {}

@@ -136,6 +136,7 @@ class Names:
     breaks: dict  # (series, "profession"|"territory", key, period) → series-break note
     root: int | None  # the key of the root profession (`ensemble`)
     root_labels: dict  # indicator key → what the root is called for it (`catalogue.root_label`)
+    break_periods: frozenset = frozenset()  # (series, period) holding a break: most rows skip the note lookups
 
     def profession_label(self, ik: int, pk: int, series: str, period: int) -> str:
         """The métier as its vintage named it (file-defined occupations), else the root named for the
@@ -149,6 +150,8 @@ class Names:
 
     def note(self, series: str, pk: int, tk: int, period: int) -> str | None:
         """The row's series-break note (`break_note` of its profession's and territory's)."""
+        if (series, period) not in self.break_periods:
+            return None
         get = self.breaks.get
         return break_note(get((series, "profession", pk, period)), get((series, "territory", tk, period)))
 
@@ -203,7 +206,8 @@ def names(url: str, dims: Dimensions) -> Names:
         root = profession_key.get(ROOT)
         root_labels = {k: safe_text(catalogue.root_label(i, professions[root][1] if root in professions else ROOT))
                        for k, (i, _label, _unit) in indicators.items()}
-    found = Names(indicators, professions, territories, sources, vintage, breaks, root, root_labels)
+    found = Names(indicators, professions, territories, sources, vintage, breaks, root, root_labels,
+                  frozenset((series, period) for series, _kind, _key, period in breaks))
     _names_cache[url] = (dims, found)
     return found
 
