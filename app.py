@@ -151,8 +151,8 @@ def warm_caches() -> None:
         return
     queries.dimensions()
     for kind in ("profession", "territory"):
-        views.labels(kind)
-    views.esms_labels()
+        views.names.labels(kind)
+    views.names.esms_labels()
     for level in ("region", "departement"):
         figures.choropleth_figure(level, "")
 
@@ -161,7 +161,7 @@ warm_caches()
 app = create_app()
 server = app.server
 # The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
-server.config["MAX_CONTENT_LENGTH"] = views.MAX_REQUEST_BYTES
+server.config["MAX_CONTENT_LENGTH"] = views.own_figures.MAX_REQUEST_BYTES
 api.register(server)
 if int(os.environ.get("OBSERVATORY_TRUSTED_PROXIES", "0")):  # behind N reverse proxies: the client's own address
     from werkzeug.middleware.proxy_fix import ProxyFix  # (per-client save limits key on it)
@@ -261,7 +261,7 @@ def _too_large(_error):
     from flask import jsonify
 
     return jsonify(error=f"Requête trop volumineuse : un fichier déposé fait au plus "
-                         f"{views.MAX_UPLOAD_BYTES / 1e6:g} Mo."), 413
+                         f"{views.own_figures.MAX_UPLOAD_BYTES / 1e6:g} Mo."), 413
 
 
 @server.route("/health")

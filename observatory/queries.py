@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from observatory import catalogue
+from observatory import catalogue, table
 from observatory.config import database_url
 from observatory.store import get_engine, on_reopen, store_problem
 
@@ -113,6 +113,7 @@ def clear_caches() -> None:
         clear()
 
 
+on_store_change(table.forget_names)  # the naming tables of `table.names` (kept per store version)
 on_reopen(lambda: clear_caches())  # a replaced store file: nothing cached from the old one is served
 
 
@@ -197,14 +198,13 @@ def _observations(url: str, selection: Selection) -> pd.DataFrame:
                                                                ignore_index=True)
     dims = dimensions(url)
     where, params = selection_where(selection, dims)
-    sql = text("SELECT o.indicator_key, o.profession_key, o.territory_key, o.breakdown, o.period, o.value, "
-               "o.numerator, o.denominator, o.status, o.is_derived, o.source_key FROM observation o WHERE " + where)
+    sql = text(table.KEYS_SELECT + where)
     with get_engine(url).connect() as conn:
         frame = pd.read_sql(sql, conn, params=params)
+    frame["series_break"] = table.break_notes(frame, table.names(url, dims))
     for column in ("indicator", "profession", "territory", "source"):
         frame[f"{column}_id"] = frame.pop(f"{column}_key").map(dims.key_to(f"{column}_key"))
     frame["breakdown"] = frame["breakdown"].replace("", None)
-    frame["series_break"] = _break_notes(frame, dims, url)
     return frame[SERIES_COLUMNS].sort_values(["period", "territory_id", "profession_id"], ignore_index=True)
 
 
@@ -244,23 +244,6 @@ def computed_share(indicator_id: str, counts: pd.DataFrame) -> pd.DataFrame:
 def _breaks(url: str) -> pd.DataFrame:
     with get_engine(url).connect() as conn:
         return pd.read_sql(text("SELECT series, kind, subject_id, period, note FROM series_break"), conn)
-
-
-def _break_notes(frame: pd.DataFrame, dims: Dimensions, url: str) -> pd.Series:
-    """The series-break note of each row (its profession's and its territory's, in its series), or None."""
-    breaks = _breaks(url)
-    if frame.empty or breaks.empty:
-        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    keys = pd.DataFrame({"series": frame["source_id"].map(dict(zip(dims.sources.source_id, dims.sources.series))),
-                         "profession_id": frame["profession_id"], "territory_id": frame["territory_id"],
-                         "period": frame["period"].astype("int64")})
-    notes = []
-    for kind, column in (("profession", "profession_id"), ("territory", "territory_id")):
-        part = breaks[breaks.kind == kind].rename(columns={"subject_id": column, "note": kind})
-        notes.append(keys.merge(part[["series", column, "period", kind]], how="left",
-                                on=["series", column, "period"])[kind].to_numpy(object))
-    return pd.Series([" ; ".join(n for n in pair if isinstance(n, str)) or None for pair in zip(*notes)],
-                     index=frame.index, dtype=object)
 
 
 def breaks(series: str | None = None, url: str | None = None) -> pd.DataFrame:

@@ -17,14 +17,14 @@ from pages._components import ui
 
 dash.register_page(__name__, path="/territoires", name="Territoires", title="Territoires – Observatoire", order=5)
 
-PAGE = views.ExplorerPage(
+PAGE = views.explorer.ExplorerPage(
     "/territoires", "Territoires", "",
     Filters(catalogue.PAGES["territoires"][0], profession="travail_social", level="departement"), "professions")
 PROFILE_PROFESSIONS = ("travail_social", "ensemble")
 
 
 def layout(**query):
-    f = views.resolve(PAGE, urlstate.decode(query, PAGE.default))
+    f = views.explorer.resolve(PAGE, urlstate.decode(query, PAGE.default))
     level_options = [{"label": "Régions", "value": "region"}, {"label": "Départements", "value": "departement"}]
     return html.Div([
         ui.page_header("Territoires", "Cartes par région ou département (outre-mer en encarts), et profil d'un "
@@ -81,7 +81,7 @@ def _full_map(level: str, update_: dict) -> dict:
 
 def map_update(f: Filters) -> dict:
     """Values, hover texts, colours and title for the map (what a filter change sends)."""
-    f = views.resolve(PAGE, f)
+    f = views.explorer.resolve(PAGE, f)
     entry = catalogue.get(f.indicator)
     frame = queries.observations(f.indicator, f.source, professions=[f.profession], period=f.period,
                                  territory_level=f.level) if f.source else queries.observations("", "")
@@ -89,11 +89,12 @@ def map_update(f: Filters) -> dict:
         f = replace(f, profession="ensemble")
         frame = queries.observations(f.indicator, f.source, professions=["ensemble"], period=f.period,
                                      territory_level=f.level)
-    values = figures.map_values(frame, f.level, views.labels("territory"), entry.unit, entry.decimals,
+    values = figures.map_values(frame, f.level, views.names.labels("territory"), entry.unit, entry.decimals,
                                 entry.direction == "lower_is_better")
     where = "par région" if f.level == "region" else "par département"
     title = figures.chart_title(f.indicator, f.period, queries.source_row(f.source) if f.source else {},
-                                f"{views.population_labels(f.indicator).get(f.profession, f.profession)}, {where}")
+                                f"{views.names.population_labels(f.indicator).get(f.profession, f.profession)}, "
+                                f"{where}")
     return {"trace": values, "overlays": figures.map_overlays(values, f.level, frame), "title": title,
             "frame": frame, "filters": f}
 
@@ -123,7 +124,7 @@ def update(indicator, level, profession, period, territory=None):
     frame = update_["frame"]
     entry = catalogue.get(f.indicator)
     known = frame.dropna(subset=["value"])
-    names = views.labels("territory")
+    names = views.names.labels("territory")
 
     def extreme(row) -> str:
         """« 100,0 % (Ardennes, partiel) »: the value, where, and its quality when not a plain published one."""
@@ -134,8 +135,7 @@ def update(indicator, level, profession, period, territory=None):
     summary = (f"{len(known)} territoires renseignés ; de {extreme(known.loc[known.value.idxmin()])} à "
                f"{extreme(known.loc[known.value.idxmax()])}." if len(known) else "Aucune valeur pour ces filtres.")
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
-    table = figures.table_rows(frame, {"profession": views.population_labels(f.indicator), "territory": names,
-                                       "source": views.source_names()})
+    table = views.names.table_rows(frame)
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
             f.profession, not figures.is_illustrative(frame), _search(f, territory))
 
@@ -157,28 +157,27 @@ def profile_in_url(territory, indicator, level, profession, period):
 
 def profile_rows(territory_id: str) -> list[dict]:
     """The territory's key figures next to its parent's and France's."""
-    names = views.labels("territory")
+    names = views.names.labels("territory")
     rows = []
     for indicator_id in catalogue.PAGES["territoires-profil"]:
-        series = queries.sources_for(indicator_id)
-        periods = queries.periods_for(indicator_id, series[0]) if series else ()
-        if not periods:
+        if (found := views.names.latest(indicator_id)) is None:
             continue
-        professions = views.population_labels(indicator_id)
+        series, period = found
+        professions = views.names.population_labels(indicator_id)
         for profession_id in PROFILE_PROFESSIONS:
-            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, periods[-1],
-                                                     series[0], profession_id)
+            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, period, series,
+                                                     profession_id)
             if position.nation_value is None:
                 continue
-            rows.append(_profile_row(indicator_id, profession_id, periods[-1], position, names, professions)
-                        | _provenance(series[0]))
+            rows.append(_profile_row(indicator_id, profession_id, period, position, names, professions)
+                        | _provenance(series))
     return rows
 
 
 def _provenance(series: str) -> dict:
     """Every figure of the profile says where it comes from, and whether it is illustrative."""
     row = queries.source_row(series)
-    return {"Source": views.source_label(series),
+    return {"Source": views.names.source_label(series),
             "Données": figures.ILLUSTRATIVE_LABEL if row.get("is_illustrative") else "publiées"}
 
 
@@ -214,8 +213,5 @@ def export(indicator, level, profession, period):
 
 
 def export_selection(f: Filters) -> queries.Selection:
-    """The selection `map_update` shows for resolved filters."""
-    return queries.Selection(indicators=(f.indicator,),
-                             sources=(queries.series_sources(f.source) if f.source else ()) or None,
-                             professions=(f.profession,), levels=(f.level,),
-                             periods=(f.period,) if f.period is not None else None)
+    """The selection `map_update` shows for resolved filters: every territory of the map's level."""
+    return urlstate.selection(replace(f, territory="", breakdown=None))

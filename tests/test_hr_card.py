@@ -96,8 +96,8 @@ def test_every_category_of_the_gironde_reads_the_api_or_secret(dash_app):
     from observatory import queries, views
 
     client = dash_app.server.test_client()
-    names = views.labels("territory")
-    for breakdown in views.esms_labels():
+    names = views.names.labels("territory")
+    for breakdown in views.names.esms_labels():
         card = hrcard.hr_card("DEP-33", breakdown, names)
         for item in card:
             entry = catalogue.get(item.indicator_id)

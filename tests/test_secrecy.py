@@ -220,7 +220,7 @@ def test_the_api_json_csv_and_xlsx_give_the_small_category_as_secret(client, exa
 def test_the_page_and_its_export_give_the_small_category_as_secret(client, example):
     f = Filters("entry_rate", territory=example["territory"], period=example["period"],
                 breakdown=example["breakdown"])
-    view = views.explorer_view(views.RESSOURCES_HUMAINES, f)
+    view = views.explorer.explorer_view(views.explorer.RESSOURCES_HUMAINES, f)
     row = view.compare_frame.set_index("breakdown").loc[example["breakdown"]]
     assert row["status"] == "secret" and pd.isna(row["value"])
     trend = view.trend_frame
@@ -241,7 +241,7 @@ def test_the_page_and_its_export_give_the_small_category_as_secret(client, examp
 def test_a_person_reads_secret_and_no_value(dash_duo, dash_app, example, width, height):
     dash_duo.driver.set_window_size(width, height)
     dash_duo.start_server(dash_app)
-    label = views.esms_labels()[example["breakdown"]]
+    label = views.names.esms_labels()[example["breakdown"]]
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/ressources-humaines?indicateur=entry_rate&territoire="
                            f"{example['territory']}&annee={example['period']}&categorie={example['breakdown']}")
     dash_duo.wait_for_contains_text("#rh-compare-summary", f"« {label} »", timeout=30)
@@ -293,8 +293,8 @@ def test_a_complementary_secret_category_shows_secret_and_its_peers_median(built
               AND o.period = (SELECT MAX(period) FROM establishment_observation)
             GROUP BY o.territory_id, o.breakdown, o.period HAVING COUNT(*) >= :n
             ORDER BY o.territory_id, o.breakdown LIMIT 1"""), {"n": MIN_PEERS}).one()
-    view = views.explorer_view(views.RESSOURCES_HUMAINES, Filters("entry_rate", territory=territory, period=period,
-                                                                   breakdown=breakdown))
+    view = views.explorer.explorer_view(views.explorer.RESSOURCES_HUMAINES, Filters(
+        "entry_rate", territory=territory, period=period, breakdown=breakdown))
     row = view.compare_frame.set_index("breakdown").loc[breakdown]
     assert row["status"] == "secret" and pd.isna(row["value"])
     assert "valeur secrète (secret secondaire" in view.compare_summary and "médiane des" in view.compare_summary
