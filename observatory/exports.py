@@ -26,8 +26,10 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from sqlalchemy import text
 
-from observatory import catalogue, figures, queries, urlstate
+from observatory import catalogue, queries, urlstate
 from observatory.config import database_url
+from observatory.status import LABELS as STATUS_LABELS
+from observatory.status import label as status_label  # « publié », « secret statistique »…
 from observatory.store import get_engine
 
 COLUMNS = ("indicator_id", "indicator_label", "profession_id", "profession_label", "territory_id",
@@ -50,16 +52,11 @@ FRENCH_HEADERS = {  # column code → the French header of `lang=fr` exports (th
 LANGS = ("en", "fr")
 
 
-def status_label(code: str) -> str:
-    """A status as the pages show it (« publié », « secret statistique »…): the one table, `figures.STATUS_LABELS`."""
-    return figures.STATUS_LABELS.get(code, code) or "publié"
-
-
 def headers(lang: str = "en") -> tuple[str, ...]:
     return tuple(FRENCH_HEADERS[c] for c in COLUMNS) if lang == "fr" else COLUMNS
 
 
-STATUS_LEGEND = {code: status_label(code) for code in figures.STATUS_LABELS}
+STATUS_LEGEND = {code: status_label(code) for code in STATUS_LABELS}
 _STATUS_AT = COLUMNS.index("status")
 _DERIVED_AT = COLUMNS.index("is_derived")
 

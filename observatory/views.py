@@ -15,6 +15,7 @@ from sqlalchemy import text
 from observatory import benchmarks, catalogue, figures, heatmap, queries, sources
 from observatory.benchmarks import peer_band
 from observatory.config import database_url
+from observatory.status import label as status_label
 from observatory.urlstate import Filters
 
 
@@ -508,7 +509,7 @@ def changes_since_last_vintage() -> list[dict]:
                                    if previous is not None else "une seule période publiée"),
             "Évolution": (points(last.value - previous.value, entry.unit, entry.decimals) if previous is not None
                           else "—") + (" (rupture de série)" if note else ""),
-            "Statut": figures.STATUS_LABELS.get(last.status, last.status) or "publié",
+            "Statut": status_label(last.status),
             "Rupture de série": note,
         })
     return rows
@@ -543,7 +544,7 @@ def family_column_names(long: pd.DataFrame) -> dict[str, str]:
     """Heat-map column titles: indicator and period, and « fictif » on illustrative columns only."""
     names = {}
     for indicator_id, part in long.groupby("indicator_id"):
-        fictive = part["status"].astype(str).str.startswith("illustrative").any()
+        fictive = figures.is_illustrative(part)
         names[indicator_id] = (f"{catalogue.get(indicator_id).label} ({int(part.period.max())})"
                                + (" – fictif" if fictive else ""))
     return names
