@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from observatory import figures, outlook
+from observatory import catalogue, figures, outlook
 from observatory.formatting import NNBSP, number, parse_number, points
 from observatory.outlook_data import Projection, Request, Store, encode, horizons, ranking
 
@@ -85,7 +85,7 @@ def field_value(value: float | None) -> str | None:
 def territory_options(data: Store, labelled: list[dict]) -> list[dict]:
     """France and the régions the outlook covers, labelled as on the other pages (`labelled`: their options)."""
     names = {o["value"]: o["label"] for o in labelled}
-    options = [{"label": names.get(t, name if t == "FR" else f"Région : {name}"), "value": t}
+    options = [{"label": names.get(t, catalogue.place("nation" if t == "FR" else "region", name)), "value": t}
                for t, name in data.territories.items()]
     return sorted(options, key=lambda o: (o["value"] != "FR", o["label"]))
 
