@@ -261,7 +261,7 @@ def test_a_store_without_the_pyramid_answers_503_and_the_page_says_why(built_sto
 
 def test_sources_named_are_the_inputs_used(data):
     """A family without training data never cites the graduates' (illustrative) source; a région cites its shares."""
-    from pages._components import outlook as parts
+    from observatory import outlook_view as parts
 
     v0z = outlook_data.run(outlook_data.parse({"profession": ["V0Z"], "territory": ["REG-84"]}, data), data)
     assert "graduates" not in parts.used_inputs(v0z) and "employment_region_share" in parts.used_inputs(v0z)

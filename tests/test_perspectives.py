@@ -18,8 +18,8 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from observatory import outlook, outlook_data
+from observatory import outlook_view as parts
 from observatory.formatting import NNBSP, parse_number
-from pages._components import outlook as parts
 from tests.test_charts_phone import OVERFLOW, settle
 from tests.test_journeys import choose, errors, wait_until
 
