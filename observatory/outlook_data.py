@@ -20,8 +20,11 @@ from observatory.formatting import parse_number
 from observatory.outlook import FamilyInputs, OutlookError, Scenario
 from observatory.store import get_engine
 
-INDICATORS = ("employment", "employment_by_age", "employment_by_broad_age", "employment_region_share",
-              "exit_type_share", "exit_rate_all_contracts", "graduates")
+# The store's inputs of a projection, in the order its source lines name them: the one list of them (what the
+# store is read for, what a projection rests on: `used_inputs`). The broad age bands feed the back-test only.
+INPUTS = ("employment_by_age", "employment", "employment_region_share", "exit_rate_all_contracts", "exit_type_share",
+          "graduates")
+INDICATORS = (*INPUTS, "employment_by_broad_age")
 
 
 @dataclass(frozen=True)
@@ -304,12 +307,17 @@ class Projection:
     source: str  # one line: whose model, on which producers' data and vintages (every export row carries it)
 
 
+def used_inputs(family: FamilyInputs, territory: str | None = None) -> tuple[str, ...]:
+    """The store's inputs a projection rests on: the graduates only for a family with training data, the regional
+    shares only for a région (`territory=None`: whichever territory, as an export's source line says)."""
+    return tuple(i for i in INPUTS if (i != "graduates" or family.graduates is not None)
+                 and (i != "employment_region_share" or territory != "FR"))
+
+
 def provenance(data: Store, family: FamilyInputs) -> str:
     """« Projection de l'observatoire » and, per input used, its producer and vintages (« illustratif » flagged)."""
-    used = ["employment_by_age", "employment", "employment_region_share", "exit_rate_all_contracts",
-            "exit_type_share"] + (["graduates"] if family.graduates is not None else [])
     parts = []
-    for indicator in used:
+    for indicator in used_inputs(family):
         p = data.sources.get(indicator, {})
         if p.get("producers"):
             producers = ", ".join(p["producers"])

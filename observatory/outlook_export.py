@@ -17,9 +17,7 @@ from observatory import outlook
 from observatory.exports import safe_text, status_label
 from observatory.outlook_data import Projection
 
-ROW_FIELDS = ("year", "employment", "employment_low", "employment_high", "retirements", "other_exits",
-              "job_change", "openings", "entrants", "gap", "complete_gap", "other_hires", "share_50_plus", "status",
-              "source")
+ROW_FIELDS = (*outlook.ROW_COLUMNS, "source")  # every export row names its source
 FRENCH = {
     "year": "Année", "employment": "Emploi (personnes)", "employment_low": "Emploi, bas de fourchette",
     "employment_high": "Emploi, haut de fourchette", "retirements": "Départs en fin de carrière",

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from observatory import catalogue, outlook
+from observatory import catalogue, outlook, outlook_data
 from observatory import outlook_figures as charts
 from observatory.formatting import number, parse_number, points
 from observatory.outlook_data import Projection, Request, Store, encode, horizons, ranking
 from observatory.outlook_figures import MINUS, missing, persons, plain, signed, signed_rate
 
 FORMATS = ("csv", "xlsx", "json")
-STORE_INPUTS = ("employment_by_age", "employment", "exit_rate_all_contracts", "exit_type_share", "graduates")
+RANKING_INPUTS = tuple(i for i in outlook_data.INPUTS if i != "employment_region_share")  # France and régions
 
 
 # --- controls ------------------------------------------------------------------------------------------------
@@ -118,8 +118,7 @@ def graduates_illustrative(data: Store) -> bool:
 def used_inputs(projection: Projection) -> tuple[str, ...]:
     """The store's inputs this projection rests on: no graduates' source for a family without training data,
     the regional shares only for a région."""
-    return tuple(i for i in STORE_INPUTS if i != "graduates" or projection.family.graduates is not None) + (
-        ("employment_region_share",) if projection.request.territory != "FR" else ())
+    return outlook_data.used_inputs(projection.family, projection.request.territory)
 
 
 def source_note(data: Store, indicators: tuple[str, ...]) -> str:
@@ -343,7 +342,7 @@ def ranking_status(data: Store) -> str:
     """The status and source line under the ranking table."""
     flag = (" ; jeunes diplômés : série DREES illustrative (données fictives calibrées)"
             if graduates_illustrative(data) else "")
-    return (f"Statut : projection de l'observatoire{flag}. Sources : {source_note(data, STORE_INPUTS)}. "
+    return (f"Statut : projection de l'observatoire{flag}. Sources : {source_note(data, RANKING_INPUTS)}. "
             "Sorties en cours de carrière (borne haute) non comptées dans ce classement.")
 
 
