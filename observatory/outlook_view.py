@@ -16,8 +16,9 @@ import plotly.graph_objects as go
 from observatory import catalogue, outlook, outlook_data
 from observatory import outlook_figures as charts
 from observatory.formatting import number, parse_number, points
-from observatory.outlook_data import Projection, Request, Store, encode, horizons, ranking
+from observatory.outlook_data import Projection, Store, horizons, ranking
 from observatory.outlook_figures import MINUS, missing, persons, plain, signed, signed_rate
+from observatory.urlstate import OutlookRequest, encode_outlook
 
 FORMATS = ("csv", "xlsx", "json")
 RANKING_INPUTS = tuple(i for i in outlook_data.INPUTS if i != "employment_region_share")  # France and régions
@@ -86,7 +87,7 @@ def request_args(profession: str, territory: str | None, values: dict, period: d
     return args
 
 
-def ignored(values: dict, request: Request) -> str:
+def ignored(values: dict, request: OutlookRequest) -> str:
     """The fields the codec refused (out of range, not a number): said on screen, never silently dropped."""
     wrong = []
     for name, value in values.items():
@@ -104,9 +105,9 @@ def ignored(values: dict, request: Request) -> str:
     return ("⚠ Valeur ignorée, scénario central retenu pour ce paramètre : " + " ; ".join(wrong) + ".") if wrong else ""
 
 
-def export_links(request: Request) -> dict[str, str]:
+def export_links(request: OutlookRequest) -> dict[str, str]:
     """The API's URL for the same request, one per format: the file holds the page's figures."""
-    query = encode(request)
+    query = encode_outlook(request)
     return {fmt: f"/api/v1/projections?{query}&format={fmt}" for fmt in FORMATS}
 
 
@@ -330,7 +331,7 @@ def ranking_rows(ranking: list[dict]) -> list[dict]:
     return out
 
 
-def ranking_caption(request: Request, data: Store) -> str:
+def ranking_caption(request: OutlookRequest, data: Store) -> str:
     """What the ranking table is: which families, where, which years, which scenario, and its sort order."""
     scenario = "scénario modifié ci-dessus" if request.scenario.changed() else "scénario central"
     return (f"Familles du travail social, {data.territories[request.territory]}, cumul de {request.start + 1} à "
@@ -413,7 +414,7 @@ def view(projection: Projection, data: Store) -> View:
         assumptions=assumption_rows(projection),
         exports=export_links(request),
         illustrative=bool(illustrative),
-        search="?" + encode(request),
+        search="?" + encode_outlook(request),
         ranking=ranking_rows(ranking(request, data)),
         ranking_caption=ranking_caption(request, data),
     )

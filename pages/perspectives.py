@@ -1,8 +1,8 @@
 """« Perspectives »: how many positions to fill by the horizon, per job family and territory, under a scenario
 the user can change (the stock-flow model of `observatory.outlook`, its inputs read by `observatory.outlook_data`).
 
-The URL is the state: the page reads it with the outlook's codec (`outlook_data.parse`, lenient) and writes it
-back (`outlook_data.encode`), so a shared link reopens the same view; the export links are the API's URL for the
+The URL is the state: the page reads it with the outlook's codec (`urlstate.parse_outlook`, lenient) and writes it
+back (`urlstate.encode_outlook`), so a shared link reopens the same view; the export links are the API's URL for the
 same request. Callbacks are thin: `outlook_data.run`, then `observatory.outlook_view.view` (its figures:
 `observatory.outlook_figures`).
 """
@@ -12,7 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
 
-from observatory import figures, outlook, outlook_data
+from observatory import figures, outlook, outlook_data, urlstate
 from observatory import outlook_view as parts
 from observatory.formatting import number
 from observatory.outlook import OutlookError
@@ -59,7 +59,7 @@ def _table(element_id: str, columns: list[str] | None = None, data=None) -> dash
 def layout(**query):
     try:
         data = outlook_data.store()
-        request = outlook_data.parse(query, data, strict=False)
+        request = urlstate.parse_outlook(query, data, strict=False)
     except OutlookError:
         return html.Div([
             ui.page_header("Perspectives", "Projection des postes à pourvoir par famille professionnelle."),
@@ -164,7 +164,7 @@ def update(family, territory, horizon, *values_and_state):
     # a profession id from the link (aide_a_domicile) is kept while its family stays selected
     profession = given.get("profession") if family and outlook_data.resolve(
         given.get("profession") or "", data) == family else family
-    request = outlook_data.parse(parts.request_args(profession or "", territory, values, given), data,
+    request = urlstate.parse_outlook(parts.request_args(profession or "", territory, values, given), data,
                                  strict=False)
     v = parts.view(outlook_data.run(request, data), data)
     backtest = [html.P(v.backtest_title, className="fw-semibold mb-1")]

@@ -1,4 +1,5 @@
-"""Print the outlook's cumulated flows and back-test per family, as the API computes them (same codec).
+"""Print the outlook's cumulated flows and back-test per family, as the API computes them (same codec:
+`urlstate.parse_outlook`).
 
     .venv/bin/python scripts/outlook_figures.py [T2A V0Z V4Z …] [--from 2019] [--to 2030] [--territory FR]
         [--param retirement_age_shift=1 …]
@@ -14,7 +15,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from observatory import outlook, outlook_data  # noqa: E402
+from observatory import outlook, outlook_data, urlstate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             name, _, value = pair.partition("=")
             query[name] = [value]
         try:
-            request = outlook_data.parse(query, data)
+            request = urlstate.parse_outlook(query, data)
         except outlook.OutlookError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
