@@ -141,6 +141,20 @@ def test_the_codec_round_trips(data, query):
     request = urlstate.parse_outlook(parse_qs(query), data)
     again = urlstate.parse_outlook(parse_qs(urlstate.encode_outlook(request)), data)
     assert again == request
+    # one reader for every form a query comes in: the API's MultiDict, a page's string or kwargs, the CLI's lists
+    from werkzeug.datastructures import MultiDict
+
+    pairs = [(k, v) for k, values in parse_qs(query).items() for v in values]
+    assert urlstate.parse_outlook(query, data) == urlstate.parse_outlook(MultiDict(pairs), data) == request
+    assert urlstate.parse_outlook(dict(pairs), data, strict=False) == request
+
+
+def test_the_outlook_codec_reads_years_as_the_selection_codec_does(data):
+    """`from`/`to` are four ASCII digits, as `period` is: full-width digits are refused, not read as a year."""
+    with pytest.raises(outlook.OutlookError, match="quatre chiffres"):
+        urlstate.parse_outlook({"profession": ["T2A"], "to": ["\uff12\uff10\uff13\uff10"]}, data)
+    with pytest.raises(outlook.OutlookError, match="une seule valeur"):
+        urlstate.parse_outlook("profession=T2A&to=2030&to=2035", data)
 
 
 # « Les métiers en 2030 » (DARES / France Stratégie, 2022), reference scenario, 2019-2030, départs en fin de
