@@ -61,6 +61,8 @@ def test_the_precedence_names_every_status_once_and_the_labels_cover_them():
     assert schema.STATUSES == status.CODES and set(status.SHORT) == set(status.CODES) - {"ok"}
     assert status.label("ok") == "publié" and status.label("secret") == "secret statistique"
     assert figures.STATUS_LABELS is status.LABELS and exports.status_label is status.label
+    styled = set(figures.STATUS_SYMBOLS) | set(figures.STATUS_PATTERNS) | set(status.MARKED)
+    assert styled <= set(status.CODES)  # a chart never styles a status the store cannot hold
 
 
 def test_the_cases_the_two_layers_used_to_disagree_on():
