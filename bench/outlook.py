@@ -77,7 +77,7 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.3)
-        families = ["T2A", "T2B", "V0Z", "V4Z", "V5Z", "aide_a_domicile", "educateur_specialise", "A0Z", "R4Z"]
+        families = [*data.social, "aide_a_domicile", "educateur_specialise", "A0Z", "R4Z"]
         shifts = [-2, -1, 0, 0.5, 1, 1.5, 2, 3]
         pairs = [(p, t) for p in families for t in ("FR", *regions)
                  if t == "FR" or t in data.families[outlook_data.resolve(p, data)].region_share.index]

@@ -1,7 +1,8 @@
 """Roll-ups along the territory and profession trees (pure functions on frames).
 
 Counts are summed; ratios are recomputed as the ratio of summed numerators and denominators, never as
-a mean of ratios. An aggregate that misses a secret child is `partial` (a lower bound for counts); one
+a mean of ratios. Statuses combine as `observatory.status` says (one precedence with the query-time shares):
+an aggregate that misses a secret child is `partial` (a lower bound for counts); one
 with no known child at all is `secret`; one with an illustrative child is `illustrative`, or
 `illustrative_incomplete` when it misses cells (an `nd` of demo data is never `secret`; the totals of 1 to 4
 establishments are, by the observatory's own rule: `secrecy.py`, applied by the loader); a ratio whose summed
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from observatory import status as statuses
 
 KEYS = ["indicator_key", "profession_key", "territory_key", "breakdown", "period"]
 _SUMS = ["num", "den", "n_known", "n_missing", "n_illustrative", "n_provisional", "n_estimated"]
@@ -51,8 +54,8 @@ def _prepare(base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
         "num": np.where(known, np.where(is_ratio, num, value), 0.0),
         "den": np.where((known | denominator_only) & is_ratio, den, 0.0),
         "n_known": known.astype(np.int64),
-        "n_missing": (~known | (status == "partial")).astype(np.int64),
-        "n_illustrative": (status == "illustrative").astype(np.int64),
+        "n_missing": (~known | statuses.is_incomplete(status)).astype(np.int64),
+        "n_illustrative": statuses.is_illustrative(status).astype(np.int64),
         "n_provisional": (status == "provisional").astype(np.int64),
         "n_estimated": (status == "estimated").astype(np.int64),
     })
@@ -165,21 +168,10 @@ def _finish(summed: pd.DataFrame, base: pd.DataFrame, aggregation: dict[int, str
     known = summed["n_known"].to_numpy() > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(den > 0, 100.0 * num / den, np.nan)
-    missing = summed["n_missing"].to_numpy() > 0
-    illustrative = summed["n_illustrative"].to_numpy() > 0
-    status = np.select(
-        [
-            illustrative & missing,
-            illustrative,
-            ~known,
-            is_ratio & ~(den > 0),
-            missing,
-            summed["n_provisional"].to_numpy() > 0,
-            summed["n_estimated"].to_numpy() > 0,
-        ],
-        ["illustrative_incomplete", "illustrative", "secret", "undefined", "partial", "provisional", "estimated"],
-        default="ok",
-    )
+    status = statuses.resolve(
+        illustrative=summed["n_illustrative"].to_numpy() > 0, missing=summed["n_missing"].to_numpy() > 0,
+        unknown=~known, undefined=is_ratio & ~(den > 0), provisional=summed["n_provisional"].to_numpy() > 0,
+        estimated=summed["n_estimated"].to_numpy() > 0)
     out = summed[KEYS].copy()
     out["breakdown"] = out["breakdown"].astype(object)
     out["value"] = np.where(~known, np.nan, np.where(is_ratio, ratio, num))

@@ -218,7 +218,7 @@ def projections_response() -> Response:
         fmt = _option("format", "json", ("json", "csv", "xlsx"))
         lang = _option("lang", "en", ("en", "fr"))
         data = outlook_data.store()
-        projection_request = outlook_data.parse(request.args.to_dict(flat=False), data)
+        projection_request = urlstate.parse_outlook(request.args.to_dict(flat=False), data)
         projection = outlook_data.run(projection_request, data)
     except BadRequest as error:
         return _error(str(error))
@@ -235,7 +235,7 @@ def projections_response() -> Response:
         return Response(outlook_export.csv_bytes(projection, lang), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "xlsx":
-        permalink = f"{request.host_url.rstrip('/')}/perspectives?{outlook_data.encode(projection_request)}"
+        permalink = f"{request.host_url.rstrip('/')}/perspectives?{urlstate.encode_outlook(projection_request)}"
         return Response(outlook_export.xlsx_bytes(projection, permalink),
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})

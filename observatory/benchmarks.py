@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Engine, text
 
-from observatory import queries
+from observatory import catalogue, queries
 
 LEVELS = ("departement", "region", "nation")
 MIN_PEERS = 5  # fewer peers: no median nor quartiles (they say little, and could disclose an establishment)
-LEVEL_NAMES = {"departement": "du département", "region": "de la région", "nation": "de France"}
-THE_LEVEL = {"departement": "le département", "region": "la région", "nation": "la France"}
+LEVEL_NAMES = {level: catalogue.TERRITORY_LEVELS[level].of for level in LEVELS}
+THE_LEVEL = {level: catalogue.TERRITORY_LEVELS[level].the for level in LEVELS}
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,42 @@ def get(indicator_id: str) -> Indicator:
         return BY_ID[indicator_id]
     except KeyError:
         raise KeyError(f"unknown indicator {indicator_id!r}") from None
+
+
+@dataclass(frozen=True)
+class TerritoryLevel:
+    """How every page, sentence and export names one territory level (`schema.TERRITORY_LEVELS`)."""
+
+    level: str
+    label: str  # « Département » : a place's kind, before its name (`place`)
+    plural: str  # « Départements » : a level to choose (`level_options`)
+    by: str  # « par département » : a map or a table over the level
+    of: str  # « du département » : « les pairs du département »
+    the: str  # « le département »
+    slug: str  # in an export's file name
+
+    def place(self, name: str) -> str:
+        """« Département : Gironde »; France is named alone."""
+        return self.label if self.level == "nation" else f"{self.label} : {name}"
+
+
+_BASSIN = ("Bassin d'emploi", "Bassins d'emploi", "par bassin d'emploi", "du bassin d'emploi", "le bassin d'emploi")
+# The one table of territory-level words (hrcard, views, benchmarks, the pages and the exports read it).
+TERRITORY_LEVELS: dict[str, TerritoryLevel] = {t.level: t for t in (
+    TerritoryLevel("nation", "France", "France", "en France", "de France", "la France", "france"),
+    TerritoryLevel("region", "Région", "Régions", "par région", "de la région", "la région", "regions"),
+    TerritoryLevel("departement", "Département", "Départements", "par département", "du département",
+                   "le département", "departements"),
+    TerritoryLevel("bassin", *_BASSIN, "bassins"),
+    TerritoryLevel("bassin_emploi", *_BASSIN, "bassins-emploi"),
+)}
+
+
+def place(level: str, name: str) -> str:
+    """« Région : Bretagne », « France »: a territory named with its level."""
+    return TERRITORY_LEVELS[level].place(name)
+
+
+def level_options(levels: tuple[str, ...]) -> list[dict]:
+    """A level dropdown's options: « Régions », « Départements »…"""
+    return [{"label": TERRITORY_LEVELS[level].plural, "value": level} for level in levels]

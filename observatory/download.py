@@ -34,8 +34,7 @@ def _slug(label: str, limit: int = 40) -> str:
     return slug or "sans-nom"
 
 
-LEVEL_SLUGS = {"nation": "france", "region": "regions", "departement": "departements", "bassin": "bassins",
-               "bassin_emploi": "bassins-emploi"}
+LEVEL_SLUGS = {level: t.slug for level, t in catalogue.TERRITORY_LEVELS.items()}
 
 
 def filename(selection: Selection, extension: str, territory_names: dict[str, str], day: date) -> str:

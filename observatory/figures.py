@@ -15,20 +15,16 @@ import plotly.graph_objects as go
 from observatory import catalogue, heatmap
 from observatory.config import REFERENCE_DIR
 from observatory.formatting import NNBSP, points, with_unit
+from observatory.status import LABELS as STATUS_LABELS  # the one table of status words (observatory/status.py)
+from observatory.status import MARKED
+from observatory.status import SHORT as STATUS_SHORT  # « 100,0 % (Ardennes, partiel) »
+from observatory.status import is_illustrative as illustrative_cells
 
 # Colour-blind-safe palette (Okabe–Ito), first the observatory's blue.
 PALETTE = ["#0063cb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
-STATUS_LABELS = {
-    "ok": "", "secret": "secret statistique", "partial": "partiel : cellules secrètes exclues",
-    "provisional": "provisoire", "estimated": "estimé", "illustrative": "données fictives calibrées",
-    "undefined": "non calculable", "illustrative_incomplete": "fictif, incomplet : cellules non renseignées",
-}
 STATUS_SYMBOLS = {"ok": "circle", "partial": "triangle-down", "provisional": "circle-open", "estimated": "square",
                   "illustrative": "diamond", "illustrative_incomplete": "diamond-open", "undefined": "x",
                   "secret": "x"}
-# A word for the value's quality, written beside it (summaries, bar labels): « 100,0 % (Ardennes, partiel) ».
-STATUS_SHORT = {"secret": "secret", "partial": "partiel", "provisional": "provisoire", "estimated": "estimé",
-                "illustrative": "fictif", "illustrative_incomplete": "fictif, incomplet", "undefined": "non calculable"}
 # Bars whose value is not a plain published figure are hatched; the legend says what each hatch means.
 STATUS_PATTERNS = {"partial": "/", "illustrative_incomplete": "x", "provisional": ".", "estimated": "."}
 PATTERN_LEGEND = {"/": "hachures : partiel (cellules secrètes exclues)",
@@ -96,7 +92,7 @@ def _fit_title(figure: go.Figure, below: int = 0) -> go.Figure:
 
 
 def is_illustrative(frame: pd.DataFrame) -> bool:
-    return bool(len(frame)) and frame["status"].astype(str).str.startswith("illustrative").any()
+    return bool(len(frame)) and bool(illustrative_cells(frame["status"]).any())
 
 
 def _status_text(status: str) -> str:
@@ -241,7 +237,7 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *
 
     Every trace uses the same full label (wrapped, never cut), so each median sits on its row, and every
     row's label is written. Rows whose `key` (else `label`) is in `highlight` are in bold, their value in
-    orange. A row without median (fewer than 5 peers: see `benchmarks.MIN_PEERS`) shows its value alone.
+    orange. A row without median (fewer than `benchmarks.MIN_PEERS` peers) shows its value alone.
     `value_as="bar"`: the value as a bar (a territory's figure), else a diamond (an establishment's).
     `label_width`: characters per label line; about 26 lets a 390 px phone keep half its width for the bars
     (Plotly's automargin cannot give labels more than that: longer ones are cut)."""
@@ -425,7 +421,7 @@ def map_overlays(values: dict, level: str, frame: pd.DataFrame) -> list[dict]:
     codes = [f["properties"]["code"] for f in geometry(level)["features"]]
     prefix = "REG-" if level == "region" else "DEP-"
     marked = {t[len(prefix):] for t, s in zip(frame["territory_id"], frame["status"])
-              if s in ("partial", "illustrative_incomplete")}
+              if s in MARKED}
     missing = [i for i, v in enumerate(values["z"]) if v is None]
     outlined = [i for i, c in enumerate(codes) if c in marked and values["z"][i] is not None]
     return [{"locations": [codes[i] for i in rows], "z": [0] * len(rows),

@@ -15,7 +15,6 @@ from observatory import catalogue, figures, queries
 
 INDICATORS = ("turnover_rate", "absenteeism_rate", "vacancy_rate")
 LEVELS = ("departement", "region", "nation")
-LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def indicator_card(indicator_id: str, departement_id: str, breakdown: str, names
     out = []
     for level in LEVELS:
         territory = where[level]
-        place = LEVEL_LABELS[level] + (f" : {names.get(territory, territory)}" if level != "nation" else "")
+        place = catalogue.place(level, names.get(territory, territory))
         row = by_place.get(territory)
         value = None if row is None or pd.isna(row.value) else float(row.value)
         status = None if row is None else row.status

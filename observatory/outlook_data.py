@@ -1,27 +1,31 @@
-"""The outlook's inputs read from the store, and the one request codec behind its API, page and CLI.
+"""The outlook's inputs read from the store, and a request's answer (`run`, `ranking`, `assumptions`).
 
 Everything the model needs comes from the store (published DARES figures and the DREES graduates, illustrative
 today), read once per store version and shared by every request of the process.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import text
 
 from observatory import outlook, queries
 from observatory.config import database_url
-from observatory.formatting import parse_number
-from observatory.outlook import FamilyInputs, OutlookError, Scenario
+from observatory.outlook import FamilyInputs, Scenario
 from observatory.store import get_engine
 
-INDICATORS = ("employment", "employment_by_age", "employment_by_broad_age", "employment_region_share",
-              "exit_type_share", "exit_rate_all_contracts", "graduates")
+if TYPE_CHECKING:  # the request is read by the one query-string codec, which reads this module
+    from observatory.urlstate import OutlookRequest
+
+# The store's inputs of a projection, in the order its source lines name them: the one list of them (what the
+# store is read for, what a projection rests on: `used_inputs`). The broad age bands feed the back-test only.
+INPUTS = ("employment_by_age", "employment", "employment_region_share", "exit_rate_all_contracts", "exit_type_share",
+          "graduates")
+INDICATORS = (*INPUTS, "employment_by_broad_age")
 
 
 @dataclass(frozen=True)
@@ -141,18 +145,7 @@ def _store(url: str) -> Store:
 queries.on_store_change(_store.cache_clear)
 
 
-# --- the request: one codec for the API, the page and the CLI -----------------------------------------------
-@dataclass(frozen=True)
-class Request:
-    family: str  # FAP-87 code
-    profession: str  # as asked (a profession id or the FAP code)
-    territory: str
-    start: int
-    end: int
-    scenario: Scenario
-    base_year: int  # the store's latest stock: `from` by default, left out of links when equal
-
-
+# --- the horizons a request may ask for (the request's codec: `urlstate.parse_outlook`) ----------------------
 # Horizons are round years (a multiple of HORIZON_STEP) counted from the store's base year, never a fixed year:
 # a newer pyramid in the store moves them all.
 HORIZON_STEP = 5
@@ -175,99 +168,6 @@ def horizons(base_year: int) -> list[int]:
     return list(range(first, max_horizon(base_year) + 1, HORIZON_STEP))
 
 
-def _number(name: str, raw: str) -> float:
-    """A scenario value, French decimals included (« 1,5 » is 1.5): the page's fields are typed by people."""
-    try:
-        value = parse_number(raw)
-    except ValueError:
-        raise OutlookError(f"{name} est un nombre (exemple : 1,5), pas {raw[:40]!r}",
-                           f"{name} must be a number, not {raw[:40]!r}") from None
-    if value is None or not math.isfinite(value):
-        raise OutlookError(f"{name} est un nombre fini, pas {raw[:40]!r}",
-                           f"{name} must be a finite number, not {raw[:40]!r}")
-    return value
-
-
-def _year(name: str, raw: str) -> int:
-    if not raw.strip().isdigit() or len(raw.strip()) != 4:
-        raise OutlookError(f"{name} est une année (quatre chiffres), pas {raw[:40]!r}",
-                           f"{name} must be a year (four digits), not {raw[:40]!r}")
-    return int(raw)
-
-
-def parse(args: Mapping[str, list[str]] | Mapping[str, str], data: Store, *, strict: bool = True) -> Request:
-    """A request from query parameters; OutlookError (→ 400) on anything unknown or out of range.
-
-    `strict=False` (the page's URL) falls back to defaults instead of failing."""
-    def get(name: str) -> str | None:
-        value = args.get(name)
-        if isinstance(value, (list, tuple)):
-            if strict and len(value) > 1:
-                raise OutlookError(f"{name} : une seule valeur", f"{name} is given {len(value)} times; give it once")
-            value = value[0] if value else None
-        return None if value is None or str(value).strip() == "" else str(value).strip()
-
-    allowed = {"profession", "territory", "from", "to", "format", "lang", *outlook.PARAMETERS}
-    unknown = sorted(set(args) - allowed)
-    if strict and unknown:
-        raise OutlookError(f"paramètre inconnu {unknown[0][:40]!r} ; attendus : {', '.join(sorted(allowed))}",
-                           f"unknown parameter {unknown[0][:40]!r}; expected one of {sorted(allowed)}")
-    if data.base_year is None or not data.families:
-        raise outlook.OutlookUnavailable("le store ne contient pas de pyramide des âges : chargez d'abord les "
-                                         "fichiers DARES", "the store holds no age pyramid: load the DARES outlook "
-                                         "files first")
-    profession = get("profession") or ("" if strict else default_family(data))
-    family = resolve(profession, data)
-    if family is None:
-        if strict:
-            raise OutlookError(f"profession inconnue {profession[:60]!r} : un code FAP-87 (T2A, V4Z…) ou un "
-                               "métier de l'observatoire rattaché à une famille FAP-87",
-                               f"unknown profession {profession[:60]!r}: expected a FAP-87 code among "
-                               f"{', '.join(sorted(data.families))} or a profession of the observatory that maps "
-                               "to one")
-        family = profession = default_family(data)
-    territory = get("territory") or "FR"
-    if territory not in data.territories:
-        if strict:
-            regions = ", ".join(sorted(t for t in data.territories if t != "FR"))
-            raise OutlookError(f"territoire inconnu {territory[:40]!r} : FR ou une région ({regions})",
-                               f"unknown territory {territory[:40]!r}: expected FR or a région ({regions})")
-        territory = "FR"
-    if territory != "FR" and territory not in data.families[family].region_share.index:
-        if strict:
-            raise OutlookError(f"la DARES ne publie pas l'emploi de {family} en {territory} (trop peu "
-                               "d'observations) : choisissez FR ou une autre région",
-                               f"the DARES publishes no employment of {family} in {territory} (too few "
-                               "observations): choose FR or another région")
-        territory = "FR"
-    values: dict[str, float] = {}
-    for name in outlook.PARAMETERS:
-        raw = get(name)
-        if raw is None:
-            continue
-        try:
-            values[name] = _number(name, raw)
-            outlook.check(Scenario(**{name: values[name]}))
-        except OutlookError:
-            if strict:
-                raise
-            values.pop(name, None)
-    top = max_horizon(data.base_year)
-    try:
-        start = _year("from", get("from")) if get("from") else data.base_year
-        end = _year("to", get("to")) if get("to") else default_horizon(data.base_year)
-        if not data.base_year <= start < end <= top:
-            raise OutlookError(f"from et to vérifient {data.base_year} ≤ from < to ≤ {top} (la projection "
-                               f"part du stock le plus récent, {data.base_year})",
-                               f"from and to must satisfy {data.base_year} ≤ from < to ≤ {top} "
-                               f"(the projection starts from the latest stock, {data.base_year})")
-    except OutlookError:
-        if strict:
-            raise
-        start, end = data.base_year, default_horizon(data.base_year)
-    return Request(family, profession, territory, start, end, Scenario(**values), data.base_year)
-
-
 def default_family(data: Store) -> str:
     """The family a page opens on without a link: the first travail social family the store holds."""
     return (data.social or tuple(sorted(data.families)))[0]
@@ -280,21 +180,11 @@ def resolve(profession: str, data: Store) -> str | None:
     return data.profession_family.get(profession)
 
 
-def encode(request: Request) -> str:
-    """The query string of a request, defaults left out (the page's URL and the API's permalink)."""
-    pairs = [("profession", request.profession), ("territory", request.territory)]
-    if request.start != request.base_year:
-        pairs.append(("from", str(request.start)))
-    if request.end != default_horizon(request.base_year):
-        pairs.append(("to", str(request.end)))
-    pairs += [(k, f"{v:g}") for k, v in request.scenario.changed().items()]
-    return urlencode(pairs)
-
 
 # --- the answer ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Projection:
-    request: Request
+    request: OutlookRequest
     family: FamilyInputs
     rows: pd.DataFrame  # outlook.ROW_COLUMNS, years start+1 … end
     central: pd.DataFrame  # the central scenario's rows, same years (the user's scenario is compared with it)
@@ -304,12 +194,17 @@ class Projection:
     source: str  # one line: whose model, on which producers' data and vintages (every export row carries it)
 
 
+def used_inputs(family: FamilyInputs, territory: str | None = None) -> tuple[str, ...]:
+    """The store's inputs a projection rests on: the graduates only for a family with training data, the regional
+    shares only for a région (`territory=None`: whichever territory, as an export's source line says)."""
+    return tuple(i for i in INPUTS if (i != "graduates" or family.graduates is not None)
+                 and (i != "employment_region_share" or territory != "FR"))
+
+
 def provenance(data: Store, family: FamilyInputs) -> str:
     """« Projection de l'observatoire » and, per input used, its producer and vintages (« illustratif » flagged)."""
-    used = ["employment_by_age", "employment", "employment_region_share", "exit_rate_all_contracts",
-            "exit_type_share"] + (["graduates"] if family.graduates is not None else [])
     parts = []
-    for indicator in used:
+    for indicator in used_inputs(family):
         p = data.sources.get(indicator, {})
         if p.get("producers"):
             producers = ", ".join(p["producers"])
@@ -318,7 +213,7 @@ def provenance(data: Store, family: FamilyInputs) -> str:
     return "Projection de l'observatoire ; données : " + " ; ".join(dict.fromkeys(parts))
 
 
-def run(request: Request, data: Store | None = None) -> Projection:
+def run(request: OutlookRequest, data: Store | None = None) -> Projection:
     data = data or store()
     family = data.families[request.family]
     full = outlook.project(family, request.scenario, request.territory, horizon=request.end)
@@ -332,7 +227,7 @@ def run(request: Request, data: Store | None = None) -> Projection:
                       provenance(data, family))
 
 
-def ranking(request: Request, data: Store) -> list[dict]:
+def ranking(request: OutlookRequest, data: Store) -> list[dict]:
     """The travail social families side by side for the request's territory, window and scenario, largest openings
     first: per family the totals the API answers for the same request with that family (`totals` is
     `outlook.totals` of the same rows), None where the DARES publishes no employment of it in the territory."""
@@ -361,7 +256,7 @@ def _source(data: Store, *indicators: str) -> str:
     return " · ".join(parts) or "non disponible dans le store"
 
 
-def assumptions(request: Request, family: FamilyInputs, rates: outlook.Rates, data: Store) -> list[dict]:
+def assumptions(request: OutlookRequest, family: FamilyInputs, rates: outlook.Rates, data: Store) -> list[dict]:
     """Every parameter with its value, unit, range, source and whether it rests on illustrative data."""
     s = request.scenario
     grads = data.sources.get("graduates", {})

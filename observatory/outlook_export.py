@@ -18,9 +18,7 @@ from observatory.download import safe_text
 from observatory.outlook_data import Projection
 from observatory.table import status_label
 
-ROW_FIELDS = ("year", "employment", "employment_low", "employment_high", "retirements", "other_exits",
-              "job_change", "openings", "entrants", "gap", "complete_gap", "other_hires", "share_50_plus", "status",
-              "source")
+ROW_FIELDS = (*outlook.ROW_COLUMNS, "source")  # every export row names its source
 FRENCH = {
     "year": "Année", "employment": "Emploi (personnes)", "employment_low": "Emploi, bas de fourchette",
     "employment_high": "Emploi, haut de fourchette", "retirements": "Départs en fin de carrière",

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from observatory import catalogue, table
+from observatory import status as statuses
 from observatory.config import database_url
 from observatory.store import get_engine, on_reopen, store_problem
 
@@ -212,7 +213,8 @@ def computed_share(indicator_id: str, counts: pd.DataFrame) -> pd.DataFrame:
     """A share computed from the stored counts of the same cells (numerator / denominator × 100).
 
     Secret numerator, known denominator: the share is secret at that cell and keeps its denominator; a total
-    whose numerator or denominator misses cells is `partial`, with the very counts the store shows."""
+    whose numerator or denominator misses cells is `partial`, with the very counts the store shows. Statuses
+    combine by `observatory.status` (the precedence the load-time roll-up uses too)."""
     numerator_id, denominator_id = catalogue.COMPUTED[indicator_id]
     keys = ["profession_id", "territory_id", "breakdown", "period", "source_id"]
     counts = counts.assign(breakdown=counts["breakdown"].fillna(""))
@@ -224,13 +226,11 @@ def computed_share(indicator_id: str, counts: pd.DataFrame) -> pd.DataFrame:
     known = ~np.isnan(n) & ~np.isnan(d)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(known & (d > 0), 100.0 * n / d, np.nan)
-    statuses = set(both["status_num"]) | set(both["status_den"])
-    status = np.select(
-        [both["status_den"].str.startswith("illustrative") | both["status_num"].str.startswith("illustrative"),
-         ~known, known & ~(d > 0),
-         (both["status_num"] == "partial") | (both["status_den"] == "partial"),
-         (both["status_num"] == "estimated") | (both["status_den"] == "estimated")],
-        ["illustrative", "secret", "undefined", "partial", "estimated"], default="ok") if statuses else []
+    parts = both[["status_num", "status_den"]].to_numpy(object)
+    status = statuses.resolve(
+        illustrative=statuses.is_illustrative(parts).any(axis=1), unknown=~known, undefined=known & ~(d > 0),
+        missing=~known | statuses.is_incomplete(parts).any(axis=1),
+        provisional=(parts == "provisional").any(axis=1), estimated=(parts == "estimated").any(axis=1))
     out = both.reset_index()
     return pd.DataFrame({
         "indicator_id": indicator_id, "profession_id": out["profession_id"], "territory_id": out["territory_id"],

@@ -26,12 +26,13 @@ from sqlalchemy import (
     Text,
     )
 
+from observatory import status
+
 metadata = MetaData()
 
 TERRITORY_LEVELS = ("nation", "region", "departement", "bassin", "bassin_emploi")
 PROFESSION_LEVELS = ("ensemble", "domain", "family", "group", "profession")
-STATUSES = ("ok", "secret", "provisional", "estimated", "partial", "illustrative", "illustrative_incomplete",
-            "undefined")
+STATUSES = status.CODES
 AGGREGATIONS = ("sum", "ratio", "none")
 
 source = Table(

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from sqlalchemy import text
 
-from observatory import catalogue, figures
+from observatory import catalogue
 from observatory.download import safe_text
 from observatory.formatting import number
+from observatory.status import LABELS as STATUS_LABELS
+from observatory.status import label as status_label  # « publié », « secret statistique »…
 from observatory.store import get_engine
 
 if TYPE_CHECKING:
@@ -44,9 +46,6 @@ LANGS = ("en", "fr")
 BREAK_SEPARATOR = " ; "  # between a figure's profession note and its territory note (the SQL view writes the same)
 
 
-def status_label(code: str) -> str:
-    """A status as the pages show it (« publié », « secret statistique »…): the one table, `figures.STATUS_LABELS`."""
-    return figures.STATUS_LABELS.get(code, code) or "publié"
 
 
 def headers(lang: str = "en") -> tuple[str, ...]:
@@ -61,7 +60,7 @@ def break_note(on_profession: str | None, on_territory: str | None) -> str | Non
     return on_profession or on_territory
 
 
-STATUS_LEGEND = {code: status_label(code) for code in figures.STATUS_LABELS}
+STATUS_LEGEND = {code: status_label(code) for code in STATUS_LABELS}
 _STATUS_AT = COLUMNS.index("status")
 _DERIVED_AT = COLUMNS.index("is_derived")
 _VALUE_AT = COLUMNS.index("value")

@@ -10,14 +10,20 @@ The pages, the HTTP API, the exports and the CLI all read a query string here:
 * `decode(query, defaults)` is the lenient reading a page does of its own link: the same keys and value rules,
   but a value that does not parse is ignored (the page falls back to its default rather than failing);
 * `encode(filters, defaults)` writes a page's link (French keys, only what differs from the page's defaults);
-  `encode_selection(selection)` writes the API query of a selection (what the pages' export links point to).
+  `encode_selection(selection)` writes the API query of a selection (what the pages' export links point to);
+* `parse_outlook(query, data, strict=)` and `encode_outlook(request)` do the same for a workforce projection
+  (`/perspectives`, `/api/v1/projections`, `scripts/outlook_figures.py`): its own keys (`profession`, `territory`,
+  `from`, `to` and the scenario's parameters), read from the same query-string forms.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from urllib.parse import parse_qsl, urlencode
 
-from observatory import catalogue, queries
+from observatory import catalogue, outlook, outlook_data, queries
+from observatory.formatting import parse_number
+from observatory.outlook import OutlookError, Scenario
 from observatory.schema import TERRITORY_LEVELS
 
 PARAMETERS = ("indicator", "profession", "territory", "level", "period", "source", "breakdown")  # the API's keys
@@ -77,12 +83,15 @@ def ascii_digits(value: str, most: int) -> bool:
 
 
 def _pairs(query) -> list[tuple[str, str]]:
-    """(key, value) pairs of a query string, a Werkzeug MultiDict, or the kwargs Dash gives a page's layout."""
+    """(key, value) pairs of a query string, a Werkzeug MultiDict, the kwargs Dash gives a page's layout, or a
+    dict of lists (`parse_qs`, a CLI's arguments)."""
     if isinstance(query, str):
         return parse_qsl(query.lstrip("?"), keep_blank_values=True)
     if hasattr(query, "getlist"):
         return [(k, v) for k in query for v in query.getlist(k)]
-    return [(k, v) for k, v in query.items() if isinstance(v, str)]
+    return [(k, item) for k, v in query.items() for item in ([v] if isinstance(v, str) else
+                                                             v if isinstance(v, (list, tuple)) else [])
+            if isinstance(item, str)]
 
 
 def canonical(query, aliases: dict[str, str] = ALIASES) -> dict[str, list[str]]:
@@ -293,3 +302,125 @@ def describe(filters: dict[str, list[str]]) -> str:
     parts = [f"{FRENCH_NAMES.get(k, k)} : {', '.join(named(k, str(v)) for v in values)}"
              for k, values in filters.items() if values]
     return " ; ".join(parts) or "aucun (toutes les observations publiées)"
+
+
+# --- the outlook's request: /perspectives, /api/v1/projections and scripts/outlook_figures.py ------------------
+OUTLOOK_KEYS = ("profession", "territory", "from", "to", *outlook.PARAMETERS)  # the API's keys, the page's too
+
+
+@dataclass(frozen=True)
+class OutlookRequest:
+    """One projection asked for: a family (as asked and as resolved), a territory, a window, a scenario."""
+
+    family: str  # FAP-87 code
+    profession: str  # as asked (a profession id or the FAP code)
+    territory: str
+    start: int
+    end: int
+    scenario: Scenario
+    base_year: int  # the store's latest stock: `from` by default, left out of links when equal
+
+
+def _scenario_value(name: str, raw: str) -> float:
+    """A scenario value, French decimals included (« 1,5 » is 1.5): the page's fields are typed by people."""
+    try:
+        value = parse_number(raw)
+    except ValueError:
+        raise OutlookError(f"{name} est un nombre (exemple : 1,5), pas {raw[:40]!r}",
+                           f"{name} must be a number, not {raw[:40]!r}") from None
+    if value is None or not math.isfinite(value):
+        raise OutlookError(f"{name} est un nombre fini, pas {raw[:40]!r}",
+                           f"{name} must be a finite number, not {raw[:40]!r}")
+    return value
+
+
+def _year(name: str, raw: str) -> int:
+    """A year: four ASCII digits (the rule of `period`)."""
+    if _period(raw) is None:
+        raise OutlookError(f"{name} est une année (quatre chiffres), pas {raw[:40]!r}",
+                           f"{name} must be a year (four digits), not {raw[:40]!r}")
+    return int(raw)
+
+
+def parse_outlook(query, data: outlook_data.Store, *, strict: bool = True) -> OutlookRequest:
+    """A projection request from a query string (a string, a MultiDict, a dict of values or of lists: `canonical`);
+    OutlookError (→ 400) on anything unknown or out of range, OutlookUnavailable (→ 503) on a store without
+    the outlook's inputs. `strict=False` (the page's own link) falls back to defaults instead of failing."""
+    given = canonical(query, {})  # English keys only: no French alias is part of this contract
+
+    def get(name: str) -> str | None:
+        values = given.get(name) or [None]
+        if strict and len(values) > 1:
+            raise OutlookError(f"{name} : une seule valeur", f"{name} is given {len(values)} times; give it once")
+        return None if values[0] is None or values[0].strip() == "" else values[0].strip()
+
+    allowed = {*OUTLOOK_KEYS, "format", "lang"}
+    unknown = sorted(set(given) - allowed)
+    if strict and unknown:
+        raise OutlookError(f"paramètre inconnu {unknown[0][:40]!r} ; attendus : {', '.join(sorted(allowed))}",
+                           f"unknown parameter {unknown[0][:40]!r}; expected one of {sorted(allowed)}")
+    if data.base_year is None or not data.families:
+        raise outlook.OutlookUnavailable("le store ne contient pas de pyramide des âges : chargez d'abord les "
+                                         "fichiers DARES", "the store holds no age pyramid: load the DARES outlook "
+                                         "files first")
+    profession = get("profession") or ("" if strict else outlook_data.default_family(data))
+    family = outlook_data.resolve(profession, data)
+    if family is None:
+        if strict:
+            raise OutlookError(f"profession inconnue {profession[:60]!r} : un code FAP-87 (T2A, V4Z…) ou un "
+                               "métier de l'observatoire rattaché à une famille FAP-87",
+                               f"unknown profession {profession[:60]!r}: expected a FAP-87 code among "
+                               f"{', '.join(sorted(data.families))} or a profession of the observatory that maps "
+                               "to one")
+        family = profession = outlook_data.default_family(data)
+    territory = get("territory") or "FR"
+    if territory not in data.territories:
+        if strict:
+            regions = ", ".join(sorted(t for t in data.territories if t != "FR"))
+            raise OutlookError(f"territoire inconnu {territory[:40]!r} : FR ou une région ({regions})",
+                               f"unknown territory {territory[:40]!r}: expected FR or a région ({regions})")
+        territory = "FR"
+    if territory != "FR" and territory not in data.families[family].region_share.index:
+        if strict:
+            raise OutlookError(f"la DARES ne publie pas l'emploi de {family} en {territory} (trop peu "
+                               "d'observations) : choisissez FR ou une autre région",
+                               f"the DARES publishes no employment of {family} in {territory} (too few "
+                               "observations): choose FR or another région")
+        territory = "FR"
+    values: dict[str, float] = {}
+    for name in outlook.PARAMETERS:
+        raw = get(name)
+        if raw is None:
+            continue
+        try:
+            values[name] = _scenario_value(name, raw)
+            outlook.check(Scenario(**{name: values[name]}))
+        except OutlookError:
+            if strict:
+                raise
+            values.pop(name, None)
+    top = outlook_data.max_horizon(data.base_year)
+    try:
+        start = _year("from", get("from")) if get("from") else data.base_year
+        end = _year("to", get("to")) if get("to") else outlook_data.default_horizon(data.base_year)
+        if not data.base_year <= start < end <= top:
+            raise OutlookError(f"from et to vérifient {data.base_year} ≤ from < to ≤ {top} (la projection "
+                               f"part du stock le plus récent, {data.base_year})",
+                               f"from and to must satisfy {data.base_year} ≤ from < to ≤ {top} "
+                               f"(the projection starts from the latest stock, {data.base_year})")
+    except OutlookError:
+        if strict:
+            raise
+        start, end = data.base_year, outlook_data.default_horizon(data.base_year)
+    return OutlookRequest(family, profession, territory, start, end, Scenario(**values), data.base_year)
+
+
+def encode_outlook(request: OutlookRequest) -> str:
+    """The query string of a request, defaults left out (the page's URL and the API's permalink)."""
+    pairs = [("profession", request.profession), ("territory", request.territory)]
+    if request.start != request.base_year:
+        pairs.append(("from", str(request.start)))
+    if request.end != outlook_data.default_horizon(request.base_year):
+        pairs.append(("to", str(request.end)))
+    pairs += [(k, f"{v:g}") for k, v in request.scenario.changed().items()]
+    return urlencode(pairs)

@@ -13,10 +13,8 @@ from pages._components import ui
 
 dash.register_page(__name__, path="/donnees", name="Données", title="Données – Observatoire", order=7)
 DEFAULT = Filters("recruitment_projects", profession="travail_social", territory="", level="region")
-LEVELS = [{"label": "France", "value": "nation"}, {"label": "Régions", "value": "region"},
-          {"label": "Départements", "value": "departement"}, {"label": "Bassins d'emploi", "value": "bassin"}]
-LEVEL_WORDS = {"nation": "en France", "region": "par région", "departement": "par département",
-               "bassin": "par bassin d'emploi", "bassin_emploi": "par bassin d'emploi"}
+LEVELS = catalogue.level_options(("nation", "region", "departement", "bassin"))
+LEVEL_WORDS = {level: t.by for level, t in catalogue.TERRITORY_LEVELS.items()}
 MAX_ROWS = 5000
 PROFESSION_COLUMN = "Filière, groupe ou métier"  # the dropdown's label and the table's column say the same name
 

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, dash_table, dcc, html
 
 from observatory import catalogue, figures, outlook, queries, secrecy
+from observatory.status import label as status_label
 
 dash.register_page(__name__, path="/methodologie", name="Méthodologie", title="Méthodologie – Observatoire", order=8)
 
@@ -81,7 +82,7 @@ def layout(**_query):
                     "Licence": r.licence or "", "Données fictives": "oui" if r.is_illustrative else "non",
                     "Adresse": r.url or "", "Note": r.note or ""}
                    for r in sources[sources.scope == "published"].itertuples()]
-    statuses = [{"Statut": label or "publié", "Code": code} for code, label in figures.STATUS_LABELS.items()]
+    statuses = [{"Statut": status_label(code), "Code": code} for code in figures.STATUS_LABELS]
     breaks = break_rows()
     return html.Div([
         html.H1("Méthodologie", className="h2"),

@@ -17,6 +17,7 @@ from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
 from dash.exceptions import PreventUpdate
 
 from observatory import catalogue, figures, views
+from observatory.benchmarks import MIN_PEERS
 from observatory.formatting import number, with_unit
 from observatory.store import get_engine
 from pages._components import ui
@@ -103,9 +104,9 @@ def _show(view: views.own_figures.OwnFiguresView, finess: str, indicator_id: str
     name = view.names.get(finess, finess)
     if rows.empty:
         return _empty_figure(), f"{entry.label} : pas de valeur pour « {name} » en {year} dans le fichier.", []
-    bands = rows.assign(label=[place if enough else f"{place} ({n} pair{'s' if n > 1 else ''} : moins de 5, "
-                                                     "pas de médiane)"
-                               for place, n, enough in zip(rows.place, rows.n, rows.n >= 5)],
+    bands = rows.assign(label=[place if enough else f"{place} ({n} pair{'s' if n > 1 else ''} : moins de "
+                                                     f"{MIN_PEERS}, pas de médiane)"
+                               for place, n, enough in zip(rows.place, rows.n, rows.n >= MIN_PEERS)],
                         key=rows.level)
     title = (f"{entry.label} ({entry.unit}) – « {figures.plotly_text(name)} », {year}, parmi les établissements de "
              f"même catégorie<br><sup>Pairs : {views.own_figures.peer_source_label()}</sup>")

@@ -1,9 +1,10 @@
 """« Perspectives »: how many positions to fill by the horizon, per job family and territory, under a scenario
 the user can change (the stock-flow model of `observatory.outlook`, its inputs read by `observatory.outlook_data`).
 
-The URL is the state: the page reads it with the outlook's codec (`outlook_data.parse`, lenient) and writes it
-back (`outlook_data.encode`), so a shared link reopens the same view; the export links are the API's URL for the
-same request. Callbacks are thin: `outlook_data.run`, then `pages._components.outlook.view`.
+The URL is the state: the page reads it with the outlook's codec (`urlstate.parse_outlook`, lenient) and writes it
+back (`urlstate.encode_outlook`), so a shared link reopens the same view; the export links are the API's URL for the
+same request. Callbacks are thin: `outlook_data.run`, then `observatory.outlook_view.view` (its figures:
+`observatory.outlook_figures`).
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
 
-from observatory import figures, outlook, outlook_data
+from observatory import figures, outlook, outlook_data, urlstate
+from observatory import outlook_view as parts
 from observatory.formatting import number
 from observatory.outlook import OutlookError
-from pages._components import outlook as parts
+from observatory.outlook_figures import HIDDEN_NOTE, MINUS
 from pages._components import ui
 
 dash.register_page(__name__, path="/perspectives", name="Perspectives",
@@ -34,7 +36,7 @@ def _control(name: str, value, hint: tuple[str, str] | None = None) -> dbc.Col:
     element_id = f"{PREFIX}-{name}"
     placeholder, words = hint or (None, "")
     return dbc.Col(html.Div([
-        html.Label([f"{p.label} ({p.unit} ; de {number(p.low, 1).replace('-', parts.MINUS).removesuffix(',0')} "
+        html.Label([f"{p.label} ({p.unit} ; de {number(p.low, 1).replace('-', MINUS).removesuffix(',0')} "
                     f"à {number(p.high, 1).removesuffix(',0')})",
                     html.Span(words, id=f"{element_id}-hint") if hint else None], htmlFor=element_id),
         # a text field with a decimal keypad, not type=number: a browser's number field turns « 1,5 » into no value
@@ -57,7 +59,7 @@ def _table(element_id: str, columns: list[str] | None = None, data=None) -> dash
 def layout(**query):
     try:
         data = outlook_data.store()
-        request = outlook_data.parse(query, data, strict=False)
+        request = urlstate.parse_outlook(query, data, strict=False)
     except OutlookError:
         return html.Div([
             ui.page_header("Perspectives", "Projection des postes à pourvoir par famille professionnelle."),
@@ -115,7 +117,7 @@ def layout(**query):
         html.Div([
             ui.described_chart(dcc.Graph(id=f"{PREFIX}-flows", config=figures.GRAPH_CONFIG, style={"width": "100%"}),
                                f"{PREFIX}-sentence", f"{PREFIX}-table"),
-            html.P(parts.HIDDEN_NOTE, className="obs-source mt-1 mb-0"),
+            html.P(HIDDEN_NOTE, className="obs-source mt-1 mb-0"),
         ], className="obs-card"),
         html.Div([
             ui.described_chart(dcc.Graph(id=f"{PREFIX}-employment", config=figures.GRAPH_CONFIG,
@@ -162,7 +164,7 @@ def update(family, territory, horizon, *values_and_state):
     # a profession id from the link (aide_a_domicile) is kept while its family stays selected
     profession = given.get("profession") if family and outlook_data.resolve(
         given.get("profession") or "", data) == family else family
-    request = outlook_data.parse(parts.request_args(profession or "", territory, values, given), data,
+    request = urlstate.parse_outlook(parts.request_args(profession or "", territory, values, given), data,
                                  strict=False)
     v = parts.view(outlook_data.run(request, data), data)
     backtest = [html.P(v.backtest_title, className="fw-semibold mb-1")]

@@ -7,7 +7,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html
 
-from observatory import figures, hrcard, queries, urlstate, views
+from observatory import hrcard, queries, urlstate, views
+from observatory.status import label as status_label
 from pages._components import explorer, ui
 
 dash.register_page(__name__, path="/ressources-humaines", name="Ressources humaines",
@@ -52,7 +53,7 @@ explorer.register(views.explorer.RESSOURCES_HUMAINES, PREFIX)
 def _indicator_card(item: hrcard.CardIndicator) -> html.Div:
     """One indicator: its three figures, each with its status; the year and source once (they are shared)."""
     rows = [html.Tr([html.Th(f.place, scope="row"), html.Td(f.text, className="obs-card-value"),
-                     html.Td(figures.STATUS_LABELS.get(f.status, f.status or "") or "publié", className="small")],
+                     html.Td(status_label(f.status or ""), className="small")],
                     **{"data-level": f.level}) for f in item.figures]
     source = views.names.source_label(item.source_id) if item.source_id else "aucune donnée dans l'entrepôt"
     return html.Div([

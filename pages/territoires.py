@@ -25,7 +25,7 @@ PROFILE_PROFESSIONS = ("travail_social", "ensemble")
 
 def layout(**query):
     f = views.explorer.resolve(PAGE, urlstate.decode(query, PAGE.default))
-    level_options = [{"label": "Régions", "value": "region"}, {"label": "Départements", "value": "departement"}]
+    level_options = catalogue.level_options(("region", "departement"))
     return html.Div([
         ui.page_header("Territoires", "Cartes par région ou département (outre-mer en encarts), et profil d'un "
                        "territoire comparé à sa région et à la France."),
@@ -91,7 +91,7 @@ def map_update(f: Filters) -> dict:
                                      territory_level=f.level)
     values = figures.map_values(frame, f.level, views.names.labels("territory"), entry.unit, entry.decimals,
                                 entry.direction == "lower_is_better")
-    where = "par région" if f.level == "region" else "par département"
+    where = catalogue.TERRITORY_LEVELS["region" if f.level == "region" else "departement"].by
     title = figures.chart_title(f.indicator, f.period, queries.source_row(f.source) if f.source else {},
                                 f"{views.names.population_labels(f.indicator).get(f.profession, f.profession)}, "
                                 f"{where}")

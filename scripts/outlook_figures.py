@@ -1,4 +1,5 @@
-"""Print the outlook's cumulated flows and back-test per family, as the API computes them (same codec).
+"""Print the outlook's cumulated flows and back-test per family, as the API computes them (same codec:
+`urlstate.parse_outlook`).
 
     .venv/bin/python scripts/outlook_figures.py [T2A V0Z V4Z …] [--from 2019] [--to 2030] [--territory FR]
         [--param retirement_age_shift=1 …]
@@ -14,18 +15,19 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from observatory import outlook, outlook_data  # noqa: E402
+from observatory import outlook, outlook_data, urlstate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("families", nargs="*", default=["T2A", "T2B", "V0Z", "V4Z", "V5Z"])
+    parser.add_argument("families", nargs="*", help="FAP-87 codes or professions; default: the travail social families")
     parser.add_argument("--from", dest="start")
     parser.add_argument("--to", dest="end", default="2030")
     parser.add_argument("--territory", default="FR")
     parser.add_argument("--param", action="append", default=[], help="name=value, e.g. retirement_age_shift=1")
     args = parser.parse_args(argv)
     data = outlook_data.store()
+    args.families = args.families or list(data.social)  # as the store's reference says (outlook_data.social_families)
     print(f"Flows after {args.start or data.base_year} up to {args.end}, {args.territory}, persons "
           "(entrants and gaps rest on ILLUSTRATIVE graduates):")
     print("| family | end-of-career exits | net job change | openings | young graduates | gap | "
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             name, _, value = pair.partition("=")
             query[name] = [value]
         try:
-            request = outlook_data.parse(query, data)
+            request = urlstate.parse_outlook(query, data)
         except outlook.OutlookError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from observatory import outlook, outlook_data
+from observatory import outlook, outlook_data, urlstate
 from observatory.outlook import Scenario
 from observatory.store import get_engine
 from tests.conftest import ROOT, serve_copy
@@ -127,8 +127,8 @@ def test_parameters_out_of_range_are_refused(data):
                  {"profession": "T2A", "retirement_age_shift": "9"}, {"profession": "T2A", "to": "2090"},
                  {"profession": "ZZZ"}, {"profession": "T2A", "territory": "REG-99"}, {"profession": "T2A", "x": "1"}):
         with pytest.raises(outlook.OutlookError):
-            outlook_data.parse({k: [v] for k, v in args.items()}, data)
-    request = outlook_data.parse({"profession": ["aide_a_domicile"]}, data)
+            urlstate.parse_outlook({k: [v] for k, v in args.items()}, data)
+    request = urlstate.parse_outlook({"profession": ["aide_a_domicile"]}, data)
     assert request.family == "T2A"
 
 
@@ -138,9 +138,23 @@ def test_the_codec_round_trips(data, query):
     """A link written by the page (`encode`) reopens exactly the request it was written from."""
     from urllib.parse import parse_qs
 
-    request = outlook_data.parse(parse_qs(query), data)
-    again = outlook_data.parse(parse_qs(outlook_data.encode(request)), data)
+    request = urlstate.parse_outlook(parse_qs(query), data)
+    again = urlstate.parse_outlook(parse_qs(urlstate.encode_outlook(request)), data)
     assert again == request
+    # one reader for every form a query comes in: the API's MultiDict, a page's string or kwargs, the CLI's lists
+    from werkzeug.datastructures import MultiDict
+
+    pairs = [(k, v) for k, values in parse_qs(query).items() for v in values]
+    assert urlstate.parse_outlook(query, data) == urlstate.parse_outlook(MultiDict(pairs), data) == request
+    assert urlstate.parse_outlook(dict(pairs), data, strict=False) == request
+
+
+def test_the_outlook_codec_reads_years_as_the_selection_codec_does(data):
+    """`from`/`to` are four ASCII digits, as `period` is: full-width digits are refused, not read as a year."""
+    with pytest.raises(outlook.OutlookError, match="quatre chiffres"):
+        urlstate.parse_outlook({"profession": ["T2A"], "to": ["\uff12\uff10\uff13\uff10"]}, data)
+    with pytest.raises(outlook.OutlookError, match="une seule valeur"):
+        urlstate.parse_outlook("profession=T2A&to=2030&to=2035", data)
 
 
 # « Les métiers en 2030 » (DARES / France Stratégie, 2022), reference scenario, 2019-2030, départs en fin de
@@ -261,12 +275,12 @@ def test_a_store_without_the_pyramid_answers_503_and_the_page_says_why(built_sto
 
 def test_sources_named_are_the_inputs_used(data):
     """A family without training data never cites the graduates' (illustrative) source; a région cites its shares."""
-    from pages._components import outlook as parts
+    from observatory import outlook_view as parts
 
-    v0z = outlook_data.run(outlook_data.parse({"profession": ["V0Z"], "territory": ["REG-84"]}, data), data)
+    v0z = outlook_data.run(urlstate.parse_outlook({"profession": ["V0Z"], "territory": ["REG-84"]}, data), data)
     assert "graduates" not in parts.used_inputs(v0z) and "employment_region_share" in parts.used_inputs(v0z)
     assert not any(a["illustrative"] for a in v0z.assumptions) and "illustratif" not in v0z.source
-    t2a = outlook_data.run(outlook_data.parse({"profession": ["T2A"]}, data), data)
+    t2a = outlook_data.run(urlstate.parse_outlook({"profession": ["T2A"]}, data), data)
     assert "graduates" in parts.used_inputs(t2a) and "employment_region_share" not in parts.used_inputs(t2a)
     assert any(a["illustrative"] for a in t2a.assumptions) and "illustratif" in t2a.source
 
@@ -274,40 +288,40 @@ def test_sources_named_are_the_inputs_used(data):
 def test_french_decimals_in_the_query_are_read_as_decimals(data, client):
     """« 1,5 » typed in the page or in a link is 1.5 (never 15, never refused); a word is refused in French."""
     for raw in ("1,5", "1.5", " 1,5 "):
-        assert outlook_data.parse({"profession": ["T2A"], "exit_rate_factor": [raw]}, data).scenario \
+        assert urlstate.parse_outlook({"profession": ["T2A"], "exit_rate_factor": [raw]}, data).scenario \
             .exit_rate_factor == 1.5
-    assert outlook_data.parse({"profession": ["T2A"], "demand_growth": ["\u22120,5"]}, data).scenario \
+    assert urlstate.parse_outlook({"profession": ["T2A"], "demand_growth": ["\u22120,5"]}, data).scenario \
         .demand_growth == -0.5
     body = client.get("/api/v1/projections?profession=T2A&exit_rate_factor=1,5").get_json()
     assert body["assumptions"]["exit_rate_factor"]["value"] == 1.5
     with pytest.raises(outlook.OutlookError, match="n'est pas|est un nombre"):
-        outlook_data.parse({"profession": ["T2A"], "exit_rate_factor": ["un et demi"]}, data)
+        urlstate.parse_outlook({"profession": ["T2A"], "exit_rate_factor": ["un et demi"]}, data)
 
 
 def test_the_horizon_is_counted_from_the_base_year(data):
     """No year in the code: the default and the reach follow the store's base year; the API's `to` is the page's
     horizon."""
-    request = outlook_data.parse({"profession": ["T2A"]}, data)
+    request = urlstate.parse_outlook({"profession": ["T2A"]}, data)
     assert request.end == outlook_data.default_horizon(data.base_year) > data.base_year
-    assert "to=" not in outlook_data.encode(request)
+    assert "to=" not in urlstate.encode_outlook(request)
     top = outlook_data.max_horizon(data.base_year)
-    assert outlook_data.parse({"profession": ["T2A"], "to": [str(top)]}, data).end == top
+    assert urlstate.parse_outlook({"profession": ["T2A"], "to": [str(top)]}, data).end == top
     with pytest.raises(outlook.OutlookError):
-        outlook_data.parse({"profession": ["T2A"], "to": [str(top + 1)]}, data)
+        urlstate.parse_outlook({"profession": ["T2A"], "to": [str(top + 1)]}, data)
     assert all(y % outlook_data.HORIZON_STEP == 0 and data.base_year < y <= top
                for y in outlook_data.horizons(data.base_year))
 
 
 def test_the_ranking_is_each_social_familys_own_projection(data):
     """The page's ranking table: per social family, the totals `run` (the API) gives for the same request."""
-    request = outlook_data.parse({"profession": ["V4Z"], "territory": ["REG-84"], "to": ["2030"],
+    request = urlstate.parse_outlook({"profession": ["V4Z"], "territory": ["REG-84"], "to": ["2030"],
                                   "exit_rate_factor": ["0,5"]}, data)
     ranking = outlook_data.ranking(request, data)
     assert sorted(r["family"] for r in ranking) == sorted(SOCIAL)
     openings = [r["totals"]["openings"] for r in ranking if r["totals"]]
     assert openings == sorted(openings, reverse=True)
     for r in ranking:
-        same = outlook_data.parse({"profession": [r["family"]], "territory": ["REG-84"], "to": ["2030"],
+        same = urlstate.parse_outlook({"profession": [r["family"]], "territory": ["REG-84"], "to": ["2030"],
                                    "exit_rate_factor": ["0.5"]}, data)
         expected = outlook.totals(outlook_data.run(same, data).rows)
         assert r["totals"] == pytest.approx(expected, nan_ok=True)

@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from observatory import outlook, outlook_data
+from observatory import outlook, outlook_data, urlstate
+from observatory import outlook_view as parts
 from observatory.formatting import NNBSP, parse_number
-from pages._components import outlook as parts
 from tests.test_charts_phone import OVERFLOW, settle
 from tests.test_journeys import choose, errors, wait_until
 
@@ -302,7 +302,7 @@ def test_the_social_families_are_read_from_the_reference_not_a_list_in_the_page(
     data = outlook_data.store(str(built_store.url))
     assert data.social == SOCIAL
     assert outlook_data.SOCIAL_BY_CONTENT == ("V0Z",)
-    assert outlook_data.parse({}, data, strict=False).family == "T2A"  # not « A0Z Agriculteurs »
+    assert urlstate.parse_outlook({}, data, strict=False).family == "T2A"  # not « A0Z Agriculteurs »
 
 
 def test_the_french_number_parser():

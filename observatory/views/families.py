@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from observatory import catalogue, heatmap, queries
+from observatory import catalogue, figures, heatmap, queries
 from observatory.views.names import latest
 
 
@@ -34,7 +34,7 @@ def family_column_names(long: pd.DataFrame) -> dict[str, str]:
     """Heat-map column titles: indicator and period, and « fictif » on illustrative columns only."""
     names = {}
     for indicator_id, part in long.groupby("indicator_id"):
-        fictive = part["status"].astype(str).str.startswith("illustrative").any()
+        fictive = figures.is_illustrative(part)
         names[indicator_id] = (f"{catalogue.get(indicator_id).label} ({int(part.period.max())})"
                                + (" – fictif" if fictive else ""))
     return names

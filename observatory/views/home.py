@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from observatory import catalogue, figures, queries
+from observatory import catalogue, queries
+from observatory.status import label as status_label
 from observatory.views.names import population_labels, source_names, source_short
 
 
@@ -110,7 +111,7 @@ def changes_since_last_vintage() -> list[dict]:
                                    if previous is not None else "une seule période publiée"),
             "Évolution": (points(last.value - previous.value, entry.unit, entry.decimals) if previous is not None
                           else "—") + (" (rupture de série)" if note else ""),
-            "Statut": figures.STATUS_LABELS.get(last.status, last.status) or "publié",
+            "Statut": status_label(last.status),
             "Rupture de série": note,
         })
     return rows

@@ -61,7 +61,6 @@ def display_name(name: object, fallback: str) -> str:
 BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "value", "n", "q1", "median", "q3", "rank"]
 
 
-LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
 
 
 def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
@@ -103,8 +102,7 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
                 "finess": unit.finess, "period": int(unit.period), "peer_period": int(peer_period),
                 "value": band.value, "n": band.n, "q1": band.q1, "median": band.median, "q3": band.q3,
                 "rank": band.percentile_rank, "level": at, "territory_id": territory,
-                "place": f"{LEVEL_LABELS[at]} : {territory_names.get(territory, territory)}" if at != "nation"
-                else "France",
+                "place": catalogue.place(at, territory_names.get(territory, territory)),
                 "quartile": band.quartile, "shown": shown is not None and shown[0] == at,
                 "reading": benchmarks.reading(band, at, None if entry.direction not in (
                     "lower_is_better", "higher_is_better") else entry.direction == "lower_is_better",

@@ -55,9 +55,10 @@ def profession_options(include_others: bool = True, ensemble_label: str | None =
 def territory_options() -> list[dict]:
     territories = queries.dimensions().territories
     options = [{"label": "France", "value": "FR"}]
-    for level, prefix in (("region", "Région"), ("departement", "Département")):
+    for level in ("region", "departement"):
         part = territories[territories.level == level].sort_values("code")
-        options += [{"label": f"{prefix} : {r.name} ({r.code})", "value": r.territory_id} for r in part.itertuples()]
+        options += [{"label": f"{catalogue.place(level, r.name)} ({r.code})", "value": r.territory_id}
+                    for r in part.itertuples()]
     return options
 
 

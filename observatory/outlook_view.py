@@ -1,8 +1,8 @@
-"""« Perspectives »: the pure pieces of the outlook page (pages/perspectives.py).
+"""What the page « Perspectives » shows, as pure functions (as `views` does for the other pages).
 
-From an `outlook_data.Projection` and the `outlook_data.Store` to what the page shows: the one-sentence summary,
-the two figures, the back-test tables, the assumptions and the export links. No Dash callback here, no store
-access: the page's callbacks call `view` and write its fields.
+From an `outlook_data.Projection` and the `outlook_data.Store` to the page's fields: the one-sentence summary,
+the two figures (`outlook_figures`), the back-test tables, the assumptions, the ranking and the export links.
+No Dash here, no store access: the page's callbacks (pages/perspectives.py) call `view` and write its fields.
 """
 from __future__ import annotations
 
@@ -13,41 +13,15 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from observatory import figures, outlook
-from observatory.formatting import NNBSP, number, parse_number, points
-from observatory.outlook_data import Projection, Request, Store, encode, horizons, ranking
+from observatory import catalogue, outlook, outlook_data
+from observatory import outlook_figures as charts
+from observatory.formatting import number, parse_number, points
+from observatory.outlook_data import Projection, Store, horizons, ranking
+from observatory.outlook_figures import MINUS, missing, persons, plain, signed, signed_rate
+from observatory.urlstate import OutlookRequest, encode_outlook
 
 FORMATS = ("csv", "xlsx", "json")
-BAND_LABEL = "fourchette (tendance ± écart-type historique)"
-FLOW_NAMES = {"retirements": "départs en fin de carrière", "job_change": "créations nettes d'emploi",
-              "other_exits": "sorties en cours de carrière (borne haute)"}
-HIDDEN_BY_DEFAULT = ("other_exits",)  # an upper bound never dominates the chart: shown on demand (legend click)
-HIDDEN_NOTE = ("Les sorties en cours de carrière, une borne haute, sont masquées par défaut : cliquez sur « sorties "
-               "en cours de carrière (borne haute) » dans la légende pour les ajouter au graphique.")
-FLOW_COLOURS = {"retirements": figures.PALETTE[0], "job_change": figures.PALETTE[2],
-                "other_exits": figures.PALETTE[1]}
-MINUS = "\u2212"
-MODEBAR = 30  # px above the title: Plotly's tool bar never covers it
-STORE_INPUTS = ("employment_by_age", "employment", "exit_rate_all_contracts", "exit_type_share", "graduates")
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def persons(value: float) -> str:
-    """A count of persons in French: `12 345` (narrow no-break space), never a decimal."""
-    return number(round(value), 0)
-
-
-def plain(value: float) -> str:
-    """`1 234`, `−1 234` (a true minus sign, no plus)."""
-    return (MINUS if round(value) < 0 else "") + number(abs(round(value)), 0)
-
-
-def signed(value: float) -> str:
-    """`+1 234`, `−1 234` (a true minus sign), `0`."""
-    return points(round(value), "", 0)
+RANKING_INPUTS = tuple(i for i in outlook_data.INPUTS if i != "employment_region_share")  # France and régions
 
 
 # --- controls ------------------------------------------------------------------------------------------------
@@ -85,7 +59,7 @@ def field_value(value: float | None) -> str | None:
 def territory_options(data: Store, labelled: list[dict]) -> list[dict]:
     """France and the régions the outlook covers, labelled as on the other pages (`labelled`: their options)."""
     names = {o["value"]: o["label"] for o in labelled}
-    options = [{"label": names.get(t, name if t == "FR" else f"Région : {name}"), "value": t}
+    options = [{"label": names.get(t, catalogue.place("nation" if t == "FR" else "region", name)), "value": t}
                for t, name in data.territories.items()]
     return sorted(options, key=lambda o: (o["value"] != "FR", o["label"]))
 
@@ -113,7 +87,7 @@ def request_args(profession: str, territory: str | None, values: dict, period: d
     return args
 
 
-def ignored(values: dict, request: Request) -> str:
+def ignored(values: dict, request: OutlookRequest) -> str:
     """The fields the codec refused (out of range, not a number): said on screen, never silently dropped."""
     wrong = []
     for name, value in values.items():
@@ -131,9 +105,9 @@ def ignored(values: dict, request: Request) -> str:
     return ("⚠ Valeur ignorée, scénario central retenu pour ce paramètre : " + " ; ".join(wrong) + ".") if wrong else ""
 
 
-def export_links(request: Request) -> dict[str, str]:
+def export_links(request: OutlookRequest) -> dict[str, str]:
     """The API's URL for the same request, one per format: the file holds the page's figures."""
-    query = encode(request)
+    query = encode_outlook(request)
     return {fmt: f"/api/v1/projections?{query}&format={fmt}" for fmt in FORMATS}
 
 
@@ -145,8 +119,7 @@ def graduates_illustrative(data: Store) -> bool:
 def used_inputs(projection: Projection) -> tuple[str, ...]:
     """The store's inputs this projection rests on: no graduates' source for a family without training data,
     the regional shares only for a région."""
-    return tuple(i for i in STORE_INPUTS if i != "graduates" or projection.family.graduates is not None) + (
-        ("employment_region_share",) if projection.request.territory != "FR" else ())
+    return outlook_data.used_inputs(projection.family, projection.request.territory)
 
 
 def source_note(data: Store, indicators: tuple[str, ...]) -> str:
@@ -201,7 +174,7 @@ def sentence(totals: dict[str, float], end: int, illustrative: bool,
     head = (f"D'ici {end}, {persons(totals['retirements'])} départs en fin de carrière et {change_words}, soit "
             f"{persons(openings)} postes à pourvoir{ref_openings}")
     other = persons(totals["other_exits"])
-    if _missing(totals.get("entrants")):
+    if missing(totals.get("entrants")):
         all_openings = openings + totals["other_exits"]
         ref_all = (f" (scénario central : {persons(central['openings'] + central['other_exits'])})"
                    if central else "")
@@ -211,7 +184,7 @@ def sentence(totals: dict[str, float], end: int, illustrative: bool,
                 + beyond_workforce(all_openings, workforce, "Ce total"))
     flag = " (données de formation illustratives)" if illustrative else ""
     ref = ref_all = ""
-    if central and not _missing(central.get("gap")):
+    if central and not missing(central.get("gap")):
         ref = f" (scénario central : écart de {plain(central['gap'])} postes)"
         ref_all = f" (scénario central : {plain(central['complete_gap'])})"
     complete = totals["complete_gap"]
@@ -225,7 +198,7 @@ def sentence(totals: dict[str, float], end: int, illustrative: bool,
 def beyond_workforce(total: float, workforce: tuple[int, float] | None, subject: str) -> str:
     """The sentence a total above the family's workforce needs, or nothing: mid-career exits are counted every
     year (a post can be left several times), so the total is an upper bound, not persons to replace."""
-    if workforce is None or _missing(workforce[1]) or round(total) <= round(workforce[1]):
+    if workforce is None or missing(workforce[1]) or round(total) <= round(workforce[1]):
         return ""
     year, persons_in_work = workforce
     return (f" {subject} dépasse l'effectif de {year} ({persons(persons_in_work)} personnes) parce que les sorties "
@@ -237,7 +210,7 @@ def workforce(projection: Projection) -> tuple[int, float] | None:
     """(base year, employment) of the request's territory: the national stock × the région's share."""
     family, request = projection.family, projection.request
     national = family.employment.get(family.base_year)
-    if _missing(national):
+    if missing(national):
         return None
     share = 1.0 if request.territory == "FR" else float(family.region_share.get(request.territory, math.nan))
     return family.base_year, float(national) * share
@@ -252,91 +225,6 @@ def employment_summary(projection: Projection) -> str:
             f"{persons(last.employment_low)} à {persons(last.employment_high)}), pour une croissance retenue de "
             f"{signed_rate(projection.rates.growth)} par an "
             f"(± {points(projection.rates.growth_spread, '%').lstrip('+')}).")
-
-
-def signed_rate(value: float) -> str:
-    """`+0,6 %`, `−1,2 %`."""
-    return f"{points(value, '')}{NNBSP}%"
-
-
-# --- figures -------------------------------------------------------------------------------------------------
-def _titled(figure: go.Figure, title: str, illustrative: bool) -> go.Figure:
-    if illustrative:
-        title += f"<br><sup><span style='color:{figures.BREAK_COLOUR}'>⚠ {figures.ILLUSTRATIVE_LABEL} : jeunes " \
-                 "diplômés et écarts</span></sup>"
-    text = figures.wrap_title(title)
-    return figure.update_layout(title={"text": text, "x": 0, "font": {"size": 16}, "yref": "container", "y": 1,
-                                       "yanchor": "top", "pad": {"t": MODEBAR}},
-                                margin={"t": figures.title_margin(text) + MODEBAR},
-                                height=460 + max(0, figures.title_margin(text) + MODEBAR - 70))
-
-
-def _hover(values) -> list[str]:
-    return [signed(v) if v < 0 else persons(v) for v in values]
-
-
-def flows_figure(projection: Projection, subject: str, source: str, illustrative: bool) -> go.Figure:
-    """Stacked bars per year (end-of-career exits, net job creation; mid-career exits, hatched, only on demand:
-    an upper bound three times their size would otherwise dominate) against the young graduates taking a job
-    (line); the central scenario's openings dashed when the scenario differs."""
-    rows, years = projection.rows, [int(y) for y in projection.rows.year]
-    figure = go.Figure(layout={**figures.LAYOUT, "barmode": "relative"})
-    for key, name in FLOW_NAMES.items():
-        if key == "job_change" and (rows.job_change < 0).any():
-            name = "créations nettes d'emploi (sous zéro : suppressions)"
-        figure.add_bar(x=years, y=rows[key].tolist(), name=name, customdata=_hover(rows[key]),
-                       visible="legendonly" if key in HIDDEN_BY_DEFAULT else True,
-                       marker={"color": FLOW_COLOURS[key],
-                               "pattern": {"shape": "/" if key == "other_exits" else "", "fgcolor": "#ffffff",
-                                           "size": 7}},
-                       hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
-    if rows.entrants.notna().any():
-        figure.add_scatter(x=years, y=rows.entrants.tolist(), mode="lines+markers",
-                           name="jeunes diplômés (illustratif)" if illustrative else "jeunes diplômés",
-                           line={"color": "#000000", "width": 3},
-                           marker={"symbol": figures.STATUS_SYMBOLS["illustrative" if illustrative else "ok"],
-                                   "size": 9},
-                           customdata=_hover(rows.entrants),
-                           hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
-    if projection.request.scenario.changed():
-        central = projection.central
-        figure.add_scatter(x=[int(y) for y in central.year], y=central.openings.tolist(), mode="lines",
-                           name="postes à pourvoir, scénario central", line={"color": "#3a3a3a", "dash": "dash",
-                                                                             "width": 2},
-                           customdata=_hover(central.openings),
-                           hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
-    figure.update_xaxes(tickformat="d", showgrid=False)
-    figure.update_yaxes(title="personnes par an", gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999")
-    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"})
-    return _titled(figure, f"Postes à pourvoir et jeunes diplômés par an – {subject}<br><sup>Projection de "
-                           f"l'observatoire ; source : {source}</sup>", illustrative)
-
-
-def employment_figure(projection: Projection, subject: str, source: str) -> go.Figure:
-    """The projected employment with its band (filled between low and high), the central scenario dashed."""
-    rows, years = projection.rows, [int(y) for y in projection.rows.year]
-    figure = go.Figure(layout={**figures.LAYOUT})
-    figure.add_scatter(x=years, y=rows.employment_low.tolist(), mode="lines", line={"width": 0},
-                       showlegend=False, hoverinfo="skip", legendgroup="band")
-    figure.add_scatter(x=years, y=rows.employment_high.tolist(), mode="lines", line={"width": 0},
-                       fill="tonexty", fillcolor="rgba(0, 99, 203, 0.18)", name=BAND_LABEL, legendgroup="band",
-                       customdata=[f"{persons(lo)} à {persons(hi)}" for lo, hi in
-                                   zip(rows.employment_low, rows.employment_high)],
-                       hovertemplate="%{x} : %{customdata}<extra>fourchette</extra>")
-    figure.add_scatter(x=years, y=rows.employment.tolist(), mode="lines+markers", name="emploi projeté",
-                       line={"color": figures.PALETTE[0], "width": 3}, customdata=_hover(rows.employment),
-                       hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
-    if projection.request.scenario.changed():
-        central = projection.central
-        figure.add_scatter(x=[int(y) for y in central.year], y=central.employment.tolist(), mode="lines",
-                           name="emploi, scénario central", line={"color": "#3a3a3a", "dash": "dash", "width": 2},
-                           customdata=_hover(central.employment),
-                           hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
-    figure.update_xaxes(tickformat="d", showgrid=False)
-    figure.update_yaxes(title="personnes en emploi", gridcolor="#e5e5e5", rangemode="tozero")
-    figure.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top"})
-    return _titled(figure, f"Emploi projeté – {subject}<br><sup>Projection de l'observatoire ; source : "
-                           f"{source}</sup>", False)
 
 
 # --- tables --------------------------------------------------------------------------------------------------
@@ -362,7 +250,7 @@ def data_rows(rows: pd.DataFrame) -> list[dict]:
             elif key == "share_50_plus":
                 shown[name] = number(value, 1)
             else:
-                shown[name] = "—" if _missing(value) else (signed(value) if value < 0 else persons(value))
+                shown[name] = "—" if missing(value) else (signed(value) if value < 0 else persons(value))
         out.append(shown)
     return out
 
@@ -435,15 +323,15 @@ def ranking_rows(ranking: list[dict]) -> list[dict]:
         row = {"Rang": rank if t else "—", "Famille": f"{r['family']} – {r['label']}"}
         for column, key in RANKING_FIELDS.items():
             value = None if t is None else t.get(key)
-            row[column] = "n.d." if _missing(value) else (signed(value) if value < 0 else persons(value))
+            row[column] = "n.d." if missing(value) else (signed(value) if value < 0 else persons(value))
         row["Statut"] = ("emploi non publié dans ce territoire" if t is None else
-                         "projection ; jeunes diplômés : aucune donnée de formation" if _missing(t.get("entrants"))
+                         "projection ; jeunes diplômés : aucune donnée de formation" if missing(t.get("entrants"))
                          else "projection ; jeunes diplômés illustratifs" if r["illustrative"] else "projection")
         out.append(row)
     return out
 
 
-def ranking_caption(request: Request, data: Store) -> str:
+def ranking_caption(request: OutlookRequest, data: Store) -> str:
     """What the ranking table is: which families, where, which years, which scenario, and its sort order."""
     scenario = "scénario modifié ci-dessus" if request.scenario.changed() else "scénario central"
     return (f"Familles du travail social, {data.territories[request.territory]}, cumul de {request.start + 1} à "
@@ -455,13 +343,13 @@ def ranking_status(data: Store) -> str:
     """The status and source line under the ranking table."""
     flag = (" ; jeunes diplômés : série DREES illustrative (données fictives calibrées)"
             if graduates_illustrative(data) else "")
-    return (f"Statut : projection de l'observatoire{flag}. Sources : {source_note(data, STORE_INPUTS)}. "
+    return (f"Statut : projection de l'observatoire{flag}. Sources : {source_note(data, RANKING_INPUTS)}. "
             "Sorties en cours de carrière (borne haute) non comptées dans ce classement.")
 
 
 def _value(value, unit: str) -> str:
     """An assumption's value as read: a year as is, persons whole, other figures to two decimals at most."""
-    if _missing(value):
+    if missing(value):
         return "—"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
@@ -512,8 +400,8 @@ def view(projection: Projection, data: Store) -> View:
     bt = projection.backtest
     return View(
         sentence=sentence(outlook.totals(rows), request.end, illustrative, central, workforce(projection)),
-        flows=flows_figure(projection, subject, source_note(data, used_inputs(projection)), illustrative),
-        employment=employment_figure(projection, subject, source_note(data, tuple(
+        flows=charts.flows_figure(projection, subject, source_note(data, used_inputs(projection)), illustrative),
+        employment=charts.employment_figure(projection, subject, source_note(data, tuple(
             i for i in used_inputs(projection) if i.startswith("employment")))),
         employment_summary=employment_summary(projection),
         table=data_rows(rows),
@@ -526,7 +414,7 @@ def view(projection: Projection, data: Store) -> View:
         assumptions=assumption_rows(projection),
         exports=export_links(request),
         illustrative=bool(illustrative),
-        search="?" + encode(request),
+        search="?" + encode_outlook(request),
         ranking=ranking_rows(ranking(request, data)),
         ranking_caption=ranking_caption(request, data),
     )
