@@ -1,7 +1,7 @@
 """Command line: `python -m etl build | load PATH [--source NAME] | status`.
 
 Start-up counts in every load: each command imports what it needs (openpyxl, for one, only `illustrative`
-and `export`), and `load` of a workbook starts reading it (`readers.read_ahead`) before pandas and SQLAlchemy
+and `export`), and `load` of a workbook starts reading it (`etl.read.readahead.read_ahead`) before pandas and SQLAlchemy
 are imported.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etl.errors import LoadError
-from etl.readers import read_ahead
+from etl.read.readahead import read_ahead
 
 if TYPE_CHECKING:
     from tqdm import tqdm

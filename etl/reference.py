@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, func, select
 
 from etl.errors import LoadError
 from etl.frames import CROSSWALK_COLUMNS, PROFESSION_COLUMNS, TERRITORY_COLUMNS
-from etl.readers import read_csv
+from etl.read.text import read_csv
 from observatory import catalogue, sources
 from observatory.config import REAL_DIR, REFERENCE_DIR
 from observatory.schema import esms_category, indicator, profession, profession_crosswalk, source, territory

@@ -16,7 +16,8 @@ from etl.adapters import (
     tdbms,
 )
 from etl.errors import LoadError
-from etl.readers import check_file_size, check_workbook
+from etl.read.bounds import check_file_size
+from etl.read.zipsafe import check_workbook
 
 ADAPTERS: dict[str, ModuleType] = {
     m.NAME: m for m in (bmo, dares_mmo, dares_tensions, dares_portrait, dares_outlook, ft_tension, tdbms,

@@ -30,23 +30,16 @@ import pandas as pd
 from etl.adapters.common import finite_only, observation_frame
 from etl.errors import LoadError
 from etl.frames import LABEL_COLUMNS, NOTE, OBS_COLUMNS, REJECTION_COLUMNS, Parsed, Rejections
-from etl.readers import (
-    NON_FINITE,
-    by_unique,
-    find_columns,
-    normalise_header,
-    open_workbook,
-    parse_numbers,
-    read_csv,
-    sheet_headers,
-    sheet_rows,
-)
+from etl.read.columns import by_unique, find_columns, normalise_header
+from etl.read.numbers import NON_FINITE, parse_numbers
+from etl.read.text import read_csv
+from etl.read.xlsx import open_workbook, sheet_headers, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 from observatory.config import REFERENCE_DIR
 
 NAME = "bmo"
-# Regexes over `readers.normalise_header` (no case, accents, spaces, underscores).
+# Regexes over `etl.read.columns.normalise_header` (no case, accents, spaces, underscores).
 COLUMNS = {
     "annee": r"annee",
     "code": r"code(metier|met)(bmo)?",

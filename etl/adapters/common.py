@@ -9,7 +9,9 @@ import pandas as pd
 
 from etl.errors import LoadError
 from etl.frames import OBS_COLUMNS, Rejections
-from etl.readers import NON_FINITE, by_unique, find_columns, parse_numbers, read_csv
+from etl.read.columns import by_unique, find_columns
+from etl.read.numbers import NON_FINITE, parse_numbers
+from etl.read.text import read_csv
 from etl.reference import Reference
 
 ENSEMBLE_CODES = {"ensemble": "ensemble", "ens": "ensemble"}
@@ -89,7 +91,7 @@ def reject_duplicates(reject: Rejections, keys: pd.DataFrame, rows: np.ndarray, 
 def numbers(reject: Rejections, raw: pd.Series, rows: np.ndarray, column: str,
             *, allow_empty: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Parsed numbers and secret flags; garbage, non-finite numbers (`inf`, `NaN`, overflow: see
-    `readers.NON_FINITE`) and empties unless allowed rejected."""
+    `etl.read.numbers.NON_FINITE`) and empties unless allowed rejected."""
     value, secret, bad, non_finite = parse_numbers(raw)
     reject.add(rows[non_finite], column, raw.to_numpy()[non_finite], NON_FINITE)
     empty = np.isnan(value) & ~secret & ~bad & ~non_finite
@@ -121,7 +123,7 @@ def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def finite_only(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` without the rows whose value, numerator or denominator is infinite. Source figures are finite
-    and bounded (`readers.parse_numbers`); this guards the figures an adapter derives from them (a rate over
+    and bounded (`etl.read.numbers.parse_numbers`); this guards the figures an adapter derives from them (a rate over
     a tiny denominator), so that nothing infinite is ever stored."""
     columns = [c for c in ("value", "numerator", "denominator") if c in frame]
     if not len(frame) or not columns:

@@ -41,7 +41,8 @@ from etl.adapters.common import (
 )
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
-from etl.readers import by_unique, find_columns, normalise_header, read_csv
+from etl.read.columns import by_unique, find_columns, normalise_header
+from etl.read.text import read_csv
 from etl.reference import Reference
 from observatory import sources
 

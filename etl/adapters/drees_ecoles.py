@@ -22,7 +22,9 @@ import pandas as pd
 from etl.adapters.common import concat, finite_only, observation_frame
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
-from etl.readers import NON_FINITE, normalise_header, open_workbook, parse_numbers, sheet_rows
+from etl.read.columns import normalise_header
+from etl.read.numbers import NON_FINITE, parse_numbers
+from etl.read.xlsx import open_workbook, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 from observatory.config import REFERENCE_DIR

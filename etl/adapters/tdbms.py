@@ -24,16 +24,9 @@ import pandas as pd
 from etl.adapters.common import concat, finite_only, numbers, reject_duplicates, years
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
-from etl.readers import (
-    by_unique,
-    detect_encoding,
-    find_columns,
-    normalise_header,
-    open_workbook,
-    read_csv,
-    read_text,
-    sheet_rows,
-)
+from etl.read.columns import by_unique, find_columns, normalise_header
+from etl.read.text import detect_encoding, read_csv, read_text
+from etl.read.xlsx import open_workbook, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 
