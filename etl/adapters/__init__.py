@@ -16,7 +16,7 @@ from etl.adapters import (
     tdbms,
 )
 from etl.errors import LoadError
-from etl.read.bounds import check_file_size
+from etl.read.files import check_file_size
 from etl.read.zipsafe import check_workbook
 
 ADAPTERS: dict[str, ModuleType] = {
@@ -29,7 +29,7 @@ def get(name: str) -> ModuleType:
     try:
         return ADAPTERS[name]
     except KeyError:
-        raise LoadError(name, f"unknown adapter {name!r}", expected=f"one of {sorted(ADAPTERS)}") from None
+        raise LoadError("unknown_adapter", name, name=name, names=sorted(ADAPTERS)) from None
 
 
 def recognise(path: Path) -> ModuleType:
@@ -46,4 +46,4 @@ def recognise(path: Path) -> ModuleType:
     for adapter in ADAPTERS.values():
         if adapter.recognise(path):
             return adapter
-    raise LoadError(path.name, "no adapter recognises the file", expected=f"--source one of {sorted(ADAPTERS)}")
+    raise LoadError("unrecognised", path.name, names=sorted(ADAPTERS))

@@ -22,7 +22,7 @@ def read_table(path: Path, wanted: dict[str, str], *, sep: str | None = None,
     """(frame with one column per role, role → header as written, file row numbers)."""
     frame, _encoding = read_csv(path, sep=sep)
     if frame.empty:
-        raise LoadError(path.name, "the file has a header but no data rows")
+        raise LoadError("no_data_rows", path.name)
     header = list(frame.columns)
     cols = find_columns(header, wanted, path.name, optional=optional)
     roles = pd.DataFrame({role: frame.iloc[:, i].to_numpy() for role, i in cols.items()})

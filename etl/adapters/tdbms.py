@@ -74,19 +74,18 @@ def _read(path: Path) -> tuple[pd.DataFrame, str | None]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         book = open_workbook(path)
         if TEMPLATE_SHEET not in book.sheet_names:
-            raise LoadError(path.name, f"no sheet {TEMPLATE_SHEET!r} (the template's data sheet)",
-                            expected=f"sheets found: {book.sheet_names}")
+            raise LoadError("no_template_sheet", path.name, name=TEMPLATE_SHEET, sheets=book.sheet_names)
         rows = sheet_rows(book, TEMPLATE_SHEET, path.name)
         while len(rows) > 1 and all(v in ("", None) for v in rows[-1]):
             rows.pop()
         if len(rows) < 2:
-            raise LoadError(path.name, "the template has no data rows", sheet=TEMPLATE_SHEET)
+            raise LoadError("template_no_data_rows", path.name, sheet=TEMPLATE_SHEET)
         frame = pd.DataFrame(rows[1:], columns=[str(h).strip() for h in rows[0]], dtype=object)
         frame.index = np.arange(len(frame)) + 2  # the sheet's row numbers
         return _without_blank_rows(frame, path.name), TEMPLATE_SHEET
     frame, _ = read_csv(path, sep=";")
     if frame.empty:
-        raise LoadError(path.name, "the file has a header but no data rows")
+        raise LoadError("no_data_rows", path.name)
     # pandas skips empty lines: number the rows as the file does, so that messages name the right line
     text = read_text(path)[0]
     lines = [number for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
@@ -100,7 +99,7 @@ def _without_blank_rows(frame: pd.DataFrame, file: str) -> pd.DataFrame:
     blank = frame.apply(lambda column: column.map(lambda v: v is None or (isinstance(v, float) and v != v)
                                                   or str(v).strip() == "")).all(axis=1)
     if blank.all():
-        raise LoadError(file, "the file has a header but no data rows")
+        raise LoadError("no_data_rows", file)
     return frame.loc[~blank.to_numpy()]
 
 
@@ -130,8 +129,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     cols = find_columns(header, COLUMNS, path.name, sheet=sheet, optional=OPTIONAL)
     absence_cols = [i for i, h in enumerate(header) if ABSENCE.fullmatch(normalise_header(h))]
     if not absence_cols:
-        raise LoadError(path.name, "no absence-day column", sheet=sheet, row=1,
-                        expected="columns « Nombre de jours d'absence pour … » (one per reason)")
+        raise LoadError("no_absence_column", path.name, sheet=sheet, row=1)
     raw = {role: frame.iloc[:, i] for role, i in cols.items()}
     reject = Rejections()
 

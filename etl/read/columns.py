@@ -35,11 +35,10 @@ def find_columns(
         if len(hits) == 1:
             found[role] = hits[0]
         elif len(hits) > 1:
-            raise LoadError(file, f"several columns match {role!r}: "
-                            f"{[header[i] for i in hits]}", sheet=sheet, row=1)
+            raise LoadError("several_columns", file, sheet=sheet, row=1, role=role, found=[header[i] for i in hits])
         elif role in wanted:
-            raise LoadError(file, f"missing required column {role!r}", sheet=sheet, row=1,
-                            expected=f"a header matching {pattern!r}; found {[str(h) for h in header]}")
+            raise LoadError("missing_column", file, sheet=sheet, row=1, role=role, pattern=pattern,
+                            found=[str(h) for h in header])
     return found
 
 

@@ -7,7 +7,7 @@ import functools
 import re
 
 from etl import limits
-from etl.read.bounds import limit_error
+from etl.errors import LoadError
 
 _ELEMENT = re.compile(rb'<(/?)(?:[A-Za-z_][\w.\-]*:)?(c|row)(?=[\s>/])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
 _R_ATTRIBUTE = re.compile(rb'(?:^|\s)r\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
@@ -74,8 +74,8 @@ def check_grid(file: str, sheet: str, rows: int, columns: int, *, declared: str 
         return
     size = f"{rows:,} row{'s' * (rows != 1)} × {columns:,} column{'s' * (columns != 1)}"
     what = f"declares {declared} ({size})" if declared else f"spans {size}"
-    raise limit_error(file, f"the sheet {what}, {cells:,} cells: at most {limits.MAX_ROWS:,} rows, "
-                       f"{limits.MAX_COLUMNS:,} columns and {limits.MAX_CELLS:,} cells", sheet=sheet)
+    raise LoadError("sheet_too_large", file, sheet=sheet, extent=what, cells=cells, max_rows=limits.MAX_ROWS,
+                    max_columns=limits.MAX_COLUMNS, max_cells=limits.MAX_CELLS)
 
 
 

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from etl.errors import LoadError
-from etl.read.bounds import file_stamp
+from etl.read.files import file_stamp
 from etl.read.zipsafe import check_workbook
 
 

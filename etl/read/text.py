@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from etl import limits
 from etl.errors import LoadError
-from etl.read.bounds import check_file_size, limit_error
+from etl.read.files import check_file_size
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,8 +26,7 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 def detect_encoding(raw: bytes, file: str) -> str:
     """The first of `ENCODINGS` that decodes `raw`; UTF-16 and binary content are refused."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
-        raise LoadError(file, "the file is not single-byte or UTF-8 text (NUL bytes: UTF-16 or binary?)",
-                        expected="UTF-8 (with or without BOM), cp1252 or latin-1 text")
+        raise LoadError("not_text", file)
     for encoding in ENCODINGS:
         try:
             text = raw.decode(encoding)
@@ -38,7 +37,7 @@ def detect_encoding(raw: bytes, file: str) -> str:
             if any("\x80" <= ch <= "\x9f" for ch in text):
                 continue
         return encoding
-    raise LoadError(file, "cannot decode the file as text", expected="UTF-8, cp1252 or latin-1")
+    raise LoadError("undecodable", file)
 
 
 def read_text(path: Path) -> tuple[str, str]:
@@ -47,7 +46,7 @@ def read_text(path: Path) -> tuple[str, str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise LoadError(str(path), f"cannot read the file: {exc.strerror}") from exc
+        raise LoadError("unreadable_file", str(path), reason=exc.strerror) from exc
     encoding = detect_encoding(raw, path.name)
     return raw.decode(encoding), encoding
 
@@ -64,38 +63,35 @@ def read_csv(path: Path, *, sep: str | None = None) -> tuple[pd.DataFrame, str]:
 
     text, encoding = read_text(path)
     if not text.strip():
-        raise LoadError(path.name, "the file is empty")
+        raise LoadError("empty_file", path.name)
     first = text.split("\n", 1)[0]
     if sep is None:
         sep = ";" if first.count(";") > first.count(",") else ","
     lines = max(text.count("\n"), text.count("\r")) + 1
     fields = first.count(sep) + 1
     if lines - 1 > limits.MAX_ROWS or fields > limits.MAX_COLUMNS or (lines - 1) * fields > limits.MAX_CELLS:
-        raise limit_error(path.name, f"the file has {lines:,} lines × {fields:,} fields: at most "
-                           f"{limits.MAX_ROWS:,} data lines, {limits.MAX_COLUMNS:,} fields and "
-                           f"{limits.MAX_CELLS:,} cells")
+        raise LoadError("csv_too_large", path.name, lines=lines, fields=fields, max_rows=limits.MAX_ROWS,
+                          max_columns=limits.MAX_COLUMNS, max_cells=limits.MAX_CELLS)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             quoting=csv.QUOTE_MINIMAL, skipinitialspace=False)
     except (pd.errors.ParserError, ValueError, OverflowError) as exc:
-        raise LoadError(path.name, f"not a readable CSV: {exc}") from exc
+        raise LoadError("unreadable_csv", path.name, detail=exc) from exc
     del text
     if len(frame) > limits.MAX_ROWS or frame.shape[1] > limits.MAX_COLUMNS:
-        raise limit_error(path.name, f"the file has {len(frame):,} rows × {frame.shape[1]:,} columns: at most "
-                           f"{limits.MAX_ROWS:,} rows and {limits.MAX_COLUMNS:,} columns")
+        raise LoadError("table_too_large", path.name, rows=len(frame), columns=frame.shape[1],
+                          max_rows=limits.MAX_ROWS, max_columns=limits.MAX_COLUMNS)
     frame.columns = [str(c).strip() for c in frame.columns]
     too_long = [c for c in frame.columns if len(c) > limits.MAX_CELL_CHARS]
     if too_long:
-        raise limit_error(path.name, f"a header of {len(too_long[0]):,} characters: at most "
-                           f"{limits.MAX_CELL_CHARS:,}")
+        raise LoadError("header_too_long", path.name, chars=len(too_long[0]), most=limits.MAX_CELL_CHARS)
     frame = frame.loc[:, [not (c == "" or c.startswith("Unnamed:")) for c in frame.columns]]
     for position in range(frame.shape[1]):  # by position: a header may repeat
         column = frame.iloc[:, position].fillna("")
         lengths = column.str.len().to_numpy()
         if len(lengths) and lengths.max() > limits.MAX_CELL_CHARS:
             row = int(lengths.argmax())
-            raise LoadError(path.name, f"a field of {int(lengths[row]):,} characters: at most "
-                            f"{limits.MAX_CELL_CHARS:,}, Excel's own limit ({limits.WHERE})",
-                            row=row + 2, column=str(frame.columns[position]))
+            raise LoadError("field_too_long", path.name, row=row + 2, column=str(frame.columns[position]),
+                            chars=int(lengths[row]), most=limits.MAX_CELL_CHARS)
         frame.isetitem(position, column.str.strip())
     return frame, encoding

@@ -31,13 +31,12 @@ def open_workbook(path: Path):
     if book is not None:
         return book
     if not zipfile.is_zipfile(path):
-        raise LoadError(path.name, "not a readable XLSX workbook (not a ZIP container: truncated or "
-                        "another format?)", expected="an .xlsx workbook")
+        raise LoadError("not_zip", path.name)
     check_workbook(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine and zipfile raise many types for a damaged file
-        raise LoadError(path.name, f"not a readable XLSX workbook: {exc}") from exc
+        raise LoadError("unreadable_workbook", path.name, detail=exc) from exc
 
 
 def sheet_rows(workbook, name: str, file: str) -> list[list]:
@@ -45,7 +44,7 @@ def sheet_rows(workbook, name: str, file: str) -> list[list]:
     try:  # a damaged member (bad checksum, cut stream) surfaces here
         return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
-        raise LoadError(file, f"cannot read the sheet: {exc}", sheet=name) from exc
+        raise LoadError("unreadable_sheet", file, sheet=name, detail=exc) from exc
 
 
 

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 
 from etl import limits
 from etl.errors import LoadError
-from etl.read.bounds import check_file_size, file_stamp, limit_error
+from etl.read.files import check_file_size, file_stamp
 from etl.read.grid import Replay, check_grid, column_number, outside_cells
 from etl.read.parts import local, target
 
@@ -47,19 +47,17 @@ class _Budget:
     def add(self, size: int, member: str) -> None:
         self.total += size
         if self.total > limits.MAX_XLSX_DECOMPRESSED_BYTES:
-            raise limit_error(self.file, f"the workbook decompresses to more than "
-                               f"{limits.MAX_XLSX_DECOMPRESSED_BYTES:,} bytes (reading {member}: a zip bomb?): "
-                               f"at most {limits.MAX_XLSX_DECOMPRESSED_BYTES:,}")
+            raise LoadError("zip_bomb", self.file, member=member, most=limits.MAX_XLSX_DECOMPRESSED_BYTES)
 
 
 def _member_chunks(handle, info: zipfile.ZipInfo, file: str, budget: _Budget | None):
     """The decompressed bytes of one member, in chunks of at most `_CHUNK`, whatever its header says."""
     if info.flag_bits & 0x1:
-        raise LoadError(file, f"member {info.filename} is encrypted", expected="an unencrypted .xlsx workbook")
+        raise LoadError("encrypted_member", file, member=info.filename)
     handle.seek(info.header_offset)
     header = handle.read(30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise LoadError(file, f"not a readable XLSX workbook (member {info.filename}: bad local header)")
+        raise LoadError("unreadable_member", file, member=info.filename, detail="bad local header")
     handle.seek(info.header_offset + 30 + int.from_bytes(header[26:28], "little")
                 + int.from_bytes(header[28:30], "little"))
     left, pending = info.compress_size, b""
@@ -71,8 +69,7 @@ def _member_chunks(handle, info: zipfile.ZipInfo, file: str, budget: _Budget | N
             yield raw
         return
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise LoadError(file, f"member {info.filename} uses compression method {info.compress_type}",
-                        expected="deflate or stored members, as spreadsheet programs write")
+        raise LoadError("compressed_member", file, member=info.filename, method=info.compress_type)
     inflate = zlib.decompressobj(-15)
     while True:
         if not pending and left > 0:
@@ -81,7 +78,7 @@ def _member_chunks(handle, info: zipfile.ZipInfo, file: str, budget: _Budget | N
         try:
             out = inflate.decompress(pending, _CHUNK)  # at most _CHUNK bytes out, whatever comes in
         except zlib.error as exc:
-            raise LoadError(file, f"not a readable XLSX workbook (member {info.filename}: {exc})") from exc
+            raise LoadError("unreadable_member", file, member=info.filename, detail=exc) from exc
         pending = inflate.unconsumed_tail
         if out:
             if budget is not None:
@@ -97,7 +94,7 @@ def _read_part(handle, info: zipfile.ZipInfo, file: str, budget: _Budget) -> byt
     for chunk in _member_chunks(handle, info, file, budget):
         size += len(chunk)
         if size > _PART_BYTES:
-            raise limit_error(file, f"member {info.filename} is larger than {_PART_BYTES:,} bytes")
+            raise LoadError("part_too_large", file, member=info.filename, most=_PART_BYTES)
         parts.append(chunk)
     data = b"".join(parts)
     if _DOCTYPE in data:
@@ -106,8 +103,7 @@ def _read_part(handle, info: zipfile.ZipInfo, file: str, budget: _Budget) -> byt
 
 
 def _doctype(file: str, member: str) -> LoadError:
-    return LoadError(file, f"member {member} has a DOCTYPE (XML entity declarations: an entity bomb?)",
-                     expected="a workbook as spreadsheet programs write it, without DOCTYPE")
+    return LoadError("doctype", file, member=member)
 
 
 def _sheet_members(archive: zipfile.ZipFile, handle, file: str,
@@ -158,8 +154,8 @@ def _long_text(buffer: bytes, start: int, end: int, file: str, where: str, sheet
         tag = run.find(b">", 0, 512)
         chars = len(_ENTITY.sub(b"_", run[tag + 1:]).decode("utf-8", "replace"))
         if chars > limits.MAX_CELL_CHARS:
-            raise limit_error(file, f"a text of {chars:,} characters in {where}: at most "
-                               f"{limits.MAX_CELL_CHARS:,}, Excel's own limit", sheet=sheet)
+            raise LoadError("text_too_long", file, sheet=sheet, chars=chars, place=where,
+                            most=limits.MAX_CELL_CHARS)
         i = stop + 1
 
 
@@ -199,8 +195,8 @@ def _scan_member(handle, info: zipfile.ZipInfo, file: str, budget: _Budget | Non
             raise _doctype(file, info.filename)
         if text:
             if end - start > _RUN_BYTES and buffer.find(b"<", start + 1, end) < 0:
-                raise limit_error(file, f"a text of more than {_RUN_BYTES:,} bytes in {where}: at most "
-                                   f"{limits.MAX_CELL_CHARS:,} characters, Excel's own limit", sheet=sheet)
+                raise LoadError("run_too_long", file, sheet=sheet, size=_RUN_BYTES, place=where,
+                                most=limits.MAX_CELL_CHARS)
             _long_text(buffer, start, end, file, where, sheet)
         if first and worksheet:
             first = False
@@ -252,12 +248,11 @@ def _check_workbook(path: Path) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise LoadError(file, "not a readable XLSX workbook (not a ZIP container: truncated or another format?)",
-                        expected="an .xlsx workbook") from exc
+        raise LoadError("not_zip", file) from exc
     with archive, open(path, "rb") as handle:
         infos = archive.infolist()
         if len(infos) > limits.MAX_ZIP_MEMBERS:
-            raise limit_error(file, f"the workbook has {len(infos):,} members: at most {limits.MAX_ZIP_MEMBERS:,}")
+            raise LoadError("too_many_members", file, members=len(infos), most=limits.MAX_ZIP_MEMBERS)
         budget = _Budget(file)
         sheets, shared, done = _sheet_members(archive, handle, file, budget)
         for info in infos:

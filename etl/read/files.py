@@ -1,6 +1,5 @@
-"""Bounds every reader checks first: the file's size on disk, and the one form of a limit refusal (values and
-reasons in etl/limits.py). Also the identity of a file on disk (`file_stamp`), by which checks and read-ahead
-results are remembered."""
+"""What every reader checks first: the file's size on disk (bound and reason in etl/limits.py), and the identity
+of a file on disk (`file_stamp`), by which checks and read-ahead results are remembered."""
 from __future__ import annotations
 
 import os
@@ -19,16 +18,12 @@ def file_stamp(path: Path) -> tuple[str, int, int] | None:
     return str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns
 
 
-def limit_error(file: str, problem: str, *, sheet: str | None = None) -> LoadError:
-    return LoadError(file, f"{problem} ({limits.WHERE})", sheet=sheet)
-
-
 def check_file_size(path: Path) -> int:
     """The size of `path`; a `LoadError` when it passes `MAX_FILE_BYTES` (checked before anything is read)."""
     try:
         size = os.stat(path).st_size
     except OSError as exc:
-        raise LoadError(Path(path).name, f"cannot read the file: {exc.strerror}") from exc
+        raise LoadError("unreadable_file", Path(path).name, reason=exc.strerror) from exc
     if size > limits.MAX_FILE_BYTES:
-        raise limit_error(Path(path).name, f"the file is {size:,} bytes: at most {limits.MAX_FILE_BYTES:,}")
+        raise LoadError("file_too_large", Path(path).name, size=size, most=limits.MAX_FILE_BYTES)
     return size
