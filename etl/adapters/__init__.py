@@ -1,4 +1,11 @@
-"""One adapter per published layout. Each module has NAME, `recognise(path)` and `parse(path, ref)`."""
+"""One adapter per published layout. Each module has NAME, `recognise(path)` and `parse(path, ref)`, and turns a
+file into validated frames (`etl.frames.Parsed`) without writing anything; `common.py` holds the steps the
+long-format CSV adapters share.
+
+Imported by the loader, `etl.uploads` (the `tdbms` adapter reads an upload), the CLI and tests; an adapter
+imports `etl.read`, `etl.frames`, `etl.errors`, `etl.reference` and `observatory`'s pure modules, never the
+loader.
+"""
 from __future__ import annotations
 
 import zipfile
