@@ -6,6 +6,9 @@ parameters. A raise site gives the code and the parameters, `LoadError("missing_
 role="finess", pattern=…, found=[…])`; rewording one text changes it in one place, and the French message
 never depends on the English one.
 
+A rejected row's reason (`Reason`, from `REASONS`) is coded the same way: the store and the CLI keep its English,
+the page shows its French.
+
 French templates may use two format specifications of their own: `{role:role}` names a TDBMS column role in
 French (`ROLES`), `{n:fr,}` or `{x:fr.1f}` writes a number the French way (narrow no-break space between
 thousands, decimal comma).
@@ -199,6 +202,29 @@ TEXTS: dict[str, Text] = {
 }
 
 
+# Why one row is rejected (the load goes on): the English is stored in `etl_rejection` and printed by the CLI, the
+# French shown on the upload page.
+REASONS: dict[str, Text] = {
+    "bad_finess": Text("expected a 9-character FINESS number (leading zeros may be missing)",
+                       "numéro FINESS attendu (9 caractères ; les zéros de tête peuvent manquer)"),
+    "unknown_departement": Text("département not in the INSEE reference",
+                                "département inconnu du code officiel géographique de l'Insee (attendu : un code de "
+                                "département, par exemple 01, 2A, 69 ou 974)"),
+    "unknown_category": Text("ESMS category not among the 20 TDBMS categories",
+                             "catégorie ESMS hors des 20 catégories du TDBMS (attendu : un code de la feuille "
+                             "« Catégories » du modèle, par exemple 500 pour un EHPAD)"),
+    "no_year": Text("expected a year", "année attendue (par exemple 2023)"),
+    "negative": Text("expected a non-negative number", "nombre positif ou nul attendu"),
+    "not_available": Text("no value published ('NA')", "valeur absente (« NA »)"),
+    "not_a_number": Text("expected a number (decimal comma or point) or a secret marker",
+                         "nombre attendu (virgule ou point décimal)"),
+    "non_finite": Text(f"non-finite number (inf, NaN, an overflow, or beyond ±{limits.MAX_ABS_NUMBER:g} or a non-zero "
+                       f"magnitude under {limits.MIN_ABS_NUMBER:g}): never stored ({WHERE})",
+                       "nombre hors des bornes (infini, « NaN » ou démesuré) : jamais enregistré"),
+    "duplicate": Text("duplicate of row {row} (same key)", "doublon de la ligne {row} (même FINESS, même année)"),
+}
+
+
 class _French(string.Formatter):
     """`str.format` with `{role:role}` (French column role) and `{n:fr…}` (a number written the French way)."""
 
@@ -264,6 +290,24 @@ class LoadError(Exception):
     @property
     def french(self) -> str:
         return self.french_text()
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why one row is rejected, in both languages; `str()` is the English, what the store keeps."""
+
+    code: str
+    english: str
+    french: str
+
+    def __str__(self) -> str:
+        return self.english
+
+
+def reason(code: str, **params: object) -> Reason:
+    """The `Reason` of `REASONS[code]` with its parameters."""
+    text = REASONS[code]
+    return Reason(code, text.english.format(**params), _FRENCH.format(text.french, **params))
 
 
 # The store's own sentences (`observatory.store.write_problem`, `busy_reason`), by how they begin. The store

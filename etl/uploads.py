@@ -49,30 +49,12 @@ SUFFIXES = (".csv", ".xlsx")
 
 
 # ---------------------------------------------------------------------------------------------------------
-# French messages for the page (the adapters and the loader speak English to the CLI)
+# French messages for the page, from etl/errors.py (the adapters and the loader speak English to the CLI)
 
-REASONS = [
-    (r"expected a 9-character FINESS number.*", "numéro FINESS attendu (9 caractères ; les zéros de tête peuvent "
-                                                 "manquer)"),
-    (r"département not in the INSEE reference", "département inconnu du code officiel géographique de l'Insee "
-                                                 "(attendu : un code de département, par exemple 01, 2A, 69 ou 974)"),
-    (r"ESMS category not among the 20 TDBMS categories", "catégorie ESMS hors des 20 catégories du TDBMS (attendu : "
-                                                          "un code de la feuille « Catégories » du modèle, par "
-                                                          "exemple 500 pour un EHPAD)"),
-    (r"expected a year", "année attendue (par exemple 2023)"),
-    (r"expected a non-negative number", "nombre positif ou nul attendu"),
-    (r"no value published \('NA'\)", "valeur absente (« NA »)"),
-    (r"expected a number.*", "nombre attendu (virgule ou point décimal)"),
-    (r"non-finite number.*", "nombre hors des bornes (infini, « NaN » ou démesuré) : jamais enregistré"),
-    (r"duplicate of row (\d+) \(same key\)", r"doublon de la ligne \1 (même FINESS, même année)"),
-]
-
-
-def french_reason(reason: str) -> str:
-    for pattern, french in REASONS:
-        if re.fullmatch(pattern, reason):
-            return re.sub(pattern, french, reason)
-    return reason
+def french_reason(rejection) -> str:
+    """A rejected row's reason in French (`etl.errors.REASONS`), or as the adapter wrote it when it has none."""
+    french = getattr(rejection, "french", None)
+    return french if isinstance(french, str) else rejection.reason
 
 
 def french_store_problem(error: LoadError, nothing: str = "enregistré") -> str | None:
@@ -155,7 +137,7 @@ def counts_message(rows_read: int, rows_loaded: int) -> str:
 
 
 def rejection_messages(rejections: pd.DataFrame, first: int = 5) -> list[str]:
-    out = [f"Ligne {r.row_number}, colonne « {r.column_name} », valeur « {r.value} » : {french_reason(r.reason)}."
+    out = [f"Ligne {r.row_number}, colonne « {r.column_name} », valeur « {r.value} » : {french_reason(r)}."
            for r in rejections.head(first).itertuples()]
     rows = rejections["row_number"].nunique() if len(rejections) else 0
     shown = rejections.head(first)["row_number"].nunique() if len(rejections) else 0

@@ -1,5 +1,7 @@
 """`LoadError` codes: every code has its English and French texts, every raise site in `etl/` uses a known code
-with the parameters its texts need, and the store's own sentences are told apart by their code."""
+with the parameters its texts need, and the store's own sentences are told apart by their code. Rejection
+reasons (`REASONS`) likewise: both texts, known codes, and the page's French taken from them, not from the
+English."""
 from __future__ import annotations
 
 import ast
@@ -9,7 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from etl.errors import TEXTS, LoadError, store_error
+from etl.errors import REASONS, TEXTS, LoadError, reason, store_error
+from etl.frames import Rejections
+from etl.uploads import rejection_messages
 from observatory.store import busy_reason
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,17 +27,18 @@ def fields(template: str | None) -> set[str]:
     return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template or "") if name}
 
 
-def raise_sites() -> list[tuple[str, int, ast.Call]]:
-    """(file, line, call) of every call of `LoadError` or a forwarder in etl/**."""
+def raise_sites(names) -> list[tuple[str, int, ast.Call]]:
+    """(file, line, call) of every call of one of `names` in etl/**."""
     sites = []
     for path in sorted((ROOT / "etl").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORWARDERS:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
                 sites.append((str(path.relative_to(ROOT)), node.lineno, node))
     return sites
 
 
-SITES = raise_sites()
+SITES = raise_sites(FORWARDERS)
+REASON_SITES = raise_sites({"reason"})
 
 
 def codes_of(node: ast.expr) -> set:
@@ -107,3 +112,31 @@ def test_the_stores_sentences_get_their_code(sentence, code):
     error = store_error("(entrepôt)", sentence)
     assert error.code == code and error.store_fault and str(error) == f"file (entrepôt): {sentence}"
     assert error.french_text(nothing="supprimé").endswith(" : rien n'a été supprimé")
+
+
+@pytest.mark.parametrize("code", sorted(REASONS))
+def test_every_rejection_reason_has_both_texts(code):
+    params = {name: 7 for name in fields(REASONS[code].english) | fields(REASONS[code].french)}
+    said = reason(code, **params)
+    assert str(said) == said.english and said.english.strip() and said.french.strip() and "{" not in said.french
+
+
+def test_every_reason_site_uses_a_known_code_and_every_reason_is_used():
+    codes = {c.args[0].value for _, _, c in REASON_SITES if c.args and isinstance(c.args[0], ast.Constant)}
+    assert len(codes) == len(REASON_SITES) and codes == set(REASONS)
+
+
+def test_the_pages_french_for_a_rejection_comes_from_the_table():
+    """The store keeps the English (`reason`), the page says the French; a reason written as plain text (other
+    adapters) is shown as written."""
+    reject = Rejections()
+    reject.add([3, 4], "n° FINESS", ["12", "750000001"], [reason("bad_finess"), reason("duplicate", row=2)])
+    reject.add([5], "Code", ["Z9Z"], "FAP code not in the FAP reference")
+    frame = reject.frame()
+    assert frame["reason"].tolist() == ["expected a 9-character FINESS number (leading zeros may be missing)",
+                                        "duplicate of row 2 (same key)", "FAP code not in the FAP reference"]
+    assert rejection_messages(frame) == [
+        "Ligne 3, colonne « n° FINESS », valeur « 12 » : numéro FINESS attendu (9 caractères ; les zéros de tête "
+        "peuvent manquer).",
+        "Ligne 4, colonne « n° FINESS », valeur « 750000001 » : doublon de la ligne 2 (même FINESS, même année).",
+        "Ligne 5, colonne « Code », valeur « Z9Z » : FAP code not in the FAP reference."]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.errors import LoadError
+from etl.errors import LoadError, reason
 from etl.frames import OBS_COLUMNS, Rejections
 from etl.read.columns import by_unique, find_columns
 from etl.read.numbers import NON_FINITE, parse_numbers
@@ -85,7 +85,7 @@ def reject_duplicates(reject: Rejections, keys: pd.DataFrame, rows: np.ndarray, 
     first = pd.Series(rows[alive]).groupby([keys[c].to_numpy()[alive] for c in keys]).transform("min").to_numpy()
     duplicate = first != rows[alive]
     reject.add(rows[alive][duplicate], column, keys.iloc[:, 0].to_numpy()[alive][duplicate],
-               [f"duplicate of row {r} (same key)" for r in first[duplicate]])
+               [reason("duplicate", row=r) for r in first[duplicate]])
 
 
 def numbers(reject: Rejections, raw: pd.Series, rows: np.ndarray, column: str,
@@ -96,10 +96,9 @@ def numbers(reject: Rejections, raw: pd.Series, rows: np.ndarray, column: str,
     reject.add(rows[non_finite], column, raw.to_numpy()[non_finite], NON_FINITE)
     empty = np.isnan(value) & ~secret & ~bad & ~non_finite
     not_available = bad & (raw.astype(str).str.strip().str.upper() == "NA").to_numpy()
-    reject.add(rows[not_available], column, raw.to_numpy()[not_available], "no value published ('NA')")
+    reject.add(rows[not_available], column, raw.to_numpy()[not_available], reason("not_available"))
     wrong = (bad & ~not_available) | (empty & (not allow_empty))
-    reject.add(rows[wrong], column, raw.to_numpy()[wrong], "expected a number (decimal comma or point) "
-               "or a secret marker")
+    reject.add(rows[wrong], column, raw.to_numpy()[wrong], reason("not_a_number"))
     return value, secret
 
 

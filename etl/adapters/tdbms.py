@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from etl.adapters.common import concat, finite_only, numbers, reject_duplicates, years
-from etl.errors import LoadError
+from etl.errors import LoadError, reason
 from etl.frames import Parsed, Rejections
 from etl.read.columns import by_unique, find_columns, normalise_header
 from etl.read.text import detect_encoding, read_csv, read_text
@@ -136,24 +136,24 @@ def parse(path: Path, ref: Reference) -> Parsed:
     finess = pd.Series(by_unique(raw["finess"], _finess), dtype=object)
     bad_finess = (finess == "").to_numpy()
     reject.add(rows[bad_finess], header[cols["finess"]], raw["finess"][bad_finess],
-               "expected a 9-character FINESS number (leading zeros may be missing)")
+               reason("bad_finess"))
     dept = pd.Series(by_unique(raw["departement"], _departement), dtype=object)
     unknown_dept = ~dept.isin(ref.departement_region.keys()).to_numpy()
     reject.add(rows[unknown_dept], header[cols["departement"]], raw["departement"][unknown_dept],
-               "département not in the INSEE reference")
+               reason("unknown_departement"))
     category = pd.Series(by_unique(raw["category"], lambda v: str(int(v)) if isinstance(v, float)
                                    and v.is_integer() else str(v).strip()), dtype=object)
     unknown_category = ~category.isin(ref.esms_categories).to_numpy()
     reject.add(rows[unknown_category], header[cols["category"]], raw["category"][unknown_category],
-               "ESMS category not among the 20 TDBMS categories")
+               reason("unknown_category"))
     year = years(raw["year"])
-    reject.add(rows[np.isnan(year)], header[cols["year"]], raw["year"][np.isnan(year)], "expected a year")
+    reject.add(rows[np.isnan(year)], header[cols["year"]], raw["year"][np.isnan(year)], reason("no_year"))
 
     value = {}
     for role in ("recruitments", "departures", "headcount", "etp_real", "etp_budget", "etp_done"):
         parsed, _secret = numbers(reject, raw[role], rows, header[cols[role]])
         negative = parsed < 0
-        reject.add(rows[negative], header[cols[role]], raw[role][negative], "expected a non-negative number")
+        reject.add(rows[negative], header[cols[role]], raw[role][negative], reason("negative"))
         value[role] = parsed
     absence = np.zeros(len(frame))
     absence_known = np.ones(len(frame), dtype=bool)

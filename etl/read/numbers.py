@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from etl import limits
+from etl.errors import reason
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,8 +61,7 @@ class Numbers(NamedTuple):
     non_finite: np.ndarray
 
 
-NON_FINITE = (f"non-finite number (inf, NaN, an overflow, or beyond ±{limits.MAX_ABS_NUMBER:g} or a non-zero "
-              f"magnitude under {limits.MIN_ABS_NUMBER:g}): never stored ({limits.WHERE})")
+NON_FINITE = reason("non_finite")  # why a non-finite cell is rejected
 
 
 def parse_numbers(values: pd.Series) -> Numbers:
