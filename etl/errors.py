@@ -16,21 +16,22 @@ thousands, decimal comma).
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
 
 from etl import limits
 from etl.limits import WHERE
 
 
-@dataclass(frozen=True)
 class Text:
     """What one code says: `english` (the problem), `french` (the page's sentence), `expected` (English, optional).
-    `refusal`: the file is readable but refused for what it holds (the page says « Fichier refusé »)."""
+    `refusal`: the file is readable but refused for what it holds (the page says « Fichier refusé »).
 
-    english: str
-    french: str
-    expected: str | None = None
-    refusal: bool = False
+    A plain class, not a dataclass: this module is imported before `python -m etl load` starts reading the
+    workbook, and `dataclasses` would delay that start."""
+
+    __slots__ = ("english", "french", "expected", "refusal")
+
+    def __init__(self, english: str, french: str, expected: str | None = None, refusal: bool = False) -> None:
+        self.english, self.french, self.expected, self.refusal = english, french, expected, refusal
 
 
 # French labels of the TDBMS column roles (`adapters.tdbms`), for « colonne obligatoire absente : … ».
@@ -292,16 +293,19 @@ class LoadError(Exception):
         return self.french_text()
 
 
-@dataclass(frozen=True)
 class Reason:
     """Why one row is rejected, in both languages; `str()` is the English, what the store keeps."""
 
-    code: str
-    english: str
-    french: str
+    __slots__ = ("code", "english", "french")
+
+    def __init__(self, code: str, english: str, french: str) -> None:
+        self.code, self.english, self.french = code, english, french
 
     def __str__(self) -> str:
         return self.english
+
+    def __repr__(self) -> str:
+        return f"Reason({self.code!r}, {self.english!r})"
 
 
 def reason(code: str, **params: object) -> Reason:

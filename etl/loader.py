@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from etl.frames import Parsed
 from etl.private import unload_private, write_private_load
 from etl.reference import Reference, load_reference, parents_first, upsert
 from etl.summary import LoadSummary
-from observatory import catalogue, secrecy, sources
+from observatory import catalogue, sources
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
     STATUSES,
@@ -192,6 +193,8 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     note("insert observations")
     insert_observations(conn, base, source_key, load_id)
     if len(units):  # establishment-level rows stay in their own table; small totals are secret
+        from observatory import secrecy  # TDBMS loads only: a BMO load does not import it
+
         derived = derived.loc[derived["territory_key"].to_numpy() < len(territory_parent)]
         counts = secrecy.establishment_counts(units, unit_parent, breakdown_parent)
         derived = secrecy.protect(derived, secrecy.secret_cells(derived, counts, unit_parent, breakdown_parent))
@@ -462,11 +465,12 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
 
     The driver binds every parameter of every row in Python, and that is what a load of 300,000 rows
     spends its time on. So rows are grouped by what they share (indicator, period, status, derived or
-    not, and which of the parts and the breakdown they carry), and each group is one `executemany` straight
-    into `observation` that binds only what varies (profession, territory, value, and the parts or the
-    breakdown when there are any): the shared values are written into the statement as literals (integers,
-    and a status of the schema's list; any other status is bound). Rows go in in key order (the table is
-    clustered on it). No staging table: copying from one costs more than it saves.
+    not, and which of the parts and the breakdown they carry), and each group is one `executemany` (of
+    BATCH-row statements) straight into `observation` that binds only what varies (profession, territory,
+    value, and the parts or the breakdown when there are any): the shared values are written into the
+    statement as literals (integers, and a status of the schema's list; any other status is bound). Rows go
+    in in key order (the table is clustered on it). No staging table: copying from one costs more than it
+    saves.
     """
     if frame.empty:
         return 0
@@ -507,12 +511,32 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
         else:
             names.append("status")
             values.append([status] * len(rows))
-        cursor.executemany(
-            f"INSERT INTO observation ({', '.join(names + list(shared))}) "
-            f"VALUES ({_placeholders(conn, len(names))}, {', '.join(shared.values())})",
-            zip(*values))
+        _insert_batches(conn, cursor, f"INSERT INTO observation ({', '.join(names + list(shared))}) VALUES ",
+                        ", ".join(shared.values()), values)
     cursor.close()
     return len(frame)
+
+
+BATCH = 200  # rows per INSERT statement: one statement step binds 200 rows (at most 1,200 parameters)
+
+
+def _insert_batches(conn: Connection, cursor, head: str, literals: str, columns: list[list]) -> None:
+    """Insert the rows whose values are `columns` (one list per bound column), BATCH rows per statement
+    (`VALUES (…), (…), …`): the driver then steps the statement once per BATCH rows instead of once per row,
+    which halves what SQLite's binding costs per row. The rows go in in their order."""
+    width, count = len(columns), len(columns[0])
+    flat = list(chain.from_iterable(zip(*columns)))  # row after row
+
+    def statement(rows: int) -> str:
+        marks = _placeholders(conn, width * rows).split(", ")
+        return head + ", ".join(f"({', '.join(marks[i:i + width])}, {literals})" for i in range(0, len(marks), width))
+
+    full = count - count % BATCH
+    if full:
+        step = width * BATCH
+        cursor.executemany(statement(BATCH), (flat[i:i + step] for i in range(0, width * full, step)))
+    if count > full:
+        cursor.execute(statement(count - full), flat[width * full:])
 
 
 def _as_list(values: np.ndarray) -> list:
