@@ -95,10 +95,10 @@ def ensure_store() -> None:
     """Build the store from the bundled files when it has never been built."""
     engine = get_engine()
     if not store_exists(engine):
-        from etl.build import build
+        from etl.uploads import build_store
 
         print("Construction de l'entrepôt à partir des fichiers fournis…", flush=True)
-        build(engine)
+        build_store(engine)
 
 
 def create_app() -> dash.Dash:
@@ -276,7 +276,7 @@ def health():
             "store_version": queries.store_version() if ready else None,
             "backend": get_engine().dialect.name, "pid": os.getpid()}
     if ready:  # the private space's size and caps (etl/limits.py): its growth is bounded, and seen
-        from etl.private import private_status
+        from etl.uploads import private_status
 
         body["private"] = private_status(get_engine())
     return jsonify(body), (200 if ready else 503)

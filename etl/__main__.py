@@ -1,34 +1,39 @@
 """Command line: `python -m etl build | load PATH [--source NAME] | status`.
 
 Start-up counts in every load: each command imports what it needs (openpyxl, for one, only `illustrative`
-and `export`), and `load` of a workbook starts reading it (`readers.read_ahead`) before pandas and SQLAlchemy
-are imported.
+and `export`; tqdm only on a terminal; one adapter when `--source` names it), and `load` of a workbook starts
+reading it (`etl.read.readahead.read_ahead`) before pandas and SQLAlchemy are imported.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from etl.errors import LoadError
-from etl.readers import read_ahead
+from etl.read.readahead import read_ahead
 
-if TYPE_CHECKING:
+
+@contextmanager
+def _progress(total: int, desc: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar of `total` steps on a terminal; elsewhere nothing, and tqdm is not even imported (its bar
+    would be disabled there anyway)."""
+    if not sys.stderr.isatty():
+        yield lambda _step: None
+        return
     from tqdm import tqdm
 
-
-def _stepper(bar: tqdm):
-    def step(name: str) -> None:
-        bar.set_postfix_str(name)
-        bar.update(1)
-    return step
+    with tqdm(total=total, desc=desc, unit="step", file=sys.stderr) as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+        yield step
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from etl.build import build, bundled_files, row_counts
     from observatory.store import get_engine, store_ready
 
@@ -36,8 +41,8 @@ def _build(args: argparse.Namespace) -> int:
         print("store already built (see `python -m etl status`)")
         return 0
     engine = get_engine()
-    with tqdm(total=len(bundled_files()) * 4, desc="build", unit="step", file=sys.stderr, disable=None) as bar:
-        summaries = build(engine, progress=_stepper(bar))
+    with _progress(len(bundled_files()) * 4, "build") as step:
+        summaries = build(engine, progress=step)
     for summary in summaries:
         print("\n".join(summary.lines()))
     print("\nrow counts:")
@@ -47,14 +52,12 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from etl.loader import load_file
     from observatory.store import get_engine
 
     engine = get_engine()
-    with tqdm(total=4, desc="load", unit="step", file=sys.stderr, disable=None) as bar:
-        summary = load_file(engine, args.path, args.source, progress=_stepper(bar), scope=args.scope,
+    with _progress(4, "load") as step:
+        summary = load_file(engine, args.path, args.source, progress=step, scope=args.scope,
                             replace=args.replace)
     print("\n".join(summary.lines()))
     return 0
@@ -180,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     build.set_defaults(run=_build)
     load = commands.add_parser("load", help="load one file through its adapter")
     load.add_argument("path")
-    load.add_argument("--source", choices=sorted(adapters.ADAPTERS), help="adapter (recognised when omitted)")
+    load.add_argument("--source", choices=sorted(adapters.NAMES), help="adapter (recognised when omitted)")
     load.add_argument("--scope", choices=["published", "private"],
                       help="private: own figures kept apart (default for tdbms); published otherwise")
     load.add_argument("--replace", action="store_true",

@@ -6,8 +6,9 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl.loader import LoadSummary, Progress, load_file
+from etl.loader import Progress, load_file
 from etl.reference import load_reference
+from etl.summary import LoadSummary
 from observatory.config import DATA_DIR, REAL_DIR
 from observatory.schema import metadata, private_upload, store_meta
 from observatory.store import init_store, writing

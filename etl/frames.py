@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from etl.errors import Reason
+
 OBS_COLUMNS = [
     "indicator_id", "profession_id", "territory_id", "breakdown", "period",
     "value", "numerator", "denominator", "status", "is_derived",
@@ -63,26 +65,34 @@ class Parsed:
 
 
 class Rejections:
-    """Collects rejected rows; a row is rejected once, for its first failing reason."""
+    """Collects rejected rows; a row is rejected once, for its first failing reason.
+
+    A reason is English text, or a `Reason` (etl/errors.py) whose French the frame keeps in a column `french`
+    beside `REJECTION_COLUMNS` (the store keeps the English only)."""
 
     def __init__(self) -> None:
         self._parts: list[pd.DataFrame] = []
         self._rejected: set[int] = set()
 
     def add(self, rows: np.ndarray, column: str, values, reason) -> None:
-        """Reject `rows` (file row numbers) that are not rejected yet."""
+        """Reject `rows` (file row numbers) that are not rejected yet, for `reason` (one for all, or one each)."""
         rows = np.asarray(rows)
         values = np.asarray(values, dtype=object)
-        reasons = np.asarray(reason if not isinstance(reason, str) else [reason] * len(rows), dtype=object)
         fresh = np.array([r not in self._rejected for r in rows.tolist()], dtype=bool)
         if not fresh.any():
             return
+        if isinstance(reason, (str, Reason)):
+            english, french = str(reason), getattr(reason, "french", None)
+        else:
+            kept = [r for r, keep in zip(reason, fresh.tolist(), strict=True) if keep]
+            english, french = [str(r) for r in kept], [getattr(r, "french", None) for r in kept]
         self._rejected.update(rows[fresh].tolist())
         self._parts.append(pd.DataFrame({
             "row_number": rows[fresh].astype(int),
             "column_name": column,
             "value": ["" if v is None else str(v) for v in values[fresh]],
-            "reason": reasons[fresh],
+            "reason": english,
+            "french": french,
         }))
 
     def rejected(self, rows: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,12 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from etl import adapters, breaks
-from etl.errors import LoadError
-from etl.frames import NOTE, Parsed
+from etl.errors import LoadError, store_error
+from etl.frames import Parsed
+from etl.private import unload_private, write_private_load
 from etl.reference import Reference, load_reference, parents_first, upsert
-from observatory import catalogue, secrecy, sources
+from etl.summary import LoadSummary
+from observatory import catalogue, sources
 from observatory.aggregate import parent_array, roll_up
 from observatory.schema import (
     STATUSES,
@@ -42,59 +44,6 @@ from observatory.schema import (
 from observatory.store import OutdatedStore, StoreBusy, init_store, writing
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class LoadSummary:
-    load_id: int
-    adapter: str
-    source_id: str
-    file_name: str
-    file_sha256: str
-    rows_read: int
-    rows_loaded: int
-    rows_rejected: int
-    published: int
-    derived: int
-    periods: list[int]
-    replaced_loads: list[int]
-    seconds: float
-    first_rejections: list[dict] = field(default_factory=list)
-    notes: int = 0  # rows kept with a correction (frames.NOTE), not rejections
-    private_token: str | None = None  # a private save (etl/private.py): the only way back to it
-    private_upload_id: int | None = None
-
-    def lines(self) -> list[str]:
-        if self.private_token:
-            from etl.private import private_link
-
-            return [
-                f"{self.file_name} → adapter {self.adapter}, private upload {self.private_upload_id}, "
-                f"load {self.load_id}: kept apart from published data",
-                f"  rows read {self.rows_read:,} · saved {self.rows_loaded:,} · rejected {self.rows_rejected:,} "
-                f"· periods {self.periods}",
-                f"  private link: {private_link(self.private_token)}",
-                "  keep it: it is the only way back to these figures and to delete them (the store keeps its hash "
-                "only)",
-                f"  remove: the page's « Supprimer mes données », or `python -m etl unload {self.load_id}`",
-            ]
-        out = [
-            f"{self.file_name} → adapter {self.adapter}, source {self.source_id}, load {self.load_id}",
-            f"  rows read {self.rows_read:,} · loaded {self.rows_loaded:,} · rejected {self.rows_rejected:,}",
-            f"  observations written {self.published + self.derived:,} "
-            f"({self.published:,} published, {self.derived:,} derived) · periods {self.periods}",
-        ]
-        if self.replaced_loads:
-            out.append(f"  replaced earlier load(s) {self.replaced_loads}")
-        if self.rows_rejected:
-            out.append(f"  rejections: etl_rejection where load_id = {self.load_id}; first ones:")
-            out += [f"    row {r['row_number']}, column {r['column_name']!r}, value {r['value']!r}: {r['reason']}"
-                    for r in self.first_rejections]
-        if self.notes:
-            out.append(f"  rows kept with a correction {self.notes:,}: etl_rejection where load_id = {self.load_id} "
-                       f"and reason starts with {NOTE!r} (not rejections)")
-        out.append(f"  done in {self.seconds:.2f} s")
-        return out
 
 
 def file_sha256(path: Path) -> str:
@@ -137,12 +86,12 @@ def load_file(
     note = progress or (lambda _step: None)
     started = time.perf_counter()
     if not path.is_file():
-        raise LoadError(str(path), "no such file")
+        raise LoadError("no_such_file", str(path))
     adapter = adapters.get(adapter_name) if adapter_name else adapters.recognise(path)
     try:
         init_store(engine)
     except OutdatedStore as error:
-        raise LoadError(_store_name(engine), str(error)) from None
+        raise LoadError("store_outdated", _store_name(engine), problem=error) from None
     sha = file_sha256(path)
     try:
         with writing(engine) as conn:
@@ -153,7 +102,7 @@ def load_file(
             summary = _scoped_write(conn, parsed, path, sha, note, illustrative=illustrative, scope=scope,
                                     replace=replace)
     except StoreBusy as error:
-        raise LoadError(_store_name(engine), str(error)) from None
+        raise store_error(_store_name(engine), str(error)) from None
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -172,9 +121,8 @@ def _refuse_empty(parsed: Parsed, path: Path) -> None:
     first = parsed.rejections.head(1)
     why = (f"; first rejection: row {int(first.row_number.iloc[0])}, column {first.column_name.iloc[0]!r}: "
            f"{first.reason.iloc[0]}" if len(first) else "")
-    raise LoadError(path.name, f"no loadable row ({parsed.rows_read:,} read, "
-                    f"{parsed.rows_read - parsed.rows_loaded:,} rejected){why}",
-                    expected="at least one valid data row")
+    raise LoadError("no_loadable_row", path.name, read=parsed.rows_read,
+                    rejected=parsed.rows_read - parsed.rows_loaded, why=why)
 
 
 def _scoped_write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress, *, illustrative: bool,
@@ -205,14 +153,12 @@ def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, sc
     elif scope == "private":  # own figures: no source row, tables of their own (etl/private.py)
         parsed.source = {"source_id": None, "scope": "private", "adapter": parsed.adapter}
     elif scope != "published":
-        raise LoadError(path.name, f"unknown scope {scope!r}", expected="published or private")
+        raise LoadError("unknown_scope", path.name, scope=scope)
 
 
 def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress, *,
            replace: bool = False) -> LoadSummary:
     if parsed.source.get("scope") == "private":  # never into published tables
-        from etl.private import write_private_load
-
         return write_private_load(conn, parsed, path.name, sha)
     now = datetime.now(UTC).replace(tzinfo=None)
     upsert(conn, source, pd.DataFrame([parsed.source]))
@@ -247,6 +193,8 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     note("insert observations")
     insert_observations(conn, base, source_key, load_id)
     if len(units):  # establishment-level rows stay in their own table; small totals are secret
+        from observatory import secrecy  # TDBMS loads only: a BMO load does not import it
+
         derived = derived.loc[derived["territory_key"].to_numpy() < len(territory_parent)]
         counts = secrecy.establishment_counts(units, unit_parent, breakdown_parent)
         derived = secrecy.protect(derived, secrecy.secret_cells(derived, counts, unit_parent, breakdown_parent))
@@ -443,9 +391,8 @@ def _refuse_shrinking(conn: Connection, parsed: Parsed, source_key: int, periods
         establishment_observation.c.load_id.in_(loads), establishment_observation.c.period.in_(periods))).scalar_one()
     new = int((parsed.observations["is_derived"] == 0).sum()) + len(parsed.units)
     if old and new * 2 < old:
-        raise LoadError(file_name, f"this file would replace {old:,} published figures of {parsed.source['source_id']} "
-                        f"(periods {periods}) by {new:,}: fewer than half; refused to protect the store",
-                        expected="the complete file, or `--replace` to replace the vintage anyway")
+        raise LoadError("would_shrink", file_name, old=old, source=parsed.source["source_id"], periods=periods,
+                        new=new)
 
 
 def unload(engine: Engine, load_id: int) -> dict[str, int]:
@@ -456,15 +403,13 @@ def unload(engine: Engine, load_id: int) -> dict[str, int]:
         with writing(engine) as conn:
             return _unload(conn, load_id)
     except StoreBusy as error:
-        raise LoadError(_store_name(engine), str(error)) from None
+        raise store_error(_store_name(engine), str(error)) from None
 
 
 def _unload(conn: Connection, load_id: int) -> dict[str, int]:
     row = conn.execute(select(etl_load.c.source_id).where(etl_load.c.load_id == load_id)).first()
     if row is None:
-        raise LoadError(f"load {load_id}", "no such load", expected="a load_id from `python -m etl status`")
-    from etl.private import unload_private
-
+        raise LoadError("no_such_load", f"load {load_id}")
     private = unload_private(conn, load_id)  # a private save: its own tables only, nothing published to redo
     if private is not None:
         return private
@@ -520,11 +465,12 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
 
     The driver binds every parameter of every row in Python, and that is what a load of 300,000 rows
     spends its time on. So rows are grouped by what they share (indicator, period, status, derived or
-    not, and which of the parts and the breakdown they carry), and each group is one `executemany` straight
-    into `observation` that binds only what varies (profession, territory, value, and the parts or the
-    breakdown when there are any): the shared values are written into the statement as literals (integers,
-    and a status of the schema's list; any other status is bound). Rows go in in key order (the table is
-    clustered on it). No staging table: copying from one costs more than it saves.
+    not, and which of the parts and the breakdown they carry), and each group is one `executemany` (of
+    BATCH-row statements) straight into `observation` that binds only what varies (profession, territory,
+    value, and the parts or the breakdown when there are any): the shared values are written into the
+    statement as literals (integers, and a status of the schema's list; any other status is bound). Rows go
+    in in key order (the table is clustered on it). No staging table: copying from one costs more than it
+    saves.
     """
     if frame.empty:
         return 0
@@ -565,12 +511,32 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
         else:
             names.append("status")
             values.append([status] * len(rows))
-        cursor.executemany(
-            f"INSERT INTO observation ({', '.join(names + list(shared))}) "
-            f"VALUES ({_placeholders(conn, len(names))}, {', '.join(shared.values())})",
-            zip(*values))
+        _insert_batches(conn, cursor, f"INSERT INTO observation ({', '.join(names + list(shared))}) VALUES ",
+                        ", ".join(shared.values()), values)
     cursor.close()
     return len(frame)
+
+
+BATCH = 200  # rows per INSERT statement: one statement step binds 200 rows (at most 1,200 parameters)
+
+
+def _insert_batches(conn: Connection, cursor, head: str, literals: str, columns: list[list]) -> None:
+    """Insert the rows whose values are `columns` (one list per bound column), BATCH rows per statement
+    (`VALUES (…), (…), …`): the driver then steps the statement once per BATCH rows instead of once per row,
+    which halves what SQLite's binding costs per row. The rows go in in their order."""
+    width, count = len(columns), len(columns[0])
+    flat = list(chain.from_iterable(zip(*columns)))  # row after row
+
+    def statement(rows: int) -> str:
+        marks = _placeholders(conn, width * rows).split(", ")
+        return head + ", ".join(f"({', '.join(marks[i:i + width])}, {literals})" for i in range(0, len(marks), width))
+
+    full = count - count % BATCH
+    if full:
+        step = width * BATCH
+        cursor.executemany(statement(BATCH), (flat[i:i + step] for i in range(0, width * full, step)))
+    if count > full:
+        cursor.execute(statement(count - full), flat[width * full:])
 
 
 def _as_list(values: np.ndarray) -> list:

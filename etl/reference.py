@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, func, select
 
 from etl.errors import LoadError
 from etl.frames import CROSSWALK_COLUMNS, PROFESSION_COLUMNS, TERRITORY_COLUMNS
-from etl.readers import read_csv
+from etl.read.text import read_csv
 from observatory import catalogue, sources
 from observatory.config import REAL_DIR, REFERENCE_DIR
 from observatory.schema import esms_category, indicator, profession, profession_crosswalk, source, territory
@@ -82,11 +82,11 @@ def professions_frames(files: dict[str, Path] = REFERENCE_FILES) -> tuple[pd.Dat
     # rows of one file would land on the same key.
     shared = crosswalk[crosswalk.duplicated(["nomenclature", "profession_id"], keep=False)]
     if len(shared):
-        raise LoadError(files["crosswalk"].name, "codes of one nomenclature share a profession: "
-                        f"{shared[['nomenclature', 'source_code', 'profession_id']].values.tolist()}")
+        raise LoadError("shared_profession", files["crosswalk"].name,
+                        codes=shared[["nomenclature", "source_code", "profession_id"]].values.tolist())
     missing = set(crosswalk["profession_id"]) - set(professions["profession_id"])
     if missing:
-        raise LoadError(files["crosswalk"].name, f"crosswalk names unknown professions {sorted(missing)}")
+        raise LoadError("unknown_professions", files["crosswalk"].name, professions=sorted(missing))
     return professions[PROFESSION_COLUMNS], crosswalk[CROSSWALK_COLUMNS]
 
 

@@ -29,7 +29,7 @@ KEY = "#cle="  # the private link's fragment
 
 
 def layout(**_query):
-    from etl.private import rules_sentence
+    from etl.uploads import rules_sentence
 
     return html.Div([
         ui.page_header("Mon établissement parmi ses pairs",
@@ -150,7 +150,7 @@ def _read_status(file_name: str | None, units: pd.DataFrame, count: int) -> str:
 def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
     """Thin: the upload just read (never stored), or the figures saved under the private link, against peers
     in the département, the région and France, one year at a time (the latest by default)."""
-    from etl.private import preview, read_private
+    from etl.uploads import preview, read_private
 
     indicator_id = indicator_id or "turnover_rate"
     token = _token(fragment)
@@ -213,8 +213,7 @@ def save(_clicks, contents, file_name, href):
     """Only on request: save the upload in the private namespace and hand out its private link."""
     from flask import request
 
-    from etl.errors import LoadError
-    from etl.private import french_problem, french_rate_limits, may_save, private_link, save_private
+    from etl.uploads import LoadError, french_problem, french_rate_limits, may_save, private_link, save_private
 
     if not contents:
         return "Déposez d'abord un fichier.", dash.no_update, dash.no_update
@@ -252,11 +251,10 @@ def confirm(_clicks):
 def delete(_clicks, fragment):
     """Remove what the private link in the address holds (confirmed in the dialog); a store that cannot be
     written says so, and the data stays shown."""
-    from etl.errors import LoadError
-    from etl.private import french_store_problem, remove_private
+    from etl.uploads import LoadError, french_store_problem, remove_private
 
     try:
         return {"fragment": fragment, "ok": remove_private(get_engine(), _token(fragment))}, ""
     except LoadError as error:
-        reason = french_store_problem(error.problem, "supprimé") or "l'entrepôt ne peut pas être écrit"
+        reason = french_store_problem(error, "supprimé") or "l'entrepôt ne peut pas être écrit"
         return dash.no_update, html.P(f"Non supprimé : {reason}.", className="obs-card")

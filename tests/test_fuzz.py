@@ -115,6 +115,8 @@ def _truncate(data: bytes, draw) -> bytes:
 def _csv_cell(data: bytes, draw) -> bytes:
     """One field of one data line replaced by a hostile number or text."""
     lines = data.split(b"\n")
+    if len(lines) < 2:  # truncated inside the header: no data line to change
+        return data
     i = draw(st.integers(1, max(1, len(lines) - 2)))
     sep = b";" if lines[0].count(b";") > lines[0].count(b",") else b","
     fields = lines[i].split(sep)

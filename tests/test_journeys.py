@@ -214,7 +214,7 @@ def test_the_template_lists_every_category_and_errors_speak_french(built_store):
     import openpyxl
 
     from etl.illustrative import TDBMS_HEADER
-    from etl.private import preview
+    from etl.uploads import preview
 
     reference = pd.read_csv(ROOT / "data/reference/esms_categories.csv", dtype=str)
     for name in ("modele_tdbms_etablissement.xlsx", "exemple_mon_etablissement.xlsx"):

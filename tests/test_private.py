@@ -19,7 +19,7 @@ from sqlalchemy import text
 from etl.errors import LoadError
 from etl.illustrative import TDBMS_HEADER
 from etl.loader import load_file, unload
-from etl.private import preview, read_private, remove_private, save_private
+from etl.uploads import preview, read_private, remove_private, save_private
 from observatory import benchmarks, queries
 from observatory.store import get_engine
 from tests.conftest import ROOT, snapshot

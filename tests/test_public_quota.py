@@ -23,7 +23,8 @@ from sqlalchemy import text
 from etl import limits
 from etl.errors import LoadError
 from etl.illustrative import TDBMS_HEADER
-from etl.private import french_problem, preview, purge_private, read_private, save_private
+from etl.private import purge_private
+from etl.uploads import french_problem, preview, read_private, save_private
 from observatory.private import usage
 from tests.conftest import ROOT, copy_store, serve_copy
 

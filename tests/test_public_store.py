@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from etl.errors import LoadError
-from etl.private import french_problem
+from etl.errors import store_error
+from etl.uploads import french_problem
 from observatory.store import get_engine
 from tests.conftest import ROOT, serve_copy
 
@@ -192,6 +192,6 @@ def test_a_store_seen_then_deleted_is_never_recreated_by_a_connection(built_stor
 
 
 def test_a_store_fault_is_never_blamed_on_the_users_file():
-    said = french_problem(LoadError("(entrepôt)", "cannot use the store: disk I/O error"))
+    said = french_problem(store_error("(entrepôt)", "cannot use the store: disk I/O error"))
     assert said.startswith("l'entrepôt ne peut pas être écrit") and "rien n'a été enregistré" in said
     assert "fichier" not in said

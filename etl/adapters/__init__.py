@@ -1,38 +1,36 @@
-"""One adapter per published layout. Each module has NAME, `recognise(path)` and `parse(path, ref)`."""
+"""One adapter per published layout. Each module has NAME, `recognise(path)` and `parse(path, ref)`, and turns a
+file into validated frames (`etl.frames.Parsed`) without writing anything; `common.py` holds the steps the
+long-format CSV adapters share.
+
+Imported by the loader, `etl.uploads` (the `tdbms` adapter reads an upload), the CLI and tests; an adapter
+imports `etl.read`, `etl.frames`, `etl.errors`, `etl.reference` and `observatory`'s pure modules, never the
+loader.
+"""
 from __future__ import annotations
 
+import importlib
 import zipfile
 from pathlib import Path
 from types import ModuleType
 
-from etl.adapters import (
-    bmo,
-    dares_mmo,
-    dares_outlook,
-    dares_portrait,
-    dares_tensions,
-    drees_ecoles,
-    ft_tension,
-    tdbms,
-)
 from etl.errors import LoadError
-from etl.readers import check_file_size, check_workbook
+from etl.read.files import check_file_size
+from etl.read.zipsafe import check_workbook
 
-ADAPTERS: dict[str, ModuleType] = {
-    m.NAME: m for m in (bmo, dares_mmo, dares_tensions, dares_portrait, dares_outlook, ft_tension, tdbms,
-                        drees_ecoles)
-}
+# Every adapter, by NAME (its module's name), in the order `recognise` tries them: the cheap signatures first.
+# A module is imported when it is first asked for: `python -m etl load --source bmo` imports only the BMO adapter.
+NAMES = ("bmo", "dares_mmo", "dares_tensions", "dares_portrait", "dares_outlook", "ft_tension", "tdbms",
+         "drees_ecoles")
 
 
 def get(name: str) -> ModuleType:
-    try:
-        return ADAPTERS[name]
-    except KeyError:
-        raise LoadError(name, f"unknown adapter {name!r}", expected=f"one of {sorted(ADAPTERS)}") from None
+    if name not in NAMES:
+        raise LoadError("unknown_adapter", name, name=name, names=sorted(NAMES))
+    return importlib.import_module(f"{__name__}.{name}")
 
 
 def recognise(path: Path) -> ModuleType:
-    """The first adapter, in ADAPTERS order, whose layout the file has; a `LoadError` when none does.
+    """The first adapter, in NAMES order, whose layout the file has; a `LoadError` when none does.
 
     The order puts the cheap signatures first, so that
     recognising a file never reads a large sheet it does not need (a BMO workbook is told by the header
@@ -42,7 +40,8 @@ def recognise(path: Path) -> ModuleType:
     check_file_size(path)
     if zipfile.is_zipfile(path):
         check_workbook(path)
-    for adapter in ADAPTERS.values():
+    for name in NAMES:
+        adapter = get(name)
         if adapter.recognise(path):
             return adapter
-    raise LoadError(path.name, "no adapter recognises the file", expected=f"--source one of {sorted(ADAPTERS)}")
+    raise LoadError("unrecognised", path.name, names=sorted(NAMES))

@@ -30,23 +30,16 @@ import pandas as pd
 from etl.adapters.common import finite_only, observation_frame
 from etl.errors import LoadError
 from etl.frames import LABEL_COLUMNS, NOTE, OBS_COLUMNS, REJECTION_COLUMNS, Parsed, Rejections
-from etl.readers import (
-    NON_FINITE,
-    by_unique,
-    find_columns,
-    normalise_header,
-    open_workbook,
-    parse_numbers,
-    read_csv,
-    sheet_headers,
-    sheet_rows,
-)
+from etl.read.columns import by_unique, find_columns, normalise_header
+from etl.read.numbers import NON_FINITE, parse_numbers
+from etl.read.text import read_csv
+from etl.read.xlsx import open_workbook, sheet_headers, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 from observatory.config import REFERENCE_DIR
 
 NAME = "bmo"
-# Regexes over `readers.normalise_header` (no case, accents, spaces, underscores).
+# Regexes over `etl.read.columns.normalise_header` (no case, accents, spaces, underscores).
 COLUMNS = {
     "annee": r"annee",
     "code": r"code(metier|met)(bmo)?",
@@ -111,9 +104,8 @@ def _data_sheet(path: Path, workbook) -> str:
     best = max(scores.values(), default=0)
     found = [name for name, score in scores.items() if score == best]
     if best < MIN_COLUMNS or len(found) != 1:
-        raise LoadError(path.name, "no BMO data sheet (a header row with annee, Code métier BMO, BE<yy>, Dept, "
-                        "REG, met, xmet, smet…)" if best < MIN_COLUMNS else f"several BMO data sheets {found}",
-                        expected=f"one sheet with the BMO columns; sheets found: {workbook.sheet_names}")
+        raise LoadError("no_bmo_sheet" if best < MIN_COLUMNS else "several_bmo_sheets", path.name, found=found,
+                        sheets=workbook.sheet_names)
     return found[0]
 
 
@@ -182,8 +174,7 @@ def _vintage(raw_year: np.ndarray, path: Path, sheet: str) -> tuple[np.ndarray, 
     year = parse_numbers(raw_year).value
     plausible = ~np.isnan(year) & (year == np.round(year)) & (year >= YEARS[0]) & (year <= YEARS[1])
     if not plausible.any():
-        raise LoadError(path.name, "no survey year in the annee column", sheet=sheet,
-                        expected=f"a year between {YEARS[0]} and {YEARS[1]}")
+        raise LoadError("no_survey_year", path.name, sheet=sheet, first=YEARS[0], last=YEARS[1])
     years, counts = np.unique(year[plausible], return_counts=True)
     return year, int(years[np.argmax(counts)])
 
@@ -198,7 +189,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     while len(rows) > top + 1 and all(v in ("", None) for v in rows[-1]):
         rows.pop()  # formatted but empty rows after the table
     if len(rows) < top + 2:
-        raise LoadError(path.name, "the data sheet has no data rows", sheet=sheet)
+        raise LoadError("no_sheet_rows", path.name, sheet=sheet)
     header = rows[top]
     cols = find_columns(header, COLUMNS, path.name, sheet=sheet, optional=OPTIONAL)
     body = rows[top + 1:]
@@ -288,8 +279,8 @@ def parse(path: Path, ref: Reference) -> Parsed:
                    for r, d, n in zip(reg[corrected], dept[corrected], region_now[corrected])],
     }, columns=REJECTION_COLUMNS)
     if not keep.any():
-        raise LoadError(path.name, "no row is loadable", sheet=sheet,
-                        expected=f"see the reasons: {reject.frame()['reason'].value_counts().head(3).to_dict()}")
+        raise LoadError("no_row_loadable", path.name, sheet=sheet,
+                        reasons=reject.frame()["reason"].value_counts().head(3).to_dict())
     # A vintage published as unrounded estimates (2017, 2018): every figure of the file is an estimate.
     with np.errstate(invalid="ignore"):
         estimated = any(bool(np.any(np.isfinite(v[keep]) & (v[keep] != np.floor(v[keep])))) for v in (met, xmet, smet))

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.errors import LoadError
+from etl.errors import LoadError, reason
 from etl.frames import OBS_COLUMNS, Rejections
-from etl.readers import NON_FINITE, by_unique, find_columns, parse_numbers, read_csv
+from etl.read.columns import by_unique, find_columns
+from etl.read.numbers import NON_FINITE, parse_numbers
+from etl.read.text import read_csv
 from etl.reference import Reference
 
 ENSEMBLE_CODES = {"ensemble": "ensemble", "ens": "ensemble"}
@@ -20,7 +22,7 @@ def read_table(path: Path, wanted: dict[str, str], *, sep: str | None = None,
     """(frame with one column per role, role → header as written, file row numbers)."""
     frame, _encoding = read_csv(path, sep=sep)
     if frame.empty:
-        raise LoadError(path.name, "the file has a header but no data rows")
+        raise LoadError("no_data_rows", path.name)
     header = list(frame.columns)
     cols = find_columns(header, wanted, path.name, optional=optional)
     roles = pd.DataFrame({role: frame.iloc[:, i].to_numpy() for role, i in cols.items()})
@@ -83,21 +85,20 @@ def reject_duplicates(reject: Rejections, keys: pd.DataFrame, rows: np.ndarray, 
     first = pd.Series(rows[alive]).groupby([keys[c].to_numpy()[alive] for c in keys]).transform("min").to_numpy()
     duplicate = first != rows[alive]
     reject.add(rows[alive][duplicate], column, keys.iloc[:, 0].to_numpy()[alive][duplicate],
-               [f"duplicate of row {r} (same key)" for r in first[duplicate]])
+               [reason("duplicate", row=r) for r in first[duplicate]])
 
 
 def numbers(reject: Rejections, raw: pd.Series, rows: np.ndarray, column: str,
             *, allow_empty: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Parsed numbers and secret flags; garbage, non-finite numbers (`inf`, `NaN`, overflow: see
-    `readers.NON_FINITE`) and empties unless allowed rejected."""
+    `etl.read.numbers.NON_FINITE`) and empties unless allowed rejected."""
     value, secret, bad, non_finite = parse_numbers(raw)
     reject.add(rows[non_finite], column, raw.to_numpy()[non_finite], NON_FINITE)
     empty = np.isnan(value) & ~secret & ~bad & ~non_finite
     not_available = bad & (raw.astype(str).str.strip().str.upper() == "NA").to_numpy()
-    reject.add(rows[not_available], column, raw.to_numpy()[not_available], "no value published ('NA')")
+    reject.add(rows[not_available], column, raw.to_numpy()[not_available], reason("not_available"))
     wrong = (bad & ~not_available) | (empty & (not allow_empty))
-    reject.add(rows[wrong], column, raw.to_numpy()[wrong], "expected a number (decimal comma or point) "
-               "or a secret marker")
+    reject.add(rows[wrong], column, raw.to_numpy()[wrong], reason("not_a_number"))
     return value, secret
 
 
@@ -121,7 +122,7 @@ def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def finite_only(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` without the rows whose value, numerator or denominator is infinite. Source figures are finite
-    and bounded (`readers.parse_numbers`); this guards the figures an adapter derives from them (a rate over
+    and bounded (`etl.read.numbers.parse_numbers`); this guards the figures an adapter derives from them (a rate over
     a tiny denominator), so that nothing infinite is ever stored."""
     columns = [c for c in ("value", "numerator", "denominator") if c in frame]
     if not len(frame) or not columns:

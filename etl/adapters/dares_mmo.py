@@ -23,7 +23,7 @@ from etl.adapters.common import (
     years,
 )
 from etl.frames import Parsed, Rejections
-from etl.readers import by_unique, normalise_header
+from etl.read.columns import by_unique, normalise_header
 from etl.reference import Reference
 from observatory import sources
 

@@ -41,7 +41,8 @@ from etl.adapters.common import (
 )
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
-from etl.readers import by_unique, find_columns, normalise_header, read_csv
+from etl.read.columns import by_unique, find_columns, normalise_header
+from etl.read.text import read_csv
 from etl.reference import Reference
 from observatory import sources
 
@@ -90,9 +91,7 @@ def recognise(path: Path) -> bool:
 def parse(path: Path, ref: Reference) -> Parsed:
     layout = _layout(sniff_header(path))
     if layout is None:
-        raise LoadError(path.name, "not a DARES outlook file", row=1,
-                        expected="the header of effectifs_3niv, age_2017_2019_3niv, age_agrege_…_restructure, "
-                        "input_carte1 or types_sorties")
+        raise LoadError("not_outlook", path.name, row=1)
     return {"wide_employment": _employment, "age": _age, "broad_age": _broad_age, "regions": _regions,
             "exit_types": _exit_types}[layout](path, ref)
 
@@ -137,7 +136,7 @@ def _employment(path: Path, ref: Reference) -> Parsed:
     """`effectifs_3niv.csv`: one figure per cell, stored under Annee + 1 (the window's last year)."""
     frame, _ = read_csv(path, sep=",")
     if frame.empty:
-        raise LoadError(path.name, "the file has a header but no data rows")
+        raise LoadError("no_data_rows", path.name)
     header = list(frame.columns)
     at = find_columns(header, {"year": r"annee"}, path.name)["year"]
     fap_at = [i for i in range(len(header)) if i != at]
@@ -175,8 +174,7 @@ def _age(path: Path, ref: Reference) -> Parsed:
     raw, header, rows = read_table(path, {"fap": r"fap", "band": r"trage", "value": r"annee\d{4}\d{4}"}, sep=",")
     end = _window_end(header["value"])
     if end is None:
-        raise LoadError(path.name, f"the value column {header['value']!r} names no three-year window", row=1,
-                        expected="a header such as annee_2017_2019")
+        raise LoadError("no_window", path.name, row=1, header=header["value"])
     return _banded(path, ref, raw, header, rows, np.full(len(rows), float(end)), AGE_BANDS,
                    "employment_by_age", "dares_portrait_age")
 

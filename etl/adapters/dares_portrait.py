@@ -46,8 +46,7 @@ def recognise(path: Path) -> bool:
 def parse(path: Path, ref: Reference) -> Parsed:
     layout = LAYOUTS.get(sniff_header(path))
     if layout is None:
-        raise LoadError(path.name, "not a DARES portrait file", row=1,
-                        expected=f"a header among {sorted(LAYOUTS)}")
+        raise LoadError("not_portrait", path.name, row=1, layouts=sorted(LAYOUTS))
     source_id, indicator_id, wanted = layout
     raw, header, rows = read_table(path, wanted, sep=",")
     reject = Rejections()

@@ -22,7 +22,9 @@ import pandas as pd
 from etl.adapters.common import concat, finite_only, observation_frame
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
-from etl.readers import NON_FINITE, normalise_header, open_workbook, parse_numbers, sheet_rows
+from etl.read.columns import normalise_header
+from etl.read.numbers import NON_FINITE, parse_numbers
+from etl.read.xlsx import open_workbook, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 from observatory.config import REFERENCE_DIR
@@ -87,15 +89,12 @@ def parse(path: Path, ref: Reference) -> Parsed:
         measures.append(indicator_id)
         sheets.append(sheet)
     if not parts:
-        raise LoadError(path.name, "no sheet has a DREES table (a header row starting with « Diplôme »)",
-                        expected=f"sheets found: {book.sheet_names}")
+        raise LoadError("no_drees_table", path.name, sheets=book.sheet_names)
     if rows_read == 0:
-        raise LoadError(path.name, "no data row: the tables have their header but no diploma × région row",
-                        sheet=sheets[0] if len(sheets) == 1 else None,
-                        expected="rows under the header « Diplôme … Région … years »")
+        raise LoadError("no_drees_rows", path.name, sheet=sheets[0] if len(sheets) == 1 else None)
     duplicated = {m for m in measures if measures.count(m) > 1}
     if duplicated:
-        raise LoadError(path.name, f"several sheets hold the same measure: {sorted(duplicated)}")
+        raise LoadError("repeated_measure", path.name, measures=sorted(duplicated))
     observations = concat(parts)
     observations = finite_only(concat([observations, *_rates(observations)]))
     rejection_frame = pd.concat(rejections, ignore_index=True) if rejections else Rejections().frame()
@@ -111,28 +110,26 @@ def _sheet(rows: list[list], sheet: str, file: str, ref: Reference):
     title = " ".join(_text(c) for row in rows[:start] for c in row if _text(c))
     indicator_id = next((ind for pattern, ind in MEASURES if pattern.search(title)), None)
     if indicator_id is None:
-        raise LoadError(file, "cannot tell which measure the table holds", sheet=sheet, row=1,
-                        expected="a title naming inscrits, entrants en première année, diplômés or interruptions")
+        raise LoadError("unknown_measure", file, sheet=sheet, row=1)
     width = max(len(r) for r in rows)
     rows = [list(r) + [None] * (width - len(r)) for r in rows]
     year_row = next((i for i in range(start, min(start + MAX_HEADER_ROWS, len(rows)))
                      if any(YEAR.match(_text(c)) for c in rows[i][1:])), None)
     if year_row is None:
-        raise LoadError(file, f"no row of years within the first {MAX_HEADER_ROWS} header rows", sheet=sheet,
-                        row=start + 1, expected="year headers such as 2023 or « 2024 (p) »")
+        raise LoadError("no_year_row", file, sheet=sheet, row=start + 1, most=MAX_HEADER_ROWS)
     data_start = year_row + 1
     while data_start < len(rows) and not _text(rows[data_start][0]) and any(_text(c) for c in rows[data_start]):
         data_start += 1  # a unit row under the years ("effectifs")
     if data_start - start > MAX_HEADER_ROWS:
-        raise LoadError(file, f"{data_start - start} header rows", sheet=sheet, row=start + 1,
-                        expected=f"one to {MAX_HEADER_ROWS} header rows")
+        raise LoadError("too_many_header_rows", file, sheet=sheet, row=start + 1, count=data_start - start,
+                        most=MAX_HEADER_ROWS)
     header = [" ".join(_text(rows[r][j]) for r in range(start, data_start) if _text(rows[r][j]))
               for j in range(width)]
     years = {j: YEAR.match(_text(rows[year_row][j])) for j in range(width)}
     years = {j: (int(m.group(1)), bool(m.group(2))) for j, m in years.items() if m}
     region_cols = [j for j, h in enumerate(header) if "region" in normalise_header(h)]
     if not region_cols:
-        raise LoadError(file, "no région column", sheet=sheet, row=start + 1, expected="a header « Région »")
+        raise LoadError("no_region_column", file, sheet=sheet, row=start + 1)
     region_col = next((j for j in region_cols if "code" in normalise_header(header[j])), region_cols[0])
 
     end = data_start

@@ -21,7 +21,7 @@ from etl.adapters.common import (
     years,
 )
 from etl.frames import TERRITORY_COLUMNS, Parsed, Rejections
-from etl.readers import by_unique
+from etl.read.columns import by_unique
 from etl.reference import Reference
 from observatory import sources
 

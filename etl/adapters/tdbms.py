@@ -22,18 +22,11 @@ import numpy as np
 import pandas as pd
 
 from etl.adapters.common import concat, finite_only, numbers, reject_duplicates, years
-from etl.errors import LoadError
+from etl.errors import LoadError, reason
 from etl.frames import Parsed, Rejections
-from etl.readers import (
-    by_unique,
-    detect_encoding,
-    find_columns,
-    normalise_header,
-    open_workbook,
-    read_csv,
-    read_text,
-    sheet_rows,
-)
+from etl.read.columns import by_unique, find_columns, normalise_header
+from etl.read.text import detect_encoding, read_csv, read_text
+from etl.read.xlsx import open_workbook, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 
@@ -81,19 +74,18 @@ def _read(path: Path) -> tuple[pd.DataFrame, str | None]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         book = open_workbook(path)
         if TEMPLATE_SHEET not in book.sheet_names:
-            raise LoadError(path.name, f"no sheet {TEMPLATE_SHEET!r} (the template's data sheet)",
-                            expected=f"sheets found: {book.sheet_names}")
+            raise LoadError("no_template_sheet", path.name, name=TEMPLATE_SHEET, sheets=book.sheet_names)
         rows = sheet_rows(book, TEMPLATE_SHEET, path.name)
         while len(rows) > 1 and all(v in ("", None) for v in rows[-1]):
             rows.pop()
         if len(rows) < 2:
-            raise LoadError(path.name, "the template has no data rows", sheet=TEMPLATE_SHEET)
+            raise LoadError("template_no_data_rows", path.name, sheet=TEMPLATE_SHEET)
         frame = pd.DataFrame(rows[1:], columns=[str(h).strip() for h in rows[0]], dtype=object)
         frame.index = np.arange(len(frame)) + 2  # the sheet's row numbers
         return _without_blank_rows(frame, path.name), TEMPLATE_SHEET
     frame, _ = read_csv(path, sep=";")
     if frame.empty:
-        raise LoadError(path.name, "the file has a header but no data rows")
+        raise LoadError("no_data_rows", path.name)
     # pandas skips empty lines: number the rows as the file does, so that messages name the right line
     text = read_text(path)[0]
     lines = [number for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
@@ -107,7 +99,7 @@ def _without_blank_rows(frame: pd.DataFrame, file: str) -> pd.DataFrame:
     blank = frame.apply(lambda column: column.map(lambda v: v is None or (isinstance(v, float) and v != v)
                                                   or str(v).strip() == "")).all(axis=1)
     if blank.all():
-        raise LoadError(file, "the file has a header but no data rows")
+        raise LoadError("no_data_rows", file)
     return frame.loc[~blank.to_numpy()]
 
 
@@ -137,32 +129,31 @@ def parse(path: Path, ref: Reference) -> Parsed:
     cols = find_columns(header, COLUMNS, path.name, sheet=sheet, optional=OPTIONAL)
     absence_cols = [i for i, h in enumerate(header) if ABSENCE.fullmatch(normalise_header(h))]
     if not absence_cols:
-        raise LoadError(path.name, "no absence-day column", sheet=sheet, row=1,
-                        expected="columns « Nombre de jours d'absence pour … » (one per reason)")
+        raise LoadError("no_absence_column", path.name, sheet=sheet, row=1)
     raw = {role: frame.iloc[:, i] for role, i in cols.items()}
     reject = Rejections()
 
     finess = pd.Series(by_unique(raw["finess"], _finess), dtype=object)
     bad_finess = (finess == "").to_numpy()
     reject.add(rows[bad_finess], header[cols["finess"]], raw["finess"][bad_finess],
-               "expected a 9-character FINESS number (leading zeros may be missing)")
+               reason("bad_finess"))
     dept = pd.Series(by_unique(raw["departement"], _departement), dtype=object)
     unknown_dept = ~dept.isin(ref.departement_region.keys()).to_numpy()
     reject.add(rows[unknown_dept], header[cols["departement"]], raw["departement"][unknown_dept],
-               "département not in the INSEE reference")
+               reason("unknown_departement"))
     category = pd.Series(by_unique(raw["category"], lambda v: str(int(v)) if isinstance(v, float)
                                    and v.is_integer() else str(v).strip()), dtype=object)
     unknown_category = ~category.isin(ref.esms_categories).to_numpy()
     reject.add(rows[unknown_category], header[cols["category"]], raw["category"][unknown_category],
-               "ESMS category not among the 20 TDBMS categories")
+               reason("unknown_category"))
     year = years(raw["year"])
-    reject.add(rows[np.isnan(year)], header[cols["year"]], raw["year"][np.isnan(year)], "expected a year")
+    reject.add(rows[np.isnan(year)], header[cols["year"]], raw["year"][np.isnan(year)], reason("no_year"))
 
     value = {}
     for role in ("recruitments", "departures", "headcount", "etp_real", "etp_budget", "etp_done"):
         parsed, _secret = numbers(reject, raw[role], rows, header[cols[role]])
         negative = parsed < 0
-        reject.add(rows[negative], header[cols[role]], raw[role][negative], "expected a non-negative number")
+        reject.add(rows[negative], header[cols[role]], raw[role][negative], reason("negative"))
         value[role] = parsed
     absence = np.zeros(len(frame))
     absence_known = np.ones(len(frame), dtype=bool)
