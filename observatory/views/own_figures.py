@@ -65,7 +65,7 @@ BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "val
 
 def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
                      messages: list[str] | None = None) -> OwnFiguresView:
-    """Own figures (an upload read by `etl.private.preview`, or a private upload read back by its token) set
+    """Own figures (an upload read by `etl.uploads.preview`, or a private upload read back by its token) set
     against their peers: the published establishments of the same ESMS category in the establishment's
     département, région and France (side by side in `levels`; at `level` in `bands`), the establishment
     itself excluded by FINESS. Own figures are never among anyone's peers (they are not in the published
