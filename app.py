@@ -19,7 +19,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from observatory import api, views
 from observatory.store import get_engine, store_exists, store_problem, store_ready
-from pages._components import ui
+from pages._components import ui, wiring
 
 LOG_MAX_CHARS = 2000  # a log line quotes at most this much (a forged 1 MB value never fills the log)
 
@@ -55,11 +55,20 @@ class PublicDash(dash.Dash):
 
     def _config(self):
         config = super()._config()
+        if "validation_layout" in config:  # the ids and types suffice to validate: not every page's figures
+            config["validation_layout"] = self._validation_skeleton()
         if not self._dev_tools.ui:
             for key in ("dash_version", "python_version", "plotly_version", "ddk_version", "dash_version_url"):
                 config.pop(key, None)
             config["disable_version_check"] = True
         return config
+
+    def _validation_skeleton(self) -> dict:
+        """`wiring.id_skeleton` of the validation layout, computed once (Dash builds that layout once)."""
+        cached = getattr(self, "_skeleton", None)
+        if cached is None or cached[0] is not self.validation_layout:
+            self._skeleton = cached = (self.validation_layout, wiring.id_skeleton(self.validation_layout))
+        return cached[1]
 
     def interpolate_index(self, **kwargs):
         from flask import request
@@ -70,6 +79,23 @@ class PublicDash(dash.Dash):
             page = re.sub(r"(_favicon\.ico)\?v=[^\"]*", r"\1", page)
         return re.sub(r'(<meta property="twitter:url" content=")[^"]*', lambda m: m.group(1) + _escape_attr(
             api.public_url(request.path)), page)
+
+    def enable_pages(self) -> None:
+        """Dash's pages router, deferred until the store is built. With `suppress_callback_exceptions` off,
+        the router's first run builds the validation layout (the shell and every page's layout, so callbacks
+        of pages not on screen still validate): that reads the store, which a worker on a missing store must
+        neither read nor create (/health answers 503 meanwhile; pages and callbacks are refused anyway)."""
+        super().enable_pages()
+        hooks = self.server.before_request_funcs.setdefault(None, [])
+        (index, router), = ((i, f) for i, f in enumerate(hooks) if f.__name__ in ("router_sync", "router_async"))
+        run = self.server.ensure_sync(router)
+
+        def router_once_the_store_is_ready():
+            if self._got_first_request["pages"] or store_ready():
+                return run()
+            return None
+
+        hooks[index] = router_once_the_store_is_ready
 
 
 def _opaque(text: str) -> str:
@@ -103,7 +129,7 @@ def ensure_store() -> None:
 
 def create_app() -> dash.Dash:
     app = PublicDash(__name__, use_pages=True, title="Observatoire des métiers du social",
-                    suppress_callback_exceptions=True, update_title=None, on_error=ui.refuse_bad_input,
+                    suppress_callback_exceptions=False, update_title=None, on_error=ui.refuse_bad_input,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     app.layout = html.Div([
         html.A("Aller au contenu", href="#contenu", className="skip-link"),
