@@ -17,7 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
-from observatory import api, views
+from observatory import api, figures, views
 from observatory.store import get_engine, store_exists, store_problem, store_ready
 from pages._components import ui, wiring
 
@@ -171,7 +171,7 @@ def _page_link(pathname: str | None, search: str | None, href: str | None) -> st
 def warm_caches() -> None:
     """Read the dimensions and the map geometry once at start-up, not in the first user's request (skipped
     when the store is not built yet: /health says so)."""
-    from observatory import figures, queries
+    from observatory import queries
 
     if not store_ready():
         return
@@ -223,8 +223,9 @@ def _worker_header(response):
 UNAVAILABLE = ("L'observatoire est momentanément indisponible : son entrepôt de données est introuvable sur ce "
                "serveur (supprimé, déplacé ou pas encore construit). Aucun chiffre n'est servi tant qu'il n'est "
                "pas rétabli ; réessayez plus tard.")
-# Served whatever the store: /health says why itself; scripts, styles and the templates hold no figure.
-NO_STORE_NEEDED = ("/health", "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/modeles/")
+# Served whatever the store: /health says why itself; scripts, styles, map outlines and the templates hold no figure.
+NO_STORE_NEEDED = ("/health", "/assets/", figures.GEOMETRY_URL, "/_dash-component-suites/", "/_favicon.ico",
+                   "/modeles/")
 # Callbacks that write the store refuse, themselves, in the page, in French, a store they cannot write.
 STORE_WRITERS = {("own-saved", "children"), ("own-removed", "data")}
 
@@ -306,6 +307,20 @@ def health():
 
         body["private"] = private_status(get_engine())
     return jsonify(body), (200 if ready else 503)
+
+
+@server.route(f"{figures.GEOMETRY_URL}<name>")
+def map_geometry(name: str):
+    """The maps' GeoJSON (régions, départements), fetched by the browser from the figure's `geojson` URL: its
+    URL names its content, so it is cached for a year (pages and level changes never carry it)."""
+    from flask import abort, send_file
+
+    level = next((level for level, file in figures.GEOMETRY_FILES.items() if file == name), None)
+    if level is None:
+        abort(404)
+    response = send_file(figures.geometry_path(level), mimetype="application/geo+json", max_age=365 * 86400)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @server.route("/modeles/<path:name>")
