@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import re
+import time
 from functools import lru_cache
 
 import dash
@@ -209,6 +210,19 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DEN
                     "Referrer-Policy": "no-referrer", "Cross-Origin-Opener-Policy": "same-origin"}
 
 
+# `OBSERVATORY_SERVER_TIMING=1` (bench/dashboard.py sets it): each response says, in a `Server-Timing` header,
+# the process CPU time it took — a figure a loaded machine does not inflate as it does the wall-clock time.
+SERVER_TIMING = os.environ.get("OBSERVATORY_SERVER_TIMING") == "1"
+
+
+@server.before_request
+def _cpu_started():
+    if SERVER_TIMING:
+        from flask import g
+
+        g.cpu_started = time.process_time()
+
+
 @server.after_request
 def _worker_header(response):
     """Which worker answered (operators and the multi-worker test read it), and the security headers of every
@@ -217,6 +231,11 @@ def _worker_header(response):
     response.headers.update(SECURITY_HEADERS)
     response.headers["Content-Security-Policy"] = content_security_policy()
     response.headers["Server"] = "observatoire"
+    if SERVER_TIMING:
+        from flask import g
+
+        if "cpu_started" in g:
+            response.headers["Server-Timing"] = f"cpu;dur={1000 * (time.process_time() - g.cpu_started):.1f}"
     return response
 
 
@@ -333,6 +352,28 @@ def template_file(name: str):
     return send_from_directory(DATA_DIR / "templates", name, as_attachment=True)
 
 
+def warm_pages() -> None:
+    """At start, not in the first visitors' requests: Dash's first-request work (every page's layout, for the
+    validation layout) and the default view of each explorer page and of the map (their queries' caches).
+    Synchronous: a worker listens once warm (a few seconds), never a ready-looking cold one. Skipped when the
+    store is not built (the router then waits for it, see `PublicDash.enable_pages`)."""
+    from pages import territoires
+
+    if not store_ready():
+        return
+    try:
+        with server.test_request_context("/"):
+            server.preprocess_request()
+        for page in (views.RECRUTEMENT, views.RESSOURCES_HUMAINES, views.FORMATION):
+            views.explorer_view(page, views.resolve(page, page.default))
+        territoires.map_update(territoires.PAGE.default)
+    except Exception as error:  # a page this store cannot draw must not stop the worker: its own requests say why
+        server.logger.warning("warm-up incomplete: %s", error)
+
+
+warm_pages()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Observatoire des métiers du social")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -340,4 +381,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     ensure_store()
     warm_caches()
+    warm_pages()
     app.run(host=args.host, port=args.port, debug=False)
