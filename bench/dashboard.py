@@ -228,7 +228,7 @@ def replay_page(board: Dashboard, path: str, measures: Measures, temperature: st
     seconds, body, cpu = board.request(board.router(), values, ["_pages_location.pathname"])
     measures.add(f"page {path} (layout) [{temperature}]", seconds, len(body), cpu)
     layout = json.loads(body)["response"][ROUTER]["children"]
-    assets.update(re.findall(r'"(/carte/[^"]+)"', body.decode()))
+    assets.update(re.findall(r'"(/carte/[^"]+)"', json.dumps(layout)))  # (Dash's JSON writes "/" as \u002f)
     found = {**board.shell, **components(layout)}
     for ident, component in found.items():
         for prop, value in component["props"].items():

@@ -17,9 +17,9 @@ LEVELS = [{"label": "France", "value": "nation"}, {"label": "Régions", "value":
           {"label": "Départements", "value": "departement"}, {"label": "Bassins d'emploi", "value": "bassin"}]
 LEVEL_WORDS = {"nation": "en France", "region": "par région", "departement": "par département",
                "bassin": "par bassin d'emploi", "bassin_emploi": "par bassin d'emploi"}
-# Rows sent to the screen's table (issue 19: no response over 300 KB; a row weighs about 290 bytes): the
-# whole selection is in the export links, whose count the page gives.
-MAX_ROWS = 800
+# Rows sent to the screen's table (issue 19: no response over 300 KB; a row weighs up to about 460 bytes):
+# the whole selection is in the export links, whose count the page gives.
+MAX_ROWS = 500
 PROFESSION_COLUMN = "Filière, groupe ou métier"  # the dropdown's label and the table's column say the same name
 
 
