@@ -162,20 +162,26 @@ def profile_rows(territory_id: str) -> list[dict]:
     """The territory's key figures next to its parent's and France's."""
     names = views.labels("territory")
     rows = []
-    for indicator_id in catalogue.PAGES["territoires-profil"]:
-        series = queries.sources_for(indicator_id)
-        periods = queries.periods_for(indicator_id, series[0]) if series else ()
-        if not periods:
-            continue
+    for indicator_id, (series, period) in _latest(catalogue.PAGES["territoires-profil"]):
         professions = views.population_labels(indicator_id)
         for profession_id in PROFILE_PROFESSIONS:
-            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, periods[-1],
-                                                     series[0], profession_id)
+            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, period,
+                                                     series, profession_id)
             if position.nation_value is None:
                 continue
-            rows.append(_profile_row(indicator_id, profession_id, periods[-1], position, names, professions)
-                        | _provenance(series[0]))
+            rows.append(_profile_row(indicator_id, profession_id, period, position, names, professions)
+                        | _provenance(series))
     return rows
+
+
+def _latest(indicators) -> list[tuple[str, tuple[str, int]]]:
+    """(indicator, (its first series, that series' latest period)) for the indicators the store publishes."""
+    out = []
+    for indicator_id in indicators:
+        series = queries.sources_for(indicator_id)
+        periods = queries.periods_for(indicator_id, series[0]) if series else ()
+        out += [(indicator_id, (series[0], periods[-1]))] if periods else []
+    return out
 
 
 def _provenance(series: str) -> dict:
