@@ -126,7 +126,8 @@ def spread(values: list, count: int = SPREAD) -> list:
 
 
 def alternatives(component: dict, prop: str) -> list:
-    """Realistic values a user may give an input: a dropdown's options, a slider's or number's range."""
+    """Realistic values a user may give an input: a dropdown's options, a slider's or number's range, a
+    checklist's boxes."""
     props, kind = component["props"], component["type"]
     if prop != "value":
         return []
@@ -136,8 +137,11 @@ def alternatives(component: dict, prop: str) -> list:
     if kind in ("Slider", "Input") and props.get("min") is not None and props.get("max") is not None:
         low, high = props["min"], props["max"]
         return [round(low + (high - low) * i / (SPREAD - 1), 6) for i in range(SPREAD)]
+    options = [o["value"] if isinstance(o, dict) else o for o in props.get("options") or []]
     if kind == "RadioItems":
-        return [o["value"] if isinstance(o, dict) else o for o in props.get("options") or []]
+        return options
+    if kind == "Checklist":  # « Comparer avec »: each box alone, then all of them, then none
+        return [[o] for o in options] + [options, []]
     return []
 
 
