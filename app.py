@@ -11,15 +11,16 @@ import argparse
 import logging
 import os
 import re
+import time
 from functools import lru_cache
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
-from observatory import api, views
+from observatory import api, figures, views
 from observatory.store import get_engine, store_exists, store_problem, store_ready
-from pages._components import ui
+from pages._components import ui, wiring
 
 LOG_MAX_CHARS = 2000  # a log line quotes at most this much (a forged 1 MB value never fills the log)
 
@@ -55,11 +56,20 @@ class PublicDash(dash.Dash):
 
     def _config(self):
         config = super()._config()
+        if "validation_layout" in config:  # the ids and types suffice to validate: not every page's figures
+            config["validation_layout"] = self._validation_skeleton()
         if not self._dev_tools.ui:
             for key in ("dash_version", "python_version", "plotly_version", "ddk_version", "dash_version_url"):
                 config.pop(key, None)
             config["disable_version_check"] = True
         return config
+
+    def _validation_skeleton(self) -> dict:
+        """`wiring.id_skeleton` of the validation layout, computed once (Dash builds that layout once)."""
+        cached = getattr(self, "_skeleton", None)
+        if cached is None or cached[0] is not self.validation_layout:
+            self._skeleton = cached = (self.validation_layout, wiring.id_skeleton(self.validation_layout))
+        return cached[1]
 
     def interpolate_index(self, **kwargs):
         from flask import request
@@ -70,6 +80,23 @@ class PublicDash(dash.Dash):
             page = re.sub(r"(_favicon\.ico)\?v=[^\"]*", r"\1", page)
         return re.sub(r'(<meta property="twitter:url" content=")[^"]*', lambda m: m.group(1) + _escape_attr(
             api.public_url(request.path)), page)
+
+    def enable_pages(self) -> None:
+        """Dash's pages router, deferred until the store is built. With `suppress_callback_exceptions` off,
+        the router's first run builds the validation layout (the shell and every page's layout, so callbacks
+        of pages not on screen still validate): that reads the store, which a worker on a missing store must
+        neither read nor create (/health answers 503 meanwhile; pages and callbacks are refused anyway)."""
+        super().enable_pages()
+        hooks = self.server.before_request_funcs.setdefault(None, [])
+        (index, router), = ((i, f) for i, f in enumerate(hooks) if f.__name__ in ("router_sync", "router_async"))
+        run = self.server.ensure_sync(router)
+
+        def router_once_the_store_is_ready():
+            if self._got_first_request["pages"] or store_ready():
+                return run()
+            return None
+
+        hooks[index] = router_once_the_store_is_ready
 
 
 def _opaque(text: str) -> str:
@@ -103,7 +130,7 @@ def ensure_store() -> None:
 
 def create_app() -> dash.Dash:
     app = PublicDash(__name__, use_pages=True, title="Observatoire des métiers du social",
-                    suppress_callback_exceptions=True, update_title=None, on_error=ui.refuse_bad_input,
+                    suppress_callback_exceptions=False, update_title=None, on_error=ui.refuse_bad_input,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     app.layout = html.Div([
         html.A("Aller au contenu", href="#contenu", className="skip-link"),
@@ -145,7 +172,7 @@ def _page_link(pathname: str | None, search: str | None, href: str | None) -> st
 def warm_caches() -> None:
     """Read the dimensions and the map geometry once at start-up, not in the first user's request (skipped
     when the store is not built yet: /health says so)."""
-    from observatory import figures, queries
+    from observatory import queries
 
     if not store_ready():
         return
@@ -183,6 +210,19 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DEN
                     "Referrer-Policy": "no-referrer", "Cross-Origin-Opener-Policy": "same-origin"}
 
 
+# `OBSERVATORY_SERVER_TIMING=1` (bench/dashboard.py sets it): each response says, in a `Server-Timing` header,
+# the process CPU time it took — a figure a loaded machine does not inflate as it does the wall-clock time.
+SERVER_TIMING = os.environ.get("OBSERVATORY_SERVER_TIMING") == "1"
+
+
+@server.before_request
+def _cpu_started():
+    if SERVER_TIMING:
+        from flask import g
+
+        g.cpu_started = time.process_time()
+
+
 @server.after_request
 def _worker_header(response):
     """Which worker answered (operators and the multi-worker test read it), and the security headers of every
@@ -191,14 +231,20 @@ def _worker_header(response):
     response.headers.update(SECURITY_HEADERS)
     response.headers["Content-Security-Policy"] = content_security_policy()
     response.headers["Server"] = "observatoire"
+    if SERVER_TIMING:
+        from flask import g
+
+        if "cpu_started" in g:
+            response.headers["Server-Timing"] = f"cpu;dur={1000 * (time.process_time() - g.cpu_started):.1f}"
     return response
 
 
 UNAVAILABLE = ("L'observatoire est momentanément indisponible : son entrepôt de données est introuvable sur ce "
                "serveur (supprimé, déplacé ou pas encore construit). Aucun chiffre n'est servi tant qu'il n'est "
                "pas rétabli ; réessayez plus tard.")
-# Served whatever the store: /health says why itself; scripts, styles and the templates hold no figure.
-NO_STORE_NEEDED = ("/health", "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/modeles/")
+# Served whatever the store: /health says why itself; scripts, styles, map outlines and the templates hold no figure.
+NO_STORE_NEEDED = ("/health", "/assets/", figures.GEOMETRY_URL, "/_dash-component-suites/", "/_favicon.ico",
+                   "/modeles/")
 # Callbacks that write the store refuse, themselves, in the page, in French, a store they cannot write.
 STORE_WRITERS = {("own-saved", "children"), ("own-removed", "data")}
 
@@ -282,6 +328,20 @@ def health():
     return jsonify(body), (200 if ready else 503)
 
 
+@server.route(f"{figures.GEOMETRY_URL}<name>")
+def map_geometry(name: str):
+    """The maps' GeoJSON (régions, départements), fetched by the browser from the figure's `geojson` URL: its
+    URL names its content, so it is cached for a year (pages and level changes never carry it)."""
+    from flask import abort, send_file
+
+    level = next((level for level, file in figures.GEOMETRY_FILES.items() if file == name), None)
+    if level is None:
+        abort(404)
+    response = send_file(figures.geometry_path(level), mimetype="application/geo+json", max_age=365 * 86400)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 @server.route("/modeles/<path:name>")
 def template_file(name: str):
     """The own-figures templates (data/templates/), for download from « Mon établissement »."""
@@ -292,6 +352,28 @@ def template_file(name: str):
     return send_from_directory(DATA_DIR / "templates", name, as_attachment=True)
 
 
+def warm_pages() -> None:
+    """At start, not in the first visitors' requests: Dash's first-request work (every page's layout, for the
+    validation layout) and the default view of each explorer page and of the map (their queries' caches).
+    Synchronous: a worker listens once warm (a few seconds), never a ready-looking cold one. Skipped when the
+    store is not built (the router then waits for it, see `PublicDash.enable_pages`)."""
+    from pages import territoires
+
+    if not store_ready():
+        return
+    try:
+        with server.test_request_context("/"):
+            server.preprocess_request()
+        for page in (views.explorer.RECRUTEMENT, views.explorer.RESSOURCES_HUMAINES, views.explorer.FORMATION):
+            views.explorer.explorer_view(page, views.explorer.resolve(page, page.default))
+        territoires.map_update(territoires.PAGE.default)
+    except Exception as error:  # a page this store cannot draw must not stop the worker: its own requests say why
+        server.logger.warning("warm-up incomplete: %s", error)
+
+
+warm_pages()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Observatoire des métiers du social")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -299,4 +381,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     ensure_store()
     warm_caches()
+    warm_pages()
     app.run(host=args.host, port=args.port, debug=False)

@@ -237,20 +237,24 @@ def main() -> None:
         return f"  {name:<36}{median:>9.3f} s {spread:<17}{size / 1e6:>9.2f} MB"
 
     print(f"published rows: {rows:,}; loopback; medians [min–max]; machine shared with other jobs")
-    print(f"(a) filtered JSON query ({JSON_INDICATOR} × {', '.join(JSON_TERRITORIES)}: {ours_rows} rows, one page), "
-          f"{args.runs} runs each")
-    print(line("ours  /api/v1/observations", json_ours))
-    print(line("Datasette observations.json", json_theirs))
-    print(line("Datasette, &_nosuggest=1&_nofacet=1", json_tuned))
-    print(f"  ratio ours/Datasette: {json_ours[0] / json_theirs[0]:.2f}×; ours/Datasette tuned: "
-          f"{json_ours[0] / json_tuned[0]:.2f}× (target ≤ 1.0×)")
-    print(f"(b) full CSV export ({rows:,} rows), {args.csv_runs} runs each; lines received: ours "
-          f"{LINES[ours_csv]:,}, Datasette {LINES[theirs_csv]:,} (header included)")
-    print(line("ours  ?format=csv (streamed)", csv_ours))
-    print(line("Datasette .csv?_stream=on", csv_theirs))
-    print(line("floor: sqlite3 + csv.writer of it", floor))
-    print(f"  ratio ours/Datasette: {csv_ours[0] / csv_theirs[0]:.2f}× (target ≤ 0.5×); "
-          f"ours/floor: {csv_ours[0] / floor[0]:.2f}× (target toward 2×)")
+    def section(title: str, results: list[tuple[str, tuple]], ratios: str) -> None:
+        print(title)
+        for name, result in results:
+            print(line(name, result))
+        print(ratios)
+
+    section(f"(a) filtered JSON query ({JSON_INDICATOR} × {', '.join(JSON_TERRITORIES)}: {ours_rows} rows, one "
+            f"page), {args.runs} runs each",
+            [("ours  /api/v1/observations", json_ours), ("Datasette observations.json", json_theirs),
+             ("Datasette, &_nosuggest=1&_nofacet=1", json_tuned)],
+            f"  ratio ours/Datasette: {json_ours[0] / json_theirs[0]:.2f}×; ours/Datasette tuned: "
+            f"{json_ours[0] / json_tuned[0]:.2f}× (target ≤ 1.0×)")
+    section(f"(b) full CSV export ({rows:,} rows), {args.csv_runs} runs each; lines received: ours "
+            f"{LINES[ours_csv]:,}, Datasette {LINES[theirs_csv]:,} (header included)",
+            [("ours  ?format=csv (streamed)", csv_ours), ("Datasette .csv?_stream=on", csv_theirs),
+             ("floor: sqlite3 + csv.writer of it", floor)],
+            f"  ratio ours/Datasette: {csv_ours[0] / csv_theirs[0]:.2f}× (target ≤ 0.5×); "
+            f"ours/floor: {csv_ours[0] / floor[0]:.2f}× (target toward 2×)")
     if xlsx:
         small, small_peak, large, large_peak, large_rows, refused = xlsx
         print("(c) XLSX, one run each (gunicorn worker + master, peak RSS sampled every 20 ms)")

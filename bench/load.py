@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its etl.py would hide the etl package (a namespace package)
 from bench import dashboard  # noqa: E402 (after the path fix above)
-from bench.dashboard import Callbacks, free_port, percentile  # noqa: E402
+from bench.dashboard import percentile  # noqa: E402
 
 YEAR = 2025
 PAGES = [
@@ -70,12 +70,10 @@ def request(port: int, method: str, path: str, body: bytes | None = None,
         conn.close()
 
 
-def callback_payload(callbacks: Callbacks, values: dict) -> bytes:
+def callback_payload(callbacks, values: dict) -> bytes:
     spec = callbacks.find("rec-trend")
-    inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in spec["inputs"]]
-    state = [{"id": s["id"], "property": s["property"], "value": values.get(s["id"])} for s in spec["state"]]
-    return json.dumps({"output": spec["output"], "outputs": dashboard.outputs_of(spec["output"]), "inputs": inputs,
-                       "state": state, "changedPropIds": ["rec-territory.value"]}).encode()
+    return json.dumps(dashboard.payload(spec, {(k, "value"): v for k, v in values.items()},
+                                        ["rec-territory.value"])).encode()
 
 
 def main() -> None:
@@ -100,7 +98,7 @@ def main() -> None:
         else:
             subprocess.run([sys.executable, "-m", "etl", "build"], cwd=ROOT, env=env, check=True, capture_output=True)
         fixture = later_vintage(BMO_2023, Path(tmp) / f"Base_open_data_BMO_{YEAR}.xlsx", YEAR)
-        port = free_port()
+        port = dashboard.free_port()
         log = (Path(tmp) / "gunicorn.log").open("wb")
         server = subprocess.Popen([gunicorn, "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
                                    "app:server"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -118,7 +116,7 @@ def main() -> None:
             if len(workers) < args.workers:
                 raise RuntimeError((Path(tmp) / "gunicorn.log").read_text()[-2000:])
             version_before = max(workers.values())
-            callbacks = Callbacks(f"http://127.0.0.1:{port}")
+            callbacks = dashboard.Callbacks(f"http://127.0.0.1:{port}")
             payloads = [callback_payload(callbacks, v) for v in CALLBACK_VALUES]
             mix = ([("page", name, path) for name, path in PAGES for _ in range(WEIGHTS["page"])]
                    + [("callback", "callback rec-trend", None)] * WEIGHTS["callback"] * len(PAGES)

@@ -32,7 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its etl.py would hide the etl package (a namespace package)
-from bench.dashboard import Callbacks, free_port, get, outputs_of, percentile, post, scenario  # noqa: E402
+from bench import dashboard  # noqa: E402 (after the path fix above)
+from bench.dashboard import Callbacks, percentile, scenario  # noqa: E402
 
 BUILD = ("import sys; from pathlib import Path; import etl.build as b; "
          "b.ILLUSTRATIVE_DIR = Path(sys.argv[1]) if sys.argv[1] else b.ILLUSTRATIVE_DIR; "
@@ -80,33 +81,11 @@ def own_figures_call(base: str) -> float:
     values = {("own-upload", "contents"): "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;"
               "base64," + content, ("own-upload", "filename"): "exemple_mon_etablissement.xlsx",
               ("own-level", "value"): "departement"}
-    inputs = [{"id": i["id"], "property": i["property"], "value": values.get((i["id"], i["property"]))}
-              for i in spec["inputs"]]
-    state = [{"id": s["id"], "property": s["property"], "value": values.get((s["id"], s["property"]))}
-             for s in spec["state"]]
-    payload = {"output": spec["output"], "outputs": outputs_of(spec["output"]), "inputs": inputs, "state": state,
-               "changedPropIds": ["own-upload.contents"]}
-    seconds, _size, status = post(base + "/_dash-update-component", payload)
-    if status != 200:
-        raise RuntimeError(f"own figures: HTTP {status}")
-    return seconds
+    return callbacks.request(spec, values, ["own-upload.contents"])[0]
 
 
 def serve_and_measure(store: Path, rounds: int) -> dict:
-    port = free_port()
-    env = {**os.environ, "OBSERVATORY_DB": f"sqlite:///{store}"}
-    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if app.poll() is not None:
-                raise RuntimeError(f"the app exited with code {app.returncode}")
-            try:
-                get(base + "/health")
-                break
-            except OSError:
-                time.sleep(0.2)
+    with dashboard.serve({**os.environ, "OBSERVATORY_DB": f"sqlite:///{store}"}) as (base, app):
         api_times, callback_times = [], []
         for _ in range(rounds):
             for query in API_QUERIES:
@@ -116,16 +95,10 @@ def serve_and_measure(store: Path, rounds: int) -> dict:
                 api_times.append(1000 * (time.perf_counter() - started))
             callbacks = Callbacks(base)
             for _name, output_id, values, changed in scenario():
-                seconds, _size, status = callbacks.call(output_id, values, changed)
-                if status != 200:
-                    raise RuntimeError(f"{output_id}: HTTP {status}")
-                callback_times.append(1000 * seconds)
+                callback_times.append(1000 * callbacks.call(output_id, values, changed)[0])
         own = [1000 * own_figures_call(base) for _ in range(4)]  # the first reads the peers' figures
         status = Path(f"/proc/{app.pid}/status").read_text()
         peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
-    finally:
-        app.terminate()
-        app.wait(timeout=20)
     return {"api_p50": statistics.median(api_times), "api_p95": percentile(api_times, 0.95),
             "callback_p50": statistics.median(callback_times), "callback_p95": percentile(callback_times, 0.95),
             "own_cold_ms": own[0], "own_warm_ms": statistics.median(own[1:]), "app_peak_rss_mb": peak,

@@ -6,6 +6,7 @@ calibrées » label. Texts come from the catalogue; numbers are in French format
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 
@@ -355,17 +356,33 @@ def heatmap_figure(matrix: pd.DataFrame, columns: list[heatmap.Column], title: s
     return figure
 
 
+GEOMETRY_FILES = {"region": "regions_insets.geojson", "departement": "departements_insets.geojson"}
+GEOMETRY_URL = "/carte/"  # where the dashboard serves those files (app.py): the browser fetches each once
+
+
 @lru_cache(maxsize=2)
 def geometry(level: str) -> dict:
-    """The map geometry (DROM as insets), read once: sent to the browser once per map."""
-    name = "regions_insets.geojson" if level == "region" else "departements_insets.geojson"
-    return json.loads((REFERENCE_DIR / "geo" / name).read_text(encoding="utf-8"))
+    """The map geometry (DROM as insets), read once: the territories' codes, in the map's order."""
+    return json.loads(geometry_path(level).read_text(encoding="utf-8"))
+
+
+def geometry_path(level: str):
+    """The bundled GeoJSON file of a level (`scripts/build_map_geometry.py` makes it)."""
+    return REFERENCE_DIR / "geo" / GEOMETRY_FILES[level]
+
+
+@lru_cache(maxsize=2)
+def geometry_url(level: str) -> str:
+    """The geometry's URL, by content (a new file is a new URL: browsers may keep the old one for ever). A URL,
+    not the GeoJSON, goes in the figure: the page and every level change stay a few kilobytes (issue 19: the
+    page sent the départements' 270 KB once per trace, 869 KB), and the browser caches the file."""
+    digest = hashlib.sha256(geometry_path(level).read_bytes()).hexdigest()[:12]
+    return f"{GEOMETRY_URL}{GEOMETRY_FILES[level]}?v={digest}"
 
 
 def choropleth_figure(level: str, title: str) -> dict:
-    """The map shell as a plain figure dict: geometry and layout, no values (values arrive by partial update,
-    see `map_values`). Built and validated once per level; callers get a new top-level dict sharing the
-    geometry, which nobody mutates."""
+    """The map shell as a plain figure dict: the geometry's URL and the layout, no values (values arrive by
+    partial update, see `map_values`). Built and validated once per level; callers get a new top-level dict."""
     shell = _choropleth_shell(level)
     text = wrap_title(title)
     return {"data": [dict(trace) for trace in shell["data"]],
@@ -375,8 +392,8 @@ def choropleth_figure(level: str, title: str) -> dict:
 
 @lru_cache(maxsize=2)
 def _choropleth_shell(level: str) -> dict:
-    shapes = geometry(level)
-    codes = [f["properties"]["code"] for f in shapes["features"]]
+    shapes = geometry_url(level)
+    codes = [f["properties"]["code"] for f in geometry(level)["features"]]
     # The colour bar lies under the map and the legend under it (issue 17: on a phone a bar on the right took
     # a third of the width or was scrolled out of sight): the map keeps the card's whole width at any size.
     figure = go.Figure(layout={**LAYOUT, "height": 600, "margin": {"l": 0, "r": 0, "t": 70, "b": 120}})

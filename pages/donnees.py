@@ -15,7 +15,9 @@ dash.register_page(__name__, path="/donnees", name="Données", title="Données �
 DEFAULT = Filters("recruitment_projects", profession="travail_social", territory="", level="region")
 LEVELS = catalogue.level_options(("nation", "region", "departement", "bassin"))
 LEVEL_WORDS = {level: t.by for level, t in catalogue.TERRITORY_LEVELS.items()}
-MAX_ROWS = 5000
+# Rows sent to the screen's table (issue 19: no response over 300 KB; a row weighs up to about 460 bytes):
+# the whole selection is in the export links, whose count the page gives.
+MAX_ROWS = 500
 PROFESSION_COLUMN = "Filière, groupe ou métier"  # the dropdown's label and the table's column say the same name
 
 
@@ -174,8 +176,8 @@ def update(indicator, profession, level, period, source, territory=None):
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
     data, total, illustrative = rows(f)
     shown = f"{total:,}".replace(",", "\u202f")
-    count = moved + f"{shown} observations" + (f" ; les {MAX_ROWS:,} premières affichées".replace(",", "\u202f")
-                                               if total > MAX_ROWS else "") + "."
+    count = moved + f"{shown} observations" + (f" ; les {MAX_ROWS:,} premières affichées, toutes dans l'export CSV "
+                                               f"ou XLSX".replace(",", "\u202f") if total > MAX_ROWS else "") + "."
     if not total:
         count = moved + empty_hint(f)
     columns = [{"name": c, "id": c} for c in (data[0] if data else {})]

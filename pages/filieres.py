@@ -89,8 +89,10 @@ def phone_table(grid: list[list[dict]], columns: list[heatmap.Column], where: st
           Output("fil-phone", "children"),
           Output("fil-banner", "children"), Output("fil-banner", "hidden"),
           Output("url", "search", allow_duplicate=True),
+          Output("fil-export-csv", "href"), Output("fil-export-xlsx", "href"),
           Input("fil-territory", "value"), Input("fil-comparer", "value"), prevent_initial_call="initial_duplicate")
 def update(territory, compare=None):
+    """The heat map, its table and texts, and the export links (`export_links`: from the same rows)."""
     territory = territory or "FR"
     matrix, long = families(territory, compare)
     columns = views.families.family_columns(matrix, long)
@@ -118,7 +120,7 @@ def update(territory, compare=None):
     summary += (" Couleurs : écart de chaque taux à la France (ensemble des métiers, même année) ; les volumes ne "
                 "sont pas colorés.")
     return (figure, summary, views.names.table_rows(long), table, banner, not fictive,
-            _search(territory, compare))
+            _search(territory, compare), *export_links(territory, compare, long))
 
 
 def _with_france(territory: str, compare) -> bool:
@@ -147,13 +149,9 @@ def families(territory: str, compare=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(rows), pd.concat([long, france_long], ignore_index=True)
 
 
-@callback(Output("fil-export-csv", "href"), Output("fil-export-xlsx", "href"), Input("fil-territory", "value"),
-          Input("fil-comparer", "value"))
-def export(territory, compare=None):
+def export_links(territory: str, compare, long: pd.DataFrame) -> tuple[str, str]:
     """The export links: the API with the selection covering the heat map's rows (each indicator's latest year;
     an indicator whose latest year is older also gets the other indicators' years)."""
-    territory = territory or "FR"
-    _matrix, long = families(territory, compare)
     selection = queries.Selection.covering(long) or queries.Selection(
         indicators=catalogue.PAGES["filieres"], territories=(territory,))
     return ui.export_links(selection, "/filieres" + _search(territory, compare))

@@ -3,7 +3,6 @@ absenteeism and vacancy of one ESMS category in one département beside its rég
 (its own département and category, kept in the link by `urlstate`'s card keys)."""
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html
 
@@ -11,8 +10,6 @@ from observatory import hrcard, queries, urlstate, views
 from observatory.status import label as status_label
 from pages._components import explorer, ui
 
-dash.register_page(__name__, path="/ressources-humaines", name="Ressources humaines",
-                   title="Ressources humaines – Observatoire des métiers du social", order=2)
 PREFIX = "rh"
 
 
@@ -43,11 +40,7 @@ def card_section(query: dict) -> html.Div:
     ], className="obs-card", id=f"{PREFIX}-card-section")
 
 
-def layout(**query):
-    return html.Div([explorer.layout(views.explorer.RESSOURCES_HUMAINES, PREFIX, query), card_section(query)])
-
-
-explorer.register(views.explorer.RESSOURCES_HUMAINES, PREFIX)
+layout = explorer.register_page(__name__, views.explorer.RESSOURCES_HUMAINES, PREFIX, order=2, below=card_section)
 
 
 def _indicator_card(item: hrcard.CardIndicator) -> html.Div:

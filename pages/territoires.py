@@ -103,10 +103,12 @@ def map_update(f: Filters) -> dict:
           Output("ter-period", "options"), Output("ter-period", "value"), Output("ter-profession", "value"),
           Output("ter-banner", "hidden"),
           Output("url", "search", allow_duplicate=True),
+          Output("ter-export-csv", "href"), Output("ter-export-xlsx", "href"),
           Input("ter-indicator", "value"), Input("ter-level", "value"), Input("ter-profession", "value"),
           Input("ter-period", "value"), State("ter-territory", "value"), prevent_initial_call="initial_duplicate")
 def update(indicator, level, profession, period, territory=None):
-    """Thin: a new level rebuilds the map (new geometry); any other change patches values only."""
+    """Thin: a new level rebuilds the map (new geometry); any other change patches values only. The export
+    links ask the API for the map's selection (`export_selection`), so the file holds the map's rows exactly."""
     filters = Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
                       level=level or PAGE.default.level, period=period)
     update_ = map_update(filters)
@@ -137,7 +139,8 @@ def update(indicator, level, profession, period, territory=None):
     periods = queries.periods_for(f.indicator, f.source) if f.source else ()
     table = views.names.table_rows(frame)
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
-            f.profession, not figures.is_illustrative(frame), _search(f, territory))
+            f.profession, not figures.is_illustrative(frame), _search(f, territory),
+            *ui.export_links(export_selection(f), PAGE.path + urlstate.encode(f, PAGE.default)))
 
 
 def _search(f: Filters, territory: str | None) -> str:
@@ -199,17 +202,6 @@ def _profile_row(indicator_id, profession_id, period, position, names, professio
 def profile(territory_id):
     rows = profile_rows(territory_id or "FR")
     return rows, [{"name": c, "id": c} for c in (rows[0] if rows else {})]
-
-
-@callback(Output("ter-export-csv", "href"), Output("ter-export-xlsx", "href"),
-          Input("ter-indicator", "value"), Input("ter-level", "value"), Input("ter-profession", "value"),
-          Input("ter-period", "value"))
-def export(indicator, level, profession, period):
-    """The export links: the API with the map's selection (the same filters as `map_update`), so the file holds
-    the map's rows exactly."""
-    f = map_update(Filters(indicator or PAGE.default.indicator, profession=profession or PAGE.default.profession,
-                           level=level or PAGE.default.level, period=period))["filters"]
-    return ui.export_links(export_selection(f), PAGE.path + urlstate.encode(f, PAGE.default))
 
 
 def export_selection(f: Filters) -> queries.Selection:

@@ -71,6 +71,40 @@ def test_map_filter_change_patches_values(dash_duo, dash_app):
     assert errors(dash_duo) == []
 
 
+# The map draws its territories from a GeoJSON fetched once by URL (issue 19: not inside the page's figure).
+MAP_DRAWN = """
+const g = document.querySelector('#ter-map .js-plotly-plot');
+if (!g || !g._fullData) return null;
+const drawn = [...g.querySelectorAll('.trace.choropleth')].map(t => t.querySelectorAll('.choroplethlocation').length);
+const fills = new Set([...g.querySelectorAll('.choroplethlocation')].map(e => getComputedStyle(e).fill));
+const fetched = performance.getEntriesByType('resource').map(r => r.name).filter(n => n.includes('/carte/'))
+  .map(n => n.split('/carte/')[1].split('?')[0]);
+return {drawn: drawn[0], fills: fills.size, fetched, locations: g._fullData[0].locations.length};
+"""
+
+
+def map_drawn(dash_duo, territories: int) -> dict:
+    deadline, drawn = time.time() + 20, None
+    while time.time() < deadline and not (drawn and drawn["drawn"] == territories):
+        drawn = dash_duo.driver.execute_script(MAP_DRAWN)
+        time.sleep(0.3)
+    return drawn
+
+
+def test_the_map_fetches_its_geometry_once_and_draws_every_territory(dash_duo, dash_app):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/territoires")
+    wait_text(dash_duo, "#ter-map-summary", "territoires renseignés")
+    drawn = map_drawn(dash_duo, 101)  # every département (DROM as insets), coloured by value
+    assert drawn["drawn"] == drawn["locations"] == 101 and drawn["fills"] > 20, drawn
+    assert drawn["fetched"] == ["departements_insets.geojson"], drawn
+    dash_duo.select_dcc_dropdown("#ter-level", value="Régions")
+    drawn = map_drawn(dash_duo, 18)
+    assert drawn["drawn"] == drawn["locations"] == 18 and drawn["fills"] > 5, drawn
+    assert drawn["fetched"] == ["departements_insets.geojson", "regions_insets.geojson"], drawn
+    assert errors(dash_duo) == []
+
+
 def test_uploading_own_figures_shows_the_peer_comparison(dash_duo, dash_app):
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")

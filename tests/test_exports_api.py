@@ -205,7 +205,8 @@ def _links(client, output_id: str, values: dict) -> tuple[str, str]:
     payload = {
         "output": spec["output"], "outputs": outputs,
         "inputs": [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in spec["inputs"]],
-        "state": [], "changedPropIds": [f"{spec['inputs'][0]['id']}.value"],
+        "state": [{"id": s["id"], "property": s["property"], "value": values.get(s["id"])} for s in spec["state"]],
+        "changedPropIds": [f"{spec['inputs'][0]['id']}.value"],
     }
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.get_data()[:300]

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 
 from observatory import catalogue, queries, urlstate, views
 from observatory.urlstate import Filters
 from pages._components import ui
+
+# What the explorer's callback writes, in the order `update` returns it ("{}": the page's prefix).
+OUTPUTS = (("{}-trend", "figure"), ("{}-trend-summary", "children"), ("{}-trend-table", "data"),
+           ("{}-compare", "figure"), ("{}-compare-summary", "children"), ("{}-compare-table", "data"),
+           ("{}-period", "options"), ("{}-period", "value"), ("{}-source", "options"), ("{}-source", "value"),
+           ("{}-profession", "value"), ("{}-profession", "options"), ("{}-banner", "hidden"), ("url", "search"),
+           ("{}-coverage", "children"), ("{}-coverage", "hidden"), ("{}-export-csv", "href"),
+           ("{}-export-xlsx", "href"))
 
 
 def layout(page: views.explorer.ExplorerPage, prefix: str, query: dict) -> html.Div:
@@ -29,6 +38,20 @@ def layout(page: views.explorer.ExplorerPage, prefix: str, query: dict) -> html.
         dbc.Row([dbc.Col(ui.chart_card(prefix, "trend", filters.indicator), lg=12),
                  dbc.Col(ui.chart_card(prefix, "compare", filters.indicator), lg=12)]),
     ])
+
+
+def register_page(module: str, page_: views.explorer.ExplorerPage, prefix: str, order: int, below=None):
+    """Register an explorer page (Dash's registry: path, name, title, menu order) and its callbacks; returns its
+    layout, with `below(query)` under the explorer when the page has more (« Ressources humaines »: its card).
+    Named as Dash's own: Dash imports only the files of pages/ whose text names `register_page`."""
+    def layout_(**query):
+        explorer = layout(page_, prefix, query)
+        return html.Div([explorer, below(query)]) if below else explorer
+
+    dash.register_page(module, path=page_.path, name=page_.name, order=order, layout=layout_,
+                       title=f"{page_.name} – Observatoire des métiers du social")
+    register(page_, prefix)
+    return layout_
 
 
 def coverage_notice(page: views.explorer.ExplorerPage, prefix: str, view: views.explorer.View) -> list:
@@ -66,19 +89,12 @@ def register(page: views.explorer.ExplorerPage, prefix: str) -> None:
     if page.compare == "categories":
         inputs.append(Input(f"{prefix}-breakdown", "value"))
 
-    @callback(
-        Output(f"{prefix}-trend", "figure"), Output(f"{prefix}-trend-summary", "children"),
-        Output(f"{prefix}-trend-table", "data"), Output(f"{prefix}-compare", "figure"),
-        Output(f"{prefix}-compare-summary", "children"), Output(f"{prefix}-compare-table", "data"),
-        Output(f"{prefix}-period", "options"), Output(f"{prefix}-period", "value"),
-        Output(f"{prefix}-source", "options"), Output(f"{prefix}-source", "value"),
-        Output(f"{prefix}-profession", "value"), Output(f"{prefix}-profession", "options"),
-        Output(f"{prefix}-banner", "hidden"), Output("url", "search"),
-        Output(f"{prefix}-coverage", "children"), Output(f"{prefix}-coverage", "hidden"),
-        Input(f"{prefix}-comparer", "value"), State("url", "search"), *inputs,
-    )
+    @callback(*[Output(ident.format(prefix), prop) for ident, prop in OUTPUTS],
+              Input(f"{prefix}-comparer", "value"), State("url", "search"), *inputs)
     def update(compare, search, indicator, profession, territory, period, source, breakdown=None):
-        """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view)."""
+        """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view), and
+        the export links: the API with the selection of the rows behind the two charts (the compared
+        territories' lines included) — from the same view, never computed twice."""
         view = views.explorer.explorer_view(page, _filters(page, indicator, profession, territory, period, source,
                                                            breakdown, compare))
         f = view.filters
@@ -88,7 +104,8 @@ def register(page: views.explorer.ExplorerPage, prefix: str) -> None:
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
                 _profession_options(page, prefix, f),
                 not view.illustrative, urlstate.keep_card(urlstate.encode(f, page.default), search),
-                coverage_notice(page, prefix, view), not view.coverage)
+                coverage_notice(page, prefix, view), not view.coverage,
+                *ui.export_links(export_selection(view), page.path + urlstate.encode(f, page.default)))
 
     @callback(Output(f"{prefix}-trend-definition", "children"), Output(f"{prefix}-compare-definition", "children"),
               Input(f"{prefix}-indicator", "value"), prevent_initial_call=True)
@@ -96,15 +113,6 @@ def register(page: views.explorer.ExplorerPage, prefix: str) -> None:
         """The definition line under both charts, with its link to « Méthodologie »."""
         indicator = indicator if indicator in page.indicators else page.default.indicator
         return ui.definition_children(indicator), ui.definition_children(indicator)
-
-    @callback(Output(f"{prefix}-export-csv", "href"), Output(f"{prefix}-export-xlsx", "href"),
-              Input(f"{prefix}-comparer", "value"), *inputs)
-    def export(compare, indicator, profession, territory, period, source, breakdown=None):
-        """The export links: the API with the selection of the rows behind the two charts (the compared
-        territories' lines included)."""
-        view = views.explorer.explorer_view(page, _filters(page, indicator, profession, territory, period, source,
-                                                           breakdown, compare))
-        return ui.export_links(export_selection(view), page.path + urlstate.encode(view.filters, page.default))
 
 
 def export_selection(view: views.explorer.View) -> queries.Selection:
