@@ -12,16 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import (
-    concat,
-    fap_professions,
-    numbers,
-    observation_frame,
-    read_table,
-    reject_duplicates,
-    sniff_header,
-    years,
-)
+from etl.adapters import common
 from etl.frames import Parsed, Rejections
 from etl.read.columns import by_unique, normalise_header
 from etl.reference import Reference
@@ -34,28 +25,28 @@ TYPES = {"tauxdentree": "entry_rate_all_contracts", "tauxdesortie": "exit_rate_a
 
 
 def recognise(path: Path) -> bool:
-    return sniff_header(path).startswith("fap3;type_mmo;")
+    return common.sniff_header(path).startswith("fap3;type_mmo;")
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
-    raw, header, rows = read_table(path, COLUMNS, sep=";")
+    raw, header, rows = common.read_table(path, COLUMNS, sep=";")
     reject = Rejections()
     code = raw["fap"]
-    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
+    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
     indicator_id = by_unique(raw["type"], lambda t: TYPES.get(normalise_header(t)))
     bad_type = pd.isna(indicator_id)
     reject.add(rows[bad_type], header["type"], raw["type"][bad_type],
                "expected « Taux d'entrée », « Taux de sortie » or « Taux de rotation »")
-    year = years(raw["year"])
+    year = common.years(raw["year"])
     reject.add(rows[np.isnan(year)], header["year"], raw["year"][np.isnan(year)], "expected a year")
-    value, secret = numbers(reject, raw["rate"], rows, header["rate"], allow_empty=False)
-    reject_duplicates(reject, pd.DataFrame({"fap": code, "type": indicator_id, "year": year}), rows,
-                      header["fap"])
+    value, secret = common.numbers(reject, raw["rate"], rows, header["rate"], allow_empty=False)
+    common.reject_duplicates(reject, pd.DataFrame({"fap": code, "type": indicator_id, "year": year}), rows,
+                             header["fap"])
     keep = ~reject.rejected(rows)
     parts = []
     for ind in sorted(set(indicator_id[keep])):
         m = keep & (indicator_id == ind)
-        parts.append(observation_frame(ind, profession_id[m], np.full(m.sum(), "FR"), year[m], value[m],
-                                       np.where(secret[m], "secret", "ok")))
-    return Parsed(adapter=NAME, source=sources.static("dares_mmo"), observations=concat(parts),
+        parts.append(common.observation_frame(ind, profession_id[m], np.full(m.sum(), "FR"), year[m], value[m],
+                                              np.where(secret[m], "secret", "ok")))
+    return Parsed(adapter=NAME, source=sources.static("dares_mmo"), observations=common.concat(parts),
                   rejections=reject.frame(), rows_read=len(rows))

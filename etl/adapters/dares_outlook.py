@@ -29,16 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import (
-    concat,
-    fap_professions,
-    numbers,
-    observation_frame,
-    read_table,
-    reject_duplicates,
-    sniff_header,
-    years,
-)
+from etl.adapters import common
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
 from etl.read.columns import by_unique, find_columns, normalise_header
@@ -85,11 +76,11 @@ def _layout(header: str) -> str | None:
 
 
 def recognise(path: Path) -> bool:
-    return _layout(sniff_header(path)) is not None
+    return _layout(common.sniff_header(path)) is not None
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
-    layout = _layout(sniff_header(path))
+    layout = _layout(common.sniff_header(path))
     if layout is None:
         raise LoadError("not_outlook", path.name, row=1)
     return {"wide_employment": _employment, "age": _age, "broad_age": _broad_age, "regions": _regions,
@@ -98,7 +89,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
 
 def _counts(reject: Rejections, raw: pd.Series, rows: np.ndarray, column: str) -> tuple[np.ndarray, np.ndarray]:
     """Thousands of persons → (persons, secret): NA, empty, garbage and negative cells rejected."""
-    value, secret = numbers(reject, raw, rows, column)
+    value, secret = common.numbers(reject, raw, rows, column)
     empty = np.isnan(value) & ~secret
     reject.add(rows[empty], column, raw.to_numpy()[empty], EMPTY)
     negative = value < 0
@@ -128,7 +119,7 @@ def _window_end(text: str) -> int | None:
 
 
 def _parsed(source_id: str, parts: list[pd.DataFrame], reject: Rejections, rows_read: int) -> Parsed:
-    return Parsed(adapter=NAME, source=sources.static(source_id), observations=concat(parts),
+    return Parsed(adapter=NAME, source=sources.static(source_id), observations=common.concat(parts),
                   rejections=reject.frame(), rows_read=rows_read)
 
 
@@ -148,17 +139,17 @@ def _employment(path: Path, ref: Reference) -> Parsed:
     raw = pd.Series(frame.iloc[:, fap_at].to_numpy(dtype=object).ravel())
     raw_year = pd.Series(np.repeat(frame.iloc[:, at].to_numpy(dtype=object), n_fap))
     reject = Rejections()
-    profession_id = fap_professions(reject, code, cell, _CELL, ref)
-    year = years(raw_year)
+    profession_id = common.fap_professions(reject, code, cell, _CELL, ref)
+    year = common.years(raw_year)
     bad_year = np.isnan(year) | ~raw_year.str.fullmatch(r"\d{4}").to_numpy(dtype=bool)
     reject.add(cell[bad_year], header[at], raw_year[bad_year], "expected a year (the window's central year)")
     value, secret = _counts(reject, raw, cell, _CELL)
     period = year + 1  # the DARES's central year → the window's last year
     _reject_undefined(reject, value, [code.to_numpy(), period], cell, _CELL, raw)
-    reject_duplicates(reject, pd.DataFrame({"profession": profession_id, "period": period}), cell, _CELL)
+    common.reject_duplicates(reject, pd.DataFrame({"profession": profession_id, "period": period}), cell, _CELL)
     keep = ~reject.rejected(cell)
-    part = observation_frame("employment", profession_id[keep], np.full(keep.sum(), "FR"), period[keep],
-                             value[keep], np.where(secret[keep], "secret", "ok"))
+    part = common.observation_frame("employment", profession_id[keep], np.full(keep.sum(), "FR"), period[keep],
+                                    value[keep], np.where(secret[keep], "secret", "ok"))
     parsed = _parsed("dares_portrait_employment", [part], reject, len(cell))
     rejections = parsed.rejections
     ids = rejections["row_number"].to_numpy(dtype=np.int64)
@@ -171,7 +162,8 @@ def _employment(path: Path, ref: Reference) -> Parsed:
 
 def _age(path: Path, ref: Reference) -> Parsed:
     """`age_2017_2019_3niv.csv`: FAP × nine age bands, one window named in the value column's header."""
-    raw, header, rows = read_table(path, {"fap": r"fap", "band": r"trage", "value": r"annee\d{4}\d{4}"}, sep=",")
+    raw, header, rows = common.read_table(path, {"fap": r"fap", "band": r"trage", "value": r"annee\d{4}\d{4}"},
+                                          sep=",")
     end = _window_end(header["value"])
     if end is None:
         raise LoadError("no_window", path.name, row=1, header=header["value"])
@@ -181,8 +173,8 @@ def _age(path: Path, ref: Reference) -> Parsed:
 
 def _broad_age(path: Path, ref: Reference) -> Parsed:
     """`age_agrege_…_restructure.csv`: FAP-87 × three broad age bands × every window since 1982-1984."""
-    raw, header, rows = read_table(path, {"fap": r"fap", "year": r"annee", "band": r"age",
-                                          "value": r"effectifage"}, sep=",")
+    raw, header, rows = common.read_table(path, {"fap": r"fap", "year": r"annee", "band": r"age",
+                                                 "value": r"effectifage"}, sep=",")
     end = by_unique(raw["year"], _window_end)
     period = np.array([np.nan if e is None else float(e) for e in end])
     return _banded(path, ref, raw, header, rows, period, BROAD_AGE_BANDS, "employment_by_broad_age",
@@ -193,7 +185,7 @@ def _banded(path: Path, ref: Reference, raw: pd.DataFrame, header: dict[str, str
             period: np.ndarray, bands: dict[str, str], indicator_id: str, source_id: str) -> Parsed:
     reject = Rejections()
     code = raw["fap"]
-    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
+    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
     if "year" in header:
         bad = np.isnan(period)
         reject.add(rows[bad], header["year"], raw["year"][bad], "expected a three-year window such as 2017-2019")
@@ -203,14 +195,14 @@ def _banded(path: Path, ref: Reference, raw: pd.DataFrame, header: dict[str, str
                f"expected an age band among {sorted(bands)} (written without accents, spaces or dashes)")
     value, secret = _counts(reject, raw["value"], rows, header["value"])
     _reject_undefined(reject, value, [code.to_numpy(), period], rows, header["value"], raw["value"])
-    reject_duplicates(reject, pd.DataFrame({"profession": profession_id, "period": period, "band": breakdown}),
-                      rows, header["fap"])
+    common.reject_duplicates(reject, pd.DataFrame({"profession": profession_id, "period": period,
+                                                   "band": breakdown}), rows, header["fap"])
     keep = ~reject.rejected(rows)
     parts = []
     for band in sorted(set(breakdown[keep])):
         m = keep & (breakdown == band)
-        parts.append(observation_frame(indicator_id, profession_id[m], np.full(m.sum(), "FR"), period[m], value[m],
-                                       np.where(secret[m], "secret", "ok"), breakdown=band))
+        parts.append(common.observation_frame(indicator_id, profession_id[m], np.full(m.sum(), "FR"), period[m],
+                                              value[m], np.where(secret[m], "secret", "ok"), breakdown=band))
     return _parsed(source_id, parts, reject, len(rows))
 
 
@@ -224,17 +216,17 @@ def _region(code: str) -> str:
 
 def _regions(path: Path, ref: Reference) -> Parsed:
     """`input_carte1.csv`: the région's share of the FAP's employment, with its parts, under 2019."""
-    raw, header, rows = read_table(path, {"region": r"codereg", "fap": r"fap3", "employment": r"empfapreg2"},
-                                   sep=",")
+    raw, header, rows = common.read_table(path, {"region": r"codereg", "fap": r"fap3", "employment": r"empfapreg2"},
+                                          sep=",")
     reject = Rejections()
     code = raw["fap"]
-    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
+    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
     territory_id = by_unique(raw["region"], _region)
     unknown = ~pd.Series(territory_id).isin(
         {t for t in ref.territory_ids if t.startswith("REG-")}).to_numpy()
     reject.add(rows[unknown], header["region"], raw["region"][unknown],
                "région code not in the INSEE reference (DROM written 101 to 106)")
-    value, secret = numbers(reject, raw["employment"], rows, header["employment"])
+    value, secret = common.numbers(reject, raw["employment"], rows, header["employment"])
     empty = np.isnan(value) & ~secret
     reject.add(rows[empty], header["employment"], raw["employment"][empty], EMPTY)
     negative = value < 0
@@ -242,7 +234,7 @@ def _regions(path: Path, ref: Reference) -> Parsed:
                "a count of persons cannot be negative")
     reject.add(rows[secret], header["employment"], raw["employment"][secret], "secret: the FAP's shares need "
                "every région")
-    reject_duplicates(reject, pd.DataFrame({"fap": code, "region": territory_id}), rows, header["fap"])
+    common.reject_duplicates(reject, pd.DataFrame({"fap": code, "region": territory_id}), rows, header["fap"])
     # A share needs its FAP's whole employment: one région missing and every share of the FAP is wrong.
     failed = set(code[reject.rejected(rows)])
     incomplete = code.isin(failed).to_numpy()
@@ -258,33 +250,33 @@ def _regions(path: Path, ref: Reference) -> Parsed:
     denominator = np.full(len(rows), np.nan)
     denominator[keep] = pd.Series(value[keep]).groupby(code[keep].to_numpy()).transform("sum").to_numpy()
     share = 100.0 * value / denominator
-    part = observation_frame("employment_region_share", profession_id[keep], territory_id[keep],
-                             np.full(keep.sum(), PORTRAIT_EDITION), share[keep], "ok",
-                             numerator=value[keep], denominator=denominator[keep])
+    part = common.observation_frame("employment_region_share", profession_id[keep], territory_id[keep],
+                                    np.full(keep.sum(), PORTRAIT_EDITION), share[keep], "ok",
+                                    numerator=value[keep], denominator=denominator[keep])
     return _parsed("dares_portrait_regions", [part], reject, len(rows))
 
 
 def _exit_types(path: Path, ref: Reference) -> Parsed:
     """`types_sorties.csv`: shares of exits by type, as published, under 2014."""
-    raw, header, rows = read_table(path, {"fap": r"fap3", "type": r"typesortie", "value": r"pourcentage"},
-                                   sep=";")
+    raw, header, rows = common.read_table(path, {"fap": r"fap3", "type": r"typesortie", "value": r"pourcentage"},
+                                          sep=";")
     reject = Rejections()
     code = raw["fap"]
-    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
+    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
     breakdown = by_unique(raw["type"], lambda label: EXIT_TYPES.get(normalise_header(label)))
     unknown = pd.isna(breakdown)
     reject.add(rows[unknown], header["type"], raw["type"][unknown],
                "expected an exit type: Fins de CDD, Démissions, Licenciements, Ruptures conventionnelles, "
                "Fins de période d'essai, Départs en retraite or Autres sorties")
-    value, secret = numbers(reject, raw["value"], rows, header["value"], allow_empty=False)
+    value, secret = common.numbers(reject, raw["value"], rows, header["value"], allow_empty=False)
     outside = (value < 0) | (value > 100)
     reject.add(rows[outside], header["value"], raw["value"][outside], "a share must lie between 0 and 100")
-    reject_duplicates(reject, pd.DataFrame({"fap": code, "type": breakdown}), rows, header["fap"])
+    common.reject_duplicates(reject, pd.DataFrame({"fap": code, "type": breakdown}), rows, header["fap"])
     keep = ~reject.rejected(rows)
     parts = []
     for kind in sorted(set(breakdown[keep])):
         m = keep & (breakdown == kind)
-        parts.append(observation_frame("exit_type_share", profession_id[m], np.full(m.sum(), "FR"),
-                                       np.full(m.sum(), MMO_LAST_YEAR), value[m],
-                                       np.where(secret[m], "secret", "ok"), breakdown=kind))
+        parts.append(common.observation_frame("exit_type_share", profession_id[m], np.full(m.sum(), "FR"),
+                                              np.full(m.sum(), MMO_LAST_YEAR), value[m],
+                                              np.where(secret[m], "secret", "ok"), breakdown=kind))
     return _parsed("dares_portrait_exit_types", parts, reject, len(rows))

@@ -11,16 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import (
-    concat,
-    fap_professions,
-    numbers,
-    observation_frame,
-    read_table,
-    reject_duplicates,
-    sniff_header,
-    years,
-)
+from etl.adapters import common
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
 from etl.reference import Reference
@@ -40,28 +31,28 @@ LAYOUTS = {
 
 
 def recognise(path: Path) -> bool:
-    return sniff_header(path) in LAYOUTS
+    return common.sniff_header(path) in LAYOUTS
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
-    layout = LAYOUTS.get(sniff_header(path))
+    layout = LAYOUTS.get(common.sniff_header(path))
     if layout is None:
         raise LoadError("not_portrait", path.name, row=1, layouts=sorted(LAYOUTS))
     source_id, indicator_id, wanted = layout
-    raw, header, rows = read_table(path, wanted, sep=",")
+    raw, header, rows = common.read_table(path, wanted, sep=",")
     reject = Rejections()
     code = raw["fap"]
-    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
+    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
     if "kind" in raw:
         other = (raw["kind"].str.lower() != "cdd").to_numpy()
         reject.add(rows[other], header["kind"], raw["kind"][other], "expected the contract type 'cdd'")
-    year = years(raw["year"])
+    year = common.years(raw["year"])
     reject.add(rows[np.isnan(year)], header["year"], raw["year"][np.isnan(year)],
                "expected a year or a range such as 2017-2019")
-    value, secret = numbers(reject, raw["value"], rows, header["value"], allow_empty=False)
-    reject_duplicates(reject, pd.DataFrame({"fap": code, "year": year}), rows, header["fap"])
+    value, secret = common.numbers(reject, raw["value"], rows, header["value"], allow_empty=False)
+    common.reject_duplicates(reject, pd.DataFrame({"fap": code, "year": year}), rows, header["fap"])
     keep = ~reject.rejected(rows)
-    part = observation_frame(indicator_id, profession_id[keep], np.full(keep.sum(), "FR"), year[keep],
-                             value[keep], np.where(secret[keep], "secret", "ok"))
-    return Parsed(adapter=NAME, source=sources.static(source_id), observations=concat([part]),
+    part = common.observation_frame(indicator_id, profession_id[keep], np.full(keep.sum(), "FR"), year[keep],
+                                    value[keep], np.where(secret[keep], "secret", "ok"))
+    return Parsed(adapter=NAME, source=sources.static(source_id), observations=common.concat([part]),
                   rejections=reject.frame(), rows_read=len(rows))

@@ -11,17 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import (
-    concat,
-    fap_nomenclature,
-    fap_professions,
-    numbers,
-    observation_frame,
-    read_table,
-    reject_duplicates,
-    sniff_header,
-    years,
-)
+from etl.adapters import common
 from etl.frames import Parsed, Rejections
 from etl.read.columns import by_unique
 from etl.reference import Reference
@@ -46,7 +36,7 @@ FAP_LEVELS = {"fap 225": "fap2009", "fap 87": "fap87"}
 
 
 def recognise(path: Path) -> bool:
-    header = sniff_header(path)
+    header = common.sniff_header(path)
     return header.startswith("fap,emploi moyen,tension") and "niveau_geo" in header
 
 
@@ -59,15 +49,16 @@ def _region(value: str) -> str:
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
-    raw, header, rows = read_table(path, COLUMNS, sep=",")
+    raw, header, rows = common.read_table(path, COLUMNS, sep=",")
     reject = Rejections()
     level = raw["fap_level"].str.strip().str.lower()
     nomenclature = level.map(FAP_LEVELS)
     bad_level = nomenclature.isna().to_numpy()
     reject.add(rows[bad_level], header["fap_level"], raw["fap_level"][bad_level], "expected 'fap 225' or 'fap 87'")
     code = raw["fap"]
-    profession_id = fap_professions(reject, code, rows, header["fap"], ref)
-    wrong_level = ~bad_level & np.array([fap_nomenclature(c) != n for c, n in zip(code, nomenclature)], dtype=bool)
+    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
+    wrong_level = ~bad_level & np.array([common.fap_nomenclature(c) != n for c, n in zip(code, nomenclature)],
+                                        dtype=bool)
     reject.add(rows[wrong_level], header["fap"], code[wrong_level], "FAP code not of the level named in niveau_fap")
 
     geo = raw["geo"].str.strip().str.lower()
@@ -81,18 +72,18 @@ def parse(path: Path, ref: Reference) -> Parsed:
     reject.add(rows[unknown_terr], header["dep"], territory_id[unknown_terr],
                "région or département not in the INSEE reference")
 
-    year = years(raw["year"])
+    year = common.years(raw["year"])
     reject.add(rows[np.isnan(year)], header["year"], raw["year"][np.isnan(year)], "expected a year")
-    values = {role: numbers(reject, raw[role], rows, header[role]) for role in INDICATORS}
-    reject_duplicates(reject, pd.DataFrame({"fap": code, "lvl": level, "terr": territory_id, "year": year}),
-                      rows, header["fap"])
+    values = {role: common.numbers(reject, raw[role], rows, header[role]) for role in INDICATORS}
+    common.reject_duplicates(reject, pd.DataFrame({"fap": code, "lvl": level, "terr": territory_id, "year": year}),
+                             rows, header["fap"])
     keep = ~reject.rejected(rows)
     parts = []
     for role, indicator_id in INDICATORS.items():
         value, secret = values[role]
         present = keep & (~np.isnan(value) | secret)
-        parts.append(observation_frame(indicator_id, profession_id[present], territory_id[present],
-                                       year[present], value[present],
-                                       np.where(secret[present], "secret", "ok")))
-    return Parsed(adapter=NAME, source=sources.static("dares_tensions_2019"), observations=concat(parts),
+        parts.append(common.observation_frame(indicator_id, profession_id[present], territory_id[present],
+                                              year[present], value[present],
+                                              np.where(secret[present], "secret", "ok")))
+    return Parsed(adapter=NAME, source=sources.static("dares_tensions_2019"), observations=common.concat(parts),
                   rejections=reject.frame(), rows_read=len(rows))

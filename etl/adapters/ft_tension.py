@@ -11,15 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import (
-    concat,
-    numbers,
-    observation_frame,
-    read_table,
-    reject_duplicates,
-    sniff_header,
-    years,
-)
+from etl.adapters import common
 from etl.frames import TERRITORY_COLUMNS, Parsed, Rejections
 from etl.read.columns import by_unique
 from etl.reference import Reference
@@ -42,11 +34,11 @@ INDICATORS = {
 
 
 def recognise(path: Path) -> bool:
-    return sniff_header(path).startswith("annee;rome;cbassin;")
+    return common.sniff_header(path).startswith("annee;rome;cbassin;")
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
-    raw, header, rows = read_table(path, COLUMNS, sep=";")
+    raw, header, rows = common.read_table(path, COLUMNS, sep=";")
     reject = Rejections()
     rome = ref.codes("rome")
     profession_id = by_unique(raw["rome"], rome.get)
@@ -58,22 +50,22 @@ def parse(path: Path, ref: Reference) -> Parsed:
     bad_bassin = (bassin == "") | ~pd.Series(region).isin(ref.regions).to_numpy()
     reject.add(rows[bad_bassin], header["bassin"], raw["bassin"][bad_bassin],
                "expected a bassin code whose first two digits are an INSEE région")
-    year = years(raw["year"])
+    year = common.years(raw["year"])
     reject.add(rows[np.isnan(year)], header["year"], raw["year"][np.isnan(year)], "expected a year")
-    values = {role: numbers(reject, raw[role], rows, header[role]) for role in INDICATORS}
-    reject_duplicates(reject, pd.DataFrame({"rome": raw["rome"], "bassin": bassin, "year": year}), rows,
-                      header["rome"])
+    values = {role: common.numbers(reject, raw[role], rows, header[role]) for role in INDICATORS}
+    common.reject_duplicates(reject, pd.DataFrame({"rome": raw["rome"], "bassin": bassin, "year": year}), rows,
+                             header["rome"])
     keep = ~reject.rejected(rows)
     territory_id = np.array(["BE-" + b for b in bassin], dtype=object)
     parts = []
     for role, indicator_id in INDICATORS.items():
         value, secret = values[role]
         present = keep & (~np.isnan(value) | secret)
-        parts.append(observation_frame(indicator_id, profession_id[present], territory_id[present],
-                                       year[present], value[present], np.where(secret[present], "secret", "ok")))
+        parts.append(common.observation_frame(indicator_id, profession_id[present], territory_id[present],
+                                              year[present], value[present], np.where(secret[present], "secret", "ok")))
     new = sorted({b for b in bassin[keep] if f"BE-{b}" not in ref.territory_ids})
     territories = pd.DataFrame(
         [{"territory_id": f"BE-{b}", "level": "bassin_emploi", "code": b, "name": f"Bassin {b}",
           "parent_id": f"REG-{ref.bassin_region.get(b, b[:2])}"} for b in new], columns=TERRITORY_COLUMNS)
-    return Parsed(adapter=NAME, source=sources.static("ft_tension_2021"), observations=concat(parts),
+    return Parsed(adapter=NAME, source=sources.static("ft_tension_2021"), observations=common.concat(parts),
                   rejections=reject.frame(), rows_read=len(rows), territories=territories)
