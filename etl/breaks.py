@@ -34,6 +34,16 @@ def _ancestors(node: str, parent: dict[str, str | None]) -> list[str]:
     return out
 
 
+def _consecutive(labels: pd.DataFrame, kind: str, previous: dict[int, int]):
+    """(period, previous period, its labels, the previous vintage's labels) for each vintage of `kind` that
+    has a previous one."""
+    by_period = {p: part for p, part in labels[labels["kind"] == kind].groupby("period")}
+    for period, before in previous.items():
+        now, then = by_period.get(period), by_period.get(before)
+        if now is not None and then is not None:
+            yield period, before, now, then
+
+
 def detect(labels: pd.DataFrame, parent: dict[str, str | None], social: set[str],
            crosswalk_breaks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Breaks of one series.
@@ -53,12 +63,7 @@ def detect(labels: pd.DataFrame, parent: dict[str, str | None], social: set[str]
     periods = sorted(int(p) for p in labels["period"].unique()) if len(labels) else []
     previous = dict(zip(periods[1:], periods[:-1]))
 
-    professions = labels[labels["kind"] == "profession"]
-    by_period = {p: part for p, part in professions.groupby("period")}
-    for period, before in previous.items():
-        now, then = by_period.get(period), by_period.get(before)
-        if now is None or then is None:
-            continue
+    for period, before, now, then in _consecutive(labels, "profession", previous):
         # Plain dicts, not a frame lookup per métier: a series has a few hundred codes per vintage.
         now_rows: dict[str, list[tuple]] = {}
         for row in zip(now["subject_id"], now["code"], now["label"], now["scope"]):
@@ -114,6 +119,7 @@ def detect(labels: pd.DataFrame, parent: dict[str, str | None], social: set[str]
                     add("profession", node, period, text)
 
     if crosswalk_breaks is not None and len(crosswalk_breaks):
+        professions = labels[labels["kind"] == "profession"]
         present = {(s, int(p)) for s, p in zip(professions["subject_id"], professions["period"])}
         for row in crosswalk_breaks.dropna(subset=["break_year"]).itertuples(index=False):
             year = int(row.break_year)
@@ -122,12 +128,7 @@ def detect(labels: pd.DataFrame, parent: dict[str, str | None], social: set[str]
                 for node in [row.profession_id, *_ancestors(row.profession_id, parent)]:
                     add("profession", node, year, note)
 
-    bassins = labels[labels["kind"] == "territory"]
-    by_period = {p: part for p, part in bassins.groupby("period")}
-    for period, before in previous.items():
-        now, then = by_period.get(period), by_period.get(before)
-        if now is None or then is None:
-            continue
+    for period, before, now, then in _consecutive(labels, "territory", previous):
         old_label = dict(zip(then["subject_id"], then["label"]))
         depts_now, depts_then = _grouped(now["code"], now["scope"]), _grouped(then["code"], then["scope"])
         for subject, code, label in zip(now["subject_id"], now["code"], now["label"]):

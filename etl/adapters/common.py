@@ -9,7 +9,7 @@ import pandas as pd
 
 from etl.errors import LoadError, reason
 from etl.frames import OBS_COLUMNS, Rejections
-from etl.read.columns import by_unique, find_columns
+from etl.read.columns import by_unique, find_columns, normalise_header
 from etl.read.numbers import NON_FINITE, parse_numbers
 from etl.read.text import read_csv
 from etl.reference import Reference
@@ -27,6 +27,26 @@ def read_table(path: Path, wanted: dict[str, str], *, sep: str | None = None,
     cols = find_columns(header, wanted, path.name, optional=optional)
     roles = pd.DataFrame({role: frame.iloc[:, i].to_numpy() for role, i in cols.items()})
     return roles, {role: header[i] for role, i in cols.items()}, np.arange(len(frame)) + 2
+
+
+def read_fap_table(path: Path, wanted: dict[str, str], sep: str, ref: Reference
+                   ) -> tuple[pd.DataFrame, dict[str, str], np.ndarray, Rejections, pd.Series, np.ndarray]:
+    """A long-format DARES file keyed by FAP (`wanted` has a `fap` role): `read_table`'s three parts, a new
+    `Rejections`, the FAP codes and their professions (a code outside the crosswalk rejected)."""
+    raw, header, rows = read_table(path, wanted, sep=sep)
+    reject = Rejections()
+    code = raw["fap"]
+    return raw, header, rows, reject, code, fap_professions(reject, code, rows, header["fap"], ref)
+
+
+def coded(reject: Rejections, raw: pd.DataFrame, header: dict[str, str], rows: np.ndarray, role: str,
+          codes: dict[str, str], expected: str) -> np.ndarray:
+    """A column of published labels as codes (`codes`: normalised label → code); a label it does not know
+    rejects its row with `expected`."""
+    values = by_unique(raw[role], lambda label: codes.get(normalise_header(label)))
+    unknown = pd.isna(values)
+    reject.add(rows[unknown], header[role], raw[role][unknown], expected)
+    return values
 
 
 def professions_for(codes: pd.Series, ref: Reference, nomenclature_of) -> np.ndarray:

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from etl.adapters import common
-from etl.frames import Parsed, Rejections
-from etl.read.columns import by_unique, normalise_header
+from etl.frames import Parsed
 from etl.reference import Reference
 from observatory import sources
 
@@ -29,14 +28,9 @@ def recognise(path: Path) -> bool:
 
 
 def parse(path: Path, ref: Reference) -> Parsed:
-    raw, header, rows = common.read_table(path, COLUMNS, sep=";")
-    reject = Rejections()
-    code = raw["fap"]
-    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
-    indicator_id = by_unique(raw["type"], lambda t: TYPES.get(normalise_header(t)))
-    bad_type = pd.isna(indicator_id)
-    reject.add(rows[bad_type], header["type"], raw["type"][bad_type],
-               "expected « Taux d'entrée », « Taux de sortie » or « Taux de rotation »")
+    raw, header, rows, reject, code, profession_id = common.read_fap_table(path, COLUMNS, ";", ref)
+    indicator_id = common.coded(reject, raw, header, rows, "type", TYPES,
+                                "expected « Taux d'entrée », « Taux de sortie » or « Taux de rotation »")
     year = common.years(raw["year"])
     reject.add(rows[np.isnan(year)], header["year"], raw["year"][np.isnan(year)], "expected a year")
     value, secret = common.numbers(reject, raw["rate"], rows, header["rate"], allow_empty=False)

@@ -216,11 +216,8 @@ def _region(code: str) -> str:
 
 def _regions(path: Path, ref: Reference) -> Parsed:
     """`input_carte1.csv`: the région's share of the FAP's employment, with its parts, under 2019."""
-    raw, header, rows = common.read_table(path, {"region": r"codereg", "fap": r"fap3", "employment": r"empfapreg2"},
-                                          sep=",")
-    reject = Rejections()
-    code = raw["fap"]
-    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
+    raw, header, rows, reject, code, profession_id = common.read_fap_table(
+        path, {"region": r"codereg", "fap": r"fap3", "employment": r"empfapreg2"}, ",", ref)
     territory_id = by_unique(raw["region"], _region)
     unknown = ~pd.Series(territory_id).isin(
         {t for t in ref.territory_ids if t.startswith("REG-")}).to_numpy()
@@ -258,16 +255,11 @@ def _regions(path: Path, ref: Reference) -> Parsed:
 
 def _exit_types(path: Path, ref: Reference) -> Parsed:
     """`types_sorties.csv`: shares of exits by type, as published, under 2014."""
-    raw, header, rows = common.read_table(path, {"fap": r"fap3", "type": r"typesortie", "value": r"pourcentage"},
-                                          sep=";")
-    reject = Rejections()
-    code = raw["fap"]
-    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
-    breakdown = by_unique(raw["type"], lambda label: EXIT_TYPES.get(normalise_header(label)))
-    unknown = pd.isna(breakdown)
-    reject.add(rows[unknown], header["type"], raw["type"][unknown],
-               "expected an exit type: Fins de CDD, Démissions, Licenciements, Ruptures conventionnelles, "
-               "Fins de période d'essai, Départs en retraite or Autres sorties")
+    raw, header, rows, reject, code, profession_id = common.read_fap_table(
+        path, {"fap": r"fap3", "type": r"typesortie", "value": r"pourcentage"}, ";", ref)
+    breakdown = common.coded(reject, raw, header, rows, "type", EXIT_TYPES,
+                             "expected an exit type: Fins de CDD, Démissions, Licenciements, Ruptures "
+                             "conventionnelles, Fins de période d'essai, Départs en retraite or Autres sorties")
     value, secret = common.numbers(reject, raw["value"], rows, header["value"], allow_empty=False)
     outside = (value < 0) | (value > 100)
     reject.add(rows[outside], header["value"], raw["value"][outside], "a share must lie between 0 and 100")

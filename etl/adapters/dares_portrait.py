@@ -13,7 +13,7 @@ import pandas as pd
 
 from etl.adapters import common
 from etl.errors import LoadError
-from etl.frames import Parsed, Rejections
+from etl.frames import Parsed
 from etl.reference import Reference
 from observatory import sources
 
@@ -39,10 +39,7 @@ def parse(path: Path, ref: Reference) -> Parsed:
     if layout is None:
         raise LoadError("not_portrait", path.name, row=1, layouts=sorted(LAYOUTS))
     source_id, indicator_id, wanted = layout
-    raw, header, rows = common.read_table(path, wanted, sep=",")
-    reject = Rejections()
-    code = raw["fap"]
-    profession_id = common.fap_professions(reject, code, rows, header["fap"], ref)
+    raw, header, rows, reject, code, profession_id = common.read_fap_table(path, wanted, ",", ref)
     if "kind" in raw:
         other = (raw["kind"].str.lower() != "cdd").to_numpy()
         reject.add(rows[other], header["kind"], raw["kind"][other], "expected the contract type 'cdd'")
