@@ -27,6 +27,7 @@ from etl.build import build
 from etl.loader import ensure_reference
 from observatory.schema import metadata
 from observatory.store import dispose_engines, get_engine, init_store
+from tests import store_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 BMO_2023 = ROOT / "data/real/francetravail/Base_open_data_BMO_2023.xlsx"
@@ -172,10 +173,19 @@ def pg_reference(pg_cluster) -> str:
 
 @pytest.fixture(scope="session")
 def pg_built_store(pg_cluster) -> Engine:
-    """The store as `python -m etl build` makes it, on PostgreSQL, built once per session."""
-    engine = get_engine(pg_cluster.url(pg_cluster.create_database()))
-    build(engine)
-    return engine
+    """The store as `python -m etl build` makes it, on PostgreSQL: restored from the cached dump of a real build
+    made from the same inputs (`tests/store_cache.py`), else built here (once per session) and dumped there."""
+    name = pg_cluster.create_database()
+    url = pg_cluster.url(name)
+    dsn = {"host": "127.0.0.1", "port": str(pg_cluster.port), "user": PG_USER}
+
+    def build_here() -> Engine:
+        engine = get_engine(url)
+        build(engine)
+        return engine
+
+    store_cache.postgres_store(pg_cluster.bindir, dsn, name, build_here)
+    return get_engine(url)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -209,13 +219,18 @@ def store(backend, request, tmp_path) -> Engine:
     cluster.drop_database(name)
 
 
-@pytest.fixture(scope="session")
-def built_store(tmp_path_factory) -> Engine:
-    """The store as `python -m etl build` makes it, built once per session."""
-    path = tmp_path_factory.mktemp("built") / "observatory.sqlite"
+def _build_sqlite(path: Path) -> None:
     engine = get_engine(f"sqlite:///{path}")
     build(engine)
-    return engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory) -> Engine:
+    """The store as `python -m etl build` makes it: the session's own copy of the cached build made from the
+    same inputs (`tests/store_cache.py`), built here first when there is none."""
+    path = store_cache.sqlite_store(tmp_path_factory.mktemp("built") / "observatory.sqlite", _build_sqlite)
+    return get_engine(f"sqlite:///{path}")
 
 
 def copy_store(built_store: Engine, path: Path) -> Engine:
@@ -280,3 +295,64 @@ def serve_copy(built_store: Engine, folder: Path, command: list[str], ready: str
             time.sleep(0.3)
     return url, env, process
 
+
+
+# --- Test tiers ---------------------------------------------------------------------------------------------------
+# Every test gets the markers of what it needs, read from its fixtures (so a new test is marked without thinking):
+# the fast tier (`make test-fast`) is everything without these markers. `tests/test_tiers.py` checks it.
+TIER_FIXTURES = {
+    "browser": {"dash_duo", "dash_br", "dash_thread_server"},  # a real headless Chromium
+    "full_store": {"built_store", "dash_app", "pg_built_store"},  # the store `etl build` makes (all bundled files)
+    "postgres": {"pg_cluster", "pg_reference", "pg_built_store"},  # the session's throw-away PostgreSQL cluster
+}
+SERVICE_CALLS = ("serve_copy(",)  # starting a real server process (python app.py, gunicorn, nginx behind it)
+TIER_REPORT = "OBSERVATORY_TIER_REPORT"  # a file: the selected tests and their fixtures are written there
+
+
+def _sources(item) -> str:
+    """The source of the test and of every fixture it uses (where a server start can be seen)."""
+    import inspect
+
+    functions = [getattr(item, "function", None)]
+    functions += [d.func for defs in getattr(item, "_fixtureinfo", None) and item._fixtureinfo.name2fixturedefs.values()
+                  or () for d in defs]
+    texts = []
+    for function in functions:
+        try:
+            texts.append(inspect.getsource(function))
+        except (OSError, TypeError):
+            continue
+    return "\n".join(texts)
+
+
+def tiers_of(item) -> set[str]:
+    """The tier markers an item needs, from its fixtures, its `backend` parameter and its source."""
+    names = set(getattr(item, "fixturenames", ()))
+    found = {marker for marker, fixtures in TIER_FIXTURES.items() if names & fixtures}
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("backend") == "postgresql":
+        found.add("postgres")
+    if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        found.add("fuzz")
+    if any(call in _sources(item) for call in SERVICE_CALLS):
+        found.add("service")
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        present = {mark.name for mark in item.iter_markers()}
+        for marker in sorted(tiers_of(item) - present):
+            item.add_marker(marker)
+
+
+def pytest_collection_finish(session):
+    """With `OBSERVATORY_TIER_REPORT=path`: the selected tests, their markers and fixtures, as JSON."""
+    target = os.environ.get(TIER_REPORT)
+    if target:
+        import json
+
+        Path(target).write_text(json.dumps({
+            item.nodeid: {"markers": sorted({m.name for m in item.iter_markers()}),
+                          "fixtures": sorted(getattr(item, "fixturenames", ()))} for item in session.items}))

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import text
 
 from observatory.store import get_engine
@@ -17,6 +18,7 @@ def run(*args, db):
                           text=True, timeout=300)
 
 
+@pytest.mark.full_store  # two whole builds (every bundled file)
 def test_build_twice_gives_the_same_row_counts_and_corrupt_load_changes_nothing(tmp_path):
     db = tmp_path / "cli.sqlite"
     first = run("build", db=db)
