@@ -28,6 +28,7 @@ from etl.loader import ensure_reference
 from observatory.schema import metadata
 from observatory.store import dispose_engines, get_engine, init_store
 from tests import store_cache
+from tests.shared_browser import ModuleBrowser
 
 ROOT = Path(__file__).resolve().parent.parent
 BMO_2023 = ROOT / "data/real/francetravail/Base_open_data_BMO_2023.xlsx"
@@ -53,6 +54,29 @@ def _start_on_free_port(self, app, start_timeout=3, **kwargs):
 
 _threaded_start = ThreadedRunner.start
 ThreadedRunner.start = _start_on_free_port
+
+
+@pytest.fixture(scope="module")
+def _module_browser(request, tmp_path_factory):
+    """One Chromium and one threaded server for the module's `dash_duo` tests (`tests/shared_browser.py`)."""
+    config = request.config
+    shared = ModuleBrowser({
+        "browser": config.getoption("webdriver"), "remote": config.getoption("remote"),
+        "remote_url": config.getoption("remote_url"), "headless": config.getoption("headless"),
+        "options": config.hook.pytest_setup_options(), "percy_assets_root": config.getoption("percy_assets"),
+        "percy_finalize": config.getoption("nopercyfinalize"), "pause": config.getoption("pause")})
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
+@pytest.fixture
+def dash_duo(_module_browser, tmp_path):
+    """Dash's `dash_duo` (same methods), on the module's browser put back as new (downloads in the test's folder)."""
+    download = tmp_path / "download"
+    download.mkdir()
+    return _module_browser.ready(download)
 
 
 BACKENDS = ("sqlite", "postgresql")
