@@ -371,12 +371,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
 
 
+_deselected: list = []
+
+
+def pytest_deselected(items):
+    if os.environ.get(TIER_REPORT):
+        _deselected.extend(items)
+
+
+def _described(item) -> dict:
+    return {"markers": sorted({m.name for m in item.iter_markers()}),
+            "fixtures": sorted(getattr(item, "fixturenames", ())),
+            "backend": getattr(getattr(item, "callspec", None), "params", {}).get("backend")}
+
+
 def pytest_collection_finish(session):
-    """With `OBSERVATORY_TIER_REPORT=path`: the selected tests, their markers and fixtures, as JSON."""
+    """With `OBSERVATORY_TIER_REPORT=path`: the selected and the deselected tests, with their markers and
+    fixtures, as JSON (tests/test_tiers.py reads it)."""
     target = os.environ.get(TIER_REPORT)
     if target:
         import json
 
         Path(target).write_text(json.dumps({
-            item.nodeid: {"markers": sorted({m.name for m in item.iter_markers()}),
-                          "fixtures": sorted(getattr(item, "fixturenames", ()))} for item in session.items}))
+            "selected": {item.nodeid: _described(item) for item in session.items},
+            "deselected": {item.nodeid: _described(item) for item in _deselected}}))
