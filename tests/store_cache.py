@@ -91,6 +91,9 @@ def sqlite_store(target: Path, build: Callable[[Path], None]) -> Path:
         build(target)
         return target
     cached = CACHE_DIR / f"{inputs_hash()}.sqlite"
+    if cached.exists():  # an entry appears whole (os.replace): reading it needs no lock
+        shutil.copyfile(cached, target)
+        return target
     with _locked("sqlite"):
         if not cached.exists():
             partial = cached.with_name(cached.name + ".partial")
@@ -115,10 +118,13 @@ def postgres_store(bindir: Path, dsn: dict[str, str], database: str, build: Call
     major = bindir.parent.name if bindir.parent.name.isdigit() else "pg"
     cached = CACHE_DIR / f"{inputs_hash()}.pg{major}.dump"
     connection = ["-h", dsn["host"], "-p", dsn["port"], "-U", dsn["user"]]
+    restore = [str(bindir / "pg_restore"), *connection, "-d", database, "--no-owner", "-j", "2", str(cached)]
+    if cached.exists():  # an entry appears whole (os.replace): reading it needs no lock
+        _run(restore)
+        return
     with _locked("postgresql"):
-        if cached.exists():
-            _run([str(bindir / "pg_restore"), *connection, "-d", database, "--no-owner", "-j", "2",
-                  str(cached)])
+        if cached.exists():  # made by another session while this one waited
+            _run(restore)
             return
         build().dispose()
         partial = cached.with_name(cached.name + ".partial")
