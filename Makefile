@@ -1,5 +1,5 @@
 .PHONY: run test test-fast screenshots bench serve serve-public
-# The fast tier: every test needing none of these (markers given in tests/conftest.py; tests/test_tiers.py checks)
+# The fast tier: every test needing none of these (markers given by tests/tiers.py; tests/test_tiers.py checks)
 FAST = not browser and not service and not postgres and not full_store and not fuzz
 run:
 	./run.sh

@@ -27,7 +27,7 @@ from etl.build import build
 from etl.loader import ensure_reference
 from observatory.schema import metadata
 from observatory.store import dispose_engines, get_engine, init_store
-from tests import store_cache
+from tests import store_cache, tiers
 from tests.shared_browser import ModuleBrowser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,22 @@ def dash_duo(_module_browser, tmp_path):
     download = tmp_path / "download"
     download.mkdir()
     return _module_browser.ready(download)
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, each worker gets its own temporary folder (readable by the `postgres` and nginx users,
+    as /tmp is): a test that checks what this process left in it never sees the other worker's files."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        folder = Path(tempfile.mkdtemp(prefix=f"observatory-tests-{worker}-"))
+        folder.chmod(0o755)
+        tempfile.tempdir = config.observatory_tempdir = str(folder)
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "observatory_tempdir", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 BACKENDS = ("sqlite", "postgresql")
@@ -320,78 +336,22 @@ def serve_copy(built_store: Engine, folder: Path, command: list[str], ready: str
     return url, env, process
 
 
-
-# --- Test tiers ---------------------------------------------------------------------------------------------------
-# Every test gets the markers of what it needs, read from its fixtures (so a new test is marked without thinking):
-# the fast tier (`make test-fast`) is everything without these markers. `tests/test_tiers.py` checks it.
-TIER_FIXTURES = {
-    "browser": {"dash_duo", "dash_br", "dash_thread_server"},  # a real headless Chromium
-    "full_store": {"built_store", "dash_app", "pg_built_store"},  # the store `etl build` makes (all bundled files)
-    "postgres": {"pg_cluster", "pg_reference", "pg_built_store"},  # the session's throw-away PostgreSQL cluster
-}
-SERVICE_CALLS = ("serve_copy(",)  # starting a real server process (python app.py, gunicorn, nginx behind it)
-TIER_REPORT = "OBSERVATORY_TIER_REPORT"  # a file: the selected tests and their fixtures are written there
-
-
-def _sources(item) -> str:
-    """The source of the test and of every fixture it uses (where a server start can be seen)."""
-    import inspect
-
-    functions = [getattr(item, "function", None)]
-    functions += [d.func for defs in getattr(item, "_fixtureinfo", None) and item._fixtureinfo.name2fixturedefs.values()
-                  or () for d in defs]
-    texts = []
-    for function in functions:
-        try:
-            texts.append(inspect.getsource(function))
-        except (OSError, TypeError):
-            continue
-    return "\n".join(texts)
-
-
-def tiers_of(item) -> set[str]:
-    """The tier markers an item needs, from its fixtures, its `backend` parameter and its source."""
-    names = set(getattr(item, "fixturenames", ()))
-    found = {marker for marker, fixtures in TIER_FIXTURES.items() if names & fixtures}
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and callspec.params.get("backend") == "postgresql":
-        found.add("postgres")
-    if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
-        found.add("fuzz")
-    if any(call in _sources(item) for call in SERVICE_CALLS):
-        found.add("service")
-    return found
+# --- Test tiers (tests/tiers.py) ----------------------------------------------------------------------------------
+_deselected: list = []
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by markers
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        present = {mark.name for mark in item.iter_markers()}
-        for marker in sorted(tiers_of(item) - present):
-            item.add_marker(marker)
-
-
-_deselected: list = []
+    tiers.mark(items)
 
 
 def pytest_deselected(items):
-    if os.environ.get(TIER_REPORT):
+    if os.environ.get(tiers.REPORT):
         _deselected.extend(items)
 
 
-def _described(item) -> dict:
-    return {"markers": sorted({m.name for m in item.iter_markers()}),
-            "fixtures": sorted(getattr(item, "fixturenames", ())),
-            "backend": getattr(getattr(item, "callspec", None), "params", {}).get("backend")}
-
-
 def pytest_collection_finish(session):
-    """With `OBSERVATORY_TIER_REPORT=path`: the selected and the deselected tests, with their markers and
-    fixtures, as JSON (tests/test_tiers.py reads it)."""
-    target = os.environ.get(TIER_REPORT)
+    """With `OBSERVATORY_TIER_REPORT=path`: the selected and the deselected tests described in that file."""
+    target = os.environ.get(tiers.REPORT)
     if target:
-        import json
-
-        Path(target).write_text(json.dumps({
-            "selected": {item.nodeid: _described(item) for item in session.items},
-            "deselected": {item.nodeid: _described(item) for item in _deselected}}))
+        tiers.report(Path(target), session.items, _deselected)

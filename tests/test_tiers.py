@@ -1,6 +1,6 @@
 """The test tiers: `make test-fast` selects no test that needs a browser, the built store, PostgreSQL, a served
-process or many fuzz examples, and every such test carries its marker (given in tests/conftest.py from the
-fixtures it uses), so that the whole suite (`./test.sh`) is the fast tier plus the marked tests."""
+process or many fuzz examples, and every such test carries its marker (given by tests/tiers.py from the fixtures
+it uses), so that the whole suite (`./test.sh`) is the fast tier plus the marked tests."""
 from __future__ import annotations
 
 import json
@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, TIER_FIXTURES, TIER_REPORT
+from tests.conftest import ROOT
+from tests.tiers import FIXTURES, MARKERS, REPORT
 
-MARKERS = ("browser", "service", "postgres", "full_store", "fuzz")
-HEAVY_FIXTURES = set().union(*TIER_FIXTURES.values(), {"_module_browser"})
+HEAVY_FIXTURES = set().union(*FIXTURES.values())
 
 
 def fast_expression() -> str:
@@ -31,7 +31,7 @@ def tiers(tmp_path_factory) -> dict[str, dict[str, dict]]:
     markers, its fixtures and its backend."""
     report = tmp_path_factory.mktemp("tiers") / "tiers.json"
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                           "-m", fast_expression()], cwd=ROOT, env={**os.environ, TIER_REPORT: str(report)},
+                           "-m", fast_expression()], cwd=ROOT, env={**os.environ, REPORT: str(report)},
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return json.loads(report.read_text())
@@ -53,7 +53,7 @@ def test_every_heavy_test_carries_its_marker(tiers):
     every_test = {**tiers["selected"], **tiers["deselected"]}
     for nodeid, test in every_test.items():
         fixtures, markers = set(test["fixtures"]), set(test["markers"])
-        for marker, needs in TIER_FIXTURES.items():
+        for marker, needs in FIXTURES.items():
             if fixtures & needs:
                 assert marker in markers, (nodeid, marker)
         if test["backend"] == "postgresql":
