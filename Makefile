@@ -1,8 +1,16 @@
-.PHONY: run test screenshots bench serve serve-public
+.PHONY: run test test-fast screenshots bench serve serve-public
+# The fast tier: every test needing none of these (markers given by tests/tiers.py; tests/test_tiers.py checks)
+FAST = not browser and not service and not postgres and not full_store and not fuzz
 run:
 	./run.sh
 test:
 	./test.sh
+test-fast: .venv/installed
+	.venv/bin/python -m pytest -m "$(FAST)" -q
+.venv/installed: requirements.txt
+	[ -x .venv/bin/python ] || python3 -m venv .venv
+	.venv/bin/pip install -q -r requirements.txt
+	touch $@
 screenshots:
 	.venv/bin/python scripts/screenshots.py
 bench:

@@ -20,7 +20,9 @@ fi
 .venv/bin/pip install -q -r requirements.txt
 .venv/bin/ruff check .
 set +e
-.venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), one test file each at a time: a file's module fixtures (its browser, its stores) are
+# made once. TEST_WORKERS=0 runs in this process alone.
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
 code=$?
 set -e
 [ "$code" -eq 5 ] && { echo "no tests collected" >&2; exit 1; }

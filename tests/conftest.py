@@ -27,6 +27,8 @@ from etl.build import build
 from etl.loader import ensure_reference
 from observatory.schema import metadata
 from observatory.store import dispose_engines, get_engine, init_store
+from tests import store_cache, tiers
+from tests.shared_browser import ModuleBrowser
 
 ROOT = Path(__file__).resolve().parent.parent
 BMO_2023 = ROOT / "data/real/francetravail/Base_open_data_BMO_2023.xlsx"
@@ -52,6 +54,45 @@ def _start_on_free_port(self, app, start_timeout=3, **kwargs):
 
 _threaded_start = ThreadedRunner.start
 ThreadedRunner.start = _start_on_free_port
+
+
+@pytest.fixture(scope="module")
+def _module_browser(request, tmp_path_factory):
+    """One Chromium and one threaded server for the module's `dash_duo` tests (`tests/shared_browser.py`)."""
+    config = request.config
+    shared = ModuleBrowser({
+        "browser": config.getoption("webdriver"), "remote": config.getoption("remote"),
+        "remote_url": config.getoption("remote_url"), "headless": config.getoption("headless"),
+        "options": config.hook.pytest_setup_options(), "percy_assets_root": config.getoption("percy_assets"),
+        "percy_finalize": config.getoption("nopercyfinalize"), "pause": config.getoption("pause")})
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
+@pytest.fixture
+def dash_duo(_module_browser, tmp_path):
+    """Dash's `dash_duo` (same methods), on the module's browser put back as new (downloads in the test's folder)."""
+    download = tmp_path / "download"
+    download.mkdir()
+    return _module_browser.ready(download)
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, each worker gets its own temporary folder (readable by the `postgres` and nginx users,
+    as /tmp is): a test that checks what this process left in it never sees the other worker's files."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        folder = Path(tempfile.mkdtemp(prefix=f"observatory-tests-{worker}-"))
+        folder.chmod(0o755)
+        tempfile.tempdir = config.observatory_tempdir = str(folder)
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "observatory_tempdir", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 BACKENDS = ("sqlite", "postgresql")
@@ -172,10 +213,19 @@ def pg_reference(pg_cluster) -> str:
 
 @pytest.fixture(scope="session")
 def pg_built_store(pg_cluster) -> Engine:
-    """The store as `python -m etl build` makes it, on PostgreSQL, built once per session."""
-    engine = get_engine(pg_cluster.url(pg_cluster.create_database()))
-    build(engine)
-    return engine
+    """The store as `python -m etl build` makes it, on PostgreSQL: restored from the cached dump of a real build
+    made from the same inputs (`tests/store_cache.py`), else built here (once per session) and dumped there."""
+    name = pg_cluster.create_database()
+    url = pg_cluster.url(name)
+    dsn = {"host": "127.0.0.1", "port": str(pg_cluster.port), "user": PG_USER}
+
+    def build_here() -> Engine:
+        engine = get_engine(url)
+        build(engine)
+        return engine
+
+    store_cache.postgres_store(pg_cluster.bindir, dsn, name, build_here)
+    return get_engine(url)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -209,13 +259,18 @@ def store(backend, request, tmp_path) -> Engine:
     cluster.drop_database(name)
 
 
-@pytest.fixture(scope="session")
-def built_store(tmp_path_factory) -> Engine:
-    """The store as `python -m etl build` makes it, built once per session."""
-    path = tmp_path_factory.mktemp("built") / "observatory.sqlite"
+def _build_sqlite(path: Path) -> None:
     engine = get_engine(f"sqlite:///{path}")
     build(engine)
-    return engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory) -> Engine:
+    """The store as `python -m etl build` makes it: the session's own copy of the cached build made from the
+    same inputs (`tests/store_cache.py`), built here first when there is none."""
+    path = store_cache.sqlite_store(tmp_path_factory.mktemp("built") / "observatory.sqlite", _build_sqlite)
+    return get_engine(f"sqlite:///{path}")
 
 
 def copy_store(built_store: Engine, path: Path) -> Engine:
@@ -280,3 +335,23 @@ def serve_copy(built_store: Engine, folder: Path, command: list[str], ready: str
             time.sleep(0.3)
     return url, env, process
 
+
+# --- Test tiers (tests/tiers.py) ----------------------------------------------------------------------------------
+_deselected: list = []
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by markers
+def pytest_collection_modifyitems(config, items):
+    tiers.mark(items)
+
+
+def pytest_deselected(items):
+    if os.environ.get(tiers.REPORT):
+        _deselected.extend(items)
+
+
+def pytest_collection_finish(session):
+    """With `OBSERVATORY_TIER_REPORT=path`: the selected and the deselected tests described in that file."""
+    target = os.environ.get(tiers.REPORT)
+    if target:
+        tiers.report(Path(target), session.items, _deselected)

@@ -79,6 +79,7 @@ def adapter_of(key: str) -> str:
     return key.split(":")[0].removesuffix("_xlsx")
 
 
+@functools.lru_cache(maxsize=1)  # made once: cutting the BMO workbook costs more than loading an example
 def corpus() -> dict[str, tuple[str, bytes]]:
     """adapter → (file name, bytes) of each small real input (not a test argument: never printed whole)."""
     found = {name: (path.name, _head(path, lines)) for name, (path, lines) in CSV_SOURCES.items()}
