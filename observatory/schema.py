@@ -35,11 +35,29 @@ PROFESSION_LEVELS = ("ensemble", "domain", "family", "group", "profession")
 STATUSES = status.CODES
 AGGREGATIONS = ("sum", "ratio", "none")
 
+
+def _dimension_key(id_column: str, length: int) -> list[Column]:
+    """A dimension's text id (the contract's) and its integer `key` (what `observation` stores)."""
+    return [Column(id_column, String(length), primary_key=True),
+            Column("key", Integer, Identity(), nullable=False, unique=True)]
+
+
+def _figure() -> list[Column]:
+    """A figure's value, its parts when it is a ratio, and its status (every figure table has them)."""
+    return [Column("value", Float), Column("numerator", Float), Column("denominator", Float),
+            Column("status", String(32), nullable=False)]
+
+
+def _series_subject() -> list[Column]:
+    """Whose label or break it is: a profession or a bassin, in a series."""
+    return [Column("series", String(64), primary_key=True),
+            Column("kind", String(16), primary_key=True),  # profession | territory
+            Column("subject_id", String(64), primary_key=True)]
+
+
 source = Table(
-    "source",
-    metadata,
-    Column("source_id", String(64), primary_key=True),
-    Column("key", Integer, Identity(), nullable=False, unique=True),
+    "source", metadata,
+    *_dimension_key("source_id", 64),
     Column("producer", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("url", Text),
@@ -55,10 +73,8 @@ source = Table(
 )
 
 territory = Table(
-    "territory",
-    metadata,
-    Column("territory_id", String(32), primary_key=True),
-    Column("key", Integer, Identity(), nullable=False, unique=True),
+    "territory", metadata,
+    *_dimension_key("territory_id", 32),
     Column("level", String(16), nullable=False),
     Column("code", String(16), nullable=False),
     Column("name", Text, nullable=False),
@@ -68,10 +84,8 @@ territory = Table(
 )
 
 profession = Table(
-    "profession",
-    metadata,
-    Column("profession_id", String(64), primary_key=True),
-    Column("key", Integer, Identity(), nullable=False, unique=True),
+    "profession", metadata,
+    *_dimension_key("profession_id", 64),
     Column("label", Text, nullable=False),
     Column("level", String(16), nullable=False),
     Column("parent_id", String(64), ForeignKey("profession.profession_id")),
@@ -81,8 +95,7 @@ profession = Table(
 )
 
 profession_crosswalk = Table(
-    "profession_crosswalk",
-    metadata,
+    "profession_crosswalk", metadata,
     Column("nomenclature", String(32), primary_key=True),
     Column("source_code", String(32), primary_key=True),
     Column("profession_id", String(64), ForeignKey("profession.profession_id"), nullable=False),
@@ -92,10 +105,8 @@ profession_crosswalk = Table(
 )
 
 indicator = Table(
-    "indicator",
-    metadata,
-    Column("indicator_id", String(64), primary_key=True),
-    Column("key", Integer, Identity(), nullable=False, unique=True),
+    "indicator", metadata,
+    *_dimension_key("indicator_id", 64),
     Column("label", Text, nullable=False),
     Column("theme", String(32), nullable=False),
     Column("unit", String(32), nullable=False),
@@ -111,8 +122,7 @@ indicator = Table(
 )
 
 esms_category = Table(
-    "esms_category",
-    metadata,
+    "esms_category", metadata,
     Column("code", String(8), primary_key=True),
     Column("label", Text, nullable=False),
     Column("sector", String(8), nullable=False),
@@ -123,8 +133,7 @@ esms_category = Table(
 # Establishment-level figures (TDBMS, keyed by FINESS) live apart from `observation`, which carries their
 # aggregates by département, région, nation and ESMS category.
 establishment = Table(
-    "establishment",
-    metadata,
+    "establishment", metadata,
     Column("finess", String(9), primary_key=True),
     Column("name", Text),
     Column("esms_category", String(8), nullable=False),
@@ -134,23 +143,18 @@ establishment = Table(
 )
 
 establishment_observation = Table(
-    "establishment_observation",
-    metadata,
+    "establishment_observation", metadata,
     Column("finess", String(9), primary_key=True),
     Column("indicator_id", String(64), primary_key=True),
     Column("period", Integer, primary_key=True),
     Column("source_id", String(64), primary_key=True),
-    Column("value", Float),
-    Column("numerator", Float),
-    Column("denominator", Float),
-    Column("status", String(32), nullable=False),
+    *_figure(),
     Column("load_id", Integer, nullable=False),
     Index("ix_establishment_observation_load", "load_id"),
 )
 
 etl_load = Table(
-    "etl_load",
-    metadata,
+    "etl_load", metadata,
     Column("load_id", Integer, primary_key=True, autoincrement=True),
     Column("source_id", String(64), ForeignKey("source.source_id")),
     Column("adapter", String(32), nullable=False),
@@ -167,8 +171,7 @@ etl_load = Table(
 )
 
 etl_rejection = Table(
-    "etl_rejection",
-    metadata,
+    "etl_rejection", metadata,
     Column("rejection_id", Integer, primary_key=True, autoincrement=True),
     Column("load_id", Integer, ForeignKey("etl_load.load_id"), nullable=False),
     Column("row_number", Integer),
@@ -181,8 +184,7 @@ etl_rejection = Table(
 # One row: the store's version, bumped by every load and unload in its own transaction, so that every process
 # reading the store (app workers, API) knows when to forget what it cached.
 store_meta = Table(
-    "store_meta",
-    metadata,
+    "store_meta", metadata,
     Column("name", String(32), primary_key=True),
     Column("value", Integer, nullable=False),
 )
@@ -190,11 +192,8 @@ store_meta = Table(
 # What a source code (BMO métier) or a bassin meant in each vintage of a series: series breaks are found by
 # comparing consecutive vintages, and a figure is shown under the label of its own vintage.
 vintage_label = Table(
-    "vintage_label",
-    metadata,
-    Column("series", String(64), primary_key=True),
-    Column("kind", String(16), primary_key=True),  # profession | territory
-    Column("subject_id", String(64), primary_key=True),
+    "vintage_label", metadata,
+    *_series_subject(),
     Column("code", String(32), primary_key=True),
     Column("period", Integer, primary_key=True),
     Column("label", Text),
@@ -203,11 +202,8 @@ vintage_label = Table(
 
 # Figures not comparable with the previous period of their series: (series, profession or territory, period).
 series_break = Table(
-    "series_break",
-    metadata,
-    Column("series", String(64), primary_key=True),
-    Column("kind", String(16), primary_key=True),  # profession | territory
-    Column("subject_id", String(64), primary_key=True),
+    "series_break", metadata,
+    *_series_subject(),
     Column("period", Integer, primary_key=True),
     Column("note", Text, nullable=False),
 )
@@ -219,8 +215,7 @@ series_break = Table(
 # upload does not depend on how the published store was built. `load_id`: the `etl_load` row recording the save
 # (its `source_id` NULL), so that `python -m etl unload` removes it too.
 private_upload = Table(
-    "private_upload",
-    metadata,
+    "private_upload", metadata,
     Column("upload_id", Integer, primary_key=True, autoincrement=True),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("file_name", Text, nullable=False),
@@ -231,8 +226,7 @@ private_upload = Table(
 )
 
 private_figure = Table(
-    "private_figure",
-    metadata,
+    "private_figure", metadata,
     Column("upload_id", Integer, ForeignKey("private_upload.upload_id"), primary_key=True),
     Column("finess", String(9), primary_key=True),
     Column("indicator_id", String(64), primary_key=True),
@@ -240,10 +234,7 @@ private_figure = Table(
     Column("name", Text),
     Column("esms_category", String(8), nullable=False),
     Column("territory_id", String(32), nullable=False),
-    Column("value", Float),
-    Column("numerator", Float),
-    Column("denominator", Float),
-    Column("status", String(32), nullable=False),
+    *_figure(),
 )
 
 # The fact table holds integer surrogate keys: a load binds hundreds of thousands of rows, and small
@@ -251,17 +242,13 @@ private_figure = Table(
 # use the `observations` view, which shows the contract's text ids. Referential integrity is guaranteed
 # by the loader (every key comes from a dimension row written in the same transaction) and tested.
 observation = Table(
-    "observation",
-    metadata,
+    "observation", metadata,
     Column("indicator_key", Integer, nullable=False),
     Column("profession_key", Integer, nullable=False),
     Column("territory_key", Integer, nullable=False),
     Column("breakdown", String(64), nullable=False, default=""),
     Column("period", Integer, nullable=False),
-    Column("value", Float),
-    Column("numerator", Float),
-    Column("denominator", Float),
-    Column("status", String(32), nullable=False),
+    *_figure(),
     Column("is_derived", Integer, nullable=False),
     Column("source_key", Integer, nullable=False),
     Column("load_id", Integer, nullable=False),
