@@ -31,17 +31,12 @@ from etl.reference import Reference
 from observatory import sources
 
 NAME = "tdbms"
-COLUMNS = {
-    "year": r"annee|anneedereference|exercice",
-    "finess": r"(n|no|numero)?finess(et|etablissement|geographique)?",
-    "category": r"(code)?categorie(esms|finess|detablissement)?",
-    "departement": r"(code)?departement",
-    "recruitments": r"nombrederecrutements.*",
-    "departures": r"nombrededeparts.*",
-    "headcount": r"effectifs?reels?enpersonnes.*",
-    "etp_real": r"nombredetpreels.*",
-    "etp_budget": r"nombredetpbudgetes.*",
-    "etp_done": r"nombredetp(realises|pourvus).*",
+COLUMNS = {  # who, where, when; then the counts the rates are made of (staff, movements, FTE)
+    "year": r"annee|anneedereference|exercice", "finess": r"(n|no|numero)?finess(et|etablissement|geographique)?",
+    "category": r"(code)?categorie(esms|finess|detablissement)?", "departement": r"(code)?departement",
+    "recruitments": r"nombrederecrutements.*", "departures": r"nombrededeparts.*",
+    "headcount": r"effectifs?reels?enpersonnes.*", "etp_real": r"nombredetpreels.*",
+    "etp_budget": r"nombredetpbudgetes.*", "etp_done": r"nombredetp(realises|pourvus).*",
 }
 OPTIONAL = {"name": r"raisonsociale.*"}
 ABSENCE = re.compile(r"nombredejoursdabsence.*")
