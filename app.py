@@ -4,6 +4,10 @@ A multi-page Dash app (pages/): one page per user question, filters in the URL q
 with its source, its data table and a one-sentence summary. `server = app.server` for gunicorn
 (`gunicorn -w 4 -b 127.0.0.1:8050 app:server`): importing this module only reads the store — building it is
 `python -m etl build` (or `python app.py`), so N workers never race to build or write it.
+
+The app is an entry point: it makes the one `Store` every page, callback and API route reads (`STORE`, from
+`OBSERVATORY_DB` or the bundled file; `OBSERVATORY_CACHE_MB` bounds its cache, per worker) and hands it down
+(`api.register`, `pages._components.ui.store`).
 """
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from observatory import api, views
-from observatory.store import get_engine, store_exists, store_problem, store_ready
+from observatory.cache import DEFAULT_BUDGET_BYTES
+from observatory.config import database_url
+from observatory.store import Store, store_exists
 from pages._components import ui
 
 LOG_MAX_CHARS = 2000  # a log line quotes at most this much (a forged 1 MB value never fills the log)
@@ -44,6 +50,8 @@ def _bounded_log_records() -> None:
 
 
 _bounded_log_records()
+CACHE_BYTES = int(float(os.environ.get("OBSERVATORY_CACHE_MB") or DEFAULT_BUDGET_BYTES / 2**20) * 2**20)
+STORE = Store(database_url(), cache_bytes=CACHE_BYTES)  # the one store of this process (see the docstring)
 
 
 class PublicDash(dash.Dash):
@@ -93,7 +101,7 @@ def nav() -> list[tuple[str, str]]:
 
 def ensure_store() -> None:
     """Build the store from the bundled files when it has never been built."""
-    engine = get_engine()
+    engine = STORE.engine
     if not store_exists(engine):
         from etl.build import build
 
@@ -147,12 +155,12 @@ def warm_caches() -> None:
     when the store is not built yet: /health says so)."""
     from observatory import figures, queries
 
-    if not store_ready():
+    if not STORE.ready():
         return
-    queries.dimensions()
+    queries.dimensions(STORE)
     for kind in ("profession", "territory"):
-        views.labels(kind)
-    views.esms_labels()
+        views.labels(STORE, kind)
+    views.esms_labels(STORE)
     for level in ("region", "departement"):
         figures.choropleth_figure(level, "")
 
@@ -162,7 +170,7 @@ app = create_app()
 server = app.server
 # The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
 server.config["MAX_CONTENT_LENGTH"] = views.MAX_REQUEST_BYTES
-api.register(server)
+api.register(server, STORE)
 if int(os.environ.get("OBSERVATORY_TRUSTED_PROXIES", "0")):  # behind N reverse proxies: the client's own address
     from werkzeug.middleware.proxy_fix import ProxyFix  # (per-client save limits key on it)
 
@@ -208,7 +216,7 @@ def store_guard():
     never old figures from memory or a reopened empty file; a replaced one is reopened (`store_problem`)."""
     from flask import jsonify, request
 
-    problem = store_problem()
+    problem = STORE.problem()
     if problem is None or request.path.startswith(NO_STORE_NEEDED):
         return None
     if request.path == "/_dash-update-component":
@@ -269,16 +277,14 @@ def health():
     """For load balancers and operators: is the store built, and which version does this worker serve."""
     from flask import jsonify
 
-    from observatory import queries
-
-    ready = store_ready()
-    body = {"status": "ok" if ready else store_problem() or "store not built (run `python -m etl build`)",
-            "store_version": queries.store_version() if ready else None,
-            "backend": get_engine().dialect.name, "pid": os.getpid()}
+    ready = STORE.ready()
+    body = {"status": "ok" if ready else STORE.problem() or "store not built (run `python -m etl build`)",
+            "store_version": STORE.version() if ready else None,
+            "backend": STORE.engine.dialect.name, "pid": os.getpid()}
     if ready:  # the private space's size and caps (etl/limits.py): its growth is bounded, and seen
         from etl.private import private_status
 
-        body["private"] = private_status(get_engine())
+        body["private"] = private_status(STORE.engine)
     return jsonify(body), (200 if ready else 503)
 
 

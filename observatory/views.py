@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,7 +13,7 @@ from sqlalchemy import text
 
 from observatory import benchmarks, catalogue, figures, heatmap, queries, sources
 from observatory.benchmarks import peer_band
-from observatory.config import database_url
+from observatory.store import Store, cached
 from observatory.urlstate import Filters
 
 
@@ -74,21 +73,21 @@ class View:
     counted_in: str | None = None  # the published profession that counts the chosen one, when known
 
 
-def source_for(indicator_id: str, wanted: str | None) -> str | None:
+def source_for(store: Store, indicator_id: str, wanted: str | None) -> str | None:
     """The series asked for when the store holds it for the indicator, else the store's preferred one."""
-    available = queries.sources_for(indicator_id)
+    available = queries.sources_for(store, indicator_id)
     if wanted in available:
         return wanted
     return available[0] if available else None
 
 
-def resolve(page: ExplorerPage, filters: Filters) -> Filters:
+def resolve(store: Store, page: ExplorerPage, filters: Filters) -> Filters:
     """Replace what the store cannot serve (unknown indicator, source, year) by the page's defaults."""
     indicator = filters.indicator if filters.indicator in page.indicators else page.default.indicator
-    source = source_for(indicator, filters.source)
-    periods = queries.periods_for(indicator, source) if source else ()
+    source = source_for(store, indicator, filters.source)
+    periods = queries.periods_for(store, indicator, source) if source else ()
     period = filters.period if filters.period in periods else (periods[-1] if periods else None)
-    dims = queries.dimensions()
+    dims = queries.dimensions(store)
     profession = filters.profession if filters.profession in dims.profession_key else page.default.profession
     territory = filters.territory if filters.territory in dims.territory_key else "FR"
     breakdown = filters.breakdown if (filters.breakdown or "").startswith("esms:") else None
@@ -97,10 +96,10 @@ def resolve(page: ExplorerPage, filters: Filters) -> Filters:
                    territory=territory, breakdown=breakdown)
 
 
-def source_short(source_id: str) -> str:
+def source_short(store: Store, source_id: str) -> str:
     """A source as a sentence names it: the acronym in its title (« BMO »), else the last one of its producer
     (« TDBMS »), else its producer."""
-    row = queries.source_row(source_id)
+    row = queries.source_row(store, source_id)
     if not row:
         return source_id
     found = (re.findall(r"\(([A-ZÉ][A-Za-zÉ]+)\)", row.get("title", ""))
@@ -108,42 +107,42 @@ def source_short(source_id: str) -> str:
     return found[-1] if found else row.get("producer", source_id)
 
 
-def counted_in(f: Filters) -> str | None:
+def counted_in(store: Store, f: Filters) -> str | None:
     """The published profession whose figures include `f.profession` in the series shown: the series' own
     crosswalk (`sources.COUNTED_IN`), else the root when the series publishes only the root (TDBMS: every
     professional of an establishment); None when unknown or when that profession has no figures either."""
-    series = queries.source_row(f.source).get("series") or f.source
+    series = queries.source_row(store, f.source).get("series") or f.source
     candidate = sources.COUNTED_IN.get(series, {}).get(f.profession)
     if candidate is None:
-        published = set(queries.observations(f.indicator, f.source, territories=[f.territory],
+        published = set(queries.observations(store, f.indicator, f.source, territories=[f.territory],
                                              period=f.period).profession_id)
         candidate = "ensemble" if published == {"ensemble"} else None
-    if candidate is None or queries.observations(f.indicator, f.source, professions=[candidate],
+    if candidate is None or queries.observations(store, f.indicator, f.source, professions=[candidate],
                                                  territories=[f.territory]).empty:
         return None
     return candidate
 
 
-def coverage(f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
+def coverage(store: Store, f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
     """When the source publishes nothing for the chosen profession: the sentence that says so, and the
     profession that counts it (kept out of sight before: the page silently showed the root instead)."""
     if not f.source or f.profession == "ensemble" or not queries.observations(
-            f.indicator, f.source, professions=[f.profession], territories=[f.territory],
+            store, f.indicator, f.source, professions=[f.profession], territories=[f.territory],
             breakdown=f.breakdown).empty:
         return "", None
-    short, chosen = source_short(f.source), names.get(f.profession, f.profession)
-    where = labels("territory").get(f.territory, f.territory)
-    anywhere = not queries.observations(f.indicator, f.source, professions=[f.profession]).empty
+    short, chosen = source_short(store, f.source), names.get(f.profession, f.profession)
+    where = labels(store, "territory").get(f.territory, f.territory)
+    anywhere = not queries.observations(store, f.indicator, f.source, professions=[f.profession]).empty
     head = (f"Pas de données {short} pour « {chosen} » ({where})" if anywhere
             else f"Pas de données {short} pour « {chosen} »")
-    counted = None if anywhere else counted_in(f)
+    counted = None if anywhere else counted_in(store, f)
     if counted is None:
         return head + " : la source ne publie pas ce métier à part.", None
     return f"{head} ; ce métier est compté dans « {names.get(counted, counted)} ».", counted
 
 
-def source_label(source_id: str) -> str:
-    row = queries.source_row(source_id)
+def source_label(store: Store, source_id: str) -> str:
+    row = queries.source_row(store, source_id)
     if not row:
         return source_id
     label = f"{row['producer']} – {row['title']}"
@@ -151,57 +150,48 @@ def source_label(source_id: str) -> str:
     return label + (f" ({row['vintage']})" if row.get("vintage") else "")
 
 
-def labels(kind: str) -> dict[str, str]:
-    queries.dimensions()  # notices a changed store (and clears this cache through `on_store_change`)
-    return _labels(kind, database_url())
-
-
-@lru_cache(maxsize=8)
-def _labels(kind: str, url: str) -> dict[str, str]:
-    dims = queries.dimensions(url)
+@cached
+def labels(store: Store, kind: str) -> dict[str, str]:
+    """Profession (`kind="profession"`) or territory names by id (shared: copy before changing)."""
+    dims = queries.dimensions(store)
     if kind == "profession":
         return dict(zip(dims.professions.profession_id, dims.professions.label))
     return dict(zip(dims.territories.territory_id, dims.territories.name))
 
 
-def esms_labels() -> dict[str, str]:
-    queries.dimensions()
-    return dict(_esms_labels(database_url()))
+def esms_labels(store: Store) -> dict[str, str]:
+    return dict(_esms_labels(store))
 
 
-@lru_cache(maxsize=4)
-def _esms_labels(url: str) -> tuple[tuple[str, str], ...]:
-    with queries.get_engine(url).connect() as conn:
+@cached
+def _esms_labels(store: Store) -> tuple[tuple[str, str], ...]:
+    with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT code, label FROM esms_category ORDER BY code")).all()
     return tuple((f"esms:{code}", label) for code, label in rows)
 
 
-queries.on_store_change(_labels.cache_clear)
-queries.on_store_change(_esms_labels.cache_clear)
-
-
-def explorer_view(page: ExplorerPage, filters: Filters) -> View:
+def explorer_view(store: Store, page: ExplorerPage, filters: Filters) -> View:
     """The trend and comparison charts of an explorer page for `filters`."""
-    f = resolve(page, filters)
-    source = queries.source_row(f.source) if f.source else {}
-    profession_labels, territory_labels = population_labels(f.indicator), labels("territory")
-    note, counted = coverage(f, profession_labels)
+    f = resolve(store, page, filters)
+    source = queries.source_row(store, f.source) if f.source else {}
+    profession_labels, territory_labels = population_labels(store, f.indicator), labels(store, "territory")
+    note, counted = coverage(store, f, profession_labels)
     shown = counted or f.profession  # the line drawn: the profession, or the one that counts it
     subject = f"{profession_labels.get(shown, shown)}, {territory_labels.get(f.territory, f.territory)}"
     if f.breakdown:
-        subject += f", {esms_labels().get(f.breakdown, f.breakdown)}"
-    places = compared_territories(f)
+        subject += f", {esms_labels(store).get(f.breakdown, f.breakdown)}"
+    places = compared_territories(store, f)
     compared = sorted({shown, "ensemble"}) if shown != "ensemble" else ["ensemble"]
     if len(places) > 1:  # « Comparer avec »: one line per territory, the same population
         compared = [shown]
-    trend = queries.observations(f.indicator, f.source, professions=compared, territories=places,
+    trend = queries.observations(store, f.indicator, f.source, professions=compared, territories=places,
                                  breakdown=f.breakdown) if f.source else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     if len(places) > 1:
         trend = trend.assign(_order=trend.territory_id.map(places.index)).sort_values(
             ["_order", "period"], kind="stable").drop(columns="_order").reset_index(drop=True)
         where = " / ".join(territory_labels.get(t, t) for t in places)
         if f.breakdown:
-            where += f", {esms_labels().get(f.breakdown, f.breakdown)}"
+            where += f", {esms_labels(store).get(f.breakdown, f.breakdown)}"
         trend_fig = figures.time_series_figure(
             trend, "territory_id", territory_labels,
             figures.chart_title(f.indicator, _span(trend), source,
@@ -210,12 +200,12 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         trend_fig = figures.time_series_figure(trend, "profession_id", profession_labels,
                                                figures.chart_title(f.indicator, _span(trend), source,
                                                                    territory_labels.get(f.territory, f.territory)))
-    period_source = _period_source(f) or source
-    vintage_names = vintage_profession_labels(f, source, profession_labels)
-    compare_frame, compare_fig, compare_labels, bands = _comparison(page, f, period_source, vintage_names,
+    period_source = _period_source(store, f) or source
+    vintage_names = vintage_profession_labels(store, f, source, profession_labels)
+    compare_frame, compare_fig, compare_labels, bands = _comparison(store, page, f, period_source, vintage_names,
                                                                     territory_labels)
     mine = trend[(trend.profession_id == shown) & (trend.territory_id == f.territory)]
-    names = {"profession": profession_labels, "territory": territory_labels, "source": source_names()}
+    names = {"profession": profession_labels, "territory": territory_labels, "source": source_names(store)}
     trend_summary = figures.summary_sentence(f.indicator, subject, mine)
     if note:
         trend_summary = f"{note} {trend_summary}"
@@ -230,43 +220,43 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         f, trend_fig, trend_summary, figures.table_rows(trend, names),
         compare_fig, compare_summary, compare_table,
         figures.is_illustrative(trend) or figures.is_illustrative(compare_frame),
-        queries.periods_for(f.indicator, f.source) if f.source else (), queries.sources_for(f.indicator),
+        queries.periods_for(store, f.indicator, f.source) if f.source else (), queries.sources_for(store, f.indicator),
         trend, compare_frame, note, counted)
 
 
-def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
+def vintage_profession_labels(store: Store, f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
     """Names for the comparison of one period: the observatory's own label for its social professions and roots
     (one name in dropdown, charts and tables: « Éducateurs spécialisés », never the file's « Educateurs
     spécialisés » beside it); an occupation the file itself defines keeps the name its vintage gave it."""
     if not f.source or not f.period:
         return names
-    professions = queries.dimensions().professions
+    professions = queries.dimensions(store).professions
     named_by_file = set(professions.loc[professions.parent_id == "autres_metiers", "profession_id"])
-    vintage = queries.vintage_labels(source.get("series") or f.source, f.period)
+    vintage = queries.vintage_labels(store, source.get("series") or f.source, f.period)
     return {**names, **{p: label for p, label in vintage.items() if p in named_by_file}}
 
 
-def population_labels(indicator_id: str) -> dict[str, str]:
+def population_labels(store: Store, indicator_id: str) -> dict[str, str]:
     """Profession labels, with `ensemble` named for what the indicator covers (TDBMS: permanent staff of
     medico-social establishments, never « all occupations »)."""
-    names = labels("profession")
+    names = labels(store, "profession")
     return {**names, "ensemble": catalogue.root_label(indicator_id, names.get("ensemble", "ensemble"))}
 
 
-def source_names() -> dict[str, str]:
+def source_names(store: Store) -> dict[str, str]:
     """Each source as a reader quotes it: producer, title and vintage."""
-    rows = queries.dimensions().sources
+    rows = queries.dimensions(store).sources
     return {r.source_id: f"{r.producer} – {r.title}" + (f" ({r.vintage})" if r.vintage else "")
             for r in rows.itertuples(index=False)}
 
 
-def _period_source(f: Filters) -> dict:
+def _period_source(store: Store, f: Filters) -> dict:
     """The source (vintage) of the figures shown for one period: the comparison chart quotes it."""
     if not f.source or f.period is None:
         return {}
-    frame = queries.observations(f.indicator, f.source, territories=[f.territory], period=f.period,
+    frame = queries.observations(store, f.indicator, f.source, territories=[f.territory], period=f.period,
                                  breakdown=f.breakdown)
-    return queries.source_row(frame.source_id.iloc[0]) if len(frame) else {}
+    return queries.source_row(store, frame.source_id.iloc[0]) if len(frame) else {}
 
 
 def _span(frame: pd.DataFrame) -> str:
@@ -276,16 +266,17 @@ def _span(frame: pd.DataFrame) -> str:
     return str(first) if first == last else f"{first}-{last}"
 
 
-def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels: dict, territory_labels: dict):
+def _comparison(store: Store, page: ExplorerPage, f: Filters, source: dict, profession_labels: dict,
+                territory_labels: dict):
     where = territory_labels.get(f.territory, f.territory)
-    by_category = queries.observations(f.indicator, f.source, professions=["ensemble"], territories=[f.territory],
-                                       period=f.period, breakdown=queries.ANY_BREAKDOWN) \
+    by_category = queries.observations(store, f.indicator, f.source, professions=["ensemble"],
+                                       territories=[f.territory], period=f.period, breakdown=queries.ANY_BREAKDOWN) \
         if f.source and page.compare == "categories" else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     by_category = by_category[by_category["breakdown"].fillna("").str.startswith("esms:")]
     if len(by_category):  # figures published by category of establishment (TDBMS), with the peer bands
-        names = esms_labels()
+        names = esms_labels(store)
         frame = by_category.sort_values("value", ascending=False, na_position="last", kind="stable")
-        bands = _category_bands(f, frame, names)  # small categories come secret from the store (secrecy.py)
+        bands = _category_bands(store, f, frame, names)  # small categories come secret from the store (secrecy.py)
         entry = catalogue.get(f.indicator)
         title = (figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
                  + f"<br><sup>Barres : {where} ; trait et bande : médiane et quartiles des établissements de la "
@@ -296,41 +287,41 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
         figures._mark_illustrative(figure, frame)
         return frame.reset_index(drop=True), figure, {k: names.get(k, k) for k in frame["breakdown"]}, bands
     if page.compare == "diplomas":
-        present = _professions_with_data(f)
-        leaves = [p for p in queries.social_professions() if p in present]
-        frame = queries.observations(f.indicator, f.source, professions=leaves, territories=[f.territory],
+        present = _professions_with_data(store, f)
+        leaves = [p for p in queries.social_professions(store) if p in present]
+        frame = queries.observations(store, f.indicator, f.source, professions=leaves, territories=[f.territory],
                                      period=f.period)
-        frame = frame[frame.profession_id.isin(_leaves())]
+        frame = frame[frame.profession_id.isin(_leaves(store))]
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, par formation")
     else:
-        present = _professions_with_data(f)
-        nodes = [p for p in [*queries.social_professions(), "ensemble"] if p in present]
-        frame = queries.observations(f.indicator, f.source, professions=nodes, territories=[f.territory],
+        present = _professions_with_data(store, f)
+        nodes = [p for p in [*queries.social_professions(store), "ensemble"] if p in present]
+        frame = queries.observations(store, f.indicator, f.source, professions=nodes, territories=[f.territory],
                                      period=f.period)
         if page.compare == "professions":  # BMO: the professions, all social work and all occupations
-            frame = frame[frame.profession_id.isin(_leaves() | {"travail_social", "ensemble"})]
+            frame = frame[frame.profession_id.isin(_leaves(store) | {"travail_social", "ensemble"})]
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, métiers du social et ensemble")
     figure = figures.bar_figure(frame, "profession_id", profession_labels, title,
                                 highlight={"ensemble", "travail_social"})
     return frame, figure, profession_labels, None
 
 
-def _leaves() -> set[str]:
-    professions = queries.dimensions().professions
+def _leaves(store: Store) -> set[str]:
+    professions = queries.dimensions(store).professions
     return set(professions.loc[professions.level == "profession", "profession_id"])
 
 
-def _professions_with_data(f: Filters) -> set[str]:
-    frame = queries.observations(f.indicator, f.source, territories=[f.territory], period=f.period,
+def _professions_with_data(store: Store, f: Filters) -> set[str]:
+    frame = queries.observations(store, f.indicator, f.source, territories=[f.territory], period=f.period,
                                  breakdown=f.breakdown)
     return set(frame.profession_id)
 
 
-def compared_territories(f: Filters) -> list[str]:
+def compared_territories(store: Store, f: Filters) -> list[str]:
     """The territory shown, then its région and France when « Comparer avec » asks for them (and they differ)."""
     places = [f.territory]
     if "region" in f.compare and f.territory.startswith("DEP-"):
-        parent = queries.dimensions().territories.set_index("territory_id").parent_id.get(f.territory)
+        parent = queries.dimensions(store).territories.set_index("territory_id").parent_id.get(f.territory)
         if parent:
             places.append(parent)
     if "france" in f.compare and f.territory != "FR":
@@ -353,10 +344,10 @@ def _territories_sentence(indicator_id: str, trend: pd.DataFrame, places: list[s
     return "Comparaison : " + ", ".join(parts) + "."
 
 
-def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+def _category_bands(store: Store, f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """For each category row of `frame`: the territory's figure and the median and quartiles of the
     establishments of that category within the territory (none under `benchmarks.MIN_PEERS`)."""
-    values = queries.establishment_values(f.indicator, f.period) if f.period is not None else pd.DataFrame(
+    values = queries.establishment_values(store, f.indicator, f.period) if f.period is not None else pd.DataFrame(
         columns=["value", "esms_category", "territory_id", "region_id"])
     if f.territory.startswith("DEP-"):
         values = values[values.territory_id == f.territory]
@@ -406,7 +397,7 @@ def _category_table(frame: pd.DataFrame, table: list[dict], bands: pd.DataFrame)
     return rows
 
 
-def store_key_figures() -> list[dict]:
+def store_key_figures(store: Store) -> list[dict]:
     """Home cards computed from the store: the share of difficult projects, social work against all
     occupations, for the latest period the store holds (source and vintage from the store)."""
     from observatory.formatting import with_unit
@@ -414,11 +405,11 @@ def store_key_figures() -> list[dict]:
     indicator_id = catalogue.PAGES["recrutement"][0]
     entry = catalogue.get(indicator_id)
     cards = []
-    for series in queries.sources_for(indicator_id)[:1]:
-        periods = queries.periods_for(indicator_id, series)
+    for series in queries.sources_for(store, indicator_id)[:1]:
+        periods = queries.periods_for(store, indicator_id, series)
         if not periods:
             continue
-        frame = queries.observations(indicator_id, series, professions=["travail_social", "ensemble"],
+        frame = queries.observations(store, indicator_id, series, professions=["travail_social", "ensemble"],
                                      territories=["FR"], period=periods[-1])
         values = {r.profession_id: r for r in frame.itertuples(index=False)}
         if {"travail_social", "ensemble"} <= set(values):
@@ -428,9 +419,9 @@ def store_key_figures() -> list[dict]:
                 "label": f"{entry.label.lower()} : métiers du social / tous métiers (France, {periods[-1]}"
                          + (", minorant : cellules secrètes au dénominateur seulement)"
                             if "partial" in (social.status, every.status) else ")"),
-                "source": source_names().get(every.source_id, every.source_id),
-                "url": queries.source_row(every.source_id).get("url"),
-                "illustrative": bool(queries.source_row(every.source_id).get("is_illustrative")),
+                "source": source_names(store).get(every.source_id, every.source_id),
+                "url": queries.source_row(store, every.source_id).get("url"),
+                "illustrative": bool(queries.source_row(store, every.source_id).get("is_illustrative")),
             })
     return cards
 
@@ -439,40 +430,40 @@ THEMES = {"recrutement": "recrutement", "ressources_humaines": "ressources humai
           "contexte": "contexte de l'emploi", "formation": "formation", "perspectives": "perspectives"}
 
 
-def source_family(source_id: str) -> str:
+def source_family(store: Store, source_id: str) -> str:
     """A source named shortly for a sentence: « France Travail BMO », « DARES », « ATIH/ANAP TDBMS »."""
-    row = queries.source_row(source_id)
+    row = queries.source_row(store, source_id)
     producer = str(row.get("producer", source_id))
     if " – mise en forme " in producer:  # an illustrative file in a published layout: name the layout
         return producer.split(" – mise en forme ", 1)[1]
     producer = re.sub(r"\s*\(.*?\)", "", producer).strip()
-    short = source_short(source_id)
+    short = source_short(store, source_id)
     return producer if short in producer else f"{producer} {short}"
 
 
-def real_and_fictitious() -> dict[bool, dict[str, list[str]]]:
+def real_and_fictitious(store: Store) -> dict[bool, dict[str, list[str]]]:
     """Which themes the store's real and fictitious (is_illustrative) sources feed, from the store and the
     catalogue: {is_illustrative: {theme label: [source names]}}, themes in the catalogue's order."""
     out: dict[bool, dict[str, list[str]]] = {False: {}, True: {}}
     for entry in catalogue.INDICATORS:
-        for series in queries.sources_for(entry.indicator_id):
-            row = queries.source_row(series)
+        for series in queries.sources_for(store, entry.indicator_id):
+            row = queries.source_row(store, series)
             if row.get("scope", "published") != "published":
                 continue
             names = out[bool(row.get("is_illustrative"))].setdefault(THEMES.get(entry.theme, entry.theme), [])
-            name = source_family(series)
+            name = source_family(store, series)
             if name not in names:
                 names.append(name)
     return out
 
 
-def real_and_fictitious_sentence() -> str:
+def real_and_fictitious_sentence(store: Store) -> str:
     """« Chiffres réels : recrutement (France Travail BMO), … ; chiffres fictifs calibrés : ressources humaines
     (ATIH/ANAP TDBMS), … » — the home page's first screen says which figures are which."""
     def part(themes: dict[str, list[str]]) -> str:
         return ", ".join(f"{theme} ({', '.join(names)})" for theme, names in themes.items())
 
-    split = real_and_fictitious()
+    split = real_and_fictitious(store)
     sentence = f"Chiffres réels : {part(split[False])}" if split[False] else "Aucun chiffre réel dans l'entrepôt"
     if split[True]:
         sentence += (" ; chiffres fictifs calibrés (données illustratives, pas des données réelles) : "
@@ -480,7 +471,7 @@ def real_and_fictitious_sentence() -> str:
     return sentence + "."
 
 
-def changes_since_last_vintage() -> list[dict]:
+def changes_since_last_vintage(store: Store) -> list[dict]:
     """National figures of the home page's indicators (catalogue): the last two periods of the same series.
 
     For each indicator, the store's preferred series with national figures; nothing here names a source or
@@ -490,8 +481,8 @@ def changes_since_last_vintage() -> list[dict]:
     rows = []
     for indicator_id in catalogue.PAGES["accueil"]:
         entry = catalogue.get(indicator_id)
-        for series in queries.sources_for(indicator_id):
-            frame = queries.observations(indicator_id, series, professions=["ensemble"], territories=["FR"])
+        for series in queries.sources_for(store, indicator_id):
+            frame = queries.observations(store, indicator_id, series, professions=["ensemble"], territories=["FR"])
             frame = frame.dropna(subset=["value"]).sort_values("period")
             if len(frame):
                 break
@@ -501,8 +492,8 @@ def changes_since_last_vintage() -> list[dict]:
         previous = frame.iloc[-2] if len(frame) > 1 else None
         note = last.series_break if isinstance(last.series_break, str) else ""
         rows.append({
-            "Indicateur": entry.label, "Champ": population_labels(indicator_id).get("ensemble", "ensemble"),
-            "Source": source_names().get(last.source_id, last.source_id),
+            "Indicateur": entry.label, "Champ": population_labels(store, indicator_id).get("ensemble", "ensemble"),
+            "Source": source_names(store).get(last.source_id, last.source_id),
             "Dernière valeur": f"{with_unit(last.value, entry.unit, entry.decimals)} ({int(last.period)})",
             "Période précédente": (f"{with_unit(previous.value, entry.unit, entry.decimals)} ({int(previous.period)})"
                                    if previous is not None else "une seule période publiée"),
@@ -514,20 +505,20 @@ def changes_since_last_vintage() -> list[dict]:
     return rows
 
 
-def families_matrix(territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
+def families_matrix(store: Store, territory: str = "FR") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Job families (the filières, all social work and all occupations) × indicators, latest year of each.
 
     Returns the values matrix and the long frame behind it (for the data table)."""
-    professions = queries.dimensions().professions
+    professions = queries.dimensions(store).professions
     rows = ["ensemble", "travail_social", *professions.loc[professions.parent_id == "travail_social", "profession_id"]]
     names = dict(zip(professions.profession_id, professions.label))
     frames = []
     for indicator_id in catalogue.PAGES["filieres"]:
-        series = queries.sources_for(indicator_id)
-        periods = queries.periods_for(indicator_id, series[0]) if series else ()
+        series = queries.sources_for(store, indicator_id)
+        periods = queries.periods_for(store, indicator_id, series[0]) if series else ()
         if not periods:
             continue
-        frames.append(queries.observations(indicator_id, series[0], professions=rows, territories=[territory],
+        frames.append(queries.observations(store, indicator_id, series[0], professions=rows, territories=[territory],
                                            period=periods[-1]))
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     matrix = long.pivot_table(index="profession_id", columns="indicator_id", values="value", aggfunc="first")
@@ -549,32 +540,32 @@ def family_column_names(long: pd.DataFrame) -> dict[str, str]:
     return names
 
 
-def family_columns(matrix: pd.DataFrame, long: pd.DataFrame) -> list[heatmap.Column]:
+def family_columns(store: Store, matrix: pd.DataFrame, long: pd.DataFrame) -> list[heatmap.Column]:
     """The heat map's columns (`matrix`'s, in order), each with France's figure for all occupations at the
     column's period: what a rate's cells are compared with (`observatory.heatmap`)."""
     ids = {name: indicator_id for indicator_id, name in family_column_names(long).items()}
     periods = long.groupby("indicator_id")["period"].max()
-    _matrix, france = families_matrix("FR")
+    _matrix, france = families_matrix(store, "FR")
     known = france[(france.profession_id == "ensemble") & france.value.notna()]
     reference = {(r.indicator_id, int(r.period)): float(r.value) for r in known.itertuples(index=False)}
     return [heatmap.Column(name, ids[name], reference.get((ids[name], int(periods[ids[name]]))))
             for name in matrix.columns]
 
 
-def _peer_series() -> str | None:
+def _peer_series(store: Store) -> str | None:
     """The series establishments are compared with: the store's preferred one for the page's first indicator."""
-    series = queries.sources_for(catalogue.PAGES["ressources-humaines"][0])
+    series = queries.sources_for(store, catalogue.PAGES["ressources-humaines"][0])
     return series[0] if series else None
 
 
-def peer_source_label() -> str:
-    series = _peer_series()
-    return source_label(series) if series else "aucune donnée d'établissement dans l'entrepôt"
+def peer_source_label(store: Store) -> str:
+    series = _peer_series(store)
+    return source_label(store, series) if series else "aucune donnée d'établissement dans l'entrepôt"
 
 
-def peers_are_illustrative() -> bool:
-    series = _peer_series()
-    return bool(series) and bool(queries.source_row(series).get("is_illustrative"))
+def peers_are_illustrative(store: Store) -> bool:
+    series = _peer_series(store)
+    return bool(series) and bool(queries.source_row(store, series).get("is_illustrative"))
 
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -609,7 +600,7 @@ BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "val
 LEVEL_LABELS = {"departement": "Département", "region": "Région", "nation": "France"}
 
 
-def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
+def own_figures_view(store: Store, units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
                      messages: list[str] | None = None) -> OwnFiguresView:
     """Own figures (an upload read by `etl.private.preview`, or a private upload read back by its token) set
     against their peers: the published establishments of the same ESMS category in the establishment's
@@ -619,26 +610,23 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
 
     `units`: finess, indicator_id, period, value (…); `establishments`: finess, name, esms_category, territory_id.
     """
-    from observatory.store import get_engine
-
     messages = list(messages or [])
     empty = pd.DataFrame(columns=BAND_COLUMNS)
     level_columns = [*BAND_COLUMNS, "level", "territory_id", "place", "quartile", "reading", "shown"]
     if units is None or len(units) == 0:
         return OwnFiguresView(empty, messages, pd.DataFrame(columns=level_columns))
-    engine = get_engine()
     place = establishments.drop_duplicates("finess", keep="last").set_index("finess")
-    territory_names = labels("territory")
+    territory_names = labels(store, "territory")
     rows = []
     for unit in units.itertuples():
-        available = next((p for p in (queries.periods_for(unit.indicator_id, series)
-                                      for series in queries.sources_for(unit.indicator_id)) if p), ())
+        available = next((p for p in (queries.periods_for(store, unit.indicator_id, series)
+                                      for series in queries.sources_for(store, unit.indicator_id)) if p), ())
         peer_period = max([p for p in available if p <= unit.period] or list(available) or [unit.period])
         establishment = place.loc[unit.finess]
         value = None if pd.isna(unit.value) else float(unit.value)
         entry = catalogue.get(unit.indicator_id)
         name = display_name(establishment["name"], unit.finess)
-        side_by_side = benchmarks.levels_from_store(engine, unit.indicator_id, int(peer_period),
+        side_by_side = benchmarks.levels_from_store(store, unit.indicator_id, int(peer_period),
                                                     establishment.esms_category, establishment.territory_id, value,
                                                     exclude_finess=unit.finess)
         shown = benchmarks.first_enough(side_by_side)

@@ -56,7 +56,7 @@ def _table(element_id: str, columns: list[str] | None = None, data=None) -> dash
 
 def layout(**query):
     try:
-        data = outlook_data.store()
+        data = outlook_data.store(ui.store())
         request = outlook_data.parse(query, data, strict=False)
     except OutlookError:
         return html.Div([
@@ -156,7 +156,7 @@ def layout(**query):
 def update(family, territory, horizon, *values_and_state):
     """Thin: the controls as the codec's query, `outlook_data.run`, then the page's view of the projection."""
     *values, given = values_and_state
-    data = outlook_data.store()
+    data = outlook_data.store(ui.store())
     values = dict(zip(PARAMETERS, values))
     given = dict(given or {}, to=horizon or (given or {}).get("to"))
     # a profession id from the link (aide_a_domicile) is kept while its family stays selected

@@ -24,7 +24,7 @@ PROFILE_PROFESSIONS = ("travail_social", "ensemble")
 
 
 def layout(**query):
-    f = views.resolve(PAGE, urlstate.decode(query, PAGE.default))
+    f = views.resolve(ui.store(), PAGE, urlstate.decode(query, PAGE.default))
     level_options = [{"label": "Régions", "value": "region"}, {"label": "Départements", "value": "departement"}]
     return html.Div([
         ui.page_header("Territoires", "Cartes par région ou département (outre-mer en encarts), et profil d'un "
@@ -81,19 +81,20 @@ def _full_map(level: str, update_: dict) -> dict:
 
 def map_update(f: Filters) -> dict:
     """Values, hover texts, colours and title for the map (what a filter change sends)."""
-    f = views.resolve(PAGE, f)
+    f = views.resolve(ui.store(), PAGE, f)
     entry = catalogue.get(f.indicator)
-    frame = queries.observations(f.indicator, f.source, professions=[f.profession], period=f.period,
-                                 territory_level=f.level) if f.source else queries.observations("", "")
+    frame = queries.observations(ui.store(), f.indicator, f.source, professions=[f.profession], period=f.period,
+                                 territory_level=f.level) if f.source else queries.observations(ui.store(), "", "")
     if frame.empty and f.source and f.profession != "ensemble":  # e.g. TDBMS: all staff only
         f = replace(f, profession="ensemble")
-        frame = queries.observations(f.indicator, f.source, professions=["ensemble"], period=f.period,
+        frame = queries.observations(ui.store(), f.indicator, f.source, professions=["ensemble"], period=f.period,
                                      territory_level=f.level)
-    values = figures.map_values(frame, f.level, views.labels("territory"), entry.unit, entry.decimals,
+    values = figures.map_values(frame, f.level, views.labels(ui.store(), "territory"), entry.unit, entry.decimals,
                                 entry.direction == "lower_is_better")
     where = "par région" if f.level == "region" else "par département"
-    title = figures.chart_title(f.indicator, f.period, queries.source_row(f.source) if f.source else {},
-                                f"{views.population_labels(f.indicator).get(f.profession, f.profession)}, {where}")
+    who = views.population_labels(ui.store(), f.indicator).get(f.profession, f.profession)
+    title = figures.chart_title(f.indicator, f.period, queries.source_row(ui.store(), f.source) if f.source else {},
+                                f"{who}, {where}")
     return {"trace": values, "overlays": figures.map_overlays(values, f.level, frame), "title": title,
             "frame": frame, "filters": f}
 
@@ -123,7 +124,7 @@ def update(indicator, level, profession, period, territory=None):
     frame = update_["frame"]
     entry = catalogue.get(f.indicator)
     known = frame.dropna(subset=["value"])
-    names = views.labels("territory")
+    names = views.labels(ui.store(), "territory")
 
     def extreme(row) -> str:
         """« 100,0 % (Ardennes, partiel) »: the value, where, and its quality when not a plain published one."""
@@ -133,9 +134,9 @@ def update(indicator, level, profession, period, territory=None):
 
     summary = (f"{len(known)} territoires renseignés ; de {extreme(known.loc[known.value.idxmin()])} à "
                f"{extreme(known.loc[known.value.idxmax()])}." if len(known) else "Aucune valeur pour ces filtres.")
-    periods = queries.periods_for(f.indicator, f.source) if f.source else ()
-    table = figures.table_rows(frame, {"profession": views.population_labels(f.indicator), "territory": names,
-                                       "source": views.source_names()})
+    periods = queries.periods_for(ui.store(), f.indicator, f.source) if f.source else ()
+    table = figures.table_rows(frame, {"profession": views.population_labels(ui.store(), f.indicator),
+                                       "territory": names, "source": views.source_names(ui.store())})
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
             f.profession, not figures.is_illustrative(frame), _search(f, territory))
 
@@ -157,16 +158,16 @@ def profile_in_url(territory, indicator, level, profession, period):
 
 def profile_rows(territory_id: str) -> list[dict]:
     """The territory's key figures next to its parent's and France's."""
-    names = views.labels("territory")
+    names = views.labels(ui.store(), "territory")
     rows = []
     for indicator_id in catalogue.PAGES["territoires-profil"]:
-        series = queries.sources_for(indicator_id)
-        periods = queries.periods_for(indicator_id, series[0]) if series else ()
+        series = queries.sources_for(ui.store(), indicator_id)
+        periods = queries.periods_for(ui.store(), indicator_id, series[0]) if series else ()
         if not periods:
             continue
-        professions = views.population_labels(indicator_id)
+        professions = views.population_labels(ui.store(), indicator_id)
         for profession_id in PROFILE_PROFESSIONS:
-            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, periods[-1],
+            position = benchmarks.territory_position(ui.store(), indicator_id, territory_id, periods[-1],
                                                      series[0], profession_id)
             if position.nation_value is None:
                 continue
@@ -177,8 +178,8 @@ def profile_rows(territory_id: str) -> list[dict]:
 
 def _provenance(series: str) -> dict:
     """Every figure of the profile says where it comes from, and whether it is illustrative."""
-    row = queries.source_row(series)
-    return {"Source": views.source_label(series),
+    row = queries.source_row(ui.store(), series)
+    return {"Source": views.source_label(ui.store(), series),
             "Données": figures.ILLUSTRATIVE_LABEL if row.get("is_illustrative") else "publiées"}
 
 
@@ -216,6 +217,6 @@ def export(indicator, level, profession, period):
 def export_selection(f: Filters) -> queries.Selection:
     """The selection `map_update` shows for resolved filters."""
     return queries.Selection(indicators=(f.indicator,),
-                             sources=(queries.series_sources(f.source) if f.source else ()) or None,
+                             sources=(queries.series_sources(ui.store(), f.source) if f.source else ()) or None,
                              professions=(f.profession,), levels=(f.level,),
                              periods=(f.period,) if f.period is not None else None)

@@ -16,8 +16,8 @@ from pages._components import ui
 
 
 def layout(page: views.ExplorerPage, prefix: str, query: dict) -> html.Div:
-    filters = views.resolve(page, urlstate.decode(query, page.default))
-    categories = ([{"label": label, "value": code} for code, label in views.esms_labels().items()]
+    filters = views.resolve(ui.store(), page, urlstate.decode(query, page.default))
+    categories = ([{"label": label, "value": code} for code, label in views.esms_labels(ui.store()).items()]
                   if page.compare == "categories" else None)
     return html.Div([
         ui.page_header(page.name, page.intro),
@@ -38,7 +38,7 @@ def coverage_notice(page: views.ExplorerPage, prefix: str, view: views.View) -> 
         return []
     children = [view.coverage]
     if view.counted_in:
-        label = views.population_labels(view.filters.indicator).get(view.counted_in, view.counted_in)
+        label = views.population_labels(ui.store(), view.filters.indicator).get(view.counted_in, view.counted_in)
         href = page.path + urlstate.encode(replace(view.filters, profession=view.counted_in), page.default)
         children += [" ", html.A(f"Afficher « {label} »", href=href, id=f"{prefix}-coverage-switch")]
     return children
@@ -79,11 +79,11 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
     )
     def update(compare, search, indicator, profession, territory, period, source, breakdown=None):
         """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view)."""
-        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown,
-                                                  compare))
+        view = views.explorer_view(ui.store(), page, _filters(page, indicator, profession, territory, period, source,
+                                                              breakdown, compare))
         f = view.filters
         period_options = [{"label": str(p), "value": p} for p in reversed(view.periods)]
-        source_options = [{"label": views.source_label(s), "value": s} for s in view.sources]
+        source_options = [{"label": views.source_label(ui.store(), s), "value": s} for s in view.sources]
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
                 _profession_options(page, prefix, f),
@@ -102,8 +102,8 @@ def register(page: views.ExplorerPage, prefix: str) -> None:
     def export(compare, indicator, profession, territory, period, source, breakdown=None):
         """The export links: the API with the selection of the rows behind the two charts (the compared
         territories' lines included)."""
-        view = views.explorer_view(page, _filters(page, indicator, profession, territory, period, source, breakdown,
-                                                  compare))
+        view = views.explorer_view(ui.store(), page, _filters(page, indicator, profession, territory, period, source,
+                                                              breakdown, compare))
         return ui.export_links(export_selection(view), page.path + urlstate.encode(view.filters, page.default))
 
 
@@ -112,5 +112,5 @@ def export_selection(view: views.View) -> queries.Selection:
     the trend, too); the view's filters when the charts are empty."""
     f = view.filters
     return queries.Selection.covering(views.view_frame(view)) or queries.Selection(
-        indicators=(f.indicator,), sources=(queries.series_sources(f.source) if f.source else ()) or None,
+        indicators=(f.indicator,), sources=(queries.series_sources(ui.store(), f.source) if f.source else ()) or None,
         professions=(f.profession,), territories=(f.territory,), breakdowns=(f.breakdown or "",))
