@@ -24,15 +24,15 @@ PROFESSION_COLUMN = "Filière, groupe ou métier"  # the dropdown's label and th
 def layout(**query):
     f = urlstate.decode(query, DEFAULT)
     indicators = tuple(i.indicator_id for i in catalogue.INDICATORS)
-    territories = [{"label": "Tous les territoires du niveau choisi", "value": ""}, *ui.territory_options()]
+    territories = [{"label": "Tous les territoires du niveau choisi", "value": ""}, *ui.territory_options(ui.store())]
     return html.Div([
         ui.page_header("Explorer les données", "Les observations de l'entrepôt, telles que les graphiques les "
                        "utilisent : valeur, numérateur et dénominateur, statut et source."),
         ui.illustrative_banner("data-banner"),
         html.Div([
             ui.dropdown("data-indicator", "Indicateur", ui.indicator_options(indicators), f.indicator),
-            ui.dropdown("data-profession", PROFESSION_COLUMN, ui.profession_options(indicator_id=f.indicator),
-                        f.profession),
+            ui.dropdown("data-profession", PROFESSION_COLUMN,
+                        ui.profession_options(ui.store(), indicator_id=f.indicator), f.profession),
             html.Div([html.Label("Niveau territorial", htmlFor="data-level"),
                       dash.dcc.Dropdown(id="data-level", options=LEVELS, value=f.level, clearable=False)]),
             ui.dropdown("data-territory", "Territoire", territories, f.territory),
@@ -194,4 +194,4 @@ def update(indicator, profession, level, period, source, territory=None):
     csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],
             [{"label": views.source_label(ui.store(), s), "value": s} for s in sources], f.source, not illustrative,
-            search, csv_href, xlsx_href, f.profession, ui.profession_options(indicator_id=f.indicator))
+            search, csv_href, xlsx_href, f.profession, ui.profession_options(ui.store(), indicator_id=f.indicator))

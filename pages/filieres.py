@@ -21,7 +21,7 @@ INTRO = ("Les filières du travail social côte à côte, avec l'ensemble des m�
 
 def layout(**query):
     filters = urlstate.decode(query, DEFAULT)
-    options = [o for o in ui.territory_options() if o["value"] == "FR" or o["value"].startswith("REG-")]
+    options = [o for o in ui.territory_options(ui.store()) if o["value"] == "FR" or o["value"].startswith("REG-")]
     return html.Div([
         ui.page_header("Comparer les filières", INTRO),
         ui.illustrative_banner("fil-banner"),

@@ -84,7 +84,7 @@ def layout(**query):
                 dbc.Col(ui.dropdown(f"{PREFIX}-family", "Famille professionnelle (FAP)", parts.family_options(data),
                                     request.family), xs=12, md=6),
                 dbc.Col(ui.dropdown(f"{PREFIX}-territory", "Territoire",
-                                    parts.territory_options(data, ui.territory_options()), request.territory),
+                                    parts.territory_options(data, ui.territory_options(ui.store())), request.territory),
                         xs=12, md=4),
                 dbc.Col(ui.dropdown(f"{PREFIX}-horizon", "Horizon",
                                     parts.horizon_options(request.base_year, request.end), request.end),

@@ -33,7 +33,7 @@ def layout(**query):
         html.Div([
             ui.dropdown("ter-indicator", "Indicateur", ui.indicator_options(PAGE.indicators), f.indicator),
             ui.dropdown("ter-level", "Niveau", level_options, f.level),
-            ui.dropdown("ter-profession", "Filière, groupe ou métier", ui.profession_options(), f.profession),
+            ui.dropdown("ter-profession", "Filière, groupe ou métier", ui.profession_options(ui.store()), f.profession),
             ui.dropdown("ter-period", "Année", [], f.period),
         ], className="obs-card obs-filters"),
         ui.copy_link(),
@@ -49,8 +49,8 @@ def layout(**query):
         ], className="obs-card"),
         html.Div([
             html.H2("Profil d'un territoire", className="h4"),
-            ui.dropdown("ter-territory", "Territoire", ui.territory_options(), f.territory if f.territory != "FR"
-                        else "DEP-69"),
+            ui.dropdown("ter-territory", "Territoire", ui.territory_options(ui.store()),
+                        f.territory if f.territory != "FR" else "DEP-69"),
             # long indicator names wrap (a phone sees the figures beside them), the table scrolls in its box
             dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial",
                                                                "whiteSpace": "normal", "height": "auto",

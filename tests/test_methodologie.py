@@ -40,7 +40,8 @@ def _children(component) -> list:
 def method_layout(dash_app):
     from pages import methodologie
 
-    return list(walk(methodologie.layout()))
+    with dash_app.server.app_context():  # the page reads the app's store
+        return list(walk(methodologie.layout()))
 
 
 @pytest.mark.parametrize("indicator_id", [i.indicator_id for i in catalogue.INDICATORS])

@@ -56,7 +56,7 @@ def _profession_options(page: views.ExplorerPage, prefix: str, f: Filters):
     if ctx.triggered_id not in (None, f"{prefix}-indicator") or not any(
             i in catalogue.POPULATION for i in page.indicators):
         return no_update
-    return ui.profession_options(indicator_id=f.indicator)
+    return ui.profession_options(ui.store(), indicator_id=f.indicator)
 
 
 def register(page: views.ExplorerPage, prefix: str) -> None:

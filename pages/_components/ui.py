@@ -38,18 +38,18 @@ def indicator_options(ids: tuple[str, ...]) -> list[dict]:
     return [{"label": f"{catalogue.get(i).label} ({catalogue.get(i).unit})", "value": i} for i in ids]
 
 
-def profession_options(include_others: bool = True, ensemble_label: str | None = None,
+def profession_options(store: Store, include_others: bool = True, ensemble_label: str | None = None,
                        indicator_id: str | None = None) -> list[dict]:
     """`ensemble_label` (or the catalogue's `root_label` of `indicator_id`): what the root stands for with the
     indicator shown (TDBMS: « Personnel permanent des ESMS », not every occupation)."""
-    dims = queries.dimensions(store())
+    dims = queries.dimensions(store)
     professions = dims.professions.set_index("profession_id")
     indent = {"ensemble": 0, "domain": 1, "family": 2, "group": 3, "profession": 4}
     root = professions.loc["ensemble", "label"]
     if ensemble_label is None and indicator_id:
         ensemble_label = catalogue.root_label(indicator_id, root)
     options = [{"label": ensemble_label or root, "value": "ensemble"}]
-    for pid in queries.social_professions(store()):
+    for pid in queries.social_professions(store):
         row = professions.loc[pid]
         options.append({"label": "\u2003" * (indent[row.level] - 1) + row.label, "value": pid})
     if include_others:
@@ -59,8 +59,8 @@ def profession_options(include_others: bool = True, ensemble_label: str | None =
     return options
 
 
-def territory_options() -> list[dict]:
-    territories = queries.dimensions(store()).territories
+def territory_options(store: Store) -> list[dict]:
+    territories = queries.dimensions(store).territories
     options = [{"label": "France", "value": "FR"}]
     for level, prefix in (("region", "Région"), ("departement", "Département")):
         part = territories[territories.level == level].sort_values("code")
@@ -87,10 +87,10 @@ def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, ca
     ]
     if professions:
         columns.append(dbc.Col(dropdown(f"{prefix}-profession", "Filière, groupe ou métier",
-                                        profession_options(indicator_id=filters.indicator),
+                                        profession_options(store(), indicator_id=filters.indicator),
                                         filters.profession), md=3))
     columns += [
-        dbc.Col(dropdown(f"{prefix}-territory", "Territoire", territory_options(), filters.territory), md=3),
+        dbc.Col(dropdown(f"{prefix}-territory", "Territoire", territory_options(store()), filters.territory), md=3),
         dbc.Col(dropdown(f"{prefix}-period", "Année", [], filters.period), md=2),
     ]
     if categories is not None:
