@@ -37,6 +37,7 @@ from observatory.cache import DEFAULT_BUDGET_BYTES, ByteCache
 from observatory.schema import OBSERVATIONS_VIEW_SQL, metadata
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
+MMAP_BYTES = 4 << 30  # address space only (pages stay the OS's): bigger than any store we serve
 # Any constant will do: every writer of every observatory takes the same PostgreSQL advisory lock.
 _PG_WRITER_LOCK = 7_061_982
 
@@ -62,6 +63,11 @@ def _sqlite_pragmas(read_only: bool):
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA cache_size=-65536")
+        # Reads through a memory map of the file: pages come from the OS page cache, shared by every connection
+        # of every worker, instead of being copied into each connection's own cache. A full export scans the
+        # whole fact table: with a private cache it evicted the pages a small query needs (4× slower after an
+        # export), with the map nothing is evicted.
+        cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         cursor.close()
         # pysqlite's own transaction handling defers BEGIN; the engine's "begin" event issues it instead, so
         # that one load is one transaction.
