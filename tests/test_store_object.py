@@ -63,17 +63,20 @@ def dares_store(reference_db, tmp_path) -> tuple[Path, str]:
 
 def test_the_cache_stays_under_its_byte_bound(dares_store):
     _path, url = dares_store
-    budget = 96_000
+    dims = queries.dimensions(Store(url))
+    budget = 4 * size_of(dims)  # the dimensions (a quarter: the most one value may take) and small frames
     store = Store(url, cache_bytes=budget)
-    territories = sorted(queries.dimensions(store).territory_key)[:40]
-    held = []
-    for territory, breakdowns in itertools.product(territories, (("",), None)):
-        frame = queries.select(store, queries.Selection(territories=(territory,), breakdowns=breakdowns))
-        queries.select(store, queries.Selection(territories=(territory,), breakdowns=breakdowns))  # a hit
+    professions = sorted(set(queries.select(store, queries.Selection(sources=("dares_mmo",))).profession_id))
+    held, sizes = [], []
+    for profession, period, breakdowns in itertools.product(professions, range(2007, 2020), (("",), None)):
+        selection = queries.Selection(professions=(profession,), periods=(period,), breakdowns=breakdowns)
+        frame = queries.select(store, selection)
+        assert queries.select(store, selection).equals(frame)  # a hit: the same rows
         assert store.cache.bytes <= budget
         held.append(len(store.cache))
-    assert store.cache.bytes > budget / 2 and max(held) > 10  # it keeps what fits, then drops the oldest
-    assert not frame.empty
+        sizes.append(store.cache.bytes)
+    assert len(held) > 1000 and max(sizes) > budget * 0.8  # it kept what fitted…
+    assert held[-1] < len(held)  # …and dropped the least recently used beyond its bound
     # a value above a quarter of the budget is served, never kept (it would flush what small queries need)
     everything = queries.select(store, queries.Selection(breakdowns=None))
     assert size_of(everything) > budget / 4 and store.cache.bytes <= budget
@@ -96,12 +99,13 @@ def test_a_new_store_version_is_never_served_stale(reference_db, tmp_path):
     shutil.copy(reference_db, path)
     store = Store(f"sqlite:///{path}")
     dares = queries.Selection(sources=("dares_mmo",), breakdowns=None)
-    assert queries.select(store, dares).empty and "dares_mmo" not in views.source_names(store)
+    assert queries.select(store, dares).empty and queries.sources_for(store, "turnover_rate_all_contracts") == ()
     version = store.version()
     load_file(store.engine, EVOL_MMO)  # another writer: a load bumps the version in its own transaction
     assert store.version() > version
     time.sleep(VERSION_TTL_SECONDS + 0.1)  # a process trusts the version it read for at most this long
     assert len(queries.select(store, dares)) == 2112
-    assert "dares_mmo" in views.source_names(store) and "dares_mmo" in queries.dimensions(store).source_key
+    assert queries.sources_for(store, "turnover_rate_all_contracts") == ("dares_mmo",)
+    assert views.source_label(store, "dares_mmo").startswith("DARES")
     fresh = Store(store.url)  # what a process started now reads
     assert queries.select(store, dares).equals(queries.select(fresh, dares))
