@@ -15,17 +15,11 @@ import pandas as pd
 from sqlalchemy import text
 
 from observatory import catalogue
-from observatory.store import Store, cached, read_version
+from observatory.store import Store, cached
 
 ANY_BREAKDOWN = "*"  # every sub-population at once (e.g. all ESMS categories in one query)
 SERIES_COLUMNS = ["indicator_id", "profession_id", "territory_id", "breakdown", "period", "value", "numerator",
                   "denominator", "status", "is_derived", "source_id", "series_break"]
-
-
-
-def store_version(store: Store) -> int:
-    """The version every load and unload bumps in its own transaction (0 for a store without one)."""
-    return read_version(store.engine)
 
 
 @dataclass(frozen=True)
