@@ -175,7 +175,7 @@ def test_a_private_save_never_touches_published_data_and_removing_it_restores_th
     # the saved figures against their peers: published ones only, the establishment itself excluded
     from observatory.views import own_figures_view
 
-    view = own_figures_view(saved.units, saved.establishments, "departement")
+    view = own_figures_view(store, saved.units, saved.establishments, "departement")
     row = view.bands.set_index(["finess", "indicator_id"]).loc[(group["a"], "turnover_rate")]
     published_b = before_bands[("b", "turnover_rate", "departement")]
     assert row.n == published_b.n  # A's peers: the group minus A, as B's are the group minus B
