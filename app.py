@@ -160,8 +160,8 @@ def warm_caches() -> None:
         return
     queries.dimensions(STORE)
     for kind in ("profession", "territory"):
-        views.labels(STORE, kind)
-    views.esms_labels(STORE)
+        views.names.labels(STORE, kind)
+    views.names.esms_labels(STORE)
     for level in ("region", "departement"):
         figures.choropleth_figure(level, "")
 
@@ -170,7 +170,7 @@ warm_caches()
 app = create_app()
 server = app.server
 # The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
-server.config["MAX_CONTENT_LENGTH"] = views.MAX_REQUEST_BYTES
+server.config["MAX_CONTENT_LENGTH"] = views.own_figures.MAX_REQUEST_BYTES
 api.register(server, STORE)
 # What start-up made (pages, the map geometry, the store's dimensions) lives as long as the process: frozen out of
 # the garbage collector's full walks, which a request following a large export would otherwise pay for.
@@ -273,7 +273,7 @@ def _too_large(_error):
     from flask import jsonify
 
     return jsonify(error=f"Requête trop volumineuse : un fichier déposé fait au plus "
-                         f"{views.MAX_UPLOAD_BYTES / 1e6:g} Mo."), 413
+                         f"{views.own_figures.MAX_UPLOAD_BYTES / 1e6:g} Mo."), 413
 
 
 @server.route("/health")

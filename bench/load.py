@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import json
 import os
 import random
@@ -31,12 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its etl.py would hide the etl package (a namespace package)
-_spec = importlib.util.spec_from_file_location("bench_dashboard", ROOT / "bench" / "dashboard.py")
-dashboard = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(dashboard)
-Callbacks = dashboard.Callbacks
-percentile = dashboard.percentile
-free_port = dashboard.free_port
+from bench import dashboard  # noqa: E402 (after the path fix above)
+from bench.dashboard import Callbacks, free_port, percentile  # noqa: E402
 
 YEAR = 2025
 PAGES = [

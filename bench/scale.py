@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
 import os
 import re
 import resource
@@ -33,16 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its etl.py would hide the etl package (a namespace package)
-_spec = importlib.util.spec_from_file_location("bench_dashboard", ROOT / "bench" / "dashboard.py")
-dashboard = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(dashboard)
-Callbacks = dashboard.Callbacks
-free_port = dashboard.free_port
-get = dashboard.get
-outputs_of = dashboard.outputs_of
-percentile = dashboard.percentile
-post = dashboard.post
-scenario = dashboard.scenario
+from bench.dashboard import Callbacks, free_port, get, outputs_of, percentile, post, scenario  # noqa: E402
 
 BUILD = ("import sys; from pathlib import Path; import etl.build as b; "
          "b.ILLUSTRATIVE_DIR = Path(sys.argv[1]) if sys.argv[1] else b.ILLUSTRATIVE_DIR; "

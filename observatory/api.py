@@ -25,7 +25,18 @@ from flask import Flask, Response, current_app, request, stream_with_context
 from pandas.errors import DatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 
-from observatory import catalogue, codelists, exports, outlook, outlook_data, outlook_export, queries, urlstate
+from observatory import (
+    catalogue,
+    codelists,
+    download,
+    exports,
+    outlook,
+    outlook_data,
+    outlook_export,
+    queries,
+    table,
+    urlstate,
+)
 from observatory.schema import TERRITORY_LEVELS
 from observatory.store import Store
 
@@ -83,7 +94,7 @@ def to_json(body) -> str:
         return json.dumps(_finite(body), ensure_ascii=False, allow_nan=False, default=str)
 
 
-_ROW_TEMPLATE = "{" + ", ".join(f"{json.dumps(c)}: %s" for c in exports.COLUMNS) + "}"
+_ROW_TEMPLATE = "{" + ", ".join(f"{json.dumps(c)}: %s" for c in table.COLUMNS) + "}"
 _encode_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 
 
@@ -92,8 +103,8 @@ def _json_column(values: tuple) -> list[str]:
     encoded once however often it repeats (labels, units, sources)."""
     kinds = set(map(type, values))
     if kinds <= {str, type(None)}:
-        table = {v: "null" if v is None else _encode_string(v) for v in set(values)}
-        return list(map(table.__getitem__, values))
+        encoded = {v: "null" if v is None else _encode_string(v) for v in set(values)}
+        return list(map(encoded.__getitem__, values))
     if kinds <= {int}:
         return list(map(int.__repr__, values))
     if kinds <= {float, int, type(None)}:
@@ -134,7 +145,7 @@ def _observations_response() -> Response:
     total = exports.count(store, selection)
     headers = {"X-Total-Count": str(total)}
     if fmt in ("csv", "xlsx"):
-        headers["Content-Disposition"] = exports.content_disposition(_filename(store, selection, fmt))
+        headers["Content-Disposition"] = download.content_disposition(_filename(store, selection, fmt))
     if fmt == "csv":
         body = exports.csv_stream(store, selection, semicolon=sep == "semicolon", lang=lang)
         return Response(stream_with_context(body), content_type="text/csv; charset=utf-8", headers=headers)
@@ -156,7 +167,7 @@ def _observations_response() -> Response:
         args["page"] = [str(page + 1)]
         next_url = public_url(f"{request.path}?{urlencode(args, doseq=True)}")
     head = to_json({"total": total, "page": page, "page_size": page_size, "pages": pages, "next": next_url,
-                    "filters": filters, "columns": list(exports.COLUMNS)})
+                    "filters": filters, "columns": list(table.COLUMNS)})
     return Response(f'{head[:-1]}, "rows": {rows_json(rows)}}}', content_type=JSON, headers=headers)
 
 
@@ -164,7 +175,7 @@ def _filename(store: Store, selection: queries.Selection, extension: str) -> str
     """The file's name from its selection and today's date (the extraction's)."""
     territories = queries.dimensions(store).territories
     names = dict(zip(territories.territory_id, territories.name))
-    return exports.filename(selection, extension, names, date.today())
+    return download.filename(selection, extension, names, date.today())
 
 
 def codelist_response(kind: str) -> Response:
@@ -189,10 +200,10 @@ def codelist_response(kind: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows([int(v) if isinstance(v, bool) else exports.safe_text(v) for v in row] for row in rows)
+    writer.writerows([int(v) if isinstance(v, bool) else download.safe_text(v) for v in row] for row in rows)
     name = f"observatoire_{CODELIST_NAMES[kind]}_{date.today().isoformat()}.csv"
     return Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": exports.content_disposition(name),
+                    headers={"Content-Disposition": download.content_disposition(name),
                              "X-Total-Count": str(len(entries))})
 
 

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from observatory import catalogue, heatmap
 from observatory.config import REFERENCE_DIR
-from observatory.formatting import NNBSP, number, points, with_unit
+from observatory.formatting import NNBSP, points, with_unit
 
 # Colour-blind-safe palette (Okabe–Ito), first the observatory's blue.
 PALETTE = ["#0063cb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
@@ -470,19 +470,3 @@ def comparison_sentence(indicator_id: str, frame: pd.DataFrame, labels: dict[str
         sentence += (f" ; {labels.get('ensemble', 'ensemble des métiers').lower()} : "
                      f"{with_unit(overall.value.iloc[0], entry.unit, entry.decimals)}")
     return sentence + "."
-
-
-def table_rows(frame: pd.DataFrame, labels: dict[str, dict[str, str]]) -> list[dict]:
-    """« Voir les données »: the figures behind a chart, as displayed (French numbers, status in words)."""
-    rows = []
-    for r in frame.itertuples(index=False):
-        entry = catalogue.get(r.indicator_id)
-        rows.append({
-            "Indicateur": entry.label, "Profession": labels.get("profession", {}).get(r.profession_id, r.profession_id),
-            "Territoire": labels.get("territory", {}).get(r.territory_id, r.territory_id), "Année": int(r.period),
-            "Valeur": number(r.value, entry.decimals), "Unité": entry.unit,
-            "Statut": STATUS_LABELS.get(r.status, r.status) or "publié",
-            "Source": labels.get("source", {}).get(r.source_id, r.source_id),
-            "Rupture de série": getattr(r, "series_break", None) or "",
-        })
-    return rows

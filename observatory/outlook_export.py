@@ -14,8 +14,9 @@ import openpyxl
 from openpyxl.styles import Font
 
 from observatory import outlook
-from observatory.exports import safe_text, status_label
+from observatory.download import safe_text
 from observatory.outlook_data import Projection
+from observatory.table import status_label
 
 ROW_FIELDS = ("year", "employment", "employment_low", "employment_high", "retirements", "other_exits",
               "job_change", "openings", "entrants", "gap", "complete_gap", "other_hires", "share_50_plus", "status",

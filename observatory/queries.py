@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
-from observatory import catalogue
+from observatory import catalogue, table
 from observatory.store import Store, cached
 
 ANY_BREAKDOWN = "*"  # every sub-population at once (e.g. all ESMS categories in one query)
@@ -61,6 +61,13 @@ def dimensions(store: Store) -> Dimensions:
 def clear_caches(store: Store) -> None:
     """Forget everything cached from the store (the next read asks it again)."""
     store.cache.clear()
+
+
+@cached
+def names(store: Store) -> table.Names:
+    """The naming tables of the store (`table.names`: labels, vintage names, break notes by integer key), read
+    once per store version: the query layer, the exports and the pages name rows from the same ones."""
+    return table.names(store, dimensions(store))
 
 
 @dataclass(frozen=True)
@@ -144,14 +151,13 @@ def _observations(store: Store, selection: Selection) -> pd.DataFrame:
                                                                ignore_index=True)
     dims = dimensions(store)
     where, params = selection_where(selection, dims)
-    sql = text("SELECT o.indicator_key, o.profession_key, o.territory_key, o.breakdown, o.period, o.value, "
-               "o.numerator, o.denominator, o.status, o.is_derived, o.source_key FROM observation o WHERE " + where)
+    sql = text(table.KEYS_SELECT + where)
     with store.engine.connect() as conn:
         frame = pd.read_sql(sql, conn, params=params)
+    frame["series_break"] = table.break_notes(frame, names(store))
     for column in ("indicator", "profession", "territory", "source"):
         frame[f"{column}_id"] = frame.pop(f"{column}_key").map(dims.key_to(f"{column}_key"))
     frame["breakdown"] = frame["breakdown"].replace("", None)
-    frame["series_break"] = _break_notes(frame, dims, store)
     return frame[SERIES_COLUMNS].sort_values(["period", "territory_id", "profession_id"], ignore_index=True)
 
 
@@ -191,23 +197,6 @@ def computed_share(indicator_id: str, counts: pd.DataFrame) -> pd.DataFrame:
 def _breaks(store: Store) -> pd.DataFrame:
     with store.engine.connect() as conn:
         return pd.read_sql(text("SELECT series, kind, subject_id, period, note FROM series_break"), conn)
-
-
-def _break_notes(frame: pd.DataFrame, dims: Dimensions, store: Store) -> pd.Series:
-    """The series-break note of each row (its profession's and its territory's, in its series), or None."""
-    breaks = _breaks(store)
-    if frame.empty or breaks.empty:
-        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    keys = pd.DataFrame({"series": frame["source_id"].map(dict(zip(dims.sources.source_id, dims.sources.series))),
-                         "profession_id": frame["profession_id"], "territory_id": frame["territory_id"],
-                         "period": frame["period"].astype("int64")})
-    notes = []
-    for kind, column in (("profession", "profession_id"), ("territory", "territory_id")):
-        part = breaks[breaks.kind == kind].rename(columns={"subject_id": column, "note": kind})
-        notes.append(keys.merge(part[["series", column, "period", kind]], how="left",
-                                on=["series", column, "period"])[kind].to_numpy(object))
-    return pd.Series([" ; ".join(n for n in pair if isinstance(n, str)) or None for pair in zip(*notes)],
-                     index=frame.index, dtype=object)
 
 
 def breaks(store: Store, series: str | None = None) -> pd.DataFrame:

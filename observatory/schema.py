@@ -278,8 +278,11 @@ OBSERVATION_COLUMNS = (
     "value", "numerator", "denominator", "status", "is_derived", "source_key", "load_id",
 )
 
-# A figure's series break: the notes for its profession and its territory in its series and period (NULL when
-# it is comparable with the previous period). Joined the same way by the view and the streamed exports.
+# A figure's series break in the `observations` view: the notes for its profession and its territory in its series
+# and period (NULL when it is comparable with the previous period). The view is for SQL readers (analysts,
+# `python -m etl sources`, tests that read the store by SQL) and shows ids only; the app, the API and the exports
+# name rows in Python (`table.named`, whose `table.break_note` is this rule: tests/test_golden_table.py checks
+# that both agree).
 BREAK_JOINS = """
 LEFT JOIN series_break bp ON bp.series = s.series AND bp.kind = 'profession' AND bp.subject_id = p.profession_id
      AND bp.period = o.period

@@ -55,6 +55,18 @@ class Filters:
     compare: tuple[str, ...] = ()  # pages only: also show the territory's région and/or France (`COMPARE`)
 
 
+def selection(store: Store, f: Filters) -> queries.Selection:
+    """THE selection of a page's filters (what its table shows and its export links ask the API for): one
+    indicator, profession and sub-population, a series' every vintage, one period or (None) every period; the
+    territory chosen, else « France » for the `nation` level, else every territory of the level. A page that
+    shows more (every year of a trend, every territory of a map) says so by the filters it passes."""
+    territories = (f.territory,) if f.territory else (("FR",) if f.level == "nation" else None)
+    return queries.Selection(
+        indicators=(f.indicator,), sources=(queries.series_sources(store, f.source) if f.source else ()) or None,
+        professions=(f.profession,), territories=territories, levels=None if territories else (f.level,),
+        periods=(f.period,) if f.period is not None else None, breakdowns=(f.breakdown or "",))
+
+
 def show(value: str) -> str:
     """A value named in a message: control characters escaped, cut when long (never echoes a megabyte)."""
     return repr(value if len(value) <= 60 else value[:60] + "…")[1:-1]

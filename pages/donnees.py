@@ -6,7 +6,7 @@ from dataclasses import replace
 import dash
 from dash import Input, Output, callback, ctx, dash_table, html
 
-from observatory import catalogue, exports, figures, queries, urlstate, views
+from observatory import catalogue, figures, queries, table, urlstate, views
 from observatory.formatting import number
 from observatory.urlstate import Filters
 from pages._components import ui
@@ -50,13 +50,8 @@ def layout(**query):
 
 
 def selection_for(f: Filters) -> queries.Selection:
-    """THE selection of the page for its filters: the table shows it, the export links ask the API for it.
-    A territory chosen wins over the level; « France » as a level is the FR territory."""
-    territories = (f.territory,) if f.territory else (("FR",) if f.level == "nation" else None)
-    return queries.Selection(
-        indicators=(f.indicator,), sources=(queries.series_sources(ui.store(), f.source) if f.source else ()) or None,
-        professions=(f.profession,), territories=territories, levels=None if territories else (f.level,),
-        periods=(f.period,) if f.period is not None else None)
+    """The page's selection (`urlstate.selection`): the table shows it, the export links ask the API for it."""
+    return urlstate.selection(ui.store(), f)
 
 
 def frame_for(f: Filters):
@@ -70,8 +65,7 @@ def resolve(indicator, profession, level, period, source, territory=None) -> Fil
     indicator = ui.choice(indicator, {i.indicator_id for i in catalogue.INDICATORS}, DEFAULT.indicator)
     profession = ui.choice(profession, queries.dimensions(ui.store()).profession_key, DEFAULT.profession)
     level = ui.choice(level, {option["value"] for option in LEVELS}, DEFAULT.level)
-    sources = queries.sources_for(ui.store(), indicator)
-    source = source if source in sources else (sources[0] if sources else None)
+    source = views.explorer.source_for(ui.store(), indicator, source)
     periods = queries.periods_for(ui.store(), indicator, source) if source else ()
     territory = ui.choice(territory, queries.dimensions(ui.store()).territory_key, "")
     return Filters(indicator, profession=profession or DEFAULT.profession, level=level or DEFAULT.level,
@@ -84,15 +78,12 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
         return [], 0, False
     frame = frame_for(f)
     entry = catalogue.get(f.indicator)
-    names, professions = views.labels(ui.store(), "territory"), views.population_labels(ui.store(), f.indicator)
-    out = [{"Territoire": names.get(r.territory_id, r.territory_id), "Code": r.territory_id,
-            PROFESSION_COLUMN: professions.get(r.profession_id, r.profession_id), "Année": int(r.period),
-            "Valeur": number(r.value, entry.decimals), "Numérateur": number(r.numerator, 1),
-            "Dénominateur": number(r.denominator, 1), "Unité": entry.unit,
-            "Statut": exports.status_label(r.status),
-            "Calculé": "oui" if r.is_derived else "non", "Source": r.source_id,
-            "Rupture de série": r.series_break or ""}
-           for r in frame.head(MAX_ROWS).itertuples()]
+    out = [{"Territoire": r["territory_label"], "Code": r["territory_id"], PROFESSION_COLUMN: r["profession_label"],
+            "Année": r["period"], "Valeur": number(r["value"], entry.decimals), "Numérateur": number(r["numerator"], 1),
+            "Dénominateur": number(r["denominator"], 1), "Unité": r["unit"], "Statut": table.status_label(r["status"]),
+            "Calculé": "oui" if r["is_derived"] else "non", "Source": r["source_id"],
+            "Rupture de série": r["series_break"] or ""}
+           for r in views.names.named_rows(ui.store(), frame.head(MAX_ROWS))]  # the export's names (`table.named`)
     return out, len(frame), figures.is_illustrative(frame)
 
 
@@ -116,7 +107,7 @@ def _years(periods) -> str:
 
 def _where(f: Filters) -> str:
     if f.territory:
-        name = views.labels(ui.store(), "territory").get(f.territory, f.territory)
+        name = views.names.labels(ui.store(), "territory").get(f.territory, f.territory)
         return "en France" if f.territory == "FR" else f"pour {name} ({f.territory})"
     return LEVEL_WORDS.get(f.level, f.level)
 
@@ -124,7 +115,7 @@ def _where(f: Filters) -> str:
 def empty_hint(f: Filters) -> str:
     """Why a selection has no rows and what to try, from what the store holds (never a hard-coded year)."""
     entry = catalogue.get(f.indicator)
-    who = views.population_labels(ui.store(), f.indicator).get(f.profession, f.profession)
+    who = views.names.population_labels(ui.store(), f.indicator).get(f.profession, f.profession)
     head = (f"Aucune donnée pour {entry.label} – {who} – {_where(f)}"
             + (f" en {f.period}" if f.period is not None else "") + " : ")
     if not f.source:
@@ -135,7 +126,7 @@ def empty_hint(f: Filters) -> str:
     latest = (every_year[-1],) if every_year and f.period is None else selection.periods  # bounded: one year
     professions = queries.select(ui.store(), replace(selection, professions=None, periods=latest))
     if len(professions):
-        shown = views.population_labels(ui.store(), f.indicator)
+        shown = views.names.population_labels(ui.store(), f.indicator)
         present = [p for p in dict.fromkeys(professions.profession_id)]
         names = ", ".join(f"« {shown.get(p, p)} »" for p in present[:3]) + (" …" if len(present) > 3 else "")
         reasons.append(f"cet indicateur n'est pas publié pour « {who} » ici")
@@ -148,7 +139,7 @@ def empty_hint(f: Filters) -> str:
         reasons.append("il est publié " + ", ".join(LEVEL_WORDS[lv] for lv in present))
         example = next((t for t in places.territory_id if t != "FR"), None)
         tries.append("le niveau « " + " », « ".join(o["label"] for o in LEVELS if o["value"] in present) + " »"
-                     + (f" ou {views.labels(ui.store(), 'territory').get(example, example)}" if example else ""))
+                     + (f" ou {views.names.labels(ui.store(), 'territory').get(example, example)}" if example else ""))
     years = queries.select(ui.store(), replace(selection, periods=None))
     if f.period is not None and len(years):
         reasons.append(f"pas en {f.period} pour cette sélection")
@@ -177,7 +168,7 @@ def update(indicator, profession, level, period, source, territory=None):
     if ctx.triggered_id == "data-indicator" or (ctx.triggered_id is None and f.profession == DEFAULT.profession):
         chosen = published_profession(f)
         if chosen != f.profession:
-            names = views.population_labels(ui.store(), f.indicator)
+            names = views.names.population_labels(ui.store(), f.indicator)
             moved = (f"« {names.get(f.profession, f.profession)} » n'est pas publié pour "
                      f"{catalogue.get(f.indicator).label.lower()} : affiché pour « {names.get(chosen, chosen)} ». ")
             f = replace(f, profession=chosen)
@@ -193,5 +184,6 @@ def update(indicator, profession, level, period, source, territory=None):
     search = urlstate.encode(f, DEFAULT)
     csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],
-            [{"label": views.source_label(ui.store(), s), "value": s} for s in sources], f.source, not illustrative,
+            [{"label": views.names.source_label(ui.store(), s), "value": s} for s in sources], f.source,
+            not illustrative,
             search, csv_href, xlsx_href, f.profession, ui.profession_options(ui.store(), indicator_id=f.indicator))

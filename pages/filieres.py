@@ -93,12 +93,12 @@ def phone_table(grid: list[list[dict]], columns: list[heatmap.Column], where: st
 def update(territory, compare=None):
     territory = territory or "FR"
     matrix, long = families(territory, compare)
-    columns = views.family_columns(ui.store(), matrix, long)
+    columns = views.families.family_columns(ui.store(), matrix, long)
     fictive = [c.name for c in columns if c.name.endswith("– fictif")]
     banner = ("⚠ Données fictives calibrées dans les colonnes : " + " ; ".join(fictive) + ". Les autres colonnes "
               "sont des données publiées.") if fictive else ""
-    where = views.labels(ui.store(), "territory").get(territory, territory)
-    sources = views.source_names(ui.store())
+    where = views.names.labels(ui.store(), "territory").get(territory, territory)
+    sources = views.names.source_names(ui.store())
     quoted = "; ".join(sources.get(s, s) + (" (fictif)" if s in set(long.loc[long.status.astype(str).str.startswith(
         "illustrative"), "source_id"]) else "") for s in sorted(long.source_id.unique()))
     figure = figures.heatmap_figure(matrix, columns, f"Filières du travail social – {where}<br><sup>"
@@ -113,13 +113,11 @@ def update(territory, compare=None):
                 f"(« {column.idxmin()} ») à {with_unit(column.max(), entry.unit, entry.decimals)} "
                 f"(« {column.idxmax()} »).")
     summary = f"{len(matrix)} filières ou ensembles comparés sur {matrix.shape[1]} indicateurs ({where}).{best}"
-    names = {"profession": views.labels(ui.store(), "profession"), "territory": views.labels(ui.store(), "territory"),
-             "source": sources}
     if _with_france(territory, compare):
         summary += f" Chaque filière de {where} est suivie de sa valeur pour la France."
     summary += (" Couleurs : écart de chaque taux à la France (ensemble des métiers, même année) ; les volumes ne "
                 "sont pas colorés.")
-    return (figure, summary, figures.table_rows(long, names), table, banner, not fictive,
+    return (figure, summary, views.names.table_rows(ui.store(), long), table, banner, not fictive,
             _search(territory, compare))
 
 
@@ -135,11 +133,11 @@ def _search(territory: str, compare) -> str:
 def families(territory: str, compare=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The heat map's matrix and rows; « Comparer avec la France »: each family of the région followed by the
     same family in France (the colours then rank the région's and France's rows together)."""
-    matrix, long = views.families_matrix(ui.store(), territory)
+    matrix, long = views.families.families_matrix(ui.store(), territory)
     if not _with_france(territory, compare):
         return matrix, long
-    france, france_long = views.families_matrix(ui.store(), "FR")
-    where = views.labels(ui.store(), "territory").get(territory, territory)
+    france, france_long = views.families.families_matrix(ui.store(), "FR")
+    where = views.names.labels(ui.store(), "territory").get(territory, territory)
     france = france.reindex(columns=matrix.columns)
     rows = []
     for family in matrix.index:

@@ -12,7 +12,7 @@ PREFIX = "form"
 
 
 def layout(**query):
-    return explorer.layout(views.FORMATION, PREFIX, query)
+    return explorer.layout(views.explorer.FORMATION, PREFIX, query)
 
 
-explorer.register(views.FORMATION, PREFIX)
+explorer.register(views.explorer.FORMATION, PREFIX)

@@ -22,7 +22,7 @@ from pages._components import ui
 
 dash.register_page(__name__, path="/mon-etablissement", name="Mon établissement",
                    title="Mon établissement – Observatoire", order=6)
-INDICATORS = [{"label": catalogue.get(i).label, "value": i} for i in views.OWN_INDICATORS]
+INDICATORS = [{"label": catalogue.get(i).label, "value": i} for i in views.own_figures.OWN_INDICATORS]
 KEY = "#cle="  # the private link's fragment
 
 
@@ -35,7 +35,7 @@ def layout(**_query):
                        "l'observatoire rempli (XLSX) : vos taux de rotation, d'absentéisme et de postes vacants sont "
                        "calculés selon les formules du TDBMS et situés parmi les établissements de même catégorie. "
                        "Le fichier n'est pas conservé, sauf si vous le demandez."),
-        html.P(rules_sentence(views.MAX_UPLOAD_BYTES), id="own-rules", className="obs-source"),
+        html.P(rules_sentence(views.own_figures.MAX_UPLOAD_BYTES), id="own-rules", className="obs-source"),
         html.Div([
             html.P(id="own-private-text", className="mb-2"),
             html.Button("Supprimer mes données", id="own-delete", className="btn btn-outline-danger", hidden=True),
@@ -48,7 +48,7 @@ def layout(**_query):
             " · ",
             html.A("un exemple rempli", href="/modeles/exemple_mon_etablissement.xlsx", download=""),
         ], className="mb-2"),
-        dcc.Upload(id="own-upload", max_size=views.MAX_UPLOAD_BYTES, multiple=False,
+        dcc.Upload(id="own-upload", max_size=views.own_figures.MAX_UPLOAD_BYTES, multiple=False,
                    children=html.Div(["Glissez votre fichier ici ou ", html.A("choisissez-le", href="#")]),
                    className="obs-card text-center", style={"borderStyle": "dashed"}),
         html.Div([
@@ -92,7 +92,7 @@ def _empty_figure():
     return empty
 
 
-def _show(view: views.OwnFiguresView, finess: str, indicator_id: str, year: int):
+def _show(view: views.own_figures.OwnFiguresView, finess: str, indicator_id: str, year: int):
     """Figure, sentences and table of one establishment and one year of a view: its département, région and
     France side by side (a file with several years shows one at a time: the rows of two years would share
     the chart's rows and sentences)."""
@@ -107,10 +107,10 @@ def _show(view: views.OwnFiguresView, finess: str, indicator_id: str, year: int)
                                for place, n, enough in zip(rows.place, rows.n, rows.n >= 5)],
                         key=rows.level)
     title = (f"{entry.label} ({entry.unit}) – « {figures.plotly_text(name)} », {year}, parmi les établissements de "
-             f"même catégorie<br><sup>Pairs : {views.peer_source_label(ui.store())}</sup>")
+             f"même catégorie<br><sup>Pairs : {views.own_figures.peer_source_label(ui.store())}</sup>")
     figure = figures.band_figure(bands, title, entry.unit, entry.decimals, value_name="votre établissement",
                                  highlight=set(rows.level[rows.shown]))
-    if views.peers_are_illustrative(ui.store()):
+    if views.own_figures.peers_are_illustrative(ui.store()):
         figures._mark_illustrative(figure, pd.DataFrame({"status": ["illustrative"]}))
     fmt = lambda v, e: with_unit(v, e.unit, e.decimals) if v is not None and v == v else "—"  # noqa: E731
     table = [{"Indicateur": catalogue.get(r.indicator_id).label, "Comparé au…": r.place,
@@ -121,7 +121,7 @@ def _show(view: views.OwnFiguresView, finess: str, indicator_id: str, year: int)
               "3e quartile": fmt(r.q3, catalogue.get(r.indicator_id)),
               "Rang centile": number(r.rank, 0) if r.rank is not None and r.rank == r.rank else "—",
               "Lecture": r.reading} for r in mine.itertuples()]
-    sentences = views.own_sentences(view, finess, indicator_id, year)
+    sentences = views.own_figures.own_sentences(view, finess, indicator_id, year)
     return figure, [html.P(s, className="mb-1") for s in sentences], table
 
 
@@ -179,7 +179,8 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
             return (*nothing[:3], html.Ul([html.Li("Fichier illisible : le dépôt n'a pas abouti.")],
                                           className="obs-card"), private_text, hide_delete, [], None, [], None,
                     f"Fichier « {file_name or 'fichier'} » illisible : le dépôt n'a pas abouti.")
-        read = preview(content, file_name or "fichier.csv", ui.store().engine, max_bytes=views.MAX_UPLOAD_BYTES)
+        read = preview(content, file_name or "fichier.csv", ui.store().engine,
+                       max_bytes=views.own_figures.MAX_UPLOAD_BYTES)
         units, establishments, messages = read.units, read.establishments, read.messages
     elif saved is not None:
         units, establishments, messages = saved.units, saved.establishments, []
@@ -190,10 +191,11 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
     if finess not in present or ctx.triggered_id == "own-upload":
         finess = codes[0] if codes else None
     # Only the establishment shown is compared with its peers: the cost stays that of one establishment's years.
-    view = views.own_figures_view(ui.store(), units[units.finess == finess], establishments, "departement", messages)
+    view = views.own_figures.own_figures_view(ui.store(), units[units.finess == finess], establishments,
+                                              "departement", messages)
     names = {code: view.names.get(code, code) for code in codes}
     options = [{"label": f"{name} ({code})" if name != code else code, "value": code} for code, name in names.items()]
-    years = views.own_years(view, finess) if finess else []
+    years = views.own_figures.own_years(view, finess) if finess else []
     if year not in years or ctx.triggered_id in ("own-upload", "own-establishment"):
         year = years[-1] if years else None  # the latest year of the file by default
     messages = html.Ul([html.Li(m) for m in view.messages], className="obs-card") if view.messages else ""
@@ -224,7 +226,7 @@ def save(_clicks, contents, file_name, href):
         return "Non enregistré : le dépôt du fichier n'a pas abouti.", dash.no_update, dash.no_update
     try:
         token, _upload_id = save_private(ui.store().engine, content, file_name or "fichier.csv",
-                                         max_bytes=views.MAX_UPLOAD_BYTES)
+                                         max_bytes=views.own_figures.MAX_UPLOAD_BYTES)
     except LoadError as error:
         return f"Non enregistré : {french_problem(error)}.", dash.no_update, dash.no_update
     link = private_link(token)

@@ -12,7 +12,7 @@ PREFIX = "rec"
 
 
 def layout(**query):
-    return explorer.layout(views.RECRUTEMENT, PREFIX, query)
+    return explorer.layout(views.explorer.RECRUTEMENT, PREFIX, query)
 
 
-explorer.register(views.RECRUTEMENT, PREFIX)
+explorer.register(views.explorer.RECRUTEMENT, PREFIX)

@@ -17,14 +17,14 @@ from pages._components import ui
 
 dash.register_page(__name__, path="/territoires", name="Territoires", title="Territoires – Observatoire", order=5)
 
-PAGE = views.ExplorerPage(
+PAGE = views.explorer.ExplorerPage(
     "/territoires", "Territoires", "",
     Filters(catalogue.PAGES["territoires"][0], profession="travail_social", level="departement"), "professions")
 PROFILE_PROFESSIONS = ("travail_social", "ensemble")
 
 
 def layout(**query):
-    f = views.resolve(ui.store(), PAGE, urlstate.decode(query, PAGE.default))
+    f = views.explorer.resolve(ui.store(), PAGE, urlstate.decode(query, PAGE.default))
     level_options = [{"label": "Régions", "value": "region"}, {"label": "Départements", "value": "departement"}]
     return html.Div([
         ui.page_header("Territoires", "Cartes par région ou département (outre-mer en encarts), et profil d'un "
@@ -81,7 +81,7 @@ def _full_map(level: str, update_: dict) -> dict:
 
 def map_update(f: Filters) -> dict:
     """Values, hover texts, colours and title for the map (what a filter change sends)."""
-    f = views.resolve(ui.store(), PAGE, f)
+    f = views.explorer.resolve(ui.store(), PAGE, f)
     entry = catalogue.get(f.indicator)
     frame = queries.observations(ui.store(), f.indicator, f.source, professions=[f.profession], period=f.period,
                                  territory_level=f.level) if f.source else queries.observations(ui.store(), "", "")
@@ -89,10 +89,10 @@ def map_update(f: Filters) -> dict:
         f = replace(f, profession="ensemble")
         frame = queries.observations(ui.store(), f.indicator, f.source, professions=["ensemble"], period=f.period,
                                      territory_level=f.level)
-    values = figures.map_values(frame, f.level, views.labels(ui.store(), "territory"), entry.unit, entry.decimals,
+    values = figures.map_values(frame, f.level, views.names.labels(ui.store(), "territory"), entry.unit, entry.decimals,
                                 entry.direction == "lower_is_better")
     where = "par région" if f.level == "region" else "par département"
-    who = views.population_labels(ui.store(), f.indicator).get(f.profession, f.profession)
+    who = views.names.population_labels(ui.store(), f.indicator).get(f.profession, f.profession)
     title = figures.chart_title(f.indicator, f.period, queries.source_row(ui.store(), f.source) if f.source else {},
                                 f"{who}, {where}")
     return {"trace": values, "overlays": figures.map_overlays(values, f.level, frame), "title": title,
@@ -124,7 +124,7 @@ def update(indicator, level, profession, period, territory=None):
     frame = update_["frame"]
     entry = catalogue.get(f.indicator)
     known = frame.dropna(subset=["value"])
-    names = views.labels(ui.store(), "territory")
+    names = views.names.labels(ui.store(), "territory")
 
     def extreme(row) -> str:
         """« 100,0 % (Ardennes, partiel) »: the value, where, and its quality when not a plain published one."""
@@ -135,8 +135,7 @@ def update(indicator, level, profession, period, territory=None):
     summary = (f"{len(known)} territoires renseignés ; de {extreme(known.loc[known.value.idxmin()])} à "
                f"{extreme(known.loc[known.value.idxmax()])}." if len(known) else "Aucune valeur pour ces filtres.")
     periods = queries.periods_for(ui.store(), f.indicator, f.source) if f.source else ()
-    table = figures.table_rows(frame, {"profession": views.population_labels(ui.store(), f.indicator),
-                                       "territory": names, "source": views.source_names(ui.store())})
+    table = views.names.table_rows(ui.store(), frame)
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
             f.profession, not figures.is_illustrative(frame), _search(f, territory))
 
@@ -158,28 +157,27 @@ def profile_in_url(territory, indicator, level, profession, period):
 
 def profile_rows(territory_id: str) -> list[dict]:
     """The territory's key figures next to its parent's and France's."""
-    names = views.labels(ui.store(), "territory")
+    names = views.names.labels(ui.store(), "territory")
     rows = []
     for indicator_id in catalogue.PAGES["territoires-profil"]:
-        series = queries.sources_for(ui.store(), indicator_id)
-        periods = queries.periods_for(ui.store(), indicator_id, series[0]) if series else ()
-        if not periods:
+        if (found := views.names.latest(ui.store(), indicator_id)) is None:
             continue
-        professions = views.population_labels(ui.store(), indicator_id)
+        series, period = found
+        professions = views.names.population_labels(ui.store(), indicator_id)
         for profession_id in PROFILE_PROFESSIONS:
-            position = benchmarks.territory_position(ui.store(), indicator_id, territory_id, periods[-1],
-                                                     series[0], profession_id)
+            position = benchmarks.territory_position(ui.store(), indicator_id, territory_id, period, series,
+                                                     profession_id)
             if position.nation_value is None:
                 continue
-            rows.append(_profile_row(indicator_id, profession_id, periods[-1], position, names, professions)
-                        | _provenance(series[0]))
+            rows.append(_profile_row(indicator_id, profession_id, period, position, names, professions)
+                        | _provenance(series))
     return rows
 
 
 def _provenance(series: str) -> dict:
     """Every figure of the profile says where it comes from, and whether it is illustrative."""
     row = queries.source_row(ui.store(), series)
-    return {"Source": views.source_label(ui.store(), series),
+    return {"Source": views.names.source_label(ui.store(), series),
             "Données": figures.ILLUSTRATIVE_LABEL if row.get("is_illustrative") else "publiées"}
 
 
@@ -215,8 +213,5 @@ def export(indicator, level, profession, period):
 
 
 def export_selection(f: Filters) -> queries.Selection:
-    """The selection `map_update` shows for resolved filters."""
-    return queries.Selection(indicators=(f.indicator,),
-                             sources=(queries.series_sources(ui.store(), f.source) if f.source else ()) or None,
-                             professions=(f.profession,), levels=(f.level,),
-                             periods=(f.period,) if f.period is not None else None)
+    """The selection `map_update` shows for resolved filters: every territory of the map's level."""
+    return urlstate.selection(ui.store(), replace(f, territory="", breakdown=None))

@@ -11,7 +11,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from observatory import api, exports, queries
+from observatory import api, queries, xlsx
 from observatory.store import Store
 
 
@@ -132,7 +132,7 @@ def test_to_json_is_strict():
 
 
 def test_xlsx_above_the_sheet_limit_is_refused_in_french_and_english(client, monkeypatch):
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 1_000)
+    monkeypatch.setattr(xlsx, "XLSX_MAX_ROWS", 1_000)
     response = client.get("/api/v1/observations?indicator=entry_rate&format=xlsx")
     error = response.get_json()["error"]
     assert response.status_code == 400 and "format=csv" in error

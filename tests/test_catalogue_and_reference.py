@@ -1,6 +1,8 @@
 """Metadata as code: the whole catalogue and the nomenclature are checked, entry by entry."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -70,3 +72,21 @@ def test_every_profession_reaches_ensemble():
             seen.add(node)
             node = parent[node]
         assert node == "ensemble"
+
+
+def test_the_catalogue_file_refuses_an_unknown_key_or_rule(tmp_path):
+    """The catalogue is data (`observatory/catalogue.toml`): a misspelt key or an unknown aggregation fails at
+    import, naming the entry, instead of giving a half-read catalogue."""
+    from observatory.catalogue import _load
+
+    path = Path(catalogue.__file__).with_name("catalogue.toml")
+    source = path.read_text(encoding="utf-8")
+    first = source.index("[[indicator]]")
+    one = source[first:source.index("[[indicator]]", first + 1)]
+    (tmp_path / "typo.toml").write_text(one.replace("label =", "lable =", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"typo.toml, indicator 1 \(recruitment_projects\): unknown keys \['lable'\]"):
+        _load(tmp_path / "typo.toml")
+    (tmp_path / "rule.toml").write_text(one.replace('aggregation = "sum"', 'aggregation = "mean"'), encoding="utf-8")
+    with pytest.raises(ValueError, match="aggregation must be one of"):
+        _load(tmp_path / "rule.toml")
+    assert len(_load(path)) == len(source.split("[[indicator]]")) - 1

@@ -31,13 +31,13 @@ def test_recruitment_keeps_a_profession_bmo_does_not_publish(query_store, dash_a
     store = query_store
     from pages._components import ui
 
-    page = views.RECRUTEMENT
-    view = views.explorer_view(store, page, Filters(page.default.indicator, profession=profession))
+    page = views.explorer.RECRUTEMENT
+    view = views.explorer.explorer_view(store, page, Filters(page.default.indicator, profession=profession))
     label = dropdown_label(ui.profession_options(store, indicator_id=view.filters.indicator), profession)
     assert view.filters.profession == profession  # before: « ensemble »
     assert f"Pas de données BMO pour « {label} » ; ce métier est compté dans « " in view.coverage
     assert view.trend_summary.startswith(view.coverage)
-    counted = views.labels(store, "profession")[view.counted_in]
+    counted = views.names.labels(store, "profession")[view.counted_in]
     assert counted in view.coverage and counted in view.trend_summary
     assert set(view.trend_frame.profession_id) <= {view.counted_in, "ensemble"} and len(view.trend_frame)
     assert parse_qs(urlstate.encode(view.filters, page.default).lstrip("?"))["profession"] == [profession]
@@ -45,7 +45,7 @@ def test_recruitment_keeps_a_profession_bmo_does_not_publish(query_store, dash_a
 
 def test_a_published_profession_has_no_coverage_sentence(query_store, dash_app):
     store = query_store
-    view = views.explorer_view(store, views.RECRUTEMENT,
+    view = views.explorer.explorer_view(store, views.explorer.RECRUTEMENT,
                                Filters("recruitment_projects", profession="educateur_specialise"))
     assert view.coverage == "" and view.counted_in is None
     assert "Éducateurs spécialisés" in view.trend_summary
@@ -59,13 +59,13 @@ def test_turnover_root_has_one_name_in_every_place(query_store, dash_app, app_co
 
     for indicator in catalogue.POPULATION:
         assert dropdown_label(ui.profession_options(store, indicator_id=indicator), "ensemble") == catalogue.ESMS_STAFF
-        assert views.population_labels(store, indicator)["ensemble"] == catalogue.ESMS_STAFF
+        assert views.names.population_labels(store, indicator)["ensemble"] == catalogue.ESMS_STAFF
     f = donnees.resolve("turnover_rate", donnees.DEFAULT.profession, donnees.DEFAULT.level, None, None)
     shown = donnees.replace(f, profession=donnees.published_profession(f))
     table, total, _ = donnees.rows(shown)
     assert total > 0  # before: the default family, travail_social, gave no row
     assert {r[donnees.PROFESSION_COLUMN] for r in table} == {catalogue.ESMS_STAFF}
-    view = views.explorer_view(store, views.RESSOURCES_HUMAINES, Filters("turnover_rate"))
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES, Filters("turnover_rate"))
     assert catalogue.ESMS_STAFF in view.trend_summary and "Ensemble des métiers" not in view.trend_summary
 
 
@@ -86,7 +86,7 @@ def test_in_the_page_each_unpublished_profession_stays_chosen(query_store, dash_
     dash_duo.driver.set_window_size(*WIDTHS[width])
     dash_duo.wait_for_page(url=dash_duo.server_url + "/recrutement")
     dash_duo.wait_for_contains_text("#rec-trend-summary", "En 20", timeout=30)
-    options = ui.profession_options(store, indicator_id=views.RECRUTEMENT.default.indicator)
+    options = ui.profession_options(store, indicator_id=views.explorer.RECRUTEMENT.default.indicator)
     for profession in UNPUBLISHED_BY_BMO:
         label = dropdown_label(options, profession)
         pick(dash_duo, "#rec-profession", label, search=label[:12])
@@ -118,8 +118,8 @@ def test_a_social_profession_has_one_name_in_dropdown_charts_and_tables(query_st
     store = query_store
     from pages._components import ui
 
-    page = views.RECRUTEMENT
-    view = views.explorer_view(store, page, Filters("recruitment_projects", profession="educateur_specialise"))
+    page = views.explorer.RECRUTEMENT
+    view = views.explorer.explorer_view(store, page, Filters("recruitment_projects", profession="educateur_specialise"))
     options = ui.profession_options(store, indicator_id=view.filters.indicator)
     dropdown = {o["value"]: o["label"].strip("\u2003") for o in options}
     social = view.compare_frame[view.compare_frame.profession_id.isin(dropdown)]

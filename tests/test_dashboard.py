@@ -92,10 +92,10 @@ def test_home_sentence_says_which_sources_are_fictitious_from_the_store(query_st
     with built_store.connect() as conn:
         flags = dict(conn.execute(text("SELECT source_id, is_illustrative FROM source WHERE scope = 'published' "
                                        "AND source_id IN (SELECT DISTINCT source_id FROM observations)")).all())
-    real, fictitious = views.real_and_fictitious_sentence(store).split(" ; chiffres fictifs calibrés")
+    real, fictitious = views.home.real_and_fictitious_sentence(store).split(" ; chiffres fictifs calibrés")
     assert real.startswith("Chiffres réels : recrutement (France Travail BMO)")
     for source_id, illustrative in flags.items():
-        name = views.source_family(store, source_id)
+        name = views.home.source_family(store, source_id)
         assert name in (fictitious if illustrative else real), (source_id, name)
         if illustrative:
             assert name not in real
@@ -112,7 +112,7 @@ def test_home_first_screen_says_which_figures_are_real(query_store, dash_duo, da
     dash_duo.driver.set_window_size(*size)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/")
     wait_text(dash_duo, "#home-real-fictitious", "chiffres fictifs calibrés")
-    assert dash_duo.find_element("#home-real-fictitious").text == views.real_and_fictitious_sentence(store)
+    assert dash_duo.find_element("#home-real-fictitious").text == views.home.real_and_fictitious_sentence(store)
     top, bottom, height = dash_duo.driver.execute_script(
         "const r = document.getElementById('home-real-fictitious').getBoundingClientRect(); "
         "return [r.top, r.bottom, innerHeight];")

@@ -11,7 +11,7 @@ import tracemalloc
 import openpyxl
 import pytest
 
-from observatory import api, exports, figures, queries
+from observatory import api, download, exports, figures, queries
 from observatory.formatting import number
 from observatory.store import Store
 from observatory.urlstate import Filters
@@ -112,14 +112,14 @@ def test_the_page_export_is_the_page_view(small_store, monkeypatch, dash_app, ap
 def test_formula_labels_come_out_inert(client):
     rows = read_csv(client.get("/api/v1/observations?profession=fap2009_ZZ999&format=csv"))
     assert rows and all(r["profession_label"] == "'" + TRAP for r in rows)
-    assert not any(value.startswith(exports.FORMULA_START) for r in rows for key, value in r.items()
+    assert not any(value.startswith(download.FORMULA_START) for r in rows for key, value in r.items()
                    if key.endswith("_label"))
     book = openpyxl.load_workbook(io.BytesIO(client.get("/api/v1/observations?profession=fap2009_ZZ999&format=xlsx")
                                              .get_data()))
     cells = [c for row in book["Données"].iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
     assert any(c.value == "'" + TRAP for c in cells)
-    assert all(c.data_type == "s" and not c.value.startswith(exports.FORMULA_START) for c in cells)
-    assert exports.safe_text("-1+2") == "'-1+2" and exports.safe_text("\tx") == "'\tx"
+    assert all(c.data_type == "s" and not c.value.startswith(download.FORMULA_START) for c in cells)
+    assert download.safe_text("-1+2") == "'-1+2" and download.safe_text("\tx") == "'\tx"
 
 
 def test_json_is_paginated_with_the_total(client):
@@ -244,9 +244,9 @@ def test_explorer_export_links_hold_the_rows_behind_the_charts(client):
     csv_href, _xlsx = _links(client, "rec", values)
     text = client.get(csv_href).get_data().decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    view = views.explorer_view(store, views.RECRUTEMENT, Filters(
+    view = views.explorer.explorer_view(store, views.explorer.RECRUTEMENT, Filters(
         "recruitment_projects", profession="educateur_specialise", period=2023, source="ft_bmo_2023"))
-    shown = views.view_frame(view)
+    shown = views.explorer.view_frame(view)
     exported = {(r["Code métier"], int(r["Année"]), float(r["Valeur"].replace(",", "."))) for r in rows if r["Valeur"]}
     # every row behind the two charts is in the file (the selection is their product: a few more may be)
     assert len(shown) > 0 and {(p, int(y), v) for p, y, v in zip(shown.profession_id, shown.period, shown.value)

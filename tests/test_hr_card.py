@@ -97,8 +97,8 @@ def test_every_category_of_the_gironde_reads_the_api_or_secret(query_store, dash
     from observatory import queries, views
 
     client = dash_app.server.test_client()
-    names = views.labels(store, "territory")
-    for breakdown in views.esms_labels(store):
+    names = views.names.labels(store, "territory")
+    for breakdown in views.names.esms_labels(store):
         card = hrcard.hr_card(store, "DEP-33", breakdown, names)
         for item in card:
             entry = catalogue.get(item.indicator_id)

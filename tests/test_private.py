@@ -173,7 +173,7 @@ def test_a_private_save_never_touches_published_data_and_removing_it_restores_th
     assert turnover[(group["a"], "turnover_rate")] == pytest.approx(100 * (90 + 95) / 2 / 10)
 
     # the saved figures against their peers: published ones only, the establishment itself excluded
-    from observatory.views import own_figures_view
+    from observatory.views.own_figures import own_figures_view
 
     view = own_figures_view(store, saved.units, saved.establishments, "departement")
     row = view.bands.set_index(["finess", "indicator_id"]).loc[(group["a"], "turnover_rate")]

@@ -53,10 +53,11 @@ def test_plotly_text_escapes_markup_and_band_labels_are_text():
 
 def test_names_are_bounded_for_display():
     long = "É" * 30_000
-    shown = views.display_name(long, "690999101")
-    assert len(shown) == views.NAME_MAX and shown.endswith("…")
-    assert views.display_name("  EHPAD\n Les  Tilleuls ", "x") == "EHPAD Les Tilleuls"
-    assert views.display_name(None, "690999101") == views.display_name("   ", "690999101") == "690999101"
+    shown = views.own_figures.display_name(long, "690999101")
+    assert len(shown) == views.own_figures.NAME_MAX and shown.endswith("…")
+    assert views.own_figures.display_name("  EHPAD\n Les  Tilleuls ", "x") == "EHPAD Les Tilleuls"
+    display_name = views.own_figures.display_name
+    assert display_name(None, "690999101") == display_name("   ", "690999101") == "690999101"
 
 
 def test_a_markup_name_is_shown_as_text_and_a_huge_name_does_not_crash(dash_duo, dash_app, tmp_path):
@@ -76,8 +77,8 @@ def test_a_markup_name_is_shown_as_text_and_a_huge_name_does_not_crash(dash_duo,
     upload = dash_duo.driver.find_element(By.CSS_SELECTOR, "#own-upload input[type=file]")
     upload.send_keys(str(upload_file(tmp_path / "huge", "Z" * 30_000)))
     text = wait_until(lambda: (t := dash_duo.driver.execute_script(title)) and "ZZZ" in t and t, 40, "long title")
-    assert "Z" * (views.NAME_MAX - 1) + "…" in text and "Z" * views.NAME_MAX not in text
-    dash_duo.wait_for_contains_text("#own-messages", f"plus de {views.NAME_MAX} caractères", timeout=20)
+    assert "Z" * (views.own_figures.NAME_MAX - 1) + "…" in text and "Z" * views.own_figures.NAME_MAX not in text
+    dash_duo.wait_for_contains_text("#own-messages", f"plus de {views.own_figures.NAME_MAX} caractères", timeout=20)
     assert dash_duo.driver.execute_script("return document.body.innerText.length") < 20_000  # the tab lives
 
 

@@ -221,7 +221,7 @@ def test_the_page_and_its_export_give_the_small_category_as_secret(query_store, 
     store = query_store
     f = Filters("entry_rate", territory=example["territory"], period=example["period"],
                 breakdown=example["breakdown"])
-    view = views.explorer_view(store, views.RESSOURCES_HUMAINES, f)
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES, f)
     row = view.compare_frame.set_index("breakdown").loc[example["breakdown"]]
     assert row["status"] == "secret" and pd.isna(row["value"])
     trend = view.trend_frame
@@ -243,7 +243,7 @@ def test_a_person_reads_secret_and_no_value(query_store, dash_duo, dash_app, exa
     store = query_store
     dash_duo.driver.set_window_size(width, height)
     dash_duo.start_server(dash_app)
-    label = views.esms_labels(store)[example["breakdown"]]
+    label = views.names.esms_labels(store)[example["breakdown"]]
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/ressources-humaines?indicateur=entry_rate&territoire="
                            f"{example['territory']}&annee={example['period']}&categorie={example['breakdown']}")
     dash_duo.wait_for_contains_text("#rh-compare-summary", f"« {label} »", timeout=30)
@@ -295,7 +295,7 @@ def test_a_complementary_secret_category_shows_secret_and_its_peers_median(built
               AND o.period = (SELECT MAX(period) FROM establishment_observation)
             GROUP BY o.territory_id, o.breakdown, o.period HAVING COUNT(*) >= :n
             ORDER BY o.territory_id, o.breakdown LIMIT 1"""), {"n": MIN_PEERS}).one()
-    view = views.explorer_view(store, views.RESSOURCES_HUMAINES,
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES,
                                Filters("entry_rate", territory=territory, period=period, breakdown=breakdown))
     row = view.compare_frame.set_index("breakdown").loc[breakdown]
     assert row["status"] == "secret" and pd.isna(row["value"])

@@ -284,11 +284,11 @@ def test_running_processes_see_a_rebuild_and_renamed_labels(built_store, tmp_pat
     url = f"sqlite:///{path}"
     store = use_store(monkeypatch, url)
     store.version_ttl = 0.0
-    assert views.labels(store, "territory")["DEP-69"] == "Rhône"
+    assert views.names.labels(store, "territory")["DEP-69"] == "Rhône"
     with sqlite3.connect(path) as conn:  # what a load does: change, and bump the version in the same transaction
         conn.execute("UPDATE territory SET name = 'Rhône (renommé)' WHERE territory_id = 'DEP-69'")
         conn.execute("UPDATE store_meta SET value = value + 1 WHERE name = 'version'")
-    assert views.labels(store, "territory")["DEP-69"] == "Rhône (renommé)"
+    assert views.names.labels(store, "territory")["DEP-69"] == "Rhône (renommé)"
     engine = store.engine
     before = _version(engine)
     from etl.build import build

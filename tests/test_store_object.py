@@ -106,6 +106,6 @@ def test_a_new_store_version_is_never_served_stale(reference_db, tmp_path):
     time.sleep(VERSION_TTL_SECONDS + 0.1)  # a process trusts the version it read for at most this long
     assert len(queries.select(store, dares)) == 2112
     assert queries.sources_for(store, "turnover_rate_all_contracts") == ("dares_mmo",)
-    assert views.source_label(store, "dares_mmo").startswith("DARES")
+    assert views.names.source_label(store, "dares_mmo").startswith("DARES")
     fresh = Store(store.url)  # what a process started now reads
     assert queries.select(store, dares).equals(queries.select(fresh, dares))

@@ -132,7 +132,7 @@ def test_policymaker_of_nouvelle_aquitaine(query_store, dash_duo, dash_app, widt
     # a profession BMO does not publish on its own stays chosen and named, with where it is counted
     open_page(dash_duo, "/recrutement?territoire=REG-75")
     dash_duo.wait_for_contains_text("#rec-trend-summary", "Nouvelle-Aquitaine", timeout=30)
-    options = ui.profession_options(store, indicator_id=views.RECRUTEMENT.default.indicator)
+    options = ui.profession_options(store, indicator_id=views.explorer.RECRUTEMENT.default.indicator)
     label = next(o["label"].strip("\u2003") for o in options if o["value"] == "educateur_jeunes_enfants")
     choose(dash_duo, "#rec-profession", label, search=label[:12])
     dash_duo.wait_for_contains_text("#rec-coverage", f"Pas de données BMO pour « {label} »", timeout=30)
@@ -219,7 +219,7 @@ def test_analyst_takes_a_table_away(dash_duo, dash_app, width):
     # a chart's definition lands on its indicator's anchor on « Méthodologie »
     open_page(dash_duo, "/recrutement")
     dash_duo.wait_for_contains_text("#rec-trend-summary", "En 20", timeout=30)
-    indicator = views.RECRUTEMENT.default.indicator
+    indicator = views.explorer.RECRUTEMENT.default.indicator
     link = dash_duo.driver.find_element(By.CSS_SELECTOR, f"a[href$='#{catalogue.get(indicator).anchor}']")
     scroll_to(dash_duo, f"a[href$='#{catalogue.get(indicator).anchor}']")
     link.click()

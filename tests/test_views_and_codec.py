@@ -99,7 +99,8 @@ def test_map_update_sends_values_not_geometry():
 
 def test_explorer_figures_equal_the_store(built_store, monkeypatch):
     store = use_store(monkeypatch, str(built_store.url))
-    view = views.explorer_view(store, views.RESSOURCES_HUMAINES, Filters("vacancy_rate", territory="REG-11"))
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES,
+                                        Filters("vacancy_rate", territory="REG-11"))
     with built_store.connect() as conn:
         expected = dict(conn.execute(text("""
             SELECT period, value FROM observations WHERE indicator_id = 'vacancy_rate' AND territory_id = 'REG-11'
@@ -121,7 +122,7 @@ def test_explorer_figures_equal_the_store(built_store, monkeypatch):
 
 def test_recruitment_comparison_equals_the_store(built_store, monkeypatch):
     store = use_store(monkeypatch, str(built_store.url))
-    view = views.explorer_view(store, views.RECRUTEMENT, views.RECRUTEMENT.default)
+    view = views.explorer.explorer_view(store, views.explorer.RECRUTEMENT, views.explorer.RECRUTEMENT.default)
     with built_store.connect() as conn:  # the latest period, each social métier under the observatory's label
         latest = conn.execute(text("SELECT MAX(period) FROM observations WHERE indicator_id = "
                                    "'recruitment_difficulty_share'")).scalar()
@@ -151,13 +152,13 @@ def test_a_category_with_fewer_than_5_establishments_is_not_disclosed(built_stor
             GROUP BY e.territory_id, e.esms_category HAVING COUNT(*) BETWEEN 1 AND 4
             ORDER BY (SELECT COUNT(*) FROM establishment d WHERE d.territory_id = e.territory_id) DESC,
                      COUNT(*), e.territory_id, e.esms_category LIMIT 1"""), {"period": period}).one()
-    view = views.explorer_view(store, views.RESSOURCES_HUMAINES, Filters("turnover_rate", territory=territory,
-                                                                   period=period, breakdown=f"esms:{category}"))
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES, Filters(
+        "turnover_rate", territory=territory, period=period, breakdown=f"esms:{category}"))
     row = view.compare_frame.set_index("breakdown").loc[f"esms:{category}"]
     assert pd.isna(row["value"]) and row["status"] == "secret"
     bars = next(trace for trace in view.compare.data if trace.name == view.filters.territory or (
         trace.type == "bar" and "quartiles" not in (trace.name or "")))
-    label = views.esms_labels(store)[f"esms:{category}"]
+    label = views.names.esms_labels(store)[f"esms:{category}"]
     shown = {str(key).replace("<br>", " "): value for key, value in zip(bars.y, bars.x)}
     assert label in shown and pd.isna(shown[label])
     secret_rows = {str(a.y).replace("<br>", " ") for a in view.compare.layout.annotations if "secret" in (a.text or "")}
