@@ -111,7 +111,9 @@ def ensure_store() -> None:
 
 
 def create_app() -> dash.Dash:
-    app = PublicDash(__name__, use_pages=True, title="Observatoire des métiers du social",
+    # use_async=False: no callback is async, and Dash's async page router ran every request (the API's too) through
+    # a new thread and event loop (asgiref): several ms on a 20 ms query.
+    app = PublicDash(__name__, use_pages=True, use_async=False, title="Observatoire des métiers du social",
                     suppress_callback_exceptions=True, update_title=None, on_error=ui.refuse_bad_input,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     app.layout = html.Div([

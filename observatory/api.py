@@ -142,10 +142,11 @@ def _observations_response() -> Response:
         selection, filters = parse_selection(store, request.args)
     except BadRequest as error:
         return _error(str(error))
+    if fmt == "json":
+        return _json_page(store, selection, filters, page, page_size)
     total = exports.count(store, selection)
-    headers = {"X-Total-Count": str(total)}
-    if fmt in ("csv", "xlsx"):
-        headers["Content-Disposition"] = download.content_disposition(_filename(store, selection, fmt))
+    headers = {"X-Total-Count": str(total),
+               "Content-Disposition": download.content_disposition(_filename(store, selection, fmt))}
     if fmt == "csv":
         body = exports.csv_stream(store, selection, semicolon=sep == "semicolon", lang=lang)
         return Response(stream_with_context(body), content_type="text/csv; charset=utf-8", headers=headers)
@@ -159,7 +160,16 @@ def _observations_response() -> Response:
                                                                    request.host_url))
         return Response(stream_with_context(body), headers=headers,
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    rows = list(exports.stream_rows(store, selection, offset=(page - 1) * page_size, limit=page_size))
+
+
+def _json_page(store: Store, selection: queries.Selection, filters: dict, page: int, page_size: int) -> Response:
+    """One page of rows, with the selection's total: a page that is not full (and not past the end) is the last
+    one, so its total is known without a second query (`COUNT(*)` cost a third of a small query)."""
+    offset = (page - 1) * page_size
+    rows = list(exports.stream_rows(store, selection, offset=offset, limit=page_size))
+    last = len(rows) < page_size and (bool(rows) or page == 1)
+    total = offset + len(rows) if last else exports.count(store, selection)
+    headers = {"X-Total-Count": str(total)}
     pages = max(1, -(-total // page_size))
     next_url = None
     if page < pages:
