@@ -4,10 +4,15 @@ A multi-page Dash app (pages/): one page per user question, filters in the URL q
 with its source, its data table and a one-sentence summary. `server = app.server` for gunicorn
 (`gunicorn -w 4 -b 127.0.0.1:8050 app:server`): importing this module only reads the store — building it is
 `python -m etl build` (or `python app.py`), so N workers never race to build or write it.
+
+The app is an entry point: it makes the one `Store` every page, callback and API route reads (`STORE`, from
+`OBSERVATORY_DB` or the bundled file; `OBSERVATORY_CACHE_MB` bounds its cache, per worker) and hands it down
+(`api.register`, `pages._components.ui.store`).
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import re
@@ -19,7 +24,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from observatory import api, figures, views
-from observatory.store import get_engine, store_exists, store_problem, store_ready
+from observatory.cache import DEFAULT_BUDGET_BYTES
+from observatory.config import database_url
+from observatory.store import Store, store_exists
 from pages._components import ui, wiring
 
 LOG_MAX_CHARS = 2000  # a log line quotes at most this much (a forged 1 MB value never fills the log)
@@ -45,6 +52,8 @@ def _bounded_log_records() -> None:
 
 
 _bounded_log_records()
+CACHE_BYTES = int(float(os.environ.get("OBSERVATORY_CACHE_MB") or DEFAULT_BUDGET_BYTES / 2**20) * 2**20)
+STORE = Store(database_url(), cache_bytes=CACHE_BYTES)  # the one store of this process (see the docstring)
 
 
 class PublicDash(dash.Dash):
@@ -92,7 +101,7 @@ class PublicDash(dash.Dash):
         run = self.server.ensure_sync(router)
 
         def router_once_the_store_is_ready():
-            if self._got_first_request["pages"] or store_ready():
+            if self._got_first_request["pages"] or STORE.ready():
                 return run()
             return None
 
@@ -120,7 +129,7 @@ def nav() -> list[tuple[str, str]]:
 
 def ensure_store() -> None:
     """Build the store from the bundled files when it has never been built."""
-    engine = get_engine()
+    engine = STORE.engine
     if not store_exists(engine):
         from etl.uploads import build_store
 
@@ -129,7 +138,9 @@ def ensure_store() -> None:
 
 
 def create_app() -> dash.Dash:
-    app = PublicDash(__name__, use_pages=True, title="Observatoire des métiers du social",
+    # use_async=False: no callback is async, and Dash's async page router ran every request (the API's too) through
+    # a new thread and event loop (asgiref): several ms on a 20 ms query.
+    app = PublicDash(__name__, use_pages=True, use_async=False, title="Observatoire des métiers du social",
                     suppress_callback_exceptions=False, update_title=None, on_error=ui.refuse_bad_input,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     app.layout = html.Div([
@@ -174,12 +185,12 @@ def warm_caches() -> None:
     when the store is not built yet: /health says so)."""
     from observatory import queries
 
-    if not store_ready():
+    if not STORE.ready():
         return
-    queries.dimensions()
+    queries.dimensions(STORE)
     for kind in ("profession", "territory"):
-        views.names.labels(kind)
-    views.names.esms_labels()
+        views.names.labels(STORE, kind)
+    views.names.esms_labels(STORE)
     for level in ("region", "departement"):
         figures.choropleth_figure(level, "")
 
@@ -189,7 +200,7 @@ app = create_app()
 server = app.server
 # The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
 server.config["MAX_CONTENT_LENGTH"] = views.own_figures.MAX_REQUEST_BYTES
-api.register(server)
+api.register(server, STORE)
 if int(os.environ.get("OBSERVATORY_TRUSTED_PROXIES", "0")):  # behind N reverse proxies: the client's own address
     from werkzeug.middleware.proxy_fix import ProxyFix  # (per-client save limits key on it)
 
@@ -254,7 +265,7 @@ def store_guard():
     never old figures from memory or a reopened empty file; a replaced one is reopened (`store_problem`)."""
     from flask import jsonify, request
 
-    problem = store_problem()
+    problem = STORE.problem()
     if problem is None or request.path.startswith(NO_STORE_NEEDED):
         return None
     if request.path == "/_dash-update-component":
@@ -315,16 +326,14 @@ def health():
     """For load balancers and operators: is the store built, and which version does this worker serve."""
     from flask import jsonify
 
-    from observatory import queries
-
-    ready = store_ready()
-    body = {"status": "ok" if ready else store_problem() or "store not built (run `python -m etl build`)",
-            "store_version": queries.store_version() if ready else None,
-            "backend": get_engine().dialect.name, "pid": os.getpid()}
+    ready = STORE.ready()
+    body = {"status": "ok" if ready else STORE.problem() or "store not built (run `python -m etl build`)",
+            "store_version": STORE.version() if ready else None,
+            "backend": STORE.engine.dialect.name, "pid": os.getpid()}
     if ready:  # the private space's size and caps (etl/limits.py): its growth is bounded, and seen
         from etl.uploads import private_status
 
-        body["private"] = private_status(get_engine())
+        body["private"] = private_status(STORE.engine)
     return jsonify(body), (200 if ready else 503)
 
 
@@ -359,19 +368,22 @@ def warm_pages() -> None:
     store is not built (the router then waits for it, see `PublicDash.enable_pages`)."""
     from pages import territoires
 
-    if not store_ready():
+    if not STORE.ready():
         return
     try:
         with server.test_request_context("/"):
             server.preprocess_request()
-        for page in (views.explorer.RECRUTEMENT, views.explorer.RESSOURCES_HUMAINES, views.explorer.FORMATION):
-            views.explorer.explorer_view(page, views.explorer.resolve(page, page.default))
-        territoires.map_update(territoires.PAGE.default)
+            for page in (views.explorer.RECRUTEMENT, views.explorer.RESSOURCES_HUMAINES, views.explorer.FORMATION):
+                views.explorer.explorer_view(STORE, page, views.explorer.resolve(STORE, page, page.default))
+            territoires.map_update(territoires.PAGE.default)
     except Exception as error:  # a page this store cannot draw must not stop the worker: its own requests say why
         server.logger.warning("warm-up incomplete: %s", error)
 
 
 warm_pages()
+# What start-up made (pages, the map geometry, the store's dimensions) lives as long as the process: frozen out of
+# the garbage collector's full walks, which a request following a large export would otherwise pay for.
+gc.freeze()
 
 
 if __name__ == "__main__":

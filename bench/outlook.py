@@ -51,12 +51,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from observatory import outlook, outlook_data
+    from observatory.store import Store
 
     folder = Path(tempfile.mkdtemp(prefix="bench-outlook-"))
     store = folder / "observatory.sqlite"
     shutil.copy(args.store, store)
     url = f"sqlite:///{store}"
-    data = outlook_data.store(url)
+    data = outlook_data.store(Store(url))
     regions = tuple(t for t in data.territories if t != "FR")
 
     started = time.perf_counter()

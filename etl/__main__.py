@@ -33,14 +33,22 @@ def _progress(total: int, desc: str) -> Iterator[Callable[[str], None]]:
         yield step
 
 
+def _store():
+    """The store every command works on (the CLI is an entry point: `OBSERVATORY_DB` or the bundled file)."""
+    from observatory.config import database_url
+    from observatory.store import Store
+
+    return Store(database_url())
+
+
 def _build(args: argparse.Namespace) -> int:
     from etl.build import build, bundled_files, row_counts
-    from observatory.store import get_engine, store_ready
 
-    if args.if_missing and store_ready():
+    store = _store()
+    if args.if_missing and store.ready():
         print("store already built (see `python -m etl status`)")
         return 0
-    engine = get_engine()
+    engine = store.engine
     with _progress(len(bundled_files()) * 4, "build") as step:
         summaries = build(engine, progress=step)
     for summary in summaries:
@@ -53,9 +61,8 @@ def _build(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     from etl.loader import load_file
-    from observatory.store import get_engine
 
-    engine = get_engine()
+    engine = _store().engine
     with _progress(4, "load") as step:
         summary = load_file(engine, args.path, args.source, progress=step, scope=args.scope,
                             replace=args.replace)
@@ -65,18 +72,16 @@ def _load(args: argparse.Namespace) -> int:
 
 def _unload(args: argparse.Namespace) -> int:
     from etl.loader import unload
-    from observatory.store import get_engine
 
-    removed = unload(get_engine(), args.load_id)
+    removed = unload(_store().engine, args.load_id)
     print(f"load {args.load_id} removed: " + ", ".join(f"{n:,} {t}" for t, n in removed.items()))
     return 0
 
 
 def _purge_private(_args: argparse.Namespace) -> int:
     from etl.private import private_caps, purge_private
-    from observatory.store import get_engine
 
-    removed = purge_private(get_engine())
+    removed = purge_private(_store().engine)
     print(f"{removed} private upload(s) older than {private_caps()['retention_days']} days removed")
     return 0
 
@@ -90,12 +95,13 @@ def _export(args: argparse.Namespace) -> int:
     query = MultiDict([(name, value) for name in api.FILTERS for value in (getattr(args, name) or [])])
     lang = getattr(args, "lang", None) or "en"
     sep = getattr(args, "sep", None) or ("semicolon" if lang == "fr" else "comma")  # as the API: `;` in French
+    store = _store()
     try:
-        selection, filters = api.parse_selection(query)
+        selection, filters = api.parse_selection(store, query)
     except api.BadRequest as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    total = exports.count(selection)
+    total = exports.count(store, selection)
     output = Path(args.output)
     if args.format == "xlsx":
         try:
@@ -104,12 +110,13 @@ def _export(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         with output.open("wb") as handle:  # streamed: memory stays flat whatever the size
-            for block in exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, total=total,
-                                             lang=lang, permalink="python -m etl export " + " ".join(sys.argv[2:])):
+            for block in exports.xlsx_stream(store, exports.stream_chunks(store, selection), filters=filters,
+                                             total=total, lang=lang,
+                                             permalink="python -m etl export " + " ".join(sys.argv[2:])):
                 handle.write(block)
     else:
         with output.open("wb") as handle:
-            for block in exports.csv_stream(selection, semicolon=sep == "semicolon", lang=lang):
+            for block in exports.csv_stream(store, selection, semicolon=sep == "semicolon", lang=lang):
                 handle.write(block)
     print(f"wrote {output} ({total:,} rows, {output.stat().st_size:,} bytes)")
     return 0
@@ -131,9 +138,9 @@ def _illustrative(args: argparse.Namespace) -> int:
 def _status(_args: argparse.Namespace) -> int:
     from sqlalchemy import text
 
-    from observatory.store import get_engine, init_store
+    from observatory.store import init_store
 
-    engine = get_engine()
+    engine = _store().engine
     init_store(engine)
     with engine.connect() as conn:
         loads = conn.execute(text(

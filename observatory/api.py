@@ -5,6 +5,9 @@ path is a JSON 404 (never the dashboard's page, which Dash serves for every othe
 The same query layer as the pages (`queries.Selection`), the same exports as the pages' buttons. JSON is
 paginated with the total count; CSV is streamed (memory stays flat whatever the size); XLSX carries a
 metadata sheet. An unknown parameter or value is a 400 naming it; nothing is ever truncated silently.
+
+The store is the app's (`register(server, store)` keeps it in the Flask config, `current_store()` reads it):
+the API never looks for a store itself.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from dataclasses import asdict
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Flask, Response, request, stream_with_context
+from flask import Flask, Response, current_app, request, stream_with_context
 from pandas.errors import DatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,8 +37,8 @@ from observatory import (
     table,
     urlstate,
 )
-from observatory.config import database_url
 from observatory.schema import TERRITORY_LEVELS
+from observatory.store import Store
 
 FILTERS = urlstate.PARAMETERS
 OPTIONS = ("format", "sep", "lang", "permalink", "page", "page_size")
@@ -43,6 +46,7 @@ MAX_PAGE_SIZE = 10_000
 MAX_PAGE = 1_000_000_000  # (page - 1) × page_size stays a 64-bit integer for every database
 MAX_VALUES = urlstate.MAX_VALUES
 JSON = "application/json; charset=utf-8"  # one charset, said once: a client never guesses Latin-1
+STORE_KEY = "OBSERVATORY_STORE"  # the Flask config entry holding the app's `Store`
 
 
 class BadRequest(Exception):
@@ -53,11 +57,16 @@ _show = urlstate.show
 _ascii_digits = urlstate.ascii_digits
 
 
-def parse_selection(args) -> tuple[queries.Selection, dict]:
+def current_store() -> Store:
+    """The store of the app serving this request (set once by `register`)."""
+    return current_app.config[STORE_KEY]
+
+
+def parse_selection(store: Store, args) -> tuple[queries.Selection, dict]:
     """A Selection from query parameters, read by THE codec (`urlstate.parse`): English keys or their French
     aliases, filters may repeat; BadRequest names what is wrong (French, then English)."""
     try:
-        return urlstate.parse(args, OPTIONS)
+        return urlstate.parse(store, args, OPTIONS)
     except urlstate.BadQuery as error:
         raise BadRequest(str(error)) from None
 
@@ -122,6 +131,7 @@ def observations_response() -> Response:
 
 
 def _observations_response() -> Response:
+    store = current_store()
     try:
         fmt = _option("format", "json", ("json", "csv", "xlsx"))
         lang = _option("lang", "en", ("en", "fr"))
@@ -129,27 +139,37 @@ def _observations_response() -> Response:
         permalink = _permalink()
         page = _integer("page", 1, minimum=1, maximum=MAX_PAGE)
         page_size = _integer("page_size", 1000, minimum=1, maximum=MAX_PAGE_SIZE)
-        selection, filters = parse_selection(request.args)
+        selection, filters = parse_selection(store, request.args)
     except BadRequest as error:
         return _error(str(error))
-    total = exports.count(selection)
-    headers = {"X-Total-Count": str(total)}
-    if fmt in ("csv", "xlsx"):
-        headers["Content-Disposition"] = download.content_disposition(_filename(selection, fmt))
+    if fmt == "json":
+        return _json_page(store, selection, filters, page, page_size)
+    total = exports.count(store, selection)
+    headers = {"X-Total-Count": str(total),
+               "Content-Disposition": download.content_disposition(_filename(store, selection, fmt))}
     if fmt == "csv":
-        body = exports.csv_stream(selection, semicolon=sep == "semicolon", lang=lang)
+        body = exports.csv_stream(store, selection, semicolon=sep == "semicolon", lang=lang)
         return Response(stream_with_context(body), content_type="text/csv; charset=utf-8", headers=headers)
     if fmt == "xlsx":
         try:
             exports.check_xlsx_rows(total)
         except ValueError as error:
             return _error(str(error))
-        body = exports.xlsx_stream(exports.stream_chunks(selection), filters=filters, total=total, lang=lang,
-                                   permalink=public_url(permalink or request.full_path.rstrip("?"),
-                                                        request.host_url))
+        body = exports.xlsx_stream(store, exports.stream_chunks(store, selection), filters=filters, total=total,
+                                   lang=lang, permalink=public_url(permalink or request.full_path.rstrip("?"),
+                                                                   request.host_url))
         return Response(stream_with_context(body), headers=headers,
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    rows = list(exports.stream_rows(selection, offset=(page - 1) * page_size, limit=page_size))
+
+
+def _json_page(store: Store, selection: queries.Selection, filters: dict, page: int, page_size: int) -> Response:
+    """One page of rows, with the selection's total: a page that is not full (and not past the end) is the last
+    one, so its total is known without a second query (`COUNT(*)` cost a third of a small query)."""
+    offset = (page - 1) * page_size
+    rows = list(exports.stream_rows(store, selection, offset=offset, limit=page_size))
+    last = len(rows) < page_size and (bool(rows) or page == 1)
+    total = offset + len(rows) if last else exports.count(store, selection)
+    headers = {"X-Total-Count": str(total)}
     pages = max(1, -(-total // page_size))
     next_url = None
     if page < pages:
@@ -161,9 +181,9 @@ def _observations_response() -> Response:
     return Response(f'{head[:-1]}, "rows": {rows_json(rows)}}}', content_type=JSON, headers=headers)
 
 
-def _filename(selection: queries.Selection, extension: str) -> str:
+def _filename(store: Store, selection: queries.Selection, extension: str) -> str:
     """The file's name from its selection and today's date (the extraction's)."""
-    territories = queries.dimensions().territories
+    territories = queries.dimensions(store).territories
     names = dict(zip(territories.territory_id, territories.name))
     return download.filename(selection, extension, names, date.today())
 
@@ -177,7 +197,7 @@ def codelist_response(kind: str) -> Response:
             raise BadRequest(f"paramètre inconnu : {_show(unknown[0])} / unknown parameter: {_show(unknown[0])} "
                              "(format=json|csv only)")
         fmt = _option("format", "json", ("json", "csv"))
-        entries = codelists.READERS[kind](database_url())
+        entries = codelists.READERS[kind](current_store().url)
     except BadRequest as error:
         return _error(str(error))
     except (SQLAlchemyError, sqlite3.Error) as error:
@@ -217,7 +237,7 @@ def projections_response() -> Response:
     try:
         fmt = _option("format", "json", ("json", "csv", "xlsx"))
         lang = _option("lang", "en", ("en", "fr"))
-        data = outlook_data.store()
+        data = outlook_data.store(current_store())
         projection_request = urlstate.parse_outlook(request.args.to_dict(flat=False), data)
         projection = outlook_data.run(projection_request, data)
     except BadRequest as error:
@@ -378,7 +398,10 @@ def public_url(path: str, default_base: str = "") -> str:
     return base.rstrip("/") + path
 
 
-def register(server: Flask) -> None:
+def register(server: Flask, store: Store) -> None:
+    """The API's routes on `server`, reading `store`."""
+    server.config[STORE_KEY] = store
+
     @server.get("/api/v1/indicators")
     def _indicators():
         return Response(to_json([asdict(i) for i in catalogue.INDICATORS]), content_type=JSON)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from observatory import catalogue, queries
+from observatory.store import Store, cached
 
 LEVELS = ("departement", "region", "nation")
 MIN_PEERS = 5  # fewer peers: no median nor quartiles (they say little, and could disclose an establishment)
@@ -63,46 +64,31 @@ def peer_band(peers: list[float] | np.ndarray, value: float | None = None, min_p
     return PeerBand(int(data.size), q1, median, q3, value, rank)
 
 
-def _url(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
-
-
-_peer_groups: dict[tuple[str, str, int], dict] = {}
-queries.on_store_change(_peer_groups.clear)
-
-
-def _groups(url: str, indicator_id: str, period: int) -> dict:
+@cached
+def _groups(store: Store, indicator_id: str, period: int) -> dict:
     """The published figures of one indicator and year, split once by category, by (category, département)
     and by (category, région): {key: (finess array, value array)}. Without it every peer band scanned every
     establishment: comparing M of one's own establishments cost M × N (3,000 bands: 19 s at 30,000
     establishments)."""
-    queries.dimensions(url)  # forget the groups when the store changed (its listener clears them)
-    key = (url, indicator_id, int(period))
-    groups = _peer_groups.get(key)
-    if groups is None:
-        values = queries.establishment_values(indicator_id, period, url)
-        groups = {}
-        for columns in (["esms_category"], ["esms_category", "territory_id"], ["esms_category", "region_id"]):
-            for name, part in values.groupby(columns, sort=False):
-                groups[name if len(columns) > 1 else name[0]] = (part["finess"].to_numpy(object),
-                                                                 part["value"].to_numpy(float))
-        if len(_peer_groups) >= 256:
-            _peer_groups.clear()
-        _peer_groups[key] = groups
+    values = queries.establishment_values(store, indicator_id, period)
+    groups = {}
+    for columns in (["esms_category"], ["esms_category", "territory_id"], ["esms_category", "region_id"]):
+        for name, part in values.groupby(columns, sort=False):
+            groups[name if len(columns) > 1 else name[0]] = (part["finess"].to_numpy(object),
+                                                             part["value"].to_numpy(float))
     return groups
 
 
-def _peer_values(engine: Engine, indicator_id: str, period: int, esms_category: str, departement_id: str,
+def _peer_values(store: Store, indicator_id: str, period: int, esms_category: str, departement_id: str,
                  level: str, exclude_finess: str | None) -> np.ndarray:
     """Published figures of the same category at `level`, from the query layer's establishment figures."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
-    url = _url(engine)
-    groups = _groups(url, indicator_id, period)
+    groups = _groups(store, indicator_id, int(period))
     if level == "departement":
         key = (esms_category, departement_id)
     elif level == "region":
-        territories = queries.dimensions(url).territories
+        territories = queries.dimensions(store).territories
         parent = territories.loc[territories.territory_id == departement_id, "parent_id"]
         key = (esms_category, parent.iloc[0] if len(parent) else None)
     else:
@@ -111,18 +97,18 @@ def _peer_values(engine: Engine, indicator_id: str, period: int, esms_category: 
     return values[finess != exclude_finess] if exclude_finess else values
 
 
-def figures_from_store(engine: Engine, indicator_id: str, period: int, esms_category: str, departement_id: str,
+def figures_from_store(store: Store, indicator_id: str, period: int, esms_category: str, departement_id: str,
                        value: float | None, level: str = "departement",
                        exclude_finess: str | None = None) -> PeerBand:
     """A value (a user's own figure, possibly never stored) against its peers in the store."""
-    peers = _peer_values(engine, indicator_id, period, esms_category, departement_id, level, exclude_finess)
+    peers = _peer_values(store, indicator_id, period, esms_category, departement_id, level, exclude_finess)
     return peer_band(peers, value)
 
 
-def establishment_from_store(engine: Engine, finess: str, indicator_id: str, period: int,
+def establishment_from_store(store: Store, finess: str, indicator_id: str, period: int,
                              level: str = "departement") -> PeerBand:
     """A stored establishment against the establishments of its category at `level`."""
-    with engine.connect() as conn:
+    with store.engine.connect() as conn:
         row = conn.execute(text("""
             SELECT e.esms_category, e.territory_id, o.value FROM establishment e
             LEFT JOIN establishment_observation o ON o.finess = e.finess AND o.indicator_id = :indicator
@@ -130,17 +116,17 @@ def establishment_from_store(engine: Engine, finess: str, indicator_id: str, per
             WHERE e.finess = :finess"""), {"finess": finess, "indicator": indicator_id, "period": period}).first()
     if row is None:
         raise KeyError(f"unknown establishment {finess!r}")
-    return figures_from_store(engine, indicator_id, period, row.esms_category, row.territory_id, row.value, level,
+    return figures_from_store(store, indicator_id, period, row.esms_category, row.territory_id, row.value, level,
                               exclude_finess=finess)
 
 
-def levels_from_store(engine: Engine, indicator_id: str, period: int, esms_category: str, departement_id: str,
+def levels_from_store(store: Store, indicator_id: str, period: int, esms_category: str, departement_id: str,
                       value: float | None, exclude_finess: str | None = None) -> list[tuple[str, str | None, PeerBand]]:
     """The same value against its category's peers in its département, its région and France, side by side:
     [(level, territory_id, band)]."""
-    parent = queries.dimensions(_url(engine)).territories.set_index("territory_id").parent_id.get(departement_id)
+    parent = queries.dimensions(store).territories.set_index("territory_id").parent_id.get(departement_id)
     where = {"departement": departement_id, "region": parent, "nation": "FR"}
-    return [(level, where[level], figures_from_store(engine, indicator_id, period, esms_category, departement_id,
+    return [(level, where[level], figures_from_store(store, indicator_id, period, esms_category, departement_id,
                                                      value, level, exclude_finess)) for level in LEVELS]
 
 
@@ -213,14 +199,12 @@ class TerritoryPosition:
         return None if self.value is None or self.nation_value is None else self.value - self.nation_value
 
 
-def territory_position(engine: Engine, indicator_id: str, territory_id: str, period: int, source_id: str,
+def territory_position(store: Store, indicator_id: str, territory_id: str, period: int, source_id: str,
                        profession_id: str = "ensemble", breakdown: str | None = None) -> TerritoryPosition:
     """A territory's figure next to its parent's and the nation's (same source, profession, breakdown)."""
-    url = _url(engine)
-    parent = queries.dimensions(url).territories.set_index("territory_id").parent_id.get(territory_id)
-    frame = queries.observations(indicator_id, source_id, professions=[profession_id], period=period,
-                                 territories=[t for t in (territory_id, parent, "FR") if t], breakdown=breakdown,
-                                 url=url)
+    parent = queries.dimensions(store).territories.set_index("territory_id").parent_id.get(territory_id)
+    frame = queries.observations(store, indicator_id, source_id, professions=[profession_id], period=period,
+                                 territories=[t for t in (territory_id, parent, "FR") if t], breakdown=breakdown)
     values = {t: (None if v != v else float(v)) for t, v in zip(frame.territory_id, frame.value)}
     return TerritoryPosition(territory_id, values.get(territory_id), parent, values.get(parent) if parent else None,
                              values.get("FR"))

@@ -21,8 +21,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from observatory import catalogue, queries, table, urlstate, xlsx
-from observatory.config import database_url
-from observatory.store import get_engine
+from observatory.store import Store, cached
 from observatory.table import (
     COLUMNS,
     COUNT_DECIMALS,
@@ -40,11 +39,6 @@ CHUNK = 5000
 _ORDER = " ORDER BY o.source_key, o.indicator_key, o.territory_key, o.profession_key, o.period, o.breakdown"
 
 
-def _names(url: str) -> table.Names:
-    """The naming tables of the store at `url` (`table.names`), read once per store version."""
-    return table.names(url, queries.dimensions(url))  # a new Dimensions after every change of the store
-
-
 def _split(selection: queries.Selection) -> tuple[queries.Selection | None, queries.Selection | None]:
     """The stored part of a selection (streamed by SQL) and its computed shares (built by the query layer);
     computed shares are exported when asked for by name."""
@@ -56,78 +50,65 @@ def _split(selection: queries.Selection) -> tuple[queries.Selection | None, quer
     return (replace(selection, indicators=stored) if stored else None), replace(selection, indicators=computed)
 
 
-def _computed_frame(selection: queries.Selection, url: str) -> pd.DataFrame:
+def _computed_frame(store: Store, selection: queries.Selection) -> pd.DataFrame:
     """Computed shares in a fixed order (cached by the query layer: counting and paging reuse it)."""
-    frame = queries.select(selection, url)
+    frame = queries.select(store, selection)
     key = ["indicator_id", "source_id", "territory_id", "profession_id", "period", "breakdown"]
     return frame.sort_values(key, na_position="first", ignore_index=True)
 
 
-def count(selection: queries.Selection, url: str | None = None) -> int:
-    url = url or database_url()
+def count(store: Store, selection: queries.Selection) -> int:
     stored, computed = _split(selection)
-    total = len(_computed_frame(computed, url)) if computed else 0
+    total = len(_computed_frame(store, computed)) if computed else 0
     if stored is None:
         return total
-    where, params = _where(stored, url)
+    where, params = _where(store, stored)
     sql = f"SELECT COUNT(*) FROM observation o WHERE {where}"
-    engine = get_engine(url)
+    engine = store.engine
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":  # the driver's cursor: no statement compiled per request
             return total + conn.connection.driver_connection.execute(sql, params).fetchone()[0]
         return total + conn.execute(text(sql), params).scalar_one()
 
 
-_where_cache: dict[tuple[str, queries.Selection], tuple[object, str, dict]] = {}
-queries.on_store_change(_where_cache.clear)
-
-
-def _where(selection: queries.Selection, url: str) -> tuple[str, dict]:
+@cached
+def _where(store: Store, selection: queries.Selection) -> tuple[str, dict]:
     """`queries.selection_where`, remembered per selection while the store is unchanged (a JSON page asks for
     it twice, paging asks again for every page). The parameters are shared: never change them."""
-    dims = queries.dimensions(url)
-    hit = _where_cache.get((url, selection))
-    if hit is not None and hit[0] is dims:
-        return hit[1], hit[2]
-    where, params = queries.selection_where(selection, dims)
-    if len(_where_cache) >= 1024:
-        _where_cache.clear()
-    _where_cache[url, selection] = (dims, where, params)
-    return where, params
+    return queries.selection_where(selection, queries.dimensions(store))
 
 
-def stream_chunks(selection: queries.Selection, url: str | None = None, *, offset: int = 0,
+def stream_chunks(store: Store, selection: queries.Selection, *, offset: int = 0,
                   limit: int | None = None) -> Iterator[list[tuple]]:
     """Rows of the selection in the store's key order, in chunks of CHUNK rows (memory stays flat); shares
     computed at query time come after the stored rows."""
-    url = url or database_url()
     stored, computed = _split(selection)
     if computed is None:
-        yield from _stream_stored(selection, url, offset=offset, limit=limit)
+        yield from _stream_stored(store, selection, offset=offset, limit=limit)
         return
-    stored_total = count(stored, url) if stored is not None else 0
+    stored_total = count(store, stored) if stored is not None else 0
     if stored is not None and (limit is None or offset < stored_total):
-        yield from _stream_stored(stored, url, offset=offset, limit=limit)
-    frame = _computed_frame(computed, url)
+        yield from _stream_stored(store, stored, offset=offset, limit=limit)
+    frame = _computed_frame(store, computed)
     start = max(0, offset - stored_total)
     taken = max(0, min(stored_total - offset, limit)) if limit is not None and offset < stored_total else 0
     end = len(frame) if limit is None else start + max(0, limit - taken)
     if start >= end:
         return
-    names, dims = _names(url), queries.dimensions(url)
+    names, dims = queries.names(store), queries.dimensions(store)
     keys = table.frame_keys(frame.iloc[start:end], dims)
     for first in range(0, len(keys), CHUNK):  # rows built a chunk at a time, by the one row builder
         yield table.named(keys[first:first + CHUNK], names)
 
 
-def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0, limit: int | None = None,
+def _stream_stored(store: Store, selection: queries.Selection, *, offset: int = 0, limit: int | None = None,
                    keys_only: bool = False) -> Iterator[list[tuple]]:
     """Chunks of export rows (or, `keys_only`, of the fact table's rows as `table.KEYS_SELECT` reads them)."""
-    names = _names(url)
+    names = queries.names(store)
     name = (lambda chunk, _names: chunk) if keys_only else table.named
-    where, params = _where(selection, url)
+    where, params = _where(store, selection)
     sql = table.KEYS_SELECT + where
-    engine = get_engine(url)
+    engine = store.engine
     if limit is not None:
         sql += _ORDER + " LIMIT :limit OFFSET :offset"
         params = {**params, "limit": int(limit), "offset": int(offset)}
@@ -145,8 +126,8 @@ def _stream_stored(selection: queries.Selection, url: str, *, offset: int = 0, l
                 yield name(chunk, names)
 
 
-def stream_rows(selection: queries.Selection, url: str | None = None, **window) -> Iterator[tuple]:
-    for chunk in stream_chunks(selection, url, **window):
+def stream_rows(store: Store, selection: queries.Selection, **window) -> Iterator[tuple]:
+    for chunk in stream_chunks(store, selection, **window):
         yield from chunk
 
 
@@ -155,15 +136,14 @@ def chunks_of(rows: list[tuple]) -> Iterator[list[tuple]]:
         yield rows[start:start + CHUNK]
 
 
-def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolon: bool = False,
+def csv_stream(store: Store, selection: queries.Selection, *, semicolon: bool = False,
                lang: str = "en") -> Iterator[bytes]:
     """The CSV of a selection: byte for byte `csv_chunks(stream_chunks(selection))`, but the stored rows are
     written straight from the fact table's keys, with the text of each figure's indicator, métier, territory and
     source written (CSV-quoted) once per export rather than once per row: a full export costs about half."""
-    url = url or database_url()
     stored, computed = _split(selection)
     if computed is not None:
-        yield from csv_chunks(stream_chunks(selection, url), semicolon=semicolon, lang=lang)
+        yield from csv_chunks(stream_chunks(store, selection), semicolon=semicolon, lang=lang)
         return
     french = lang == "fr"
     d = ";" if semicolon else ","
@@ -181,7 +161,7 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
             return str(value)
         return '"' + value.replace('"', '""') + '"' if any(c in value for c in special) else value
 
-    names = _names(url)
+    names = queries.names(store)
     indicators = {k: (field(i) + d + field(label) + d, field(unit) + d)
                   for k, (i, label, unit) in names.indicators.items()}
     sources = {k: field(i) + d + field(label) + d for k, (i, label, _series) in names.sources.items()}
@@ -217,7 +197,7 @@ def csv_stream(selection: queries.Selection, url: str | None = None, *, semicolo
     derived_text = {0: "non", 1: "oui"} if french else {}
     status_text = status_label if french else str
     yield ("\ufeff" + d.join(map(field, headers(lang))) + "\r\n").encode("utf-8")
-    for chunk in _stream_stored(selection, url, keys_only=True):
+    for chunk in _stream_stored(store, selection, keys_only=True):
         lines = []
         append = lines.append
         for ik, pk, tk, breakdown, period, value, numerator, denominator, status, derived, sk in chunk:
@@ -274,9 +254,9 @@ def check_xlsx_rows(total: int) -> None:
             f"(at most {xlsx.XLSX_MAX_ROWS:,}): export as CSV (format=csv, no limit) or narrow the filters.")
 
 
-def xlsx_bytes(rows: Iterable[tuple], *, filters: dict, permalink: str, total: int) -> bytes:
+def xlsx_bytes(store: Store, rows: Iterable[tuple], *, filters: dict, permalink: str, total: int) -> bytes:
     """A workbook with a « Données » sheet and a « Métadonnées » sheet (definitions, sources, filters…)."""
-    return b"".join(xlsx_stream(_chunked(rows), filters=filters, permalink=permalink, total=total))
+    return b"".join(xlsx_stream(store, _chunked(rows), filters=filters, permalink=permalink, total=total))
 
 
 def _chunked(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
@@ -285,7 +265,7 @@ def _chunked(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
         yield chunk
 
 
-def xlsx_stream(chunks: Iterable[list[tuple]], *, filters: dict, permalink: str, total: int,
+def xlsx_stream(store: Store, chunks: Iterable[list[tuple]], *, filters: dict, permalink: str, total: int,
                 lang: str = "en") -> Iterator[bytes]:
     """The workbook (« Données » + « Métadonnées »), yielded block by block as the rows come (`xlsx.workbook`).
     `lang="fr"`: French headers and status labels in « Données »; the metadata sheet gives each column's code
@@ -301,19 +281,20 @@ def xlsx_stream(chunks: Iterable[list[tuple]], *, filters: dict, permalink: str,
             yield in_french(chunk) if lang == "fr" else chunk
 
     yield from xlsx.workbook(headers(lang), rows(), lambda written: _metadata(
-        filters, permalink, written, sorted(indicators), sorted(sources), lang))
+        store, filters, permalink, written, sorted(indicators), sorted(sources), lang))
 
 
-def _metadata(filters: dict, permalink: str, rows: int, indicators: list[str], sources: list[str],
+def _metadata(store: Store, filters: dict, permalink: str, rows: int, indicators: list[str], sources: list[str],
               lang: str = "en") -> list[tuple]:
-    dims = queries.dimensions()
+    """The « Métadonnées » sheet, read from the same store as the rows it describes."""
+    dims = queries.dimensions(store)
     source_rows = dims.sources.set_index("source_id")
     lines: list[tuple] = [
         ("Observatoire des métiers du social – extraction",),
         ("Date d'extraction", datetime.now().strftime("%d/%m/%Y %H:%M")),
         ("Lien permanent", permalink),
         ("Nombre de lignes", f"{rows} (export complet, aucune ligne omise)"),
-        ("Filtres", urlstate.describe(filters)),
+        ("Filtres", urlstate.describe(store, filters)),
         ("Précision", "Valeurs arrondies comme à l'écran : chaque valeur au nombre de décimales de son indicateur, "
                       "numérateur et dénominateur à une décimale (un compte entier sans « ,0 »). L'API JSON et les "
                       "exports sans lang=fr gardent la précision complète." if lang == "fr" else

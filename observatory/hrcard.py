@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from observatory import catalogue, figures, queries
+from observatory.store import Store
 
 INDICATORS = ("turnover_rate", "absenteeism_rate", "vacancy_rate")
 LEVELS = ("departement", "region", "nation")
@@ -41,16 +42,17 @@ class CardIndicator:
         return any(isinstance(f.status, str) and f.status.startswith("illustrative") for f in self.figures)
 
 
-def indicator_card(indicator_id: str, departement_id: str, breakdown: str, names: dict[str, str]) -> CardIndicator:
+def indicator_card(store: Store, indicator_id: str, departement_id: str, breakdown: str,
+                   names: dict[str, str]) -> CardIndicator:
     """One indicator of the card: the département, its région and France for one category (`esms:<code>`),
     latest year."""
     entry = catalogue.get(indicator_id)
-    series = next(iter(queries.sources_for(indicator_id)), None)
-    periods = queries.periods_for(indicator_id, series) if series else ()
+    series = next(iter(queries.sources_for(store, indicator_id)), None)
+    periods = queries.periods_for(store, indicator_id, series) if series else ()
     period = periods[-1] if periods else None
-    parent = queries.dimensions().territories.set_index("territory_id").parent_id.get(departement_id)
+    parent = queries.dimensions(store).territories.set_index("territory_id").parent_id.get(departement_id)
     where = {"departement": departement_id, "region": parent, "nation": "FR"}
-    frame = (queries.observations(indicator_id, series, professions=["ensemble"], period=period,
+    frame = (queries.observations(store, indicator_id, series, professions=["ensemble"], period=period,
                                   territories=[t for t in where.values() if t], breakdown=breakdown)
              if period is not None else pd.DataFrame(columns=["territory_id", "value", "status", "source_id"]))
     by_place = {row.territory_id: row for row in frame.itertuples()}
@@ -67,7 +69,7 @@ def indicator_card(indicator_id: str, departement_id: str, breakdown: str, names
     return CardIndicator(indicator_id, entry.label, entry.unit, period, series, tuple(out))
 
 
-def hr_card(departement_id: str, breakdown: str, names: dict[str, str]) -> list[CardIndicator]:
+def hr_card(store: Store, departement_id: str, breakdown: str, names: dict[str, str]) -> list[CardIndicator]:
     """The three indicators of the card for a département and a category (`esms:<code>`; `names`: territory id →
     name)."""
-    return [indicator_card(i, departement_id, breakdown, names) for i in INDICATORS]
+    return [indicator_card(store, i, departement_id, breakdown, names) for i in INDICATORS]

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import text
 
 from observatory import outlook, queries
-from observatory.config import database_url
+from observatory import store as stores
 from observatory.outlook import FamilyInputs, Scenario
-from observatory.store import get_engine
 
 if TYPE_CHECKING:  # the request is read by the one query-string codec, which reads this module
     from observatory.urlstate import OutlookRequest
@@ -57,19 +55,14 @@ def social_families(professions: pd.DataFrame, family_of, fap2009: Mapping[str, 
     return {f for f in found if f} | set(SOCIAL_BY_CONTENT)
 
 
-def store(url: str | None = None) -> Store:
-    url = url or database_url()
-    queries._fresh(url)  # a load elsewhere clears the cache (see queries.on_store_change)
-    return _store(url)
-
-
-@lru_cache(maxsize=2)
-def _store(url: str) -> Store:
-    dims = queries.dimensions(url)
-    frame = queries.select(queries.Selection(indicators=INDICATORS, breakdowns=None), url)
+@stores.cached
+def store(source: stores.Store) -> Store:
+    """The outlook's inputs read from `source` (once per store version, in its cache)."""
+    dims = queries.dimensions(source)
+    frame = queries.select(source, queries.Selection(indicators=INDICATORS, breakdowns=None))
     frame = frame[frame.value.notna()].copy()
     frame["breakdown"] = frame.breakdown.fillna("")  # the whole population reads back as NULL/NaN
-    with get_engine(url).connect() as conn:
+    with source.engine.connect() as conn:
         crosswalk = dict(conn.execute(text("SELECT profession_id, source_code FROM profession_crosswalk "
                                            "WHERE nomenclature = :n"), {"n": "fap87"}).all())
         fap2009 = dict(conn.execute(text("SELECT source_code, profession_id FROM profession_crosswalk "
@@ -130,7 +123,7 @@ def _store(url: str) -> Store:
 
     def provenance(indicator: str) -> dict:
         ids = sorted(set(frame.loc[frame.indicator_id == indicator, "source_id"]))
-        rows = [queries.source_row(s, url) for s in ids]
+        rows = [queries.source_row(source, s) for s in ids]
         return {"sources": ids, "titles": [r.get("title") for r in rows],
                 "producers": sorted({r.get("producer") for r in rows if r.get("producer")}),
                 "vintages": sorted({str(r.get("vintage")) for r in rows if r.get("vintage")}),
@@ -141,8 +134,6 @@ def _store(url: str) -> Store:
     return Store(families, profession_family, territories, sources, base_year, backtests,
                  tuple(sorted(f for f in social if f in families)))
 
-
-queries.on_store_change(_store.cache_clear)
 
 
 # --- the horizons a request may ask for (the request's codec: `urlstate.parse_outlook`) ----------------------
@@ -213,8 +204,7 @@ def provenance(data: Store, family: FamilyInputs) -> str:
     return "Projection de l'observatoire ; données : " + " ; ".join(dict.fromkeys(parts))
 
 
-def run(request: OutlookRequest, data: Store | None = None) -> Projection:
-    data = data or store()
+def run(request: OutlookRequest, data: Store) -> Projection:
     family = data.families[request.family]
     full = outlook.project(family, request.scenario, request.territory, horizon=request.end)
     rows = outlook.window(full, request.start, request.end).reset_index(drop=True)

@@ -1,66 +1,26 @@
 """The query layer: every figure, table and export reads the store through these functions.
 
-Pure functions of their arguments (and of the store, which the app only reads), cached per argument
-tuple, so the same view asked twice is computed once. SQL only with bound parameters; the fact table is
-read by its integer keys (resolved once from the dimension tables), which its primary key indexes.
+Pure functions of the store they are given (`store.Store`, made by the entry points) and of their arguments,
+kept in that store's one bounded cache (`store.cached`), so the same view asked twice is computed once. SQL
+only with bound parameters; the fact table is read by its integer keys (resolved once from the dimension
+tables), which its primary key indexes.
 """
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from observatory import catalogue, table
 from observatory import status as statuses
-from observatory.config import database_url
-from observatory.store import get_engine, on_reopen, store_problem
+from observatory.store import Store, cached
 
 ANY_BREAKDOWN = "*"  # every sub-population at once (e.g. all ESMS categories in one query)
 SERIES_COLUMNS = ["indicator_id", "profession_id", "territory_id", "breakdown", "period", "value", "numerator",
                   "denominator", "status", "is_derived", "source_id", "series_break"]
-
-# How long a process trusts the store version it last read: a load becomes visible within this delay.
-VERSION_TTL_SECONDS = 1.0
-_seen_versions: dict[str, tuple[float, int]] = {}
-_listeners: list[Callable[[], None]] = []
-
-
-def on_store_change(clear: Callable[[], None]) -> Callable[[], None]:
-    """Register a cache-clearing function, called when another process changed the store."""
-    _listeners.append(clear)
-    return clear
-
-
-def store_version(url: str | None = None) -> int:
-    """The version every load and unload bumps in its own transaction (0 for a store without one)."""
-    url = url or database_url()
-    try:
-        with get_engine(url).connect() as conn:
-            return int(conn.execute(text("SELECT value FROM store_meta WHERE name = 'version'")).scalar() or 0)
-    except SQLAlchemyError:  # a store built before versions existed, or not built yet
-        return 0
-
-
-def _fresh(url: str) -> None:
-    """Forget cached results when the store changed since we last looked (at most once per TTL): a new
-    version, a replaced file (reopened by `store_problem`) or a missing one (nothing old is served from memory)."""
-    now = time.monotonic()
-    seen = _seen_versions.get(url)
-    if seen and now - seen[0] < VERSION_TTL_SECONDS:
-        return
-    if store_problem(url):
-        clear_caches()
-    version = store_version(url)
-    if seen and seen[1] != version:
-        clear_caches()
-    _seen_versions[url] = (now, version)
 
 
 @dataclass(frozen=True)
@@ -79,16 +39,10 @@ class Dimensions:
         return {k: i for i, k in getattr(self, column).items()}
 
 
-def dimensions(url: str | None = None) -> Dimensions:
-    url = url or database_url()
-    _fresh(url)
-    return _dimensions(url)
-
-
-@lru_cache(maxsize=4)
-def _dimensions(url: str) -> Dimensions:
-    engine = get_engine(url)
-    with engine.connect() as conn:
+@cached
+def dimensions(store: Store) -> Dimensions:
+    """Id ↔ key maps and labels of the store (one read per store version)."""
+    with store.engine.connect() as conn:
         def keys(table: str, column: str) -> dict[str, int]:
             return dict(conn.execute(text(f"SELECT {column}, key FROM {table}")).all())  # noqa: S608 (fixed names)
         professions = pd.read_sql(text("SELECT profession_id, label, level, parent_id, is_social_work FROM profession"),
@@ -105,17 +59,16 @@ def _dimensions(url: str) -> Dimensions:
                           professions, territories, sources)
 
 
-def clear_caches() -> None:
-    """Forget cached results (after a load into the store the app reads)."""
-    for function in (_dimensions, _observations, _sources_for, _periods_for, _establishment_values, _breaks,
-                     _vintage_labels, _social_professions):
-        function.cache_clear()
-    for clear in _listeners:
-        clear()
+def clear_caches(store: Store) -> None:
+    """Forget everything cached from the store (the next read asks it again)."""
+    store.cache.clear()
 
 
-on_store_change(table.forget_names)  # the naming tables of `table.names` (kept per store version)
-on_reopen(lambda: clear_caches())  # a replaced store file: nothing cached from the old one is served
+@cached
+def names(store: Store) -> table.Names:
+    """The naming tables of the store (`table.names`: labels, vintage names, break notes by integer key), read
+    once per store version: the query layer, the exports and the pages name rows from the same ones."""
+    return table.names(store, dimensions(store))
 
 
 @dataclass(frozen=True)
@@ -187,22 +140,22 @@ def selection_where(selection: Selection, dims: Dimensions) -> tuple[str, dict]:
     return (" AND ".join(clauses) or "1 = 1"), params
 
 
-@lru_cache(maxsize=2048)
-def _observations(url: str, selection: Selection) -> pd.DataFrame:
+@cached
+def _observations(store: Store, selection: Selection) -> pd.DataFrame:
     computed = [i for i in selection.indicators or () if i in catalogue.COMPUTED]
     if computed:
         stored = tuple(i for i in selection.indicators if i not in catalogue.COMPUTED)
-        parts = [_observations(url, replace(selection, indicators=stored))] if stored else []
-        parts += [computed_share(i, _observations(url, replace(selection, indicators=catalogue.COMPUTED[i])))
+        parts = [_observations(store, replace(selection, indicators=stored))] if stored else []
+        parts += [computed_share(i, _observations(store, replace(selection, indicators=catalogue.COMPUTED[i])))
                   for i in computed]
         return pd.concat(parts, ignore_index=True).sort_values(["period", "territory_id", "profession_id"],
                                                                ignore_index=True)
-    dims = dimensions(url)
+    dims = dimensions(store)
     where, params = selection_where(selection, dims)
     sql = text(table.KEYS_SELECT + where)
-    with get_engine(url).connect() as conn:
+    with store.engine.connect() as conn:
         frame = pd.read_sql(sql, conn, params=params)
-    frame["series_break"] = table.break_notes(frame, table.names(url, dims))
+    frame["series_break"] = table.break_notes(frame, names(store))
     for column in ("indicator", "profession", "territory", "source"):
         frame[f"{column}_id"] = frame.pop(f"{column}_key").map(dims.key_to(f"{column}_key"))
     frame["breakdown"] = frame["breakdown"].replace("", None)
@@ -240,55 +193,49 @@ def computed_share(indicator_id: str, counts: pd.DataFrame) -> pd.DataFrame:
     })[SERIES_COLUMNS]
 
 
-@lru_cache(maxsize=4)
-def _breaks(url: str) -> pd.DataFrame:
-    with get_engine(url).connect() as conn:
+@cached
+def _breaks(store: Store) -> pd.DataFrame:
+    with store.engine.connect() as conn:
         return pd.read_sql(text("SELECT series, kind, subject_id, period, note FROM series_break"), conn)
 
 
-def breaks(series: str | None = None, url: str | None = None) -> pd.DataFrame:
+def breaks(store: Store, series: str | None = None) -> pd.DataFrame:
     """Every recorded series break (series, kind, subject_id, period, note), for the methodology page."""
-    url = url or database_url()
-    _fresh(url)
-    frame = _breaks(url)
+    frame = _breaks(store)
     return (frame if series is None else frame[frame.series == series]).copy()
 
 
-def vintage_labels(series: str, period: int, kind: str = "profession", url: str | None = None) -> dict[str, str]:
+def vintage_labels(store: Store, series: str, period: int, kind: str = "profession") -> dict[str, str]:
     """What each subject was called in one vintage of a series (a figure is shown under its own vintage's name)."""
-    url = url or database_url()
-    _fresh(url)
-    return dict(_vintage_labels(url, series, int(period), kind))
+    return dict(_vintage_labels(store, series, int(period), kind))
 
 
-@lru_cache(maxsize=64)
-def _vintage_labels(url: str, series: str, period: int, kind: str) -> tuple[tuple[str, str], ...]:
-    with get_engine(url).connect() as conn:
+@cached
+def _vintage_labels(store: Store, series: str, period: int, kind: str) -> tuple[tuple[str, str], ...]:
+    with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT subject_id, label FROM vintage_label WHERE series = :s AND period = :p "
                                  "AND kind = :k ORDER BY code"), {"s": series, "p": period, "k": kind}).all()
     return tuple((subject, label) for subject, label in rows if label)
 
 
-def select(selection: Selection, url: str | None = None) -> pd.DataFrame:
+def select(store: Store, selection: Selection) -> pd.DataFrame:
     """The observations of a selection as a frame (cached)."""
-    url = url or database_url()
-    _fresh(url)
-    return _observations(url, selection).copy()
+    return _observations(store, selection).copy()
 
 
-def series_sources(series: str, url: str | None = None) -> tuple[str, ...]:
+def series_sources(store: Store, series: str) -> tuple[str, ...]:
     """The sources of one series (every vintage of BMO…); a plain source id stands for itself."""
-    sources = dimensions(url).sources
+    sources = dimensions(store).sources
     ids = tuple(sources.loc[sources.series == series, "source_id"])
     return ids or ((series,) if series in set(sources.source_id) else ())
 
 
-def observations(indicator_id: str, series: str, *, professions: list[str] | None = None,
+def observations(store: Store, indicator_id: str, series: str, *, professions: list[str] | None = None,
                  territories: list[str] | None = None, period: int | None = None, breakdown: str | None = None,
-                 territory_level: str | None = None, url: str | None = None) -> pd.DataFrame:
+                 territory_level: str | None = None) -> pd.DataFrame:
     """Observations of one indicator from one series (every vintage of it), filtered: the pages' shorthand."""
     selection = Selection(
-        indicators=(indicator_id,), sources=series_sources(series, url),
+        indicators=(indicator_id,), sources=series_sources(store, series),
         professions=tuple(professions) if professions is not None else None,
         territories=tuple(territories) if territories is not None else None,
         levels=(territory_level,) if territory_level is not None else None,
@@ -296,24 +243,22 @@ def observations(indicator_id: str, series: str, *, professions: list[str] | Non
         breakdowns=None if breakdown == ANY_BREAKDOWN else (breakdown or "",),
         include_private=True,  # a page that names a source may show it (own figures are chosen explicitly)
     )
-    return select(selection, url)
+    return select(store, selection)
 
 
-def sources_for(indicator_id: str, url: str | None = None, include_private: bool = False) -> tuple[str, ...]:
+def sources_for(store: Store, indicator_id: str, include_private: bool = False) -> tuple[str, ...]:
     """Series holding figures for the indicator: published first, real before illustrative, then the one
     with the most observations. What the store holds decides; no page names a source."""
-    url = url or database_url()
-    _fresh(url)
     indicator_id = catalogue.COMPUTED.get(indicator_id, (indicator_id,))[0]
-    return _sources_for(indicator_id, url, include_private)
+    return _sources_for(store, indicator_id, include_private)
 
 
-@lru_cache(maxsize=256)
-def _sources_for(indicator_id: str, url: str, include_private: bool) -> tuple[str, ...]:
-    dims = dimensions(url)
+@cached
+def _sources_for(store: Store, indicator_id: str, include_private: bool) -> tuple[str, ...]:
+    dims = dimensions(store)
     if indicator_id not in dims.indicator_key:
         return ()
-    with get_engine(url).connect() as conn:  # one range count per source (the table is clustered on it)
+    with store.engine.connect() as conn:  # one range count per source (the table is clustered on it)
         counts = pd.DataFrame(conn.execute(text(
             "SELECT COALESCE(s.series, s.source_id) AS series, s.scope, s.is_illustrative, "
             "(SELECT COUNT(*) FROM observation o WHERE o.source_key = s.key AND o.indicator_key = :i) AS n "
@@ -326,23 +271,21 @@ def _sources_for(indicator_id: str, url: str, include_private: bool) -> tuple[st
     return tuple(series for series, row in ranked.iterrows() if include_private or row.scope == "published")
 
 
-def periods_for(indicator_id: str, series: str, url: str | None = None) -> tuple[int, ...]:
+def periods_for(store: Store, indicator_id: str, series: str) -> tuple[int, ...]:
     """The periods a series holds for an indicator, oldest first (pages open on the last one)."""
-    url = url or database_url()
-    _fresh(url)
     indicator_id = catalogue.COMPUTED.get(indicator_id, (indicator_id,))[0]
-    return _periods_for(indicator_id, series, url)
+    return _periods_for(store, indicator_id, series)
 
 
-@lru_cache(maxsize=256)
-def _periods_for(indicator_id: str, series: str, url: str) -> tuple[int, ...]:
-    dims = dimensions(url)
-    keys = [dims.source_key[s] for s in series_sources(series, url) if s in dims.source_key]
+@cached
+def _periods_for(store: Store, indicator_id: str, series: str) -> tuple[int, ...]:
+    dims = dimensions(store)
+    keys = [dims.source_key[s] for s in series_sources(store, series) if s in dims.source_key]
     if indicator_id not in dims.indicator_key or not keys:
         return ()
     # The loads say which periods each source holds; one EXISTS probe per (source, period) on the clustered key
     # then tells which hold this indicator (a DISTINCT over the indicator's rows would read all of them).
-    with get_engine(url).connect() as conn:
+    with store.engine.connect() as conn:
         loads = conn.execute(text(
             "SELECT s.key, l.periods FROM etl_load l JOIN source s ON s.source_id = l.source_id WHERE s.key IN "
             f"({', '.join(f':s{n}' for n in range(len(keys)))})"), {f"s{n}": k for n, k in enumerate(keys)}).all()
@@ -353,9 +296,9 @@ def _periods_for(indicator_id: str, series: str, url: str) -> tuple[int, ...]:
     return tuple(sorted(found))
 
 
-def source_row(source_id: str, url: str | None = None) -> dict:
+def source_row(store: Store, source_id: str) -> dict:
     """A source's row, or a series' row (producer, title, the span of its vintages) for a series id."""
-    sources = dimensions(url).sources
+    sources = dimensions(store).sources
     members = sources[sources.series == source_id]
     if len(members) > 1 or (len(members) == 1 and members.source_id.iloc[0] != source_id):
         vintages = sorted(v for v in members.vintage.dropna())
@@ -367,16 +310,14 @@ def source_row(source_id: str, url: str | None = None) -> dict:
     return indexed.loc[source_id].to_dict() | {"source_id": source_id} if source_id in indexed.index else {}
 
 
-def social_professions(url: str | None = None) -> list[str]:
+def social_professions(store: Store) -> list[str]:
     """Every node of the social-work tree (domain, filières, groups, professions), tree order."""
-    url = url or database_url()
-    _fresh(url)
-    return list(_social_professions(url))
+    return list(_social_professions(store))
 
 
-@lru_cache(maxsize=4)
-def _social_professions(url: str) -> tuple[str, ...]:
-    professions = dimensions(url).professions
+@cached
+def _social_professions(store: Store) -> tuple[str, ...]:
+    professions = dimensions(store).professions
     children: dict[str, list[str]] = {}
     for child, parent in zip(professions.profession_id, professions.parent_id):
         children.setdefault(parent, []).append(child)
@@ -388,16 +329,14 @@ def _social_professions(url: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def establishment_values(indicator_id: str, period: int, url: str | None = None) -> pd.DataFrame:
+def establishment_values(store: Store, indicator_id: str, period: int) -> pd.DataFrame:
     """Published establishment figures of one indicator and year, with category and territory (for bands)."""
-    url = url or database_url()
-    _fresh(url)
-    return _establishment_values(indicator_id, period, url).copy()
+    return _establishment_values(store, indicator_id, int(period)).copy()
 
 
-@lru_cache(maxsize=64)
-def _establishment_values(indicator_id: str, period: int, url: str) -> pd.DataFrame:
-    with get_engine(url).connect() as conn:
+@cached
+def _establishment_values(store: Store, indicator_id: str, period: int) -> pd.DataFrame:
+    with store.engine.connect() as conn:
         return pd.read_sql(text("""
             SELECT o.finess, o.value, e.esms_category, e.territory_id, t.parent_id AS region_id
             FROM establishment_observation o JOIN establishment e ON e.finess = o.finess

@@ -26,7 +26,7 @@ from observatory.download import safe_text
 from observatory.formatting import number
 from observatory.status import LABELS as STATUS_LABELS
 from observatory.status import label as status_label  # « publié », « secret statistique »…
-from observatory.store import get_engine
+from observatory.store import Store
 
 if TYPE_CHECKING:
     from observatory.queries import Dimensions
@@ -155,22 +155,11 @@ class Names:
         return break_note(get((series, "profession", pk, period)), get((series, "territory", tk, period)))
 
 
-_names_cache: dict[str, tuple[object, Names]] = {}
-
-
-def forget_names() -> None:
-    """Drop the cached lookup tables (the query layer calls it when the store changed)."""
-    _names_cache.clear()
-
-
-def names(url: str, dims: Dimensions) -> Names:
-    """The lookup tables of the store at `url`, read once while `dims` (the query layer's, a new object after
-    every change of the store) stays the same."""
-    cached = _names_cache.get(url)
-    if cached is not None and cached[0] is dims:
-        return cached[1]
+def names(store: Store, dims: Dimensions) -> Names:
+    """The lookup tables of the store (`dims`: its key maps), read from it now: `queries.names` keeps them in
+    the store's cache, once per store version."""
     profession_key, territory_key = dims.profession_key, dims.territory_key
-    with get_engine(url).connect() as conn:
+    with store.engine.connect() as conn:
         def rows(sql: str) -> list:
             return conn.execute(text(sql)).all()
         indicators = {k: (i, label, unit) for k, i, label, unit in rows(
@@ -205,10 +194,8 @@ def names(url: str, dims: Dimensions) -> Names:
         root = profession_key.get(ROOT)
         root_labels = {k: safe_text(catalogue.root_label(i, professions[root][1] if root in professions else ROOT))
                        for k, (i, _label, _unit) in indicators.items()}
-    found = Names(indicators, professions, territories, sources, vintage, breaks, root, root_labels,
-                  frozenset((series, period) for series, _kind, _key, period in breaks))
-    _names_cache[url] = (dims, found)
-    return found
+    return Names(indicators, professions, territories, sources, vintage, breaks, root, root_labels,
+                 frozenset((series, period) for series, _kind, _key, period in breaks))
 
 
 def named(chunk: list, names: Names) -> list[tuple]:

@@ -5,12 +5,12 @@ The pages, the HTTP API, the exports and the CLI all read a query string here:
 * keys: the API's English names are the contract (`indicator`, `profession`, `territory`, `level`, `period`,
   `source`, `breakdown`); the French names that page links use (`indicateur`, `territoire`, `niveau`, `annee`,
   `categorie`) are accepted everywhere as aliases of them;
-* `parse(args)` is the strict reading (API and CLI): every value checked against the store, a `BadQuery` names
+* `parse(store, args)` is the strict reading (API and CLI): every value checked against the store, a `BadQuery` names
   what is wrong (in French, with the English clause the contract documents); filters may repeat;
 * `decode(query, defaults)` is the lenient reading a page does of its own link: the same keys and value rules,
   but a value that does not parse is ignored (the page falls back to its default rather than failing);
 * `encode(filters, defaults)` writes a page's link (French keys, only what differs from the page's defaults);
-  `encode_selection(selection)` writes the API query of a selection (what the pages' export links point to);
+  `encode_selection(store, selection)` writes the API query of a selection (what the pages' export links point to);
 * `parse_outlook(query, data, strict=)` and `encode_outlook(request)` do the same for a workforce projection
   (`/perspectives`, `/api/v1/projections`, `scripts/outlook_figures.py`): its own keys (`profession`, `territory`,
   `from`, `to` and the scenario's parameters), read from the same query-string forms.
@@ -25,6 +25,7 @@ from observatory import catalogue, outlook, outlook_data, queries
 from observatory.formatting import parse_number
 from observatory.outlook import OutlookError, Scenario
 from observatory.schema import TERRITORY_LEVELS
+from observatory.store import Store, cached
 
 PARAMETERS = ("indicator", "profession", "territory", "level", "period", "source", "breakdown")  # the API's keys
 KEYS = {  # parameter (and Filters attribute) → the French key page links use
@@ -60,14 +61,14 @@ class Filters:
     compare: tuple[str, ...] = ()  # pages only: also show the territory's région and/or France (`COMPARE`)
 
 
-def selection(f: Filters) -> queries.Selection:
+def selection(store: Store, f: Filters) -> queries.Selection:
     """THE selection of a page's filters (what its table shows and its export links ask the API for): one
     indicator, profession and sub-population, a series' every vintage, one period or (None) every period; the
     territory chosen, else « France » for the `nation` level, else every territory of the level. A page that
     shows more (every year of a trend, every territory of a map) says so by the filters it passes."""
     territories = (f.territory,) if f.territory else (("FR",) if f.level == "nation" else None)
     return queries.Selection(
-        indicators=(f.indicator,), sources=(queries.series_sources(f.source) if f.source else ()) or None,
+        indicators=(f.indicator,), sources=(queries.series_sources(store, f.source) if f.source else ()) or None,
         professions=(f.profession,), territories=territories, levels=None if territories else (f.level,),
         periods=(f.period,) if f.period is not None else None, breakdowns=(f.breakdown or "",))
 
@@ -122,21 +123,17 @@ _AGE_BANDS = ", ".join(b.removeprefix("age:") for b in catalogue.BREAKDOWNS if b
 _EXIT_TYPES = ", ".join(b.removeprefix("sortie:") for b in catalogue.BREAKDOWNS if b.startswith("sortie:"))
 
 
-_known_sets: list = [None, None]  # (dimensions, allowed values per filter): rebuilt when the store changes
-
-
-def _known(dims: queries.Dimensions) -> dict[str, frozenset]:
-    if _known_sets[0] is not dims:
-        sources = dims.sources
-        _known_sets[1] = {
-            "indicator": frozenset(catalogue.BY_ID), "profession": frozenset(dims.profession_key),
+@cached
+def _known(store: Store) -> dict[str, frozenset]:
+    """The values each filter accepts in this store (read once per store version)."""
+    dims = queries.dimensions(store)
+    sources = dims.sources
+    return {"indicator": frozenset(catalogue.BY_ID), "profession": frozenset(dims.profession_key),
             "territory": frozenset(dims.territory_key), "level": frozenset(TERRITORY_LEVELS),
             "source": frozenset(sources.loc[sources.scope == "published", ["source_id", "series"]].stack())}
-        _known_sets[0] = dims
-    return _known_sets[1]
 
 
-def parse(query, options: tuple[str, ...] = ()) -> tuple[queries.Selection, dict[str, list[str]]]:
+def parse(store: Store, query, options: tuple[str, ...] = ()) -> tuple[queries.Selection, dict[str, list[str]]]:
     """The Selection of a query string (strict: API and CLI) and its filters as given (API names → values).
 
     An empty value (`indicator=`, as an HTML form sends an empty field) is no filter; a value repeated counts
@@ -156,8 +153,7 @@ def parse(query, options: tuple[str, ...] = ()) -> tuple[queries.Selection, dict
         if len(wanted) > MAX_VALUES:
             raise BadQuery(f"au plus {MAX_VALUES} valeurs de {FRENCH_NAMES[name]} par requête, pas {len(wanted)} / "
                            f"at most {MAX_VALUES:,} distinct {name} values per request, not {len(wanted):,}")
-    dims = queries.dimensions()
-    for name, allowed in _known(dims).items():
+    for name, allowed in _known(store).items():
         wrong = [v for v in values[name] if v not in allowed]
         if wrong:
             listed = ", ".join(show(v) for v in wrong[:10]) + (f" (+ {len(wrong) - 10})" if len(wrong) > 10 else "")
@@ -179,7 +175,7 @@ def parse(query, options: tuple[str, ...] = ()) -> tuple[queries.Selection, dict
     selection = queries.Selection(
         indicators=tuple(values["indicator"]) or None,
         # a series id (`ft_bmo`) stands for every vintage of it
-        sources=tuple(s for v in values["source"] for s in queries.series_sources(v)) or None,
+        sources=tuple(s for v in values["source"] for s in queries.series_sources(store, v)) or None,
         professions=tuple(values["profession"]) or None, territories=tuple(values["territory"]) or None,
         levels=tuple(values["level"]) or None, periods=tuple(periods) or None,
         breakdowns=tuple(dict.fromkeys(breakdowns)) or None,
@@ -187,9 +183,9 @@ def parse(query, options: tuple[str, ...] = ()) -> tuple[queries.Selection, dict
     return selection, {k: v for k, v in values.items() if v}
 
 
-def _series_of(sources: tuple[str, ...]) -> list[str]:
+def _series_of(store: Store, sources: tuple[str, ...]) -> list[str]:
     """Source ids written back as their series id where a selection holds every vintage of the series."""
-    table = queries.dimensions().sources
+    table = queries.dimensions(store).sources
     series_of = dict(zip(table.source_id, table.series))
     wanted, out = list(dict.fromkeys(sources)), []
     for source_id in wanted:
@@ -201,7 +197,7 @@ def _series_of(sources: tuple[str, ...]) -> list[str]:
     return out
 
 
-def selection_pairs(selection: queries.Selection) -> list[tuple[str, str]]:
+def selection_pairs(store: Store, selection: queries.Selection) -> list[tuple[str, str]]:
     """A selection as the API's query pairs (English keys): `parse` of them selects the same rows.
 
     `breakdowns=None` (every sub-population) is the API's default: no `breakdown` pair; the whole population
@@ -214,16 +210,16 @@ def selection_pairs(selection: queries.Selection) -> list[tuple[str, str]]:
         if not values:
             raise ValueError(f"an empty {name} filter selects nothing and cannot be written as a query")
         if name == "source":
-            values = _series_of(tuple(values))
+            values = _series_of(store, tuple(values))
         elif name == "breakdown":
             values = list(dict.fromkeys("total" if not v else v for v in values))
         pairs += [(name, str(v)) for v in values]
     return pairs
 
 
-def encode_selection(selection: queries.Selection) -> str:
+def encode_selection(store: Store, selection: queries.Selection) -> str:
     """`indicator=…&territory=…` (no leading `?`): the API query of a selection."""
-    return urlencode(selection_pairs(selection))
+    return urlencode(selection_pairs(store, selection))
 
 
 def decode(query, defaults: Filters) -> Filters:
@@ -284,9 +280,9 @@ def keep_card(encoded: str, search: str | None) -> str:
     return with_card(encoded, departement, category) if departement or category else encoded
 
 
-def describe(filters: dict[str, list[str]]) -> str:
+def describe(store: Store, filters: dict[str, list[str]]) -> str:
     """Filters in French for the export metadata: « indicateur : Taux de rotation (turnover_rate) ; année : 2023 »."""
-    dims = queries.dimensions()
+    dims = queries.dimensions(store)
     professions = dict(zip(dims.professions.profession_id, dims.professions.label))
     territories = dict(zip(dims.territories.territory_id, dims.territories.name))
     sources = dict(zip(dims.sources.source_id, dims.sources.title)) | dict(zip(dims.sources.series,

@@ -7,6 +7,7 @@ from dash import dash_table, dcc, html
 
 from observatory import views
 from observatory.key_figures import KEY_FIGURES
+from pages._components import ui
 
 dash.register_page(__name__, path="/", name="Accueil", title="Observatoire des métiers du social", order=0)
 
@@ -41,12 +42,12 @@ def _store_card(card: dict) -> dbc.Col:
 
 
 def layout(**_query):
-    changes = views.home.changes_since_last_vintage()
-    store_cards = views.home.store_key_figures()
+    changes = views.home.changes_since_last_vintage(ui.store())
+    store_cards = views.home.store_key_figures(ui.store())
     return html.Div([
         html.H1("L'attractivité des métiers du social en chiffres", className="h2"),
-        html.P(views.home.real_and_fictitious_sentence(), id="home-real-fictitious", className="obs-illustrative",
-               role="note"),
+        html.P(views.home.real_and_fictitious_sentence(ui.store()), id="home-real-fictitious",
+               className="obs-illustrative", role="note"),
         html.P("Recrutements difficiles, rotation du personnel, postes vacants et formation : les chiffres publiés, "
                "rassemblés et comparables par métier, filière et territoire.", className="lead fs-6"),
         html.H2("Chiffres clés publiés", className="h4 mt-3"),

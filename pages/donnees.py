@@ -24,15 +24,15 @@ PROFESSION_COLUMN = "Filière, groupe ou métier"  # the dropdown's label and th
 def layout(**query):
     f = urlstate.decode(query, DEFAULT)
     indicators = tuple(i.indicator_id for i in catalogue.INDICATORS)
-    territories = [{"label": "Tous les territoires du niveau choisi", "value": ""}, *ui.territory_options()]
+    territories = [{"label": "Tous les territoires du niveau choisi", "value": ""}, *ui.territory_options(ui.store())]
     return html.Div([
         ui.page_header("Explorer les données", "Les observations de l'entrepôt, telles que les graphiques les "
                        "utilisent : valeur, numérateur et dénominateur, statut et source."),
         ui.illustrative_banner("data-banner"),
         html.Div([
             ui.dropdown("data-indicator", "Indicateur", ui.indicator_options(indicators), f.indicator),
-            ui.dropdown("data-profession", PROFESSION_COLUMN, ui.profession_options(indicator_id=f.indicator),
-                        f.profession),
+            ui.dropdown("data-profession", PROFESSION_COLUMN,
+                        ui.profession_options(ui.store(), indicator_id=f.indicator), f.profession),
             html.Div([html.Label("Niveau territorial", htmlFor="data-level"),
                       dash.dcc.Dropdown(id="data-level", options=LEVELS, value=f.level, clearable=False)]),
             ui.dropdown("data-territory", "Territoire", territories, f.territory),
@@ -51,23 +51,23 @@ def layout(**query):
 
 def selection_for(f: Filters) -> queries.Selection:
     """The page's selection (`urlstate.selection`): the table shows it, the export links ask the API for it."""
-    return urlstate.selection(f)
+    return urlstate.selection(ui.store(), f)
 
 
 def frame_for(f: Filters):
     """The observations the page shows for its filters (all of them; the screen shows the first MAX_ROWS)."""
     if not f.source:
-        return queries.select(queries.Selection(indicators=()))
-    return queries.select(selection_for(f))
+        return queries.select(ui.store(), queries.Selection(indicators=()))
+    return queries.select(ui.store(), selection_for(f))
 
 
 def resolve(indicator, profession, level, period, source, territory=None) -> Filters:
     indicator = ui.choice(indicator, {i.indicator_id for i in catalogue.INDICATORS}, DEFAULT.indicator)
-    profession = ui.choice(profession, queries.dimensions().profession_key, DEFAULT.profession)
+    profession = ui.choice(profession, queries.dimensions(ui.store()).profession_key, DEFAULT.profession)
     level = ui.choice(level, {option["value"] for option in LEVELS}, DEFAULT.level)
-    source = views.explorer.source_for(indicator, source)
-    periods = queries.periods_for(indicator, source) if source else ()
-    territory = ui.choice(territory, queries.dimensions().territory_key, "")
+    source = views.explorer.source_for(ui.store(), indicator, source)
+    periods = queries.periods_for(ui.store(), indicator, source) if source else ()
+    territory = ui.choice(territory, queries.dimensions(ui.store()).territory_key, "")
     return Filters(indicator, profession=profession or DEFAULT.profession, level=level or DEFAULT.level,
                    territory=territory, period=ui.choice(period, periods, None), source=source)
 
@@ -83,7 +83,7 @@ def rows(f: Filters) -> tuple[list[dict], int, bool]:
             "Dénominateur": number(r["denominator"], 1), "Unité": r["unit"], "Statut": table.status_label(r["status"]),
             "Calculé": "oui" if r["is_derived"] else "non", "Source": r["source_id"],
             "Rupture de série": r["series_break"] or ""}
-           for r in views.names.named_rows(frame.head(MAX_ROWS))]  # the export's names (`table.named`)
+           for r in views.names.named_rows(ui.store(), frame.head(MAX_ROWS))]  # the export's names (`table.named`)
     return out, len(frame), figures.is_illustrative(frame)
 
 
@@ -93,7 +93,7 @@ def published_profession(f: Filters) -> str:
     if not f.source:
         return f.profession
     for profession in dict.fromkeys((f.profession, DEFAULT.profession, "ensemble")):
-        if len(queries.select(selection_for(replace(f, profession=profession)))):
+        if len(queries.select(ui.store(), selection_for(replace(f, profession=profession)))):
             return profession
     return f.profession
 
@@ -107,7 +107,7 @@ def _years(periods) -> str:
 
 def _where(f: Filters) -> str:
     if f.territory:
-        name = views.names.labels("territory").get(f.territory, f.territory)
+        name = views.names.labels(ui.store(), "territory").get(f.territory, f.territory)
         return "en France" if f.territory == "FR" else f"pour {name} ({f.territory})"
     return LEVEL_WORDS.get(f.level, f.level)
 
@@ -115,32 +115,32 @@ def _where(f: Filters) -> str:
 def empty_hint(f: Filters) -> str:
     """Why a selection has no rows and what to try, from what the store holds (never a hard-coded year)."""
     entry = catalogue.get(f.indicator)
-    who = views.names.population_labels(f.indicator).get(f.profession, f.profession)
+    who = views.names.population_labels(ui.store(), f.indicator).get(f.profession, f.profession)
     head = (f"Aucune donnée pour {entry.label} – {who} – {_where(f)}"
             + (f" en {f.period}" if f.period is not None else "") + " : ")
     if not f.source:
         return head + "aucune source publiée dans l'entrepôt pour cet indicateur ; essayez un autre indicateur."
     selection = selection_for(f)
-    every_year = queries.periods_for(f.indicator, f.source)
+    every_year = queries.periods_for(ui.store(), f.indicator, f.source)
     reasons, tries = [], []
     latest = (every_year[-1],) if every_year and f.period is None else selection.periods  # bounded: one year
-    professions = queries.select(replace(selection, professions=None, periods=latest))
+    professions = queries.select(ui.store(), replace(selection, professions=None, periods=latest))
     if len(professions):
-        shown = views.names.population_labels(f.indicator)
+        shown = views.names.population_labels(ui.store(), f.indicator)
         present = [p for p in dict.fromkeys(professions.profession_id)]
         names = ", ".join(f"« {shown.get(p, p)} »" for p in present[:3]) + (" …" if len(present) > 3 else "")
         reasons.append(f"cet indicateur n'est pas publié pour « {who} » ici")
         tries.append(f"la filière ou le métier {names}")
-    places = queries.select(replace(selection, territories=None, levels=None))
+    places = queries.select(ui.store(), replace(selection, territories=None, levels=None))
     if len(places):
-        territories = queries.dimensions().territories.set_index("territory_id")
+        territories = queries.dimensions(ui.store()).territories.set_index("territory_id")
         levels = territories.loc[list(dict.fromkeys(places.territory_id)), "level"]
         present = [lv for lv in LEVEL_WORDS if lv in set(levels)]
         reasons.append("il est publié " + ", ".join(LEVEL_WORDS[lv] for lv in present))
         example = next((t for t in places.territory_id if t != "FR"), None)
         tries.append("le niveau « " + " », « ".join(o["label"] for o in LEVELS if o["value"] in present) + " »"
-                     + (f" ou {views.names.labels('territory').get(example, example)}" if example else ""))
-    years = queries.select(replace(selection, periods=None))
+                     + (f" ou {views.names.labels(ui.store(), 'territory').get(example, example)}" if example else ""))
+    years = queries.select(ui.store(), replace(selection, periods=None))
     if f.period is not None and len(years):
         reasons.append(f"pas en {f.period} pour cette sélection")
         tries.append(f"une autre année : {_years(years.period)}")
@@ -168,12 +168,12 @@ def update(indicator, profession, level, period, source, territory=None):
     if ctx.triggered_id == "data-indicator" or (ctx.triggered_id is None and f.profession == DEFAULT.profession):
         chosen = published_profession(f)
         if chosen != f.profession:
-            names = views.names.population_labels(f.indicator)
+            names = views.names.population_labels(ui.store(), f.indicator)
             moved = (f"« {names.get(f.profession, f.profession)} » n'est pas publié pour "
                      f"{catalogue.get(f.indicator).label.lower()} : affiché pour « {names.get(chosen, chosen)} ». ")
             f = replace(f, profession=chosen)
-    sources = queries.sources_for(f.indicator)
-    periods = queries.periods_for(f.indicator, f.source) if f.source else ()
+    sources = queries.sources_for(ui.store(), f.indicator)
+    periods = queries.periods_for(ui.store(), f.indicator, f.source) if f.source else ()
     data, total, illustrative = rows(f)
     shown = f"{total:,}".replace(",", "\u202f")
     count = moved + f"{shown} observations" + (f" ; les {MAX_ROWS:,} premières affichées, toutes dans l'export CSV "
@@ -184,5 +184,6 @@ def update(indicator, profession, level, period, source, territory=None):
     search = urlstate.encode(f, DEFAULT)
     csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],
-            [{"label": views.names.source_label(s), "value": s} for s in sources], f.source, not illustrative,
-            search, csv_href, xlsx_href, f.profession, ui.profession_options(indicator_id=f.indicator))
+            [{"label": views.names.source_label(ui.store(), s), "value": s} for s in sources], f.source,
+            not illustrative,
+            search, csv_href, xlsx_href, f.profession, ui.profession_options(ui.store(), indicator_id=f.indicator))

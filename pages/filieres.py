@@ -21,7 +21,7 @@ INTRO = ("Les filières du travail social côte à côte, avec l'ensemble des m�
 
 def layout(**query):
     filters = urlstate.decode(query, DEFAULT)
-    options = [o for o in ui.territory_options() if o["value"] == "FR" or o["value"].startswith("REG-")]
+    options = [o for o in ui.territory_options(ui.store()) if o["value"] == "FR" or o["value"].startswith("REG-")]
     return html.Div([
         ui.page_header("Comparer les filières", INTRO),
         ui.illustrative_banner("fil-banner"),
@@ -95,12 +95,12 @@ def update(territory, compare=None):
     """The heat map, its table and texts, and the export links (`export_links`: from the same rows)."""
     territory = territory or "FR"
     matrix, long = families(territory, compare)
-    columns = views.families.family_columns(matrix, long)
+    columns = views.families.family_columns(ui.store(), matrix, long)
     fictive = [c.name for c in columns if c.name.endswith("– fictif")]
     banner = ("⚠ Données fictives calibrées dans les colonnes : " + " ; ".join(fictive) + ". Les autres colonnes "
               "sont des données publiées.") if fictive else ""
-    where = views.names.labels("territory").get(territory, territory)
-    sources = views.names.source_names()
+    where = views.names.labels(ui.store(), "territory").get(territory, territory)
+    sources = views.names.source_names(ui.store())
     quoted = "; ".join(sources.get(s, s) + (" (fictif)" if s in set(long.loc[long.status.astype(str).str.startswith(
         "illustrative"), "source_id"]) else "") for s in sorted(long.source_id.unique()))
     figure = figures.heatmap_figure(matrix, columns, f"Filières du travail social – {where}<br><sup>"
@@ -119,7 +119,7 @@ def update(territory, compare=None):
         summary += f" Chaque filière de {where} est suivie de sa valeur pour la France."
     summary += (" Couleurs : écart de chaque taux à la France (ensemble des métiers, même année) ; les volumes ne "
                 "sont pas colorés.")
-    return (figure, summary, views.names.table_rows(long), table, banner, not fictive,
+    return (figure, summary, views.names.table_rows(ui.store(), long), table, banner, not fictive,
             _search(territory, compare), *export_links(territory, compare, long))
 
 
@@ -135,11 +135,11 @@ def _search(territory: str, compare) -> str:
 def families(territory: str, compare=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The heat map's matrix and rows; « Comparer avec la France »: each family of the région followed by the
     same family in France (the colours then rank the région's and France's rows together)."""
-    matrix, long = views.families.families_matrix(territory)
+    matrix, long = views.families.families_matrix(ui.store(), territory)
     if not _with_france(territory, compare):
         return matrix, long
-    france, france_long = views.families.families_matrix("FR")
-    where = views.names.labels("territory").get(territory, territory)
+    france, france_long = views.families.families_matrix(ui.store(), "FR")
+    where = views.names.labels(ui.store(), "territory").get(territory, territory)
     france = france.reindex(columns=matrix.columns)
     rows = []
     for family in matrix.index:

@@ -7,6 +7,7 @@ from dash import Input, Output, clientside_callback, dash_table, dcc, html
 
 from observatory import catalogue, figures, outlook, queries, secrecy
 from observatory.status import label as status_label
+from pages._components import ui
 
 dash.register_page(__name__, path="/methodologie", name="Méthodologie", title="Méthodologie – Observatoire", order=8)
 
@@ -77,7 +78,7 @@ def table(element_id: str, data: list[dict], columns, **extra) -> html.Div:
 
 
 def layout(**_query):
-    sources = queries.dimensions().sources
+    sources = queries.dimensions(ui.store()).sources
     source_rows = [{"Producteur": r.producer, "Titre": r.title, "Millésime": r.vintage or "",
                     "Licence": r.licence or "", "Données fictives": "oui" if r.is_illustrative else "non",
                     "Adresse": r.url or "", "Note": r.note or ""}
@@ -157,13 +158,13 @@ BREAK_COLUMNS = ("Série", "Année", "Métier ou territoire", "Rupture")
 
 def break_rows() -> list[dict]:
     """Every series break the store holds, named as users see them."""
-    frame = queries.breaks()
+    frame = queries.breaks(ui.store())
     if frame.empty:
         return []
-    dims = queries.dimensions()
+    dims = queries.dimensions(ui.store())
     names = {**dict(zip(dims.territories.territory_id, dims.territories.name)),
              **dict(zip(dims.professions.profession_id, dims.professions.label))}
-    titles = {s: queries.source_row(s).get("title", s) for s in frame.series.unique()}
+    titles = {s: queries.source_row(ui.store(), s).get("title", s) for s in frame.series.unique()}
     return [{"Série": titles.get(r.series, r.series), "Année": int(r.period),
              "Métier ou territoire": names.get(r.subject_id, r.subject_id), "Rupture": r.note}
             for r in frame.sort_values(["series", "period", "kind", "subject_id"]).itertuples(index=False)]

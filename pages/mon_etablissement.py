@@ -19,7 +19,6 @@ from dash.exceptions import PreventUpdate
 from observatory import catalogue, figures, views
 from observatory.benchmarks import MIN_PEERS
 from observatory.formatting import number, with_unit
-from observatory.store import get_engine
 from pages._components import ui
 
 dash.register_page(__name__, path="/mon-etablissement", name="Mon établissement",
@@ -109,10 +108,10 @@ def _show(view: views.own_figures.OwnFiguresView, finess: str, indicator_id: str
                                for place, n, enough in zip(rows.place, rows.n, rows.n >= MIN_PEERS)],
                         key=rows.level)
     title = (f"{entry.label} ({entry.unit}) – « {figures.plotly_text(name)} », {year}, parmi les établissements de "
-             f"même catégorie<br><sup>Pairs : {views.own_figures.peer_source_label()}</sup>")
+             f"même catégorie<br><sup>Pairs : {views.own_figures.peer_source_label(ui.store())}</sup>")
     figure = figures.band_figure(bands, title, entry.unit, entry.decimals, value_name="votre établissement",
                                  highlight=set(rows.level[rows.shown]))
-    if views.own_figures.peers_are_illustrative():
+    if views.own_figures.peers_are_illustrative(ui.store()):
         figures._mark_illustrative(figure, pd.DataFrame({"status": ["illustrative"]}))
     fmt = lambda v, e: with_unit(v, e.unit, e.decimals) if v is not None and v == v else "—"  # noqa: E731
     table = [{"Indicateur": catalogue.get(r.indicator_id).label, "Comparé au…": r.place,
@@ -164,7 +163,7 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
                         if removed.get("ok") else
                         "Rien à supprimer : ce lien privé ne correspond à aucune donnée enregistrée.")
         token = None
-    saved = read_private(get_engine(), token) if token else None
+    saved = read_private(ui.store().engine, token) if token else None
     if token and saved is None:
         private_text = ("Ce lien privé ne correspond à aucune donnée enregistrée : elles ont été supprimées, ou le "
                         "lien est incomplet.")
@@ -181,7 +180,8 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
             return (*nothing[:3], html.Ul([html.Li("Fichier illisible : le dépôt n'a pas abouti.")],
                                           className="obs-card"), private_text, hide_delete, [], None, [], None,
                     f"Fichier « {file_name or 'fichier'} » illisible : le dépôt n'a pas abouti.")
-        read = preview(content, file_name or "fichier.csv", get_engine(), max_bytes=views.own_figures.MAX_UPLOAD_BYTES)
+        read = preview(content, file_name or "fichier.csv", ui.store().engine,
+                       max_bytes=views.own_figures.MAX_UPLOAD_BYTES)
         units, establishments, messages = read.units, read.establishments, read.messages
     elif saved is not None:
         units, establishments, messages = saved.units, saved.establishments, []
@@ -192,7 +192,8 @@ def compare(contents, finess, indicator_id, year, fragment, removed, file_name):
     if finess not in present or ctx.triggered_id == "own-upload":
         finess = codes[0] if codes else None
     # Only the establishment shown is compared with its peers: the cost stays that of one establishment's years.
-    view = views.own_figures.own_figures_view(units[units.finess == finess], establishments, "departement", messages)
+    view = views.own_figures.own_figures_view(ui.store(), units[units.finess == finess], establishments,
+                                              "departement", messages)
     names = {code: view.names.get(code, code) for code in codes}
     options = [{"label": f"{name} ({code})" if name != code else code, "value": code} for code, name in names.items()]
     years = views.own_figures.own_years(view, finess) if finess else []
@@ -224,7 +225,7 @@ def save(_clicks, contents, file_name, href):
     if content is None:
         return "Non enregistré : le dépôt du fichier n'a pas abouti.", dash.no_update, dash.no_update
     try:
-        token, _upload_id = save_private(get_engine(), content, file_name or "fichier.csv",
+        token, _upload_id = save_private(ui.store().engine, content, file_name or "fichier.csv",
                                          max_bytes=views.own_figures.MAX_UPLOAD_BYTES)
     except LoadError as error:
         return f"Non enregistré : {french_problem(error)}.", dash.no_update, dash.no_update
@@ -254,7 +255,7 @@ def delete(_clicks, fragment):
     from etl.uploads import LoadError, french_store_problem, remove_private
 
     try:
-        return {"fragment": fragment, "ok": remove_private(get_engine(), _token(fragment))}, ""
+        return {"fragment": fragment, "ok": remove_private(ui.store().engine, _token(fragment))}, ""
     except LoadError as error:
         reason = french_store_problem(error, "supprimé") or "l'entrepôt ne peut pas être écrit"
         return dash.no_update, html.P(f"Non supprimé : {reason}.", className="obs-card")

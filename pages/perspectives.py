@@ -58,7 +58,7 @@ def _table(element_id: str, columns: list[str] | None = None, data=None) -> dash
 
 def layout(**query):
     try:
-        data = outlook_data.store()
+        data = outlook_data.store(ui.store())
         request = urlstate.parse_outlook(query, data, strict=False)
     except OutlookError:
         return html.Div([
@@ -86,7 +86,8 @@ def layout(**query):
                 dbc.Col(ui.dropdown(f"{PREFIX}-family", "Famille professionnelle (FAP)", parts.family_options(data),
                                     request.family), xs=12, md=6),
                 dbc.Col(ui.dropdown(f"{PREFIX}-territory", "Territoire",
-                                    parts.territory_options(data, ui.territory_options()), request.territory),
+                                    parts.territory_options(data, ui.territory_options(ui.store())),
+                                    request.territory),
                         xs=12, md=4),
                 dbc.Col(ui.dropdown(f"{PREFIX}-horizon", "Horizon",
                                     parts.horizon_options(request.base_year, request.end), request.end),
@@ -158,7 +159,7 @@ def layout(**query):
 def update(family, territory, horizon, *values_and_state):
     """Thin: the controls as the codec's query, `outlook_data.run`, then the page's view of the projection."""
     *values, given = values_and_state
-    data = outlook_data.store()
+    data = outlook_data.store(ui.store())
     values = dict(zip(PARAMETERS, values))
     given = dict(given or {}, to=horizon or (given or {}).get("to"))
     # a profession id from the link (aide_a_domicile) is kept while its family stays selected

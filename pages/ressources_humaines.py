@@ -14,7 +14,7 @@ PREFIX = "rh"
 
 
 def _departements() -> list[dict]:
-    territories = queries.dimensions().territories
+    territories = queries.dimensions(ui.store()).territories
     deps = territories[territories.level == "departement"].sort_values("code")
     return [{"label": f"{name} ({code})", "value": tid} for tid, code, name in zip(deps.territory_id, deps.code,
                                                                                    deps.name)]
@@ -23,7 +23,7 @@ def _departements() -> list[dict]:
 def card_section(query: dict) -> html.Div:
     """The HR card's controls and body (filled by `show_card`); the link's choice, else the first of each list."""
     departements = _departements()
-    categories = [{"label": label, "value": code} for code, label in views.names.esms_labels().items()]
+    categories = [{"label": label, "value": code} for code, label in views.names.esms_labels(ui.store()).items()]
     departement, category = urlstate.decode_card(query)
     departement = departement if departement in {o["value"] for o in departements} else (
         departements[0]["value"] if departements else None)
@@ -48,7 +48,7 @@ def _indicator_card(item: hrcard.CardIndicator) -> html.Div:
     rows = [html.Tr([html.Th(f.place, scope="row"), html.Td(f.text, className="obs-card-value"),
                      html.Td(status_label(f.status or ""), className="small")],
                     **{"data-level": f.level}) for f in item.figures]
-    source = views.names.source_label(item.source_id) if item.source_id else "aucune donnée dans l'entrepôt"
+    source = views.names.source_label(ui.store(), item.source_id) if item.source_id else "aucune donnée dans l'entrepôt"
     return html.Div([
         html.H3(f"{item.label} ({item.unit})", className="h6"),
         html.P(f"{item.period if item.period else 'aucune année'} · Source : {source}"
@@ -63,11 +63,11 @@ def show_card(departement, category):
     """Thin: the card of the chosen département and category (three columns, stacked on a phone)."""
     if not departement or not category:
         return html.P("Choisissez un département et une catégorie d'établissement.")
-    items = hrcard.hr_card(departement, category, views.names.labels("territory"))
+    items = hrcard.hr_card(ui.store(), departement, category, views.names.labels(ui.store(), "territory"))
     banner = ui.illustrative_banner(f"{PREFIX}-card-banner", show=any(i.illustrative for i in items))
     places = ", ".join(f.place.split(" : ")[-1] for f in items[0].figures)
-    title = html.P(f"« {views.names.esms_labels().get(category, category)} » : {places}.", id=f"{PREFIX}-card-title",
-                   className="fw-bold mb-2")
+    title = html.P(f"« {views.names.esms_labels(ui.store()).get(category, category)} » : {places}.",
+                   id=f"{PREFIX}-card-title", className="fw-bold mb-2")
     return [title, banner, dbc.Row([dbc.Col(_indicator_card(i), lg=4, xs=12, className="mb-2") for i in items])]
 
 

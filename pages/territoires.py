@@ -24,7 +24,7 @@ PROFILE_PROFESSIONS = ("travail_social", "ensemble")
 
 
 def layout(**query):
-    f = views.explorer.resolve(PAGE, urlstate.decode(query, PAGE.default))
+    f = views.explorer.resolve(ui.store(), PAGE, urlstate.decode(query, PAGE.default))
     level_options = catalogue.level_options(("region", "departement"))
     return html.Div([
         ui.page_header("Territoires", "Cartes par région ou département (outre-mer en encarts), et profil d'un "
@@ -33,7 +33,7 @@ def layout(**query):
         html.Div([
             ui.dropdown("ter-indicator", "Indicateur", ui.indicator_options(PAGE.indicators), f.indicator),
             ui.dropdown("ter-level", "Niveau", level_options, f.level),
-            ui.dropdown("ter-profession", "Filière, groupe ou métier", ui.profession_options(), f.profession),
+            ui.dropdown("ter-profession", "Filière, groupe ou métier", ui.profession_options(ui.store()), f.profession),
             ui.dropdown("ter-period", "Année", [], f.period),
         ], className="obs-card obs-filters"),
         ui.copy_link(),
@@ -49,8 +49,8 @@ def layout(**query):
         ], className="obs-card"),
         html.Div([
             html.H2("Profil d'un territoire", className="h4"),
-            ui.dropdown("ter-territory", "Territoire", ui.territory_options(), f.territory if f.territory != "FR"
-                        else "DEP-69"),
+            ui.dropdown("ter-territory", "Territoire", ui.territory_options(ui.store()),
+                        f.territory if f.territory != "FR" else "DEP-69"),
             # long indicator names wrap (a phone sees the figures beside them), the table scrolls in its box
             dash_table.DataTable(id="ter-profile", style_cell={"textAlign": "left", "fontFamily": "Arial",
                                                                "whiteSpace": "normal", "height": "auto",
@@ -81,20 +81,20 @@ def _full_map(level: str, update_: dict) -> dict:
 
 def map_update(f: Filters) -> dict:
     """Values, hover texts, colours and title for the map (what a filter change sends)."""
-    f = views.explorer.resolve(PAGE, f)
+    f = views.explorer.resolve(ui.store(), PAGE, f)
     entry = catalogue.get(f.indicator)
-    frame = queries.observations(f.indicator, f.source, professions=[f.profession], period=f.period,
-                                 territory_level=f.level) if f.source else queries.observations("", "")
+    frame = queries.observations(ui.store(), f.indicator, f.source, professions=[f.profession], period=f.period,
+                                 territory_level=f.level) if f.source else queries.observations(ui.store(), "", "")
     if frame.empty and f.source and f.profession != "ensemble":  # e.g. TDBMS: all staff only
         f = replace(f, profession="ensemble")
-        frame = queries.observations(f.indicator, f.source, professions=["ensemble"], period=f.period,
+        frame = queries.observations(ui.store(), f.indicator, f.source, professions=["ensemble"], period=f.period,
                                      territory_level=f.level)
-    values = figures.map_values(frame, f.level, views.names.labels("territory"), entry.unit, entry.decimals,
+    values = figures.map_values(frame, f.level, views.names.labels(ui.store(), "territory"), entry.unit, entry.decimals,
                                 entry.direction == "lower_is_better")
     where = catalogue.TERRITORY_LEVELS["region" if f.level == "region" else "departement"].by
-    title = figures.chart_title(f.indicator, f.period, queries.source_row(f.source) if f.source else {},
-                                f"{views.names.population_labels(f.indicator).get(f.profession, f.profession)}, "
-                                f"{where}")
+    who = views.names.population_labels(ui.store(), f.indicator).get(f.profession, f.profession)
+    title = figures.chart_title(f.indicator, f.period, queries.source_row(ui.store(), f.source) if f.source else {},
+                                f"{who}, {where}")
     return {"trace": values, "overlays": figures.map_overlays(values, f.level, frame), "title": title,
             "frame": frame, "filters": f}
 
@@ -126,7 +126,7 @@ def update(indicator, level, profession, period, territory=None):
     frame = update_["frame"]
     entry = catalogue.get(f.indicator)
     known = frame.dropna(subset=["value"])
-    names = views.names.labels("territory")
+    names = views.names.labels(ui.store(), "territory")
 
     def extreme(row) -> str:
         """« 100,0 % (Ardennes, partiel) »: the value, where, and its quality when not a plain published one."""
@@ -136,8 +136,8 @@ def update(indicator, level, profession, period, territory=None):
 
     summary = (f"{len(known)} territoires renseignés ; de {extreme(known.loc[known.value.idxmin()])} à "
                f"{extreme(known.loc[known.value.idxmax()])}." if len(known) else "Aucune valeur pour ces filtres.")
-    periods = queries.periods_for(f.indicator, f.source) if f.source else ()
-    table = views.names.table_rows(frame)
+    periods = queries.periods_for(ui.store(), f.indicator, f.source) if f.source else ()
+    table = views.names.table_rows(ui.store(), frame)
     return (figure, summary, table, [{"label": str(p), "value": p} for p in reversed(periods)], f.period,
             f.profession, not figures.is_illustrative(frame), _search(f, territory),
             *ui.export_links(export_selection(f), PAGE.path + urlstate.encode(f, PAGE.default)))
@@ -160,15 +160,15 @@ def profile_in_url(territory, indicator, level, profession, period):
 
 def profile_rows(territory_id: str) -> list[dict]:
     """The territory's key figures next to its parent's and France's."""
-    names = views.names.labels("territory")
+    names = views.names.labels(ui.store(), "territory")
     rows = []
     for indicator_id in catalogue.PAGES["territoires-profil"]:
-        if (found := views.names.latest(indicator_id)) is None:
+        if (found := views.names.latest(ui.store(), indicator_id)) is None:
             continue
         series, period = found
-        professions = views.names.population_labels(indicator_id)
+        professions = views.names.population_labels(ui.store(), indicator_id)
         for profession_id in PROFILE_PROFESSIONS:
-            position = benchmarks.territory_position(queries.get_engine(), indicator_id, territory_id, period, series,
+            position = benchmarks.territory_position(ui.store(), indicator_id, territory_id, period, series,
                                                      profession_id)
             if position.nation_value is None:
                 continue
@@ -179,8 +179,8 @@ def profile_rows(territory_id: str) -> list[dict]:
 
 def _provenance(series: str) -> dict:
     """Every figure of the profile says where it comes from, and whether it is illustrative."""
-    row = queries.source_row(series)
-    return {"Source": views.names.source_label(series),
+    row = queries.source_row(ui.store(), series)
+    return {"Source": views.names.source_label(ui.store(), series),
             "Données": figures.ILLUSTRATIVE_LABEL if row.get("is_illustrative") else "publiées"}
 
 
@@ -206,4 +206,4 @@ def profile(territory_id):
 
 def export_selection(f: Filters) -> queries.Selection:
     """The selection `map_update` shows for resolved filters: every territory of the map's level."""
-    return urlstate.selection(replace(f, territory="", breakdown=None))
+    return urlstate.selection(ui.store(), replace(f, territory="", breakdown=None))

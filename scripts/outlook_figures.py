@@ -16,6 +16,8 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from observatory import outlook, outlook_data, urlstate  # noqa: E402
+from observatory.config import database_url  # noqa: E402
+from observatory.store import Store  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--territory", default="FR")
     parser.add_argument("--param", action="append", default=[], help="name=value, e.g. retirement_age_shift=1")
     args = parser.parse_args(argv)
-    data = outlook_data.store()
+    data = outlook_data.store(Store(database_url()))
     args.families = args.families or list(data.social)  # as the store's reference says (outlook_data.social_families)
     print(f"Flows after {args.start or data.base_year} up to {args.end}, {args.territory}, persons "
           "(entrants and gaps rest on ILLUSTRATIVE graduates):")

@@ -15,6 +15,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from sqlalchemy import Engine, func, select, text
 
 from etl.build import build
 from etl.loader import ensure_reference
+from observatory.api import STORE_KEY
 from observatory.schema import metadata
-from observatory.store import dispose_engines, get_engine, init_store
+from observatory.store import Store, dispose_engines, get_engine, init_store
 from tests import store_cache, tiers
 from tests.shared_browser import ModuleBrowser
 
@@ -273,6 +275,22 @@ def built_store(tmp_path_factory) -> Engine:
     return get_engine(f"sqlite:///{path}")
 
 
+@pytest.fixture(scope="session")
+def query_store(built_store) -> Store:
+    """The built store as the query layer reads it: one `Store` (and its cache) for the session's tests."""
+    return Store.of(built_store)
+
+
+def use_store(monkeypatch, url: str) -> Store:
+    """A `Store` on `url` for one test, which the in-process app (once imported) serves too: what
+    `OBSERVATORY_DB` is to a new process, undone at the end of the test."""
+    store = Store(url)
+    app = sys.modules.get("app")
+    if app is not None:
+        monkeypatch.setitem(app.server.config, STORE_KEY, store)
+    return store
+
+
 def copy_store(built_store: Engine, path: Path) -> Engine:
     """A private copy of the built store (SQLite's online backup: consistent, WAL folded in) and its engine."""
     import sqlite3
@@ -306,6 +324,14 @@ def dash_app(built_store):
     import app as app_module
 
     return app_module.app
+
+
+@pytest.fixture
+def app_context(dash_app):
+    """For page functions called directly (not by a request): they read the app's store from Flask's app
+    context (`pages._components.ui.store`)."""
+    with dash_app.server.app_context():
+        yield
 
 
 def serve_copy(built_store: Engine, folder: Path, command: list[str], ready: str = "/health",

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from observatory import catalogue, queries
 from observatory.formatting import NNBSP, number
-from tests.conftest import ROOT, copy_store
+from tests.conftest import ROOT, copy_store, use_store
 
 FILENAME = re.compile(r'attachment; filename="(observatoire_[a-z0-9-]+_[a-z0-9-]+_(\d{4}-\d{2}-\d{2})\.(csv|xlsx))"$')
 
@@ -97,10 +97,10 @@ def private_store(built_store, tmp_path, monkeypatch):
                           "VALUES (:id, (SELECT MAX(key) + 1 FROM source), :producer, :title, :no, :scope)"),
                      {"id": "own_figures_test", "producer": "Mon établissement", "title": "Mes chiffres",
                       "no": False, "scope": "private"})
-    monkeypatch.setenv("OBSERVATORY_DB", str(engine.url))
-    queries.clear_caches()
+    store = use_store(monkeypatch, str(engine.url))
+    queries.clear_caches(store)
     yield engine
-    queries.clear_caches()
+    queries.clear_caches(store)
     engine.dispose()
 
 

@@ -12,18 +12,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observatory import api, queries, xlsx
+from observatory.store import Store
 
 
-def _app() -> Flask:
+def _app(store: Store) -> Flask:
     server = Flask("api-robustness")
-    api.register(server)
+    api.register(server, store)
     return server
 
 
 @pytest.fixture
-def client(built_store, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
-    return _app().test_client()
+def client(query_store):
+    return _app(query_store).test_client()
 
 
 def strict_json(response) -> object:
@@ -63,12 +63,13 @@ def test_hostile_parameters_are_a_400_naming_them(client, query, message):
     assert message in error and len(error) < 600
 
 
-def test_too_many_values_of_one_filter_is_a_400(client):
+def test_too_many_values_of_one_filter_is_a_400(client, query_store):
+    store = query_store
     query = "&".join(f"breakdown=esms:{n}" for n in range(api.MAX_VALUES + 1))
     response = client.get(f"/api/v1/observations?{query}")
     assert response.status_code == 400 and "at most 2,000 distinct breakdown values" in response.get_json()["error"]
     # repeated values count once: every territory id, twice, is a valid request
-    every = sorted(queries.dimensions().territory_key)
+    every = sorted(queries.dimensions(store).territory_key)
     query = "&".join(f"territory={t}" for t in every * 2)
     response = client.get(f"/api/v1/observations?indicator=recruitment_projects&page_size=1&{query}")
     assert response.status_code == 200 and response.get_json()["filters"]["territory"] == every
@@ -113,8 +114,7 @@ def test_non_finite_numbers_are_null_in_json(built_store, tmp_path, monkeypatch)
     target.execute("UPDATE store_meta SET value = value + 1 WHERE name = 'version'")
     target.commit()
     target.close()
-    monkeypatch.setenv("OBSERVATORY_DB", f"sqlite:///{path}")
-    client = _app().test_client()
+    client = _app(Store(f"sqlite:///{path}")).test_client()
     response = client.get("/api/v1/observations?indicator=entry_rate&page_size=50")
     assert response.status_code == 200
     rows = strict_json(response)["rows"]
@@ -140,8 +140,8 @@ def test_xlsx_above_the_sheet_limit_is_refused_in_french_and_english(client, mon
 
 
 def test_a_store_that_cannot_be_read_is_a_503(tmp_path, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", f"sqlite:///{tmp_path / 'empty.sqlite'}")
-    queries.clear_caches()
-    response = _app().test_client().get("/api/v1/observations?indicator=entry_rate")
+    store = Store(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    queries.clear_caches(store)
+    response = _app(store).test_client().get("/api/v1/observations?indicator=entry_rate")
     assert response.status_code == 503 and "retry" in response.get_json()["error"]
-    queries.clear_caches()
+    queries.clear_caches(store)

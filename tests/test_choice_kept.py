@@ -27,42 +27,45 @@ def dropdown_label(options: list[dict], value: str) -> str:
 
 
 @pytest.mark.parametrize("profession", UNPUBLISHED_BY_BMO)
-def test_recruitment_keeps_a_profession_bmo_does_not_publish(dash_app, profession):
+def test_recruitment_keeps_a_profession_bmo_does_not_publish(query_store, dash_app, profession):
+    store = query_store
     from pages._components import ui
 
     page = views.explorer.RECRUTEMENT
-    view = views.explorer.explorer_view(page, Filters(page.default.indicator, profession=profession))
-    label = dropdown_label(ui.profession_options(indicator_id=view.filters.indicator), profession)
+    view = views.explorer.explorer_view(store, page, Filters(page.default.indicator, profession=profession))
+    label = dropdown_label(ui.profession_options(store, indicator_id=view.filters.indicator), profession)
     assert view.filters.profession == profession  # before: « ensemble »
     assert f"Pas de données BMO pour « {label} » ; ce métier est compté dans « " in view.coverage
     assert view.trend_summary.startswith(view.coverage)
-    counted = views.names.labels("profession")[view.counted_in]
+    counted = views.names.labels(store, "profession")[view.counted_in]
     assert counted in view.coverage and counted in view.trend_summary
     assert set(view.trend_frame.profession_id) <= {view.counted_in, "ensemble"} and len(view.trend_frame)
     assert parse_qs(urlstate.encode(view.filters, page.default).lstrip("?"))["profession"] == [profession]
 
 
-def test_a_published_profession_has_no_coverage_sentence(dash_app):
-    view = views.explorer.explorer_view(views.explorer.RECRUTEMENT,
-                                        Filters("recruitment_projects", profession="educateur_specialise"))
+def test_a_published_profession_has_no_coverage_sentence(query_store, dash_app):
+    store = query_store
+    view = views.explorer.explorer_view(store, views.explorer.RECRUTEMENT,
+                               Filters("recruitment_projects", profession="educateur_specialise"))
     assert view.coverage == "" and view.counted_in is None
     assert "Éducateurs spécialisés" in view.trend_summary
 
 
-def test_turnover_root_has_one_name_in_every_place(dash_app):
+def test_turnover_root_has_one_name_in_every_place(query_store, dash_app, app_context):
     """Dropdown (explorer and /donnees), chart text and /donnees' table: « Personnel permanent des ESMS »."""
+    store = query_store
     from pages import donnees
     from pages._components import ui
 
     for indicator in catalogue.POPULATION:
-        assert dropdown_label(ui.profession_options(indicator_id=indicator), "ensemble") == catalogue.ESMS_STAFF
-        assert views.names.population_labels(indicator)["ensemble"] == catalogue.ESMS_STAFF
+        assert dropdown_label(ui.profession_options(store, indicator_id=indicator), "ensemble") == catalogue.ESMS_STAFF
+        assert views.names.population_labels(store, indicator)["ensemble"] == catalogue.ESMS_STAFF
     f = donnees.resolve("turnover_rate", donnees.DEFAULT.profession, donnees.DEFAULT.level, None, None)
     shown = donnees.replace(f, profession=donnees.published_profession(f))
     table, total, _ = donnees.rows(shown)
     assert total > 0  # before: the default family, travail_social, gave no row
     assert {r[donnees.PROFESSION_COLUMN] for r in table} == {catalogue.ESMS_STAFF}
-    view = views.explorer.explorer_view(views.explorer.RESSOURCES_HUMAINES, Filters("turnover_rate"))
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES, Filters("turnover_rate"))
     assert catalogue.ESMS_STAFF in view.trend_summary and "Ensemble des métiers" not in view.trend_summary
 
 
@@ -71,10 +74,11 @@ def _query(dash_duo) -> dict:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_in_the_page_each_unpublished_profession_stays_chosen(dash_duo, dash_app, width):
+def test_in_the_page_each_unpublished_profession_stays_chosen(query_store, dash_duo, dash_app, width):
     """/recrutement: each of the three professions picked in the page stays in the dropdown and the URL, the
     sentence names it and the métier that counts it; /donnees: turnover shows rows, and the profession named
     in the dropdown is the one in the table."""
+    store = query_store
     from pages._components import ui
     from pages.donnees import PROFESSION_COLUMN
 
@@ -82,7 +86,7 @@ def test_in_the_page_each_unpublished_profession_stays_chosen(dash_duo, dash_app
     dash_duo.driver.set_window_size(*WIDTHS[width])
     dash_duo.wait_for_page(url=dash_duo.server_url + "/recrutement")
     dash_duo.wait_for_contains_text("#rec-trend-summary", "En 20", timeout=30)
-    options = ui.profession_options(indicator_id=views.explorer.RECRUTEMENT.default.indicator)
+    options = ui.profession_options(store, indicator_id=views.explorer.RECRUTEMENT.default.indicator)
     for profession in UNPUBLISHED_BY_BMO:
         label = dropdown_label(options, profession)
         pick(dash_duo, "#rec-profession", label, search=label[:12])
@@ -107,15 +111,16 @@ def test_in_the_page_each_unpublished_profession_stays_chosen(dash_duo, dash_app
     assert errors(dash_duo) == []
 
 
-def test_a_social_profession_has_one_name_in_dropdown_charts_and_tables(dash_app):
+def test_a_social_profession_has_one_name_in_dropdown_charts_and_tables(query_store, dash_app):
     """The comparison chart and its table named BMO's social métiers as the file did (« Educateurs spécialisés »,
     « Assistantes maternelles ») while the dropdown and the trend said « Éducateurs spécialisés », « Assistants
     maternels, gardes d'enfants »: one profession, one name."""
+    store = query_store
     from pages._components import ui
 
     page = views.explorer.RECRUTEMENT
-    view = views.explorer.explorer_view(page, Filters("recruitment_projects", profession="educateur_specialise"))
-    options = ui.profession_options(indicator_id=view.filters.indicator)
+    view = views.explorer.explorer_view(store, page, Filters("recruitment_projects", profession="educateur_specialise"))
+    options = ui.profession_options(store, indicator_id=view.filters.indicator)
     dropdown = {o["value"]: o["label"].strip("\u2003") for o in options}
     social = view.compare_frame[view.compare_frame.profession_id.isin(dropdown)]
     assert len(social) >= 5
@@ -127,10 +132,11 @@ def test_a_social_profession_has_one_name_in_dropdown_charts_and_tables(dash_app
     assert dropdown["educateur_specialise"] in trend and "Educateurs spécialisés" not in named | bars
 
 
-def test_exports_name_a_profession_as_the_dropdown_does(dash_app):
+def test_exports_name_a_profession_as_the_dropdown_does(query_store, dash_app):
     """The page's export (the API, `lang=fr`, CSV and XLSX) names turnover's root « Personnel permanent des ESMS »
     and BMO's social métiers as the dropdown does, not « Ensemble des métiers » nor the file's « Educateurs
     spécialisés »; JSON too."""
+    store = query_store
     import csv
     import io
 
@@ -139,7 +145,7 @@ def test_exports_name_a_profession_as_the_dropdown_does(dash_app):
     from pages._components import ui
 
     client = dash_app.server.test_client()
-    dropdown = {o["value"]: o["label"].strip("\u2003") for o in ui.profession_options(
+    dropdown = {o["value"]: o["label"].strip("\u2003") for o in ui.profession_options(store,
         indicator_id="recruitment_projects")}
     cases = [("turnover_rate", "ensemble", catalogue.ESMS_STAFF),
              ("recruitment_projects", "educateur_specialise", dropdown["educateur_specialise"]),

@@ -15,7 +15,7 @@ from etl import adapters
 from etl.adapters import dares_outlook
 from etl.loader import load_file
 from observatory import catalogue, urlstate
-from tests.conftest import ROOT, snapshot
+from tests.conftest import ROOT, snapshot, use_store
 
 DARES = ROOT / "data/real/dares"
 EMPLOYMENT = DARES / "effectifs_3niv.csv"
@@ -223,13 +223,13 @@ def test_a_wrong_header_gives_one_error_line(tmp_path):
 
 
 def test_the_codec_and_the_api_accept_the_new_breakdowns(built_store, dash_app, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
-    selection, _ = urlstate.parse("indicator=employment_by_age&breakdown=age:60%2B&breakdown=sortie:fin_cdd")
+    store = use_store(monkeypatch, str(built_store.url))
+    selection, _ = urlstate.parse(store, "indicator=employment_by_age&breakdown=age:60%2B&breakdown=sortie:fin_cdd")
     assert selection.breakdowns == ("age:60+", "sortie:fin_cdd")
-    assert urlstate.parse("breakdown=age:60+")[0].breakdowns == ("age:60+",)  # `+` unescaped reads as a space
+    assert urlstate.parse(store, "breakdown=age:60+")[0].breakdowns == ("age:60+",)  # `+` unescaped reads as a space
     for wrong in ("age:99", "sortie:fin", "age:"):
         with pytest.raises(urlstate.BadQuery, match="breakdown must be .*age:<band>"):
-            urlstate.parse(f"breakdown={wrong}")
+            urlstate.parse(store, f"breakdown={wrong}")
     client = dash_app.server.test_client()
     body = client.get("/api/v1/observations?indicator=employment_by_age&profession=grp_aide_domicile"
                       "&breakdown=age:60%2B").get_json()

@@ -116,8 +116,9 @@ def test_uploading_own_figures_shows_the_peer_comparison(dash_duo, dash_app):
     assert errors(dash_duo) == []
 
 
-def test_home_sentence_says_which_sources_are_fictitious_from_the_store(dash_app, built_store):
+def test_home_sentence_says_which_sources_are_fictitious_from_the_store(query_store, dash_app, built_store):
     """Issue 17: the home page said only in a table column and the footer which figures were fictitious."""
+    store = query_store
     from sqlalchemy import text
 
     from observatory import views
@@ -125,10 +126,10 @@ def test_home_sentence_says_which_sources_are_fictitious_from_the_store(dash_app
     with built_store.connect() as conn:
         flags = dict(conn.execute(text("SELECT source_id, is_illustrative FROM source WHERE scope = 'published' "
                                        "AND source_id IN (SELECT DISTINCT source_id FROM observations)")).all())
-    real, fictitious = views.home.real_and_fictitious_sentence().split(" ; chiffres fictifs calibrés")
+    real, fictitious = views.home.real_and_fictitious_sentence(store).split(" ; chiffres fictifs calibrés")
     assert real.startswith("Chiffres réels : recrutement (France Travail BMO)")
     for source_id, illustrative in flags.items():
-        name = views.home.source_family(source_id)
+        name = views.home.source_family(store, source_id)
         assert name in (fictitious if illustrative else real), (source_id, name)
         if illustrative:
             assert name not in real
@@ -136,15 +137,16 @@ def test_home_sentence_says_which_sources_are_fictitious_from_the_store(dash_app
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (390, 844)])
-def test_home_first_screen_says_which_figures_are_real(dash_duo, dash_app, size):
+def test_home_first_screen_says_which_figures_are_real(query_store, dash_duo, dash_app, size):
     """Before scrolling, at 1280×800 and 390×844: the real/fictitious sentence; each key figure says which it is."""
+    store = query_store
     from observatory import views
 
     dash_duo.start_server(dash_app)
     dash_duo.driver.set_window_size(*size)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/")
     wait_text(dash_duo, "#home-real-fictitious", "chiffres fictifs calibrés")
-    assert dash_duo.find_element("#home-real-fictitious").text == views.home.real_and_fictitious_sentence()
+    assert dash_duo.find_element("#home-real-fictitious").text == views.home.real_and_fictitious_sentence(store)
     top, bottom, height = dash_duo.driver.execute_script(
         "const r = document.getElementById('home-real-fictitious').getBoundingClientRect(); "
         "return [r.top, r.bottom, innerHeight];")

@@ -11,10 +11,11 @@ import tracemalloc
 import openpyxl
 import pytest
 
-from observatory import download, exports, figures, queries
+from observatory import api, download, exports, figures, queries
 from observatory.formatting import number
+from observatory.store import Store
 from observatory.urlstate import Filters
-from tests.conftest import EVOL_MMO, ROOT
+from tests.conftest import EVOL_MMO, ROOT, use_store
 
 TRAP = '=HYPERLINK("http://example.invalid","x")'
 HEADER = ["annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "BE23", "NOMBE23", "Dept",
@@ -54,7 +55,7 @@ def small_store(reference_db, tmp_path_factory):
 
 @pytest.fixture
 def client(dash_app, small_store, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", small_store)
+    use_store(monkeypatch, small_store)
     return dash_app.server.test_client()
 
 
@@ -64,7 +65,7 @@ def read_csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
 
 
-def test_csv_and_xlsx_equal_the_data_page_cell_by_cell(client, small_store):
+def test_csv_and_xlsx_equal_the_data_page_cell_by_cell(client, small_store, app_context):
     from pages import donnees
 
     f = Filters("recruitment_projects", profession="ensemble", territory="", level="region", period=2023,
@@ -97,14 +98,14 @@ def test_csv_and_xlsx_equal_the_data_page_cell_by_cell(client, small_store):
     assert "Projets de recrutement" in meta and "partial" in meta and "Date d'extraction" in meta
 
 
-def test_the_page_export_is_the_page_view(small_store, monkeypatch, dash_app):
+def test_the_page_export_is_the_page_view(small_store, monkeypatch, dash_app, app_context):
     from pages import donnees
 
-    monkeypatch.setenv("OBSERVATORY_DB", small_store)
+    store = use_store(monkeypatch, small_store)
     f = donnees.resolve("recruitment_difficulty_share", "educateur_specialise", "departement", None, None)
     page_rows, total, _ = donnees.rows(f)
-    # the page's export is the API's rows for the page's selection (one row builder, `table.named`)
-    exported = list(exports.stream_rows(donnees.selection_for(f)))
+    # the page's export is the API's rows for the page's selection (one row builder, `exports._named`)
+    exported = list(exports.stream_rows(store, donnees.selection_for(f)))
     assert len(exported) == total and sorted(r[4] for r in exported) == sorted(r["Code"] for r in page_rows)
 
 
@@ -166,12 +167,12 @@ def test_semicolon_option_for_french_spreadsheets(client):
 
 def test_streaming_a_large_export_keeps_memory_flat(built_store):
     """Peak Python memory while writing 15× more rows stays about the same (measured with tracemalloc)."""
-    url = str(built_store.url)
+    store = Store.of(built_store)
 
     def peak(selection: queries.Selection) -> tuple[int, int]:
-        queries.dimensions(url)
+        queries.dimensions(store)
         tracemalloc.start()
-        size = sum(len(block) for block in exports.csv_chunks(exports.stream_chunks(selection, url)))
+        size = sum(len(block) for block in exports.csv_chunks(exports.stream_chunks(store, selection)))
         peak_bytes = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         return peak_bytes, size
@@ -236,6 +237,7 @@ def test_data_page_export_links_are_the_api_with_the_view(client, fmt):
 
 
 def test_explorer_export_links_hold_the_rows_behind_the_charts(client):
+    store = client.application.config[api.STORE_KEY]  # the small store the client serves
     from observatory import views
 
     values = {"rec-indicator": "recruitment_projects", "rec-profession": "educateur_specialise",
@@ -243,7 +245,7 @@ def test_explorer_export_links_hold_the_rows_behind_the_charts(client):
     csv_href, _xlsx = _links(client, "rec", values)
     text = client.get(csv_href).get_data().decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    view = views.explorer.explorer_view(views.explorer.RECRUTEMENT, Filters(
+    view = views.explorer.explorer_view(store, views.explorer.RECRUTEMENT, Filters(
         "recruitment_projects", profession="educateur_specialise", period=2023, source="ft_bmo_2023"))
     shown = views.explorer.view_frame(view)
     exported = {(r["Code métier"], int(r["Année"]), float(r["Valeur"].replace(",", "."))) for r in rows if r["Valeur"]}

@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from etl.loader import load_file
 from observatory import api, exports, queries, schema, table
-from observatory.store import get_engine
+from observatory.store import Store, get_engine
 from observatory.urlstate import Filters
 from observatory.views import explorer
 from tests.test_exports_api import HEADER, ROWS, TRAP
@@ -77,10 +77,9 @@ def bmo_workbook(folder: Path, year: int) -> Path:
 
 
 @pytest.fixture
-def client(small_store, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", small_store)
+def client(small_store):
     server = Flask(__name__)
-    api.register(server)
+    api.register(server, Store(small_store))
     return server.test_client()
 
 
@@ -133,10 +132,9 @@ PAGES = {  # golden name → an explorer page and its filters
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_tables_match_their_golden_files(small_store, monkeypatch, page):
+def test_page_tables_match_their_golden_files(small_store, page):
     """« Voir les données » under both charts of an explorer page."""
-    monkeypatch.setenv("OBSERVATORY_DB", small_store)
-    view = explorer.explorer_view(*PAGES[page])
+    view = explorer.explorer_view(Store(small_store), *PAGES[page])
     text = json.dumps({"filters": view.filters.__dict__, "trend": view.trend_table, "compare": view.compare_table},
                       ensure_ascii=False, indent=1, default=str)
     check_golden(f"page_{page}.json", (text + "\n").encode())
@@ -158,6 +156,6 @@ def test_the_sql_view_and_the_exports_give_every_figure_the_same_break_note(smal
         view = {tuple(r[:6]): r[6] for r in conn.execute(text(
             "SELECT indicator_id, profession_id, territory_id, COALESCE(breakdown, ''), period, source_id, "
             "series_break FROM observations")).all()}
-    rows = exports.stream_rows(queries.Selection(breakdowns=None, include_private=True), small_store)
+    rows = exports.stream_rows(Store(small_store), queries.Selection(breakdowns=None, include_private=True))
     named = {(r[0], r[2], r[4], r[7] or "", r[8], r[15]): r[17] for r in rows}
     assert named == view and sum(note is not None for note in named.values()) >= 6

@@ -90,20 +90,21 @@ def test_the_hr_card_reads_the_api_figures_of_the_chosen_departement_and_categor
     assert errors(dash_duo) == []
 
 
-def test_every_category_of_the_gironde_reads_the_api_or_secret(dash_app):
+def test_every_category_of_the_gironde_reads_the_api_or_secret(query_store, dash_app):
     """Without a browser, every category: a figure is the API's value for its latest year, or « secret » where the
     category holds 1 to 4 establishments there (counted here from the store's establishment figures)."""
+    store = query_store
     from observatory import queries, views
 
     client = dash_app.server.test_client()
-    names = views.names.labels("territory")
-    for breakdown in views.names.esms_labels():
-        card = hrcard.hr_card("DEP-33", breakdown, names)
+    names = views.names.labels(store, "territory")
+    for breakdown in views.names.esms_labels(store):
+        card = hrcard.hr_card(store, "DEP-33", breakdown, names)
         for item in card:
             entry = catalogue.get(item.indicator_id)
             year, values, _statuses = api_figures(client, item.indicator_id, breakdown.removeprefix("esms:"))
             assert item.period == year
-            counts = queries.establishment_values(item.indicator_id, year)
+            counts = queries.establishment_values(store, item.indicator_id, year)
             counts = counts[counts.esms_category == breakdown.removeprefix("esms:")]
             for figure in item.figures:
                 n = (counts if figure.level == "nation" else

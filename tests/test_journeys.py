@@ -19,6 +19,7 @@ from selenium.webdriver.common.keys import Keys
 
 from observatory import benchmarks, catalogue
 from observatory.formatting import with_unit
+from observatory.store import Store
 from tests.conftest import ROOT
 
 RAW_2023 = ROOT / "data/illustrative/tdbms/ANN_MS_TDP_ET_2023.csv"
@@ -102,7 +103,7 @@ def expected_levels(built_store, rows: pd.DataFrame, category: str, indicator: s
     row = rows[rows[rows.columns[3]] == category].iloc[0]
     numbers = pd.to_numeric(row.iloc[5:8])
     value = 100 * (numbers.iloc[0] + numbers.iloc[1]) / 2 / numbers.iloc[2]
-    return value, benchmarks.levels_from_store(built_store, indicator, 2023, category, "DEP-69", value)
+    return value, benchmarks.levels_from_store(Store.of(built_store), indicator, 2023, category, "DEP-69", value)
 
 
 def test_hr_director_sees_departement_region_and_france_side_by_side(dash_duo, dash_app, built_store, tmp_path):
@@ -281,7 +282,7 @@ def expected_reading(built_store, rows: pd.DataFrame, year: int) -> tuple[float,
     row = rows[rows[rows.columns[0]] == str(year)].iloc[0]
     numbers = pd.to_numeric(row.iloc[5:8])
     value = 100 * (numbers.iloc[0] + numbers.iloc[1]) / 2 / numbers.iloc[2]
-    return value, benchmarks.levels_from_store(built_store, "turnover_rate", year, "183", "DEP-33", value)
+    return value, benchmarks.levels_from_store(Store.of(built_store), "turnover_rate", year, "183", "DEP-33", value)
 
 
 @pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])

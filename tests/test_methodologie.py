@@ -40,7 +40,8 @@ def _children(component) -> list:
 def method_layout(dash_app):
     from pages import methodologie
 
-    return list(walk(methodologie.layout()))
+    with dash_app.server.app_context():  # the page reads the app's store
+        return list(walk(methodologie.layout()))
 
 
 @pytest.mark.parametrize("indicator_id", [i.indicator_id for i in catalogue.INDICATORS])
@@ -100,7 +101,7 @@ def test_a_chart_definition_lands_on_its_anchor_and_the_page_fits(dash_duo, dash
 
 
 @pytest.mark.parametrize("path", ["/recrutement", "/ressources-humaines", "/formation", "/territoires"])
-def test_every_chart_of_a_page_has_its_definition_link(dash_app, path):
+def test_every_chart_of_a_page_has_its_definition_link(dash_app, path, app_context):
     """Each chart card of the explorers (trend, comparison) and the map carries the link to its indicator."""
     import dash
 

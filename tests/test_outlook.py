@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from observatory import outlook, outlook_data, urlstate
 from observatory.outlook import Scenario
-from observatory.store import get_engine
+from observatory.store import Store, get_engine
 from tests.conftest import ROOT, serve_copy
 
 SOCIAL = ("T2A", "T2B", "V0Z", "V4Z", "V5Z")
@@ -35,7 +35,7 @@ RAW = Path(__file__).resolve().parent.parent / "data" / "real" / "dares"
 
 @pytest.fixture(scope="module")
 def data(built_store) -> outlook_data.Store:
-    return outlook_data.store(str(built_store.url))
+    return outlook_data.store(Store.of(built_store))
 
 
 def test_inputs_recount_the_raw_files(data):
@@ -219,7 +219,7 @@ def test_api_bad_requests_are_400_with_a_message(client, query):
 
 def test_postgresql_store_gives_the_same_projection(data, pg_built_store):
     """Many users run on PostgreSQL: the outlook reads the same inputs there, to the person."""
-    pg = outlook_data.store(pg_built_store.url.render_as_string(hide_password=False))
+    pg = outlook_data.store(Store.of(pg_built_store))
     assert sorted(pg.families) == sorted(data.families)
     for fap in SOCIAL:
         ours = outlook.project(data.families[fap], Scenario(retirement_age_shift=1), "REG-84", horizon=2030)

@@ -20,6 +20,7 @@ from selenium.webdriver.common.keys import Keys
 from observatory import outlook, outlook_data, urlstate
 from observatory import outlook_view as parts
 from observatory.formatting import NNBSP, parse_number
+from observatory.store import Store
 from tests.test_charts_phone import OVERFLOW, settle
 from tests.test_journeys import choose, errors, wait_until
 
@@ -114,8 +115,9 @@ def test_a_scenario_changed_in_the_page_moves_the_figures_and_stays_in_the_link(
     assert errors(dash_duo) == []
 
 
-def test_a_profession_in_the_link_opens_its_family_and_the_reset_button_restores_the_central_scenario(
+def test_a_profession_in_the_link_opens_its_family_and_the_reset_button_restores_the_central_scenario(query_store,
         dash_duo, dash_app):
+    store = query_store
     dash_duo.start_server(dash_app)
     dash_duo.driver.set_window_size(1280, 1000)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/perspectives?profession=aide_a_domicile&exit_rate_factor=0")
@@ -132,7 +134,7 @@ def test_a_profession_in_the_link_opens_its_family_and_the_reset_button_restores
 
     # another family picked in the page: its own figures, and the link now names it
     t2a = sentence(dash_duo)
-    label = next(o["label"] for o in parts.family_options(outlook_data.store()) if o["value"] == "V4Z")
+    label = next(o["label"] for o in parts.family_options(outlook_data.store(store)) if o["value"] == "V4Z")
     choose(dash_duo, "#outlook-family", label, search="V4Z")
     v4z = wait_until(lambda: sentence(dash_duo) != t2a and sentence(dash_duo), 30, "V4Z's sentence")
     assert figures_of(v4z)[1] != figures_of(t2a)[1]
@@ -187,9 +189,10 @@ def assert_ranking_is_the_apis(dash_duo, rows: list[list[str]], **query) -> None
 
 
 @pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
-def test_the_page_opens_on_the_social_families_ranked_and_the_horizon_and_french_decimals_go_into_the_link(
+def test_the_page_opens_on_the_social_families_ranked_and_the_horizon_and_french_decimals_go_into_the_link(query_store,
         dash_duo, dash_app, width, height):
-    data = outlook_data.store()
+    store = query_store
+    data = outlook_data.store(store)
     default = outlook_data.default_horizon(data.base_year)
     dash_duo.start_server(dash_app)
     dash_duo.driver.set_window_size(width, height)
@@ -299,7 +302,7 @@ def test_the_social_families_come_first_in_the_family_list_and_the_others_under_
 def test_the_social_families_are_read_from_the_reference_not_a_list_in_the_page(built_store):
     """The crosswalk names T2A, T2B, V4Z (FAP-87 nodes) and V5Z (FAP-2009 V5Z81, V5Z84); V0Z is the one family
     added by hand (AES in V0Z60); T2Z (T2A + T2B) has no profession under it, A0Z no social profession."""
-    data = outlook_data.store(str(built_store.url))
+    data = outlook_data.store(Store.of(built_store))
     assert data.social == SOCIAL
     assert outlook_data.SOCIAL_BY_CONTENT == ("V0Z",)
     assert urlstate.parse_outlook({}, data, strict=False).family == "T2A"  # not « A0Z Agriculteurs »

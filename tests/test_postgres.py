@@ -25,7 +25,7 @@ from etl.loader import load_file, unload
 from etl.reference import upsert
 from observatory import api, benchmarks, queries
 from observatory.schema import territory
-from observatory.store import get_engine
+from observatory.store import Store, get_engine
 from tests.conftest import EVOL_MMO, ROOT, snapshot
 
 OWN_FIGURES = ROOT / "data/templates/exemple_mon_etablissement.xlsx"
@@ -197,36 +197,36 @@ def _frame(value) -> pd.DataFrame:
 
 
 QUERIES = {
-    "select": lambda url: queries.select(queries.Selection(
+    "select": lambda store: queries.select(store, queries.Selection(
         indicators=("recruitment_projects", "recruitment_difficulty_share"),
-        professions=("ensemble", "educateur_specialise"), levels=("region", "nation")), url),
-    "observations": lambda url: queries.observations(
-        "recruitment_projects", "ft_bmo", professions=["aide_a_domicile"], territory_level="departement", url=url),
-    "computed_share": lambda url: queries.observations(
-        "recruitment_seasonal_share", "ft_bmo", professions=["ensemble", "travail_social"], territories=["FR"],
-        url=url),
-    "tdbms_by_category": lambda url: queries.observations(
-        "turnover_rate", "tdbms_illustrative", territories=["FR", "REG-11"], breakdown=queries.ANY_BREAKDOWN, url=url),
-    "sources_for": lambda url: [queries.sources_for(i, url) for i in ("recruitment_projects", "turnover_rate",
-                                                                      "graduates", "tension_index")],
-    "periods_for": lambda url: [queries.periods_for(i, s, url) for i, s in (
+        professions=("ensemble", "educateur_specialise"), levels=("region", "nation"))),
+    "observations": lambda store: queries.observations(
+        store, "recruitment_projects", "ft_bmo", professions=["aide_a_domicile"], territory_level="departement"),
+    "computed_share": lambda store: queries.observations(
+        store, "recruitment_seasonal_share", "ft_bmo", professions=["ensemble", "travail_social"], territories=["FR"]),
+    "tdbms_by_category": lambda store: queries.observations(
+        store, "turnover_rate", "tdbms_illustrative", territories=["FR", "REG-11"], breakdown=queries.ANY_BREAKDOWN),
+    "sources_for": lambda store: [queries.sources_for(store, i) for i in ("recruitment_projects", "turnover_rate",
+                                                                          "graduates", "tension_index")],
+    "periods_for": lambda store: [queries.periods_for(store, i, s) for i, s in (
         ("recruitment_projects", "ft_bmo"), ("vacancy_rate", "tdbms_illustrative"))],
-    "breaks": lambda url: queries.breaks(url=url).sort_values(["series", "kind", "subject_id", "period"]),
-    "vintage_labels": lambda url: queries.vintage_labels("ft_bmo", 2019, url=url),
-    "source_row": lambda url: queries.source_row("ft_bmo", url),
-    "social_professions": lambda url: queries.social_professions(url),
-    "dimensions": lambda url: queries.dimensions(url).sources.sort_values("source_id"),
-    "establishment_values": lambda url: queries.establishment_values("turnover_rate", 2023, url).sort_values("finess"),
-    "peer_band": lambda url: benchmarks.figures_from_store(get_engine(url), "turnover_rate", 2023, "500", "DEP-75",
-                                                           30.0, level="region"),
-    "territory_position": lambda url: benchmarks.territory_position(get_engine(url), "vacancy_rate", "DEP-93", 2023,
-                                                                    "tdbms_illustrative"),
+    "breaks": lambda store: queries.breaks(store).sort_values(["series", "kind", "subject_id", "period"]),
+    "vintage_labels": lambda store: queries.vintage_labels(store, "ft_bmo", 2019),
+    "source_row": lambda store: queries.source_row(store, "ft_bmo"),
+    "social_professions": lambda store: queries.social_professions(store),
+    "dimensions": lambda store: queries.dimensions(store).sources.sort_values("source_id"),
+    "establishment_values": lambda store: queries.establishment_values(store, "turnover_rate", 2023).sort_values(
+        "finess"),
+    "peer_band": lambda store: benchmarks.figures_from_store(store, "turnover_rate", 2023, "500", "DEP-75", 30.0,
+                                                             level="region"),
+    "territory_position": lambda store: benchmarks.territory_position(store, "vacancy_rate", "DEP-93", 2023,
+                                                                      "tdbms_illustrative"),
 }
 
 
 @pytest.mark.parametrize("name", QUERIES)
 def test_query_layer_answers_alike(urls, name):
-    answers = {backend: _frame(QUERIES[name](url)) for backend, url in urls.items()}
+    answers = {backend: _frame(QUERIES[name](Store(url))) for backend, url in urls.items()}
     sqlite, pg = answers["sqlite"], answers["postgresql"]
     if isinstance(sqlite, pd.DataFrame):
         assert len(sqlite) > 0
@@ -250,13 +250,13 @@ API_QUERIES = (
 @pytest.fixture(scope="module")
 def api_client():
     server = Flask(__name__)
-    api.register(server)
+    api.register(server, None)  # each request's store is set by `_get`
     return server.test_client()
 
 
 def _get(client, monkeypatch, url: str, query: str):
     """Status, total and body (JSON parsed, CSV as lines: a difference shows as the rows that differ)."""
-    monkeypatch.setenv("OBSERVATORY_DB", url)
+    monkeypatch.setitem(client.application.config, api.STORE_KEY, Store(url))
     response = client.get(f"/api/v1/observations?{query}")
     body = response.get_data()
     if "format=csv" in query and response.status_code == 200:

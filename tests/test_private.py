@@ -21,8 +21,8 @@ from etl.illustrative import TDBMS_HEADER
 from etl.loader import load_file, unload
 from etl.uploads import preview, read_private, remove_private, save_private
 from observatory import benchmarks, queries
-from observatory.store import get_engine
-from tests.conftest import ROOT, snapshot
+from observatory.store import Store, get_engine
+from tests.conftest import ROOT, snapshot, use_store
 
 INTRUDER = "INTRUS, établissement privé"
 NEW_FINESS = "019999991"
@@ -39,9 +39,7 @@ def engine(built_store, tmp_path):
     source.close()
     target.close()
     engine = get_engine(f"sqlite:///{path}")
-    queries.clear_caches()
     yield engine
-    queries.clear_caches()
     engine.dispose()
 
 
@@ -94,8 +92,8 @@ def published_state(engine) -> dict:
 
 def bands(engine, group: dict) -> dict:
     """Peer bands of the published establishment B (and A) at every level, computed afresh from the store."""
-    queries.clear_caches()
-    return {(finess, indicator, level): benchmarks.establishment_from_store(engine, group[finess], indicator,
+    store = Store.of(engine)  # a new Store: nothing cached
+    return {(finess, indicator, level): benchmarks.establishment_from_store(store, group[finess], indicator,
                                                                            group["year"], level)
             for finess in ("a", "b") for indicator in ("turnover_rate", "absenteeism_rate")
             for level in ("departement", "region", "nation")}
@@ -135,13 +133,13 @@ def test_a_private_save_never_touches_published_data_and_removing_it_restores_th
     with engine.connect() as conn:
         published_a = conn.execute(text("SELECT name, esms_category, territory_id FROM establishment "
                                         "WHERE finess = :f"), {"f": group["a"]}).one()
-    monkeypatch.setenv("OBSERVATORY_DB", str(engine.url))
+    store = use_store(monkeypatch, str(engine.url))
     client = dash_app.server.test_client()
     api_queries = [f"/api/v1/observations?indicator=turnover_rate&territory={group['territory']}&breakdown="
                    f"esms:{group['category']}&period={group['year']}",
                    "/api/v1/observations?indicator=turnover_rate&territory=FR",
                    "/api/v1/observations?indicator=turnover_rate&level=departement&format=csv"]
-    queries.clear_caches()
+    queries.clear_caches(store)
     api_before = [client.get(q).data for q in api_queries]
 
     token, upload_id = save_private(engine, upload_bytes(group), "Mon fichier.csv")
@@ -162,7 +160,7 @@ def test_a_private_save_never_touches_published_data_and_removing_it_restores_th
     assert tuple(load) == (None, "private", "(espace privé)")
     assert private_rows(engine) == (1, 10)
     assert bands(engine, group) == before_bands  # nobody's peers changed
-    queries.clear_caches()
+    queries.clear_caches(store)
     for query, earlier in zip(api_queries, api_before):
         served = client.get(query).data
         assert served == earlier and INTRUDER.encode() not in served and NEW_FINESS.encode() not in served
@@ -177,7 +175,7 @@ def test_a_private_save_never_touches_published_data_and_removing_it_restores_th
     # the saved figures against their peers: published ones only, the establishment itself excluded
     from observatory.views.own_figures import own_figures_view
 
-    view = own_figures_view(saved.units, saved.establishments, "departement")
+    view = own_figures_view(store, saved.units, saved.establishments, "departement")
     row = view.bands.set_index(["finess", "indicator_id"]).loc[(group["a"], "turnover_rate")]
     published_b = before_bands[("b", "turnover_rate", "departement")]
     assert row.n == published_b.n  # A's peers: the group minus A, as B's are the group minus B

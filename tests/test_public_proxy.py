@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from observatory import exports, urlstate
+from observatory.store import Store
 from tests.conftest import ROOT, free_port, serve_copy
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -137,7 +138,8 @@ def test_full_export_complete_through_proxy_with_slow_clients(public):
     arrives whole (line count = the store's rows + header), while four slowloris sockets are open and `/health`
     stays < 1 s."""
     port, _upstream, store_url = public
-    expected = exports.count(urlstate.parse({})[0], store_url)  # what the query string selects: every row
+    store = Store(store_url)
+    expected = exports.count(store, urlstate.parse(store, {})[0])  # what the query string selects: every row
     stop = threading.Event()
     loris = [SlowLoris(port, stop) for _ in range(4)]
     health = HealthPoller(port, stop)

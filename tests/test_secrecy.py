@@ -20,7 +20,7 @@ from etl.loader import load_file
 from observatory import secrecy, views
 from observatory.benchmarks import MIN_PEERS
 from observatory.urlstate import Filters
-from tests.conftest import ROOT
+from tests.conftest import ROOT, use_store
 from tests.test_journeys import errors, plot, wait_until
 
 RAW = ROOT / "data/illustrative/tdbms"
@@ -184,7 +184,7 @@ def example(built_store):
 
 @pytest.fixture
 def client(dash_app, built_store, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    use_store(monkeypatch, str(built_store.url))
     return dash_app.server.test_client()
 
 
@@ -217,10 +217,11 @@ def test_the_api_json_csv_and_xlsx_give_the_small_category_as_secret(client, exa
                and r["denominator"] is None for r in cells)
 
 
-def test_the_page_and_its_export_give_the_small_category_as_secret(client, example):
+def test_the_page_and_its_export_give_the_small_category_as_secret(query_store, client, example):
+    store = query_store
     f = Filters("entry_rate", territory=example["territory"], period=example["period"],
                 breakdown=example["breakdown"])
-    view = views.explorer.explorer_view(views.explorer.RESSOURCES_HUMAINES, f)
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES, f)
     row = view.compare_frame.set_index("breakdown").loc[example["breakdown"]]
     assert row["status"] == "secret" and pd.isna(row["value"])
     trend = view.trend_frame
@@ -238,10 +239,11 @@ def test_the_page_and_its_export_give_the_small_category_as_secret(client, examp
 
 
 @pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
-def test_a_person_reads_secret_and_no_value(dash_duo, dash_app, example, width, height):
+def test_a_person_reads_secret_and_no_value(query_store, dash_duo, dash_app, example, width, height):
+    store = query_store
     dash_duo.driver.set_window_size(width, height)
     dash_duo.start_server(dash_app)
-    label = views.names.esms_labels()[example["breakdown"]]
+    label = views.names.esms_labels(store)[example["breakdown"]]
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/ressources-humaines?indicateur=entry_rate&territoire="
                            f"{example['territory']}&annee={example['period']}&categorie={example['breakdown']}")
     dash_duo.wait_for_contains_text("#rh-compare-summary", f"« {label} »", timeout=30)
@@ -266,8 +268,8 @@ def test_a_person_reads_secret_and_no_value(dash_duo, dash_app, example, width, 
     assert errors(dash_duo) == []
 
 
-def test_methodology_states_the_rule_and_its_source(dash_app, built_store, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+def test_methodology_states_the_rule_and_its_source(dash_app, built_store, monkeypatch, app_context):
+    use_store(monkeypatch, str(built_store.url))
     from pages import methodologie
 
     def texts(node):
@@ -284,7 +286,7 @@ def test_methodology_states_the_rule_and_its_source(dash_app, built_store, monke
 def test_a_complementary_secret_category_shows_secret_and_its_peers_median(built_store, monkeypatch):
     """A category of 5 or more establishments hidden so that a smaller one cannot be recomputed: no value, a
     sentence saying why, and its establishments' median (5 peers or more)."""
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    store = use_store(monkeypatch, str(built_store.url))
     with built_store.connect() as conn:
         territory, breakdown, period = conn.execute(text("""
             SELECT o.territory_id, o.breakdown, o.period FROM observations o JOIN establishment e
@@ -293,8 +295,8 @@ def test_a_complementary_secret_category_shows_secret_and_its_peers_median(built
               AND o.period = (SELECT MAX(period) FROM establishment_observation)
             GROUP BY o.territory_id, o.breakdown, o.period HAVING COUNT(*) >= :n
             ORDER BY o.territory_id, o.breakdown LIMIT 1"""), {"n": MIN_PEERS}).one()
-    view = views.explorer.explorer_view(views.explorer.RESSOURCES_HUMAINES, Filters(
-        "entry_rate", territory=territory, period=period, breakdown=breakdown))
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES,
+                               Filters("entry_rate", territory=territory, period=period, breakdown=breakdown))
     row = view.compare_frame.set_index("breakdown").loc[breakdown]
     assert row["status"] == "secret" and pd.isna(row["value"])
     assert "valeur secrète (secret secondaire" in view.compare_summary and "médiane des" in view.compare_summary

@@ -21,7 +21,8 @@ from sqlalchemy import text
 from etl.breaks import detect
 from observatory import queries
 from observatory.aggregate import parent_array, roll_up
-from tests.conftest import BMO_2023, ROOT, serve_copy
+from observatory.store import VERSION_TTL_SECONDS
+from tests.conftest import BMO_2023, ROOT, serve_copy, use_store
 
 # --- break detection (pure) -------------------------------------------------------------------------------------
 
@@ -112,15 +113,15 @@ def test_national_difficulty_share_matches_france_travail(built_store):
     assert (numerator, denominator) == (pytest.approx(difficult), pytest.approx(projects))
 
 
-def test_seasonal_share_is_computed_from_the_stored_counts(built_store):
-    url = str(built_store.url)
-    series = queries.sources_for("recruitment_seasonal_share", url=url)[0]
-    share = queries.observations("recruitment_seasonal_share", series, professions=["ensemble", "travail_social"],
-                                 territories=["FR", "REG-11"], url=url)
-    counts = queries.observations("recruitment_projects_seasonal", series, professions=["ensemble", "travail_social"],
-                                  territories=["FR", "REG-11"], url=url)
-    projects = queries.observations("recruitment_projects", series, professions=["ensemble", "travail_social"],
-                                    territories=["FR", "REG-11"], url=url)
+def test_seasonal_share_is_computed_from_the_stored_counts(query_store):
+    store, both = query_store, ["ensemble", "travail_social"]
+    series = queries.sources_for(store, "recruitment_seasonal_share")[0]
+    share = queries.observations(store, "recruitment_seasonal_share", series, professions=both,
+                                 territories=["FR", "REG-11"])
+    counts = queries.observations(store, "recruitment_projects_seasonal", series, professions=both,
+                                  territories=["FR", "REG-11"])
+    projects = queries.observations(store, "recruitment_projects", series, professions=both,
+                                    territories=["FR", "REG-11"])
     assert len(share) == len(counts) > 0
     merged = share.merge(counts, on=["profession_id", "territory_id", "period"], suffixes=("", "_n")).merge(
         projects, on=["profession_id", "territory_id", "period"], suffixes=("", "_d"))
@@ -194,7 +195,7 @@ def test_a_later_vintage_shows_up_without_a_restart_with_its_breaks(dash_duo, ru
                             capture_output=True, text=True, timeout=300)
     assert loaded.returncode == 0, loaded.stderr
 
-    time.sleep(queries.VERSION_TTL_SECONDS + 0.5)
+    time.sleep(VERSION_TTL_SECONDS + 0.5)
     dash_duo.driver.get(url + "/")  # the same server process: no restart
     dash_duo.wait_for_contains_text("#home-changes", f"({year})", timeout=30)
     assert "(2023)" in dash_duo.find_element("#home-changes").text  # compared with the previous period
@@ -278,17 +279,17 @@ def test_running_processes_see_a_rebuild_and_renamed_labels(built_store, tmp_pat
     from etl.build import _version
     from observatory import views
 
-    store = tmp_path / "copy.sqlite"
-    shutil.copy(built_store.url.database, store)
-    url = f"sqlite:///{store}"
-    monkeypatch.setenv("OBSERVATORY_DB", url)
-    monkeypatch.setattr(queries, "VERSION_TTL_SECONDS", 0.0)
-    assert views.names.labels("territory")["DEP-69"] == "Rhône"
-    with sqlite3.connect(store) as conn:  # what a load does: change, and bump the version in the same transaction
+    path = tmp_path / "copy.sqlite"
+    shutil.copy(built_store.url.database, path)
+    url = f"sqlite:///{path}"
+    store = use_store(monkeypatch, url)
+    store.version_ttl = 0.0
+    assert views.names.labels(store, "territory")["DEP-69"] == "Rhône"
+    with sqlite3.connect(path) as conn:  # what a load does: change, and bump the version in the same transaction
         conn.execute("UPDATE territory SET name = 'Rhône (renommé)' WHERE territory_id = 'DEP-69'")
         conn.execute("UPDATE store_meta SET value = value + 1 WHERE name = 'version'")
-    assert views.names.labels("territory")["DEP-69"] == "Rhône (renommé)"
-    engine = queries.get_engine(url)
+    assert views.names.labels(store, "territory")["DEP-69"] == "Rhône (renommé)"
+    engine = store.engine
     before = _version(engine)
     from etl import build as build_module
     # a build over one small bundled file: the version is carried the same way whatever the files
@@ -298,19 +299,19 @@ def test_running_processes_see_a_rebuild_and_renamed_labels(built_store, tmp_pat
     assert _version(engine) > before  # a rebuilt store is a changed store, never the same version again
 
 
-def test_exports_name_each_bassin_as_its_vintage_did(built_store):
+def test_exports_name_each_bassin_as_its_vintage_did(query_store):
     """Bassin 0102 (Guadeloupe) was « Basse-Terre » in BMO 2017 and « Bassin Grande-Terre » from 2018: a break, and
     each figure under its own vintage's name, in the streamed export and in the API's pages alike."""
     from observatory import exports
 
-    url = str(built_store.url)
+    store = query_store
     selection = queries.Selection(indicators=("recruitment_projects",), territories=("BE-0102-971",),
                                   professions=("ensemble",))
     columns = list(exports.COLUMNS)
-    streamed = {row[columns.index("period")]: row for row in exports.stream_rows(selection, url)}
+    streamed = {row[columns.index("period")]: row for row in exports.stream_rows(store, selection)}
     # the JSON API's pages (page exports are links to the API, so this is what a page's export holds too)
     paged = {row[columns.index("period")]: row
-             for chunk in exports.stream_chunks(selection, url, offset=0, limit=50) for row in chunk}
+             for chunk in exports.stream_chunks(store, selection, offset=0, limit=50) for row in chunk}
     name, note = columns.index("territory_label"), columns.index("series_break")
     assert streamed[2017][name] == paged[2017][name] == "Basse-Terre"
     assert streamed[2018][name] == paged[2018][name] == "Bassin Grande-Terre"

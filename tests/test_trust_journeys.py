@@ -29,6 +29,7 @@ from selenium.webdriver.common.by import By
 
 from observatory import benchmarks, catalogue, outlook_data, views
 from observatory.formatting import with_unit
+from observatory.store import Store
 from pages._components import ui
 from tests.test_charts_phone import OVERFLOW
 from tests.test_journeys import RAW_2023, choose, errors, plot, published_rows_as_own, wait_until
@@ -94,7 +95,7 @@ def test_hr_director_of_a_gironde_ehpad(dash_duo, dash_app, built_store, tmp_pat
     for place in ("Département : Gironde – ", "Région : Nouvelle-Aquitaine – ", "France – "):
         assert len([line for line in lines if line.startswith(place)]) == 1, (place, lines)
     counts = [(level, band.n) for level, _t, band in benchmarks.levels_from_store(
-        built_store, "turnover_rate", years[1], "500", "DEP-33", None)]
+        Store.of(built_store), "turnover_rate", years[1], "500", "DEP-33", None)]
     assert lines[-1] == benchmarks.level_used_sentence(counts)  # the level really read, named
     choose(dash_duo, "#own-year", str(years[0]))
     wait_until(lambda: f"({years[0]})" in dash_duo.find_element("#own-summary").text, 30, "the other year")
@@ -123,14 +124,15 @@ def ranking(dash_duo) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_policymaker_of_nouvelle_aquitaine(dash_duo, dash_app, width):
+def test_policymaker_of_nouvelle_aquitaine(query_store, dash_duo, dash_app, width):
+    store = query_store
     dash_duo.start_server(dash_app)
     dash_duo.driver.set_window_size(*WIDTHS[width])
 
     # a profession BMO does not publish on its own stays chosen and named, with where it is counted
     open_page(dash_duo, "/recrutement?territoire=REG-75")
     dash_duo.wait_for_contains_text("#rec-trend-summary", "Nouvelle-Aquitaine", timeout=30)
-    options = ui.profession_options(indicator_id=views.explorer.RECRUTEMENT.default.indicator)
+    options = ui.profession_options(store, indicator_id=views.explorer.RECRUTEMENT.default.indicator)
     label = next(o["label"].strip("\u2003") for o in options if o["value"] == "educateur_jeunes_enfants")
     choose(dash_duo, "#rec-profession", label, search=label[:12])
     dash_duo.wait_for_contains_text("#rec-coverage", f"Pas de données BMO pour « {label} »", timeout=30)
@@ -155,7 +157,7 @@ def test_policymaker_of_nouvelle_aquitaine(dash_duo, dash_app, width):
     fits(dash_duo, WIDTHS[width][0])
 
     # /perspectives for her région: the social families, ranked; the horizon chosen is the year she reads
-    data = outlook_data.store()
+    data = outlook_data.store(store)
     open_page(dash_duo, "/perspectives?territoire=REG-75")
     dash_duo.wait_for_contains_text("#outlook-sentence", "D'ici", timeout=30)
     assert "Agriculteurs" not in dash_duo.find_element("#outlook-family").text

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from observatory import figures, urlstate, views
 from observatory.formatting import number, points, with_unit
 from observatory.urlstate import Filters
+from tests.conftest import use_store
 
 DEFAULT = Filters("recruitment_difficulty_share", profession="travail_social")
 
@@ -40,9 +41,10 @@ def test_one_codec_english_keys_and_french_aliases(built_store, monkeypatch):
 
     from observatory import queries
 
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
-    english, _ = urlstate.parse("indicator=turnover_rate&territory=REG-53&period=2023&level=region&breakdown=total")
-    french, filters = urlstate.parse(MultiDict([("indicateur", "turnover_rate"), ("territoire", "REG-53"),
+    store = use_store(monkeypatch, str(built_store.url))
+    english, _ = urlstate.parse(store,
+                                "indicator=turnover_rate&territory=REG-53&period=2023&level=region&breakdown=total")
+    french, filters = urlstate.parse(store, MultiDict([("indicateur", "turnover_rate"), ("territoire", "REG-53"),
                                                 ("annee", "2023"), ("niveau", "region"), ("categorie", "total")]))
     assert english == french == queries.Selection(indicators=("turnover_rate",), territories=("REG-53",),
                                                   levels=("region",), periods=(2023,), breakdowns=("",))
@@ -53,16 +55,16 @@ def test_one_codec_english_keys_and_french_aliases(built_store, monkeypatch):
     assert (page.indicator, page.period, page.breakdown, page.level) == ("turnover_rate", 2023, "esms:500",
                                                                          "departement")
     # encode_selection → parse gives the selection back; a series' vintages are written as the series
-    bmo = queries.series_sources("ft_bmo")
+    bmo = queries.series_sources(store, "ft_bmo")
     selection = queries.Selection(indicators=("recruitment_projects",), sources=bmo, professions=("ensemble",),
                                   levels=("region",), periods=(2023,))
-    query = urlstate.encode_selection(selection)
+    query = urlstate.encode_selection(store, selection)
     assert "source=ft_bmo&" in query and "breakdown=total" in query
-    assert urlstate.parse(query)[0] == selection
+    assert urlstate.parse(store, query)[0] == selection
     with pytest.raises(urlstate.BadQuery, match="paramètre inconnu : zone .* unknown parameter"):
-        urlstate.parse("zone=1")
+        urlstate.parse(store, "zone=1")
     with pytest.raises(urlstate.BadQuery, match="département"):
-        urlstate.parse("level=département")  # French and readable
+        urlstate.parse(store, "level=département")  # French and readable
 
 
 def test_french_formats():
@@ -96,8 +98,9 @@ def test_map_update_sends_values_not_geometry():
 
 
 def test_explorer_figures_equal_the_store(built_store, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
-    view = views.explorer.explorer_view(views.explorer.RESSOURCES_HUMAINES, Filters("vacancy_rate", territory="REG-11"))
+    store = use_store(monkeypatch, str(built_store.url))
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES,
+                                        Filters("vacancy_rate", territory="REG-11"))
     with built_store.connect() as conn:
         expected = dict(conn.execute(text("""
             SELECT period, value FROM observations WHERE indicator_id = 'vacancy_rate' AND territory_id = 'REG-11'
@@ -118,8 +121,8 @@ def test_explorer_figures_equal_the_store(built_store, monkeypatch):
 
 
 def test_recruitment_comparison_equals_the_store(built_store, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
-    view = views.explorer.explorer_view(views.explorer.RECRUTEMENT, views.explorer.RECRUTEMENT.default)
+    store = use_store(monkeypatch, str(built_store.url))
+    view = views.explorer.explorer_view(store, views.explorer.RECRUTEMENT, views.explorer.RECRUTEMENT.default)
     with built_store.connect() as conn:  # the latest period, each social métier under the observatory's label
         latest = conn.execute(text("SELECT MAX(period) FROM observations WHERE indicator_id = "
                                    "'recruitment_difficulty_share'")).scalar()
@@ -138,7 +141,7 @@ def test_recruitment_comparison_equals_the_store(built_store, monkeypatch):
 def test_a_category_with_fewer_than_5_establishments_is_not_disclosed(built_store, monkeypatch):
     """On « Ressources humaines » a département's bar for a category holding 1 to 4 establishments would be
     their figure: it is shown as secret, with neither value nor median, in the chart, its table and its sentence."""
-    monkeypatch.setenv("OBSERVATORY_DB", str(built_store.url))
+    store = use_store(monkeypatch, str(built_store.url))
     with built_store.connect() as conn:
         period = conn.execute(text("SELECT MAX(period) FROM establishment_observation "
                                    "WHERE indicator_id = 'turnover_rate' AND value IS NOT NULL")).scalar()
@@ -149,13 +152,13 @@ def test_a_category_with_fewer_than_5_establishments_is_not_disclosed(built_stor
             GROUP BY e.territory_id, e.esms_category HAVING COUNT(*) BETWEEN 1 AND 4
             ORDER BY (SELECT COUNT(*) FROM establishment d WHERE d.territory_id = e.territory_id) DESC,
                      COUNT(*), e.territory_id, e.esms_category LIMIT 1"""), {"period": period}).one()
-    view = views.explorer.explorer_view(views.explorer.RESSOURCES_HUMAINES, Filters(
+    view = views.explorer.explorer_view(store, views.explorer.RESSOURCES_HUMAINES, Filters(
         "turnover_rate", territory=territory, period=period, breakdown=f"esms:{category}"))
     row = view.compare_frame.set_index("breakdown").loc[f"esms:{category}"]
     assert pd.isna(row["value"]) and row["status"] == "secret"
     bars = next(trace for trace in view.compare.data if trace.name == view.filters.territory or (
         trace.type == "bar" and "quartiles" not in (trace.name or "")))
-    label = views.names.esms_labels()[f"esms:{category}"]
+    label = views.names.esms_labels(store)[f"esms:{category}"]
     shown = {str(key).replace("<br>", " "): value for key, value in zip(bars.y, bars.x)}
     assert label in shown and pd.isna(shown[label])
     secret_rows = {str(a.y).replace("<br>", " ") for a in view.compare.layout.annotations if "secret" in (a.text or "")}

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from observatory import benchmarks, catalogue, figures, queries, sources
 from observatory.benchmarks import peer_band
 from observatory.formatting import number
+from observatory.store import Store
 from observatory.urlstate import Filters
 from observatory.views.names import esms_labels, labels, population_labels, source_short, table_rows
 
@@ -76,21 +77,21 @@ class View:
     counted_in: str | None = None  # the published profession that counts the chosen one, when known
 
 
-def source_for(indicator_id: str, wanted: str | None) -> str | None:
+def source_for(store: Store, indicator_id: str, wanted: str | None) -> str | None:
     """The series asked for when the store holds it for the indicator, else the store's preferred one."""
-    available = queries.sources_for(indicator_id)
+    available = queries.sources_for(store, indicator_id)
     if wanted in available:
         return wanted
     return available[0] if available else None
 
 
-def resolve(page: ExplorerPage, filters: Filters) -> Filters:
+def resolve(store: Store, page: ExplorerPage, filters: Filters) -> Filters:
     """Replace what the store cannot serve (unknown indicator, source, year) by the page's defaults."""
     indicator = filters.indicator if filters.indicator in page.indicators else page.default.indicator
-    source = source_for(indicator, filters.source)
-    periods = queries.periods_for(indicator, source) if source else ()
+    source = source_for(store, indicator, filters.source)
+    periods = queries.periods_for(store, indicator, source) if source else ()
     period = filters.period if filters.period in periods else (periods[-1] if periods else None)
-    dims = queries.dimensions()
+    dims = queries.dimensions(store)
     profession = filters.profession if filters.profession in dims.profession_key else page.default.profession
     territory = filters.territory if filters.territory in dims.territory_key else "FR"
     breakdown = filters.breakdown if (filters.breakdown or "").startswith("esms:") else None
@@ -99,62 +100,62 @@ def resolve(page: ExplorerPage, filters: Filters) -> Filters:
                    territory=territory, breakdown=breakdown)
 
 
-def counted_in(f: Filters) -> str | None:
+def counted_in(store: Store, f: Filters) -> str | None:
     """The published profession whose figures include `f.profession` in the series shown: the series' own
     crosswalk (`sources.COUNTED_IN`), else the root when the series publishes only the root (TDBMS: every
     professional of an establishment); None when unknown or when that profession has no figures either."""
-    series = queries.source_row(f.source).get("series") or f.source
+    series = queries.source_row(store, f.source).get("series") or f.source
     candidate = sources.COUNTED_IN.get(series, {}).get(f.profession)
     if candidate is None:
-        published = set(queries.observations(f.indicator, f.source, territories=[f.territory],
+        published = set(queries.observations(store, f.indicator, f.source, territories=[f.territory],
                                              period=f.period).profession_id)
         candidate = "ensemble" if published == {"ensemble"} else None
-    if candidate is None or queries.observations(f.indicator, f.source, professions=[candidate],
+    if candidate is None or queries.observations(store, f.indicator, f.source, professions=[candidate],
                                                  territories=[f.territory]).empty:
         return None
     return candidate
 
 
-def coverage(f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
+def coverage(store: Store, f: Filters, names: dict[str, str]) -> tuple[str, str | None]:
     """When the source publishes nothing for the chosen profession: the sentence that says so, and the
     profession that counts it (kept out of sight before: the page silently showed the root instead)."""
-    if not f.source or f.profession == "ensemble" or not queries.observations(
+    if not f.source or f.profession == "ensemble" or not queries.observations(store,
             f.indicator, f.source, professions=[f.profession], territories=[f.territory],
             breakdown=f.breakdown).empty:
         return "", None
-    short, chosen = source_short(f.source), names.get(f.profession, f.profession)
-    where = labels("territory").get(f.territory, f.territory)
-    anywhere = not queries.observations(f.indicator, f.source, professions=[f.profession]).empty
+    short, chosen = source_short(store, f.source), names.get(f.profession, f.profession)
+    where = labels(store, "territory").get(f.territory, f.territory)
+    anywhere = not queries.observations(store, f.indicator, f.source, professions=[f.profession]).empty
     head = (f"Pas de données {short} pour « {chosen} » ({where})" if anywhere
             else f"Pas de données {short} pour « {chosen} »")
-    counted = None if anywhere else counted_in(f)
+    counted = None if anywhere else counted_in(store, f)
     if counted is None:
         return head + " : la source ne publie pas ce métier à part.", None
     return f"{head} ; ce métier est compté dans « {names.get(counted, counted)} ».", counted
 
 
-def explorer_view(page: ExplorerPage, filters: Filters) -> View:
+def explorer_view(store: Store, page: ExplorerPage, filters: Filters) -> View:
     """The trend and comparison charts of an explorer page for `filters`."""
-    f = resolve(page, filters)
-    source = queries.source_row(f.source) if f.source else {}
-    profession_labels, territory_labels = population_labels(f.indicator), labels("territory")
-    note, counted = coverage(f, profession_labels)
+    f = resolve(store, page, filters)
+    source = queries.source_row(store, f.source) if f.source else {}
+    profession_labels, territory_labels = population_labels(store, f.indicator), labels(store, "territory")
+    note, counted = coverage(store, f, profession_labels)
     shown = counted or f.profession  # the line drawn: the profession, or the one that counts it
     subject = f"{profession_labels.get(shown, shown)}, {territory_labels.get(f.territory, f.territory)}"
     if f.breakdown:
-        subject += f", {esms_labels().get(f.breakdown, f.breakdown)}"
-    places = compared_territories(f)
+        subject += f", {esms_labels(store).get(f.breakdown, f.breakdown)}"
+    places = compared_territories(store, f)
     compared = sorted({shown, "ensemble"}) if shown != "ensemble" else ["ensemble"]
     if len(places) > 1:  # « Comparer avec »: one line per territory, the same population
         compared = [shown]
-    trend = queries.observations(f.indicator, f.source, professions=compared, territories=places,
+    trend = queries.observations(store, f.indicator, f.source, professions=compared, territories=places,
                                  breakdown=f.breakdown) if f.source else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     if len(places) > 1:
         trend = trend.assign(_order=trend.territory_id.map(places.index)).sort_values(
             ["_order", "period"], kind="stable").drop(columns="_order").reset_index(drop=True)
         where = " / ".join(territory_labels.get(t, t) for t in places)
         if f.breakdown:
-            where += f", {esms_labels().get(f.breakdown, f.breakdown)}"
+            where += f", {esms_labels(store).get(f.breakdown, f.breakdown)}"
         trend_fig = figures.time_series_figure(
             trend, "territory_id", territory_labels,
             figures.chart_title(f.indicator, _span(trend), source,
@@ -163,9 +164,9 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
         trend_fig = figures.time_series_figure(trend, "profession_id", profession_labels,
                                                figures.chart_title(f.indicator, _span(trend), source,
                                                                    territory_labels.get(f.territory, f.territory)))
-    period_source = _period_source(f) or source
-    vintage_names = vintage_profession_labels(f, source, profession_labels)
-    compare_frame, compare_fig, compare_labels, bands = _comparison(page, f, period_source, vintage_names,
+    period_source = _period_source(store, f) or source
+    vintage_names = vintage_profession_labels(store, f, source, profession_labels)
+    compare_frame, compare_fig, compare_labels, bands = _comparison(store, page, f, period_source, vintage_names,
                                                                     territory_labels)
     mine = trend[(trend.profession_id == shown) & (trend.territory_id == f.territory)]
     trend_summary = figures.summary_sentence(f.indicator, subject, mine)
@@ -174,37 +175,37 @@ def explorer_view(page: ExplorerPage, filters: Filters) -> View:
     if len(places) > 1:
         trend_summary += " " + _territories_sentence(f.indicator, trend, places, territory_labels)
     compare_summary = figures.comparison_sentence(f.indicator, compare_frame, compare_labels, f.period)
-    compare_table = table_rows(compare_frame)
+    compare_table = table_rows(store, compare_frame)
     if bands is not None:
         compare_summary += _category_sentence(f, bands, territory_labels)
         compare_table = _category_table(compare_frame, compare_table, bands)
     return View(
-        f, trend_fig, trend_summary, table_rows(trend),
+        f, trend_fig, trend_summary, table_rows(store, trend),
         compare_fig, compare_summary, compare_table,
         figures.is_illustrative(trend) or figures.is_illustrative(compare_frame),
-        queries.periods_for(f.indicator, f.source) if f.source else (), queries.sources_for(f.indicator),
+        queries.periods_for(store, f.indicator, f.source) if f.source else (), queries.sources_for(store, f.indicator),
         trend, compare_frame, note, counted)
 
 
-def vintage_profession_labels(f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
+def vintage_profession_labels(store: Store, f: Filters, source: dict, names: dict[str, str]) -> dict[str, str]:
     """Names for the comparison of one period: the observatory's own label for its social professions and roots
     (one name in dropdown, charts and tables: « Éducateurs spécialisés », never the file's « Educateurs
     spécialisés » beside it); an occupation the file itself defines keeps the name its vintage gave it."""
     if not f.source or not f.period:
         return names
-    professions = queries.dimensions().professions
+    professions = queries.dimensions(store).professions
     named_by_file = set(professions.loc[professions.parent_id == "autres_metiers", "profession_id"])
-    vintage = queries.vintage_labels(source.get("series") or f.source, f.period)
+    vintage = queries.vintage_labels(store, source.get("series") or f.source, f.period)
     return {**names, **{p: label for p, label in vintage.items() if p in named_by_file}}
 
 
-def _period_source(f: Filters) -> dict:
+def _period_source(store: Store, f: Filters) -> dict:
     """The source (vintage) of the figures shown for one period: the comparison chart quotes it."""
     if not f.source or f.period is None:
         return {}
-    frame = queries.observations(f.indicator, f.source, territories=[f.territory], period=f.period,
+    frame = queries.observations(store, f.indicator, f.source, territories=[f.territory], period=f.period,
                                  breakdown=f.breakdown)
-    return queries.source_row(frame.source_id.iloc[0]) if len(frame) else {}
+    return queries.source_row(store, frame.source_id.iloc[0]) if len(frame) else {}
 
 
 def _span(frame: pd.DataFrame) -> str:
@@ -214,16 +215,17 @@ def _span(frame: pd.DataFrame) -> str:
     return str(first) if first == last else f"{first}-{last}"
 
 
-def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels: dict, territory_labels: dict):
+def _comparison(store: Store, page: ExplorerPage, f: Filters, source: dict, profession_labels: dict,
+                territory_labels: dict):
     where = territory_labels.get(f.territory, f.territory)
-    by_category = queries.observations(f.indicator, f.source, professions=["ensemble"], territories=[f.territory],
-                                       period=f.period, breakdown=queries.ANY_BREAKDOWN) \
+    by_category = queries.observations(store, f.indicator, f.source, professions=["ensemble"],
+                                       territories=[f.territory], period=f.period, breakdown=queries.ANY_BREAKDOWN) \
         if f.source and page.compare == "categories" else pd.DataFrame(columns=queries.SERIES_COLUMNS)
     by_category = by_category[by_category["breakdown"].fillna("").str.startswith("esms:")]
     if len(by_category):  # figures published by category of establishment (TDBMS), with the peer bands
-        names = esms_labels()
+        names = esms_labels(store)
         frame = by_category.sort_values("value", ascending=False, na_position="last", kind="stable")
-        bands = _category_bands(f, frame, names)  # small categories come secret from the store (secrecy.py)
+        bands = _category_bands(store, f, frame, names)  # small categories come secret from the store (secrecy.py)
         entry = catalogue.get(f.indicator)
         title = (figures.chart_title(f.indicator, f.period, source, f"{where}, par catégorie d'établissement")
                  + f"<br><sup>Barres : {where} ; trait et bande : médiane et quartiles des établissements de la "
@@ -234,41 +236,41 @@ def _comparison(page: ExplorerPage, f: Filters, source: dict, profession_labels:
         figures._mark_illustrative(figure, frame)
         return frame.reset_index(drop=True), figure, {k: names.get(k, k) for k in frame["breakdown"]}, bands
     if page.compare == "diplomas":
-        present = _professions_with_data(f)
-        leaves = [p for p in queries.social_professions() if p in present]
-        frame = queries.observations(f.indicator, f.source, professions=leaves, territories=[f.territory],
+        present = _professions_with_data(store, f)
+        leaves = [p for p in queries.social_professions(store) if p in present]
+        frame = queries.observations(store, f.indicator, f.source, professions=leaves, territories=[f.territory],
                                      period=f.period)
-        frame = frame[frame.profession_id.isin(_leaves())]
+        frame = frame[frame.profession_id.isin(_leaves(store))]
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, par formation")
     else:
-        present = _professions_with_data(f)
-        nodes = [p for p in [*queries.social_professions(), "ensemble"] if p in present]
-        frame = queries.observations(f.indicator, f.source, professions=nodes, territories=[f.territory],
+        present = _professions_with_data(store, f)
+        nodes = [p for p in [*queries.social_professions(store), "ensemble"] if p in present]
+        frame = queries.observations(store, f.indicator, f.source, professions=nodes, territories=[f.territory],
                                      period=f.period)
         if page.compare == "professions":  # BMO: the professions, all social work and all occupations
-            frame = frame[frame.profession_id.isin(_leaves() | {"travail_social", "ensemble"})]
+            frame = frame[frame.profession_id.isin(_leaves(store) | {"travail_social", "ensemble"})]
         title = figures.chart_title(f.indicator, f.period, source, f"{where}, métiers du social et ensemble")
     figure = figures.bar_figure(frame, "profession_id", profession_labels, title,
                                 highlight={"ensemble", "travail_social"})
     return frame, figure, profession_labels, None
 
 
-def _leaves() -> set[str]:
-    professions = queries.dimensions().professions
+def _leaves(store: Store) -> set[str]:
+    professions = queries.dimensions(store).professions
     return set(professions.loc[professions.level == "profession", "profession_id"])
 
 
-def _professions_with_data(f: Filters) -> set[str]:
-    frame = queries.observations(f.indicator, f.source, territories=[f.territory], period=f.period,
+def _professions_with_data(store: Store, f: Filters) -> set[str]:
+    frame = queries.observations(store, f.indicator, f.source, territories=[f.territory], period=f.period,
                                  breakdown=f.breakdown)
     return set(frame.profession_id)
 
 
-def compared_territories(f: Filters) -> list[str]:
+def compared_territories(store: Store, f: Filters) -> list[str]:
     """The territory shown, then its région and France when « Comparer avec » asks for them (and they differ)."""
     places = [f.territory]
     if "region" in f.compare and f.territory.startswith("DEP-"):
-        parent = queries.dimensions().territories.set_index("territory_id").parent_id.get(f.territory)
+        parent = queries.dimensions(store).territories.set_index("territory_id").parent_id.get(f.territory)
         if parent:
             places.append(parent)
     if "france" in f.compare and f.territory != "FR":
@@ -291,10 +293,10 @@ def _territories_sentence(indicator_id: str, trend: pd.DataFrame, places: list[s
     return "Comparaison : " + ", ".join(parts) + "."
 
 
-def _category_bands(f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+def _category_bands(store: Store, f: Filters, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """For each category row of `frame`: the territory's figure and the median and quartiles of the
     establishments of that category within the territory (none under `benchmarks.MIN_PEERS`)."""
-    values = queries.establishment_values(f.indicator, f.period) if f.period is not None else pd.DataFrame(
+    values = queries.establishment_values(store, f.indicator, f.period) if f.period is not None else pd.DataFrame(
         columns=["value", "esms_category", "territory_id", "region_id"])
     if f.territory.startswith("DEP-"):
         values = values[values.territory_id == f.territory]

@@ -6,10 +6,11 @@ import re
 
 from observatory import catalogue, queries
 from observatory.status import label as status_label
+from observatory.store import Store
 from observatory.views.names import population_labels, source_names, source_short
 
 
-def store_key_figures() -> list[dict]:
+def store_key_figures(store: Store) -> list[dict]:
     """Home cards computed from the store: the share of difficult projects, social work against all
     occupations, for the latest period the store holds (source and vintage from the store)."""
     from observatory.formatting import with_unit
@@ -17,11 +18,11 @@ def store_key_figures() -> list[dict]:
     indicator_id = catalogue.PAGES["recrutement"][0]
     entry = catalogue.get(indicator_id)
     cards = []
-    for series in queries.sources_for(indicator_id)[:1]:
-        periods = queries.periods_for(indicator_id, series)
+    for series in queries.sources_for(store, indicator_id)[:1]:
+        periods = queries.periods_for(store, indicator_id, series)
         if not periods:
             continue
-        frame = queries.observations(indicator_id, series, professions=["travail_social", "ensemble"],
+        frame = queries.observations(store, indicator_id, series, professions=["travail_social", "ensemble"],
                                      territories=["FR"], period=periods[-1])
         values = {r.profession_id: r for r in frame.itertuples(index=False)}
         if {"travail_social", "ensemble"} <= set(values):
@@ -31,9 +32,9 @@ def store_key_figures() -> list[dict]:
                 "label": f"{entry.label.lower()} : métiers du social / tous métiers (France, {periods[-1]}"
                          + (", minorant : cellules secrètes au dénominateur seulement)"
                             if "partial" in (social.status, every.status) else ")"),
-                "source": source_names().get(every.source_id, every.source_id),
-                "url": queries.source_row(every.source_id).get("url"),
-                "illustrative": bool(queries.source_row(every.source_id).get("is_illustrative")),
+                "source": source_names(store).get(every.source_id, every.source_id),
+                "url": queries.source_row(store, every.source_id).get("url"),
+                "illustrative": bool(queries.source_row(store, every.source_id).get("is_illustrative")),
             })
     return cards
 
@@ -42,40 +43,40 @@ THEMES = {"recrutement": "recrutement", "ressources_humaines": "ressources humai
           "contexte": "contexte de l'emploi", "formation": "formation", "perspectives": "perspectives"}
 
 
-def source_family(source_id: str) -> str:
+def source_family(store: Store, source_id: str) -> str:
     """A source named shortly for a sentence: « France Travail BMO », « DARES », « ATIH/ANAP TDBMS »."""
-    row = queries.source_row(source_id)
+    row = queries.source_row(store, source_id)
     producer = str(row.get("producer", source_id))
     if " – mise en forme " in producer:  # an illustrative file in a published layout: name the layout
         return producer.split(" – mise en forme ", 1)[1]
     producer = re.sub(r"\s*\(.*?\)", "", producer).strip()
-    short = source_short(source_id)
+    short = source_short(store, source_id)
     return producer if short in producer else f"{producer} {short}"
 
 
-def real_and_fictitious() -> dict[bool, dict[str, list[str]]]:
+def real_and_fictitious(store: Store) -> dict[bool, dict[str, list[str]]]:
     """Which themes the store's real and fictitious (is_illustrative) sources feed, from the store and the
     catalogue: {is_illustrative: {theme label: [source names]}}, themes in the catalogue's order."""
     out: dict[bool, dict[str, list[str]]] = {False: {}, True: {}}
     for entry in catalogue.INDICATORS:
-        for series in queries.sources_for(entry.indicator_id):
-            row = queries.source_row(series)
+        for series in queries.sources_for(store, entry.indicator_id):
+            row = queries.source_row(store, series)
             if row.get("scope", "published") != "published":
                 continue
             names = out[bool(row.get("is_illustrative"))].setdefault(THEMES.get(entry.theme, entry.theme), [])
-            name = source_family(series)
+            name = source_family(store, series)
             if name not in names:
                 names.append(name)
     return out
 
 
-def real_and_fictitious_sentence() -> str:
+def real_and_fictitious_sentence(store: Store) -> str:
     """« Chiffres réels : recrutement (France Travail BMO), … ; chiffres fictifs calibrés : ressources humaines
     (ATIH/ANAP TDBMS), … » — the home page's first screen says which figures are which."""
     def part(themes: dict[str, list[str]]) -> str:
         return ", ".join(f"{theme} ({', '.join(names)})" for theme, names in themes.items())
 
-    split = real_and_fictitious()
+    split = real_and_fictitious(store)
     sentence = f"Chiffres réels : {part(split[False])}" if split[False] else "Aucun chiffre réel dans l'entrepôt"
     if split[True]:
         sentence += (" ; chiffres fictifs calibrés (données illustratives, pas des données réelles) : "
@@ -83,7 +84,7 @@ def real_and_fictitious_sentence() -> str:
     return sentence + "."
 
 
-def changes_since_last_vintage() -> list[dict]:
+def changes_since_last_vintage(store: Store) -> list[dict]:
     """National figures of the home page's indicators (catalogue): the last two periods of the same series.
 
     For each indicator, the store's preferred series with national figures; nothing here names a source or
@@ -93,8 +94,8 @@ def changes_since_last_vintage() -> list[dict]:
     rows = []
     for indicator_id in catalogue.PAGES["accueil"]:
         entry = catalogue.get(indicator_id)
-        for series in queries.sources_for(indicator_id):
-            frame = queries.observations(indicator_id, series, professions=["ensemble"], territories=["FR"])
+        for series in queries.sources_for(store, indicator_id):
+            frame = queries.observations(store, indicator_id, series, professions=["ensemble"], territories=["FR"])
             frame = frame.dropna(subset=["value"]).sort_values("period")
             if len(frame):
                 break
@@ -104,8 +105,8 @@ def changes_since_last_vintage() -> list[dict]:
         previous = frame.iloc[-2] if len(frame) > 1 else None
         note = last.series_break if isinstance(last.series_break, str) else ""
         rows.append({
-            "Indicateur": entry.label, "Champ": population_labels(indicator_id).get("ensemble", "ensemble"),
-            "Source": source_names().get(last.source_id, last.source_id),
+            "Indicateur": entry.label, "Champ": population_labels(store, indicator_id).get("ensemble", "ensemble"),
+            "Source": source_names(store).get(last.source_id, last.source_id),
             "Dernière valeur": f"{with_unit(last.value, entry.unit, entry.decimals)} ({int(last.period)})",
             "Période précédente": (f"{with_unit(previous.value, entry.unit, entry.decimals)} ({int(previous.period)})"
                                    if previous is not None else "une seule période publiée"),

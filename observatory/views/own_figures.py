@@ -7,23 +7,24 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from observatory import benchmarks, catalogue, figures, queries
+from observatory.store import Store
 from observatory.views.names import labels, source_label
 
 
-def _peer_series() -> str | None:
+def _peer_series(store: Store) -> str | None:
     """The series establishments are compared with: the store's preferred one for the page's first indicator."""
-    series = queries.sources_for(catalogue.PAGES["ressources-humaines"][0])
+    series = queries.sources_for(store, catalogue.PAGES["ressources-humaines"][0])
     return series[0] if series else None
 
 
-def peer_source_label() -> str:
-    series = _peer_series()
-    return source_label(series) if series else "aucune donnée d'établissement dans l'entrepôt"
+def peer_source_label(store: Store) -> str:
+    series = _peer_series(store)
+    return source_label(store, series) if series else "aucune donnée d'établissement dans l'entrepôt"
 
 
-def peers_are_illustrative() -> bool:
-    series = _peer_series()
-    return bool(series) and bool(queries.source_row(series).get("is_illustrative"))
+def peers_are_illustrative(store: Store) -> bool:
+    series = _peer_series(store)
+    return bool(series) and bool(queries.source_row(store, series).get("is_illustrative"))
 
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -63,7 +64,7 @@ BAND_COLUMNS = ["label", "indicator_id", "finess", "period", "peer_period", "val
 
 
 
-def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
+def own_figures_view(store: Store, units: pd.DataFrame, establishments: pd.DataFrame, level: str = "departement",
                      messages: list[str] | None = None) -> OwnFiguresView:
     """Own figures (an upload read by `etl.uploads.preview`, or a private upload read back by its token) set
     against their peers: the published establishments of the same ESMS category in the establishment's
@@ -73,26 +74,23 @@ def own_figures_view(units: pd.DataFrame, establishments: pd.DataFrame, level: s
 
     `units`: finess, indicator_id, period, value (…); `establishments`: finess, name, esms_category, territory_id.
     """
-    from observatory.store import get_engine
-
     messages = list(messages or [])
     empty = pd.DataFrame(columns=BAND_COLUMNS)
     level_columns = [*BAND_COLUMNS, "level", "territory_id", "place", "quartile", "reading", "shown"]
     if units is None or len(units) == 0:
         return OwnFiguresView(empty, messages, pd.DataFrame(columns=level_columns))
-    engine = get_engine()
     place = establishments.drop_duplicates("finess", keep="last").set_index("finess")
-    territory_names = labels("territory")
+    territory_names = labels(store, "territory")
     rows = []
     for unit in units.itertuples():
-        available = next((p for p in (queries.periods_for(unit.indicator_id, series)
-                                      for series in queries.sources_for(unit.indicator_id)) if p), ())
+        available = next((p for p in (queries.periods_for(store, unit.indicator_id, series)
+                                      for series in queries.sources_for(store, unit.indicator_id)) if p), ())
         peer_period = max([p for p in available if p <= unit.period] or list(available) or [unit.period])
         establishment = place.loc[unit.finess]
         value = None if pd.isna(unit.value) else float(unit.value)
         entry = catalogue.get(unit.indicator_id)
         name = display_name(establishment["name"], unit.finess)
-        side_by_side = benchmarks.levels_from_store(engine, unit.indicator_id, int(peer_period),
+        side_by_side = benchmarks.levels_from_store(store, unit.indicator_id, int(peer_period),
                                                     establishment.esms_category, establishment.territory_id, value,
                                                     exclude_finess=unit.finess)
         shown = benchmarks.first_enough(side_by_side)

@@ -25,8 +25,8 @@ OUTPUTS = (("{}-trend", "figure"), ("{}-trend-summary", "children"), ("{}-trend-
 
 
 def layout(page: views.explorer.ExplorerPage, prefix: str, query: dict) -> html.Div:
-    filters = views.explorer.resolve(page, urlstate.decode(query, page.default))
-    categories = ([{"label": label, "value": code} for code, label in views.names.esms_labels().items()]
+    filters = views.explorer.resolve(ui.store(), page, urlstate.decode(query, page.default))
+    categories = ([{"label": label, "value": code} for code, label in views.names.esms_labels(ui.store()).items()]
                   if page.compare == "categories" else None)
     return html.Div([
         ui.page_header(page.name, page.intro),
@@ -61,7 +61,7 @@ def coverage_notice(page: views.explorer.ExplorerPage, prefix: str, view: views.
         return []
     children = [view.coverage]
     if view.counted_in:
-        label = views.names.population_labels(view.filters.indicator).get(view.counted_in, view.counted_in)
+        label = views.names.population_labels(ui.store(), view.filters.indicator).get(view.counted_in, view.counted_in)
         href = page.path + urlstate.encode(replace(view.filters, profession=view.counted_in), page.default)
         children += [" ", html.A(f"Afficher « {label} »", href=href, id=f"{prefix}-coverage-switch")]
     return children
@@ -79,7 +79,7 @@ def _profession_options(page: views.explorer.ExplorerPage, prefix: str, f: Filte
     if ctx.triggered_id not in (None, f"{prefix}-indicator") or not any(
             i in catalogue.POPULATION for i in page.indicators):
         return no_update
-    return ui.profession_options(indicator_id=f.indicator)
+    return ui.profession_options(ui.store(), indicator_id=f.indicator)
 
 
 def register(page: views.explorer.ExplorerPage, prefix: str) -> None:
@@ -95,11 +95,11 @@ def register(page: views.explorer.ExplorerPage, prefix: str) -> None:
         """Thin: filters in, view out (with the filters as resolved, so the URL reopens this exact view), and
         the export links: the API with the selection of the rows behind the two charts (the compared
         territories' lines included) — from the same view, never computed twice."""
-        view = views.explorer.explorer_view(page, _filters(page, indicator, profession, territory, period, source,
-                                                           breakdown, compare))
+        view = views.explorer.explorer_view(ui.store(), page, _filters(page, indicator, profession, territory,
+                                                                       period, source, breakdown, compare))
         f = view.filters
         period_options = [{"label": str(p), "value": p} for p in reversed(view.periods)]
-        source_options = [{"label": views.names.source_label(s), "value": s} for s in view.sources]
+        source_options = [{"label": views.names.source_label(ui.store(), s), "value": s} for s in view.sources]
         return (view.trend, view.trend_summary, view.trend_table, view.compare, view.compare_summary,
                 view.compare_table, period_options, f.period, source_options, f.source, f.profession,
                 _profession_options(page, prefix, f),
@@ -118,5 +118,5 @@ def register(page: views.explorer.ExplorerPage, prefix: str) -> None:
 def export_selection(view: views.explorer.View) -> queries.Selection:
     """The selection behind an explorer's charts: every row of both (the comparison's métiers over every year of
     the trend, too); the view's filters when the charts are empty."""
-    return queries.Selection.covering(views.explorer.view_frame(view)) or urlstate.selection(
+    return queries.Selection.covering(views.explorer.view_frame(view)) or urlstate.selection(ui.store(),
         replace(view.filters, period=None))  # the trend's every year

@@ -4,10 +4,17 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-from observatory import catalogue, figures, queries
+from observatory import api, catalogue, figures, queries
+from observatory.store import Store
 from observatory.urlstate import Filters
 
 MAX_TABLE_ROWS = 200
+
+
+def store() -> Store:
+    """The app's store, for every page and callback: app.py makes it (`OBSERVATORY_DB` or the bundled file) and
+    `api.register` keeps it in the Flask config; pages never look for a store themselves."""
+    return api.current_store()
 
 
 def page_header(title: str, intro: str) -> html.Div:
@@ -31,18 +38,18 @@ def indicator_options(ids: tuple[str, ...]) -> list[dict]:
     return [{"label": f"{catalogue.get(i).label} ({catalogue.get(i).unit})", "value": i} for i in ids]
 
 
-def profession_options(include_others: bool = True, ensemble_label: str | None = None,
+def profession_options(store: Store, include_others: bool = True, ensemble_label: str | None = None,
                        indicator_id: str | None = None) -> list[dict]:
     """`ensemble_label` (or the catalogue's `root_label` of `indicator_id`): what the root stands for with the
     indicator shown (TDBMS: « Personnel permanent des ESMS », not every occupation)."""
-    dims = queries.dimensions()
+    dims = queries.dimensions(store)
     professions = dims.professions.set_index("profession_id")
     indent = {"ensemble": 0, "domain": 1, "family": 2, "group": 3, "profession": 4}
     root = professions.loc["ensemble", "label"]
     if ensemble_label is None and indicator_id:
         ensemble_label = catalogue.root_label(indicator_id, root)
     options = [{"label": ensemble_label or root, "value": "ensemble"}]
-    for pid in queries.social_professions():
+    for pid in queries.social_professions(store):
         row = professions.loc[pid]
         options.append({"label": "\u2003" * (indent[row.level] - 1) + row.label, "value": pid})
     if include_others:
@@ -52,8 +59,8 @@ def profession_options(include_others: bool = True, ensemble_label: str | None =
     return options
 
 
-def territory_options() -> list[dict]:
-    territories = queries.dimensions().territories
+def territory_options(store: Store) -> list[dict]:
+    territories = queries.dimensions(store).territories
     options = [{"label": "France", "value": "FR"}]
     for level in ("region", "departement"):
         part = territories[territories.level == level].sort_values("code")
@@ -81,10 +88,10 @@ def filter_bar(prefix: str, indicators: tuple[str, ...], filters: Filters, *, ca
     ]
     if professions:
         columns.append(dbc.Col(dropdown(f"{prefix}-profession", "Filière, groupe ou métier",
-                                        profession_options(indicator_id=filters.indicator),
+                                        profession_options(store(), indicator_id=filters.indicator),
                                         filters.profession), md=3))
     columns += [
-        dbc.Col(dropdown(f"{prefix}-territory", "Territoire", territory_options(), filters.territory), md=3),
+        dbc.Col(dropdown(f"{prefix}-territory", "Territoire", territory_options(store()), filters.territory), md=3),
         dbc.Col(dropdown(f"{prefix}-period", "Année", [], filters.period), md=2),
     ]
     if categories is not None:
@@ -156,7 +163,7 @@ def export_links(selection: queries.Selection, permalink: str) -> tuple[str, str
 
     from observatory import urlstate
 
-    base = f"/api/v1/observations?{urlstate.encode_selection(selection)}"
+    base = f"/api/v1/observations?{urlstate.encode_selection(store(), selection)}"
     return (f"{base}&format=csv&lang=fr",
             f"{base}&format=xlsx&lang=fr&permalink={quote(permalink, safe='/')}")
 
