@@ -50,16 +50,16 @@ def test_reading_says_where_the_value_stands_in_french():
     assert reading(peer_band(peers), "nation") == "médiane de ses 8 pairs de France : 17,0"
 
 
-def test_a_category_with_few_peers_in_its_departement_widens_to_its_region(built_store):
+def test_a_category_with_few_peers_in_its_departement_widens_to_its_region(query_store):
     """The bundled store: one foyer de vie (449) in the Rhône besides the user's, seven in Auvergne-Rhône-Alpes."""
-    levels = levels_from_store(built_store, "turnover_rate", 2023, "449", "DEP-69", 20.0)
+    levels = levels_from_store(query_store, "turnover_rate", 2023, "449", "DEP-69", 20.0)
     assert [(level, territory) for level, territory, _ in levels] == [
         ("departement", "DEP-69"), ("region", "REG-84"), ("nation", "FR")]
     departement, region, nation = (band for _, _, band in levels)
     assert 0 < departement.n < 5 and departement.median is None
     assert region.n >= 5 and region.median is not None and nation.n > region.n
     assert first_enough(levels)[0] == "region"
-    ehpad = levels_from_store(built_store, "turnover_rate", 2023, "500", "DEP-69", 20.0)
+    ehpad = levels_from_store(query_store, "turnover_rate", 2023, "500", "DEP-69", 20.0)
     assert first_enough(ehpad)[0] == "departement" and ehpad[0][2].n >= 5
 
 
@@ -72,13 +72,13 @@ def raw_turnover_2023() -> pd.DataFrame:
     return raw.rename(columns={"N° FINESS ET": "finess", "Catégorie ESMS": "category", "Département": "dep"})
 
 
-def test_establishment_against_its_departement_peers(built_store):
+def test_establishment_against_its_departement_peers(query_store):
     raw = raw_turnover_2023()
     ehpad = raw[raw.category == "500"]
     dep = ehpad.dep.value_counts().index[0]  # the département with the most EHPAD
     me = ehpad[ehpad.dep == dep].iloc[0]
     peers = ehpad[(ehpad.dep == dep) & (ehpad.finess != me.finess)].turnover.to_numpy()
-    band = establishment_from_store(built_store, me.finess, "turnover_rate", 2023)
+    band = establishment_from_store(query_store, me.finess, "turnover_rate", 2023)
     assert band.n == len(peers)
     assert band.median == pytest.approx(np.median(peers))
     assert band.value == pytest.approx(me.turnover)
@@ -86,16 +86,16 @@ def test_establishment_against_its_departement_peers(built_store):
     assert band.percentile_rank == pytest.approx(100 * (below + 0.5 * ties) / len(peers))
 
 
-def test_users_figure_against_national_category_peers(built_store):
+def test_users_figure_against_national_category_peers(query_store):
     raw = raw_turnover_2023()
     peers = raw[raw.category == "500"].turnover.to_numpy()
-    band = figures_from_store(built_store, "turnover_rate", 2023, "500", "DEP-75", 30.0, level="nation")
+    band = figures_from_store(query_store, "turnover_rate", 2023, "500", "DEP-75", 30.0, level="nation")
     assert (band.n, band.q1, band.q3) == (len(peers), pytest.approx(np.percentile(peers, 25)),
                                           pytest.approx(np.percentile(peers, 75)))
 
 
-def test_territory_against_region_and_nation(built_store):
-    position = territory_position(built_store, "vacancy_rate", "DEP-93", 2023, "tdbms_illustrative")
+def test_territory_against_region_and_nation(query_store):
+    position = territory_position(query_store, "vacancy_rate", "DEP-93", 2023, "tdbms_illustrative")
     assert position.parent_id == "REG-11"
     assert None not in (position.value, position.parent_value, position.nation_value)
     assert position.gap_to_nation == pytest.approx(position.value - position.nation_value)
@@ -117,11 +117,11 @@ def test_the_sentence_names_the_level_really_read():
     assert "aucune médiane" in level_used_sentence([("departement", 0), ("region", 2), ("nation", 4)])
 
 
-def test_an_ime_of_the_gironde_is_read_among_the_peers_of_france(built_store):
+def test_an_ime_of_the_gironde_is_read_among_the_peers_of_france(query_store):
     """The bundled store's case, from the store (not assumed): the narrowest level with 5 peers is France."""
     from observatory.benchmarks import level_used
 
-    levels = levels_from_store(built_store, "turnover_rate", 2023, "183", "DEP-33", 20.0)
+    levels = levels_from_store(query_store, "turnover_rate", 2023, "183", "DEP-33", 20.0)
     counts = [(level, band.n) for level, _, band in levels]
     assert counts[0][1] < MIN_PEERS and counts[1][1] < MIN_PEERS <= counts[2][1]
     assert level_used(counts) == "nation" == first_enough(levels)[0]
