@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -21,8 +20,8 @@ from etl.illustrative import TDBMS_HEADER
 from etl.loader import load_file, unload
 from etl.uploads import preview, read_private, remove_private, save_private
 from observatory import benchmarks, queries
-from observatory.store import Store, get_engine
-from tests.conftest import ROOT, snapshot, use_store
+from observatory.store import Store
+from tests.conftest import ROOT, copy_store, snapshot, use_store
 
 INTRUDER = "INTRUS, établissement privé"
 NEW_FINESS = "019999991"
@@ -31,14 +30,7 @@ NEW_FINESS = "019999991"
 @pytest.fixture
 def engine(built_store, tmp_path):
     """A private copy of the built store (SQLite's backup API: the WAL included)."""
-    path = tmp_path / "copy.sqlite"
-    source = sqlite3.connect(built_store.url.database)
-    target = sqlite3.connect(path)
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
-    engine = get_engine(f"sqlite:///{path}")
+    engine = copy_store(built_store, tmp_path / "copy.sqlite")
     yield engine
     engine.dispose()
 
@@ -248,9 +240,11 @@ def click(dash_duo, selector: str) -> None:
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
 
 
-def test_the_page_saves_follows_the_private_link_and_deletes(dash_duo, dash_app, built_store):
-    """In a browser: upload, save, the link shows the saved figures, « Supprimer mes données » removes them."""
-
+def test_the_page_saves_follows_the_private_link_and_deletes(dash_duo, dash_app, built_store, tmp_path, monkeypatch):
+    """In a browser: upload, save, the link shows the saved figures, « Supprimer mes données » removes them. The
+    app serves a copy of the built store: the session's store, which other tests read, is never written."""
+    built_store = copy_store(built_store, tmp_path / "served.sqlite")
+    use_store(monkeypatch, str(built_store.url))
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/mon-etablissement")
     upload = dash_duo.wait_for_element("#own-upload input[type=file]", timeout=30)
