@@ -131,11 +131,6 @@ def stream_rows(store: Store, selection: queries.Selection, **window) -> Iterato
         yield from chunk
 
 
-def chunks_of(rows: list[tuple]) -> Iterator[list[tuple]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start:start + CHUNK]
-
-
 def csv_stream(store: Store, selection: queries.Selection, *, semicolon: bool = False,
                lang: str = "en") -> Iterator[bytes]:
     """The CSV of a selection: byte for byte `csv_chunks(stream_chunks(selection))`, but the stored rows are

@@ -351,8 +351,3 @@ def view_frame(view: View) -> pd.DataFrame:
     frame = pd.concat([view.trend_frame, view.compare_frame], ignore_index=True)
     return frame.drop_duplicates(subset=["indicator_id", "profession_id", "territory_id", "breakdown", "period",
                                          "source_id"], ignore_index=True)
-
-
-def filters_dict(filters: Filters) -> dict:
-    """Filters as the export metadata lists them."""
-    return {k: [v] for k, v in filters.__dict__.items() if v not in (None, "")}
