@@ -6,6 +6,7 @@ run:
 test:
 	./test.sh
 test-fast: .venv/installed
+	.venv/bin/python -m compileall -q -j 0 app.py observatory etl pages >/dev/null
 	.venv/bin/python -m pytest -m "$(FAST)" -q
 .venv/installed: requirements.txt
 	[ -x .venv/bin/python ] || python3 -m venv .venv
