@@ -1,6 +1,7 @@
 """`python -m etl build`: the store from every bundled file, in a fixed order."""
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text, update
@@ -67,8 +68,13 @@ def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSumma
         load_reference(conn)
         # the version goes on from the old store's, so that running processes see a rebuilt store as changed
         conn.execute(store_meta.insert().values(name="version", value=version + 1))
-    return [load_file(engine, path, adapter, progress=progress, illustrative=illustrative, scope="published")
-            for path, adapter, illustrative in bundled_files()]
+    summaries = []
+    for path, adapter, illustrative in bundled_files():
+        summaries.append(load_file(engine, path, adapter, progress=progress, illustrative=illustrative,
+                                   scope="published"))
+        if not gc.isenabled():  # the CLI's batch mode (`etl.__main__._batch_gc`): one file's cycles at a time
+            gc.collect()
+    return summaries
 
 
 def _version(engine: Engine) -> int:
