@@ -369,6 +369,7 @@ _deselected: list = []
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by markers
 def pytest_collection_modifyitems(config, items):
     tiers.mark(items)
+    items[:] = tiers.scheduled(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
 def pytest_deselected(items):

@@ -29,12 +29,13 @@ CHART_HEIGHTS = ("return [...document.querySelectorAll('.js-plotly-plot')].map(g
 
 
 def settle(dash_duo, timeout: float = 15) -> None:
-    """Wait until no callback is pending (Dash marks the components it is updating), twice in a row."""
+    """Wait until no callback is pending (Dash marks the components it is updating) three times in a row, 0.1 s
+    apart (a chained callback is asked for in the same tick as its input's answer arrives)."""
     deadline, calm = time.time() + timeout, 0
     while time.time() < deadline and calm < 3:
         busy = dash_duo.driver.execute_script("return !!document.querySelector('[data-dash-is-loading=\"true\"]')")
         calm = 0 if busy else calm + 1
-        time.sleep(0.25)
+        time.sleep(0.1)
 
 
 def pick_another(dash_duo, element_id: str) -> str | None:
