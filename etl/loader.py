@@ -475,6 +475,8 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
     if frame.empty:
         return 0
     cursor = conn.connection.driver_connection.cursor()  # same connection, same transaction
+    if conn.dialect.name == "postgresql":
+        return _copy_observations(cursor, frame, source_key, load_id)
     breakdown = frame["breakdown"].fillna("").to_numpy(object)
     breakdown_order = (np.zeros(len(frame), dtype=np.int64) if not breakdown.any()
                        else pd.factorize(breakdown, sort=True)[0])
@@ -515,6 +517,24 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
                         ", ".join(shared.values()), values)
     cursor.close()
     return len(frame)
+
+
+COPY_COLUMNS = ("indicator_key", "profession_key", "territory_key", "breakdown", "period", "value", "numerator",
+                "denominator", "status", "is_derived")
+
+
+def _copy_observations(cursor, frame: pd.DataFrame, source_key: int, load_id: int) -> int:
+    """PostgreSQL's bulk path: one `COPY … FROM STDIN` (psycopg writes the rows in its C encoder), several times
+    faster than INSERT statements however batched; same rows, same values (NaN as NULL, no breakdown as '')."""
+    values = {c: _as_list(frame[c].to_numpy()) for c in COPY_COLUMNS if c != "breakdown"}
+    values["breakdown"] = frame["breakdown"].fillna("").to_numpy(object).tolist()
+    count = len(frame)
+    columns = [values[c] for c in COPY_COLUMNS] + [[int(source_key)] * count, [int(load_id)] * count]
+    with cursor.copy(f"COPY observation ({', '.join(COPY_COLUMNS)}, source_key, load_id) FROM STDIN") as copy:
+        for row in zip(*columns):
+            copy.write_row(row)
+    cursor.close()
+    return count
 
 
 BATCH = 200  # rows per INSERT statement: one statement step binds 200 rows (at most 1,200 parameters)
