@@ -8,6 +8,7 @@ and stopped at its end. Without PostgreSQL binaries the `postgresql` tests fail,
 """
 from __future__ import annotations
 
+import gc
 import glob
 import itertools
 import os
@@ -17,6 +18,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -223,7 +226,8 @@ def pg_built_store(pg_cluster) -> Engine:
 
     def build_here() -> Engine:
         engine = get_engine(url)
-        build(engine)
+        with _as_the_cli():
+            build(engine)
         return engine
 
     store_cache.postgres_store(pg_cluster.bindir, dsn, name, build_here)
@@ -261,9 +265,23 @@ def store(backend, request, tmp_path) -> Engine:
     cluster.drop_database(name)
 
 
+@contextmanager
+def _as_the_cli() -> Iterator[None]:
+    """A build as `python -m etl build` runs it (`etl.__main__._batch_gc`): no cycle collector, one collection
+    after each file (`etl.build.build`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _build_sqlite(path: Path) -> None:
     engine = get_engine(f"sqlite:///{path}")
-    build(engine)
+    with _as_the_cli():
+        build(engine)
     engine.dispose()
 
 

@@ -80,21 +80,36 @@ def report(target: Path, selected, deselected) -> None:
                                   "deselected": {item.nodeid: described(item) for item in deselected}}))
 
 
-# Rough seconds a test of each tier takes on a 2-core machine (only their order of magnitude matters).
+# Rough seconds a test of each tier takes on a 2-core machine, for a file `DURATIONS` does not know yet.
 WEIGHTS = {"service": 6.0, "browser": 4.0, "fuzz": 2.0, "postgres": 1.0, "full_store": 0.5}
+# Seconds each test file took in a whole run (only their order matters). Refresh after a run of
+# `./test.sh --junitxml=run.xml` with `.venv/bin/python tests/tiers.py run.xml`.
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
+@cache
+def _durations() -> dict[str, float]:
+    try:
+        return json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def scheduled(items: list, workers: int) -> list:
-    """The items file by file (pytest-xdist `--dist loadfile` hands out whole files), heaviest files first: the
-    last files handed out are short, so both workers end together. And the first file of the second worker's
-    first batch (xdist gives each worker `max(files // 4 // workers, 2)` files at the start) is the heaviest one
-    on PostgreSQL: on a clean clone one worker builds the SQLite store while the other builds PostgreSQL's,
-    instead of waiting for the first build. Only the order changes: every test still runs."""
+    """The items file by file (pytest-xdist `--dist loadfile` hands out whole files), longest files first (their
+    last run's seconds, else an estimate from their markers): the last files handed out are short, so both workers
+    end together. And the first file of the second worker's first batch (xdist gives each worker
+    `max(files // 4 // workers, 2)` files at the start) is the longest one on PostgreSQL: on a clean clone one
+    worker builds the SQLite store while the other builds PostgreSQL's, instead of waiting for the first build.
+    Only the order changes: every test still runs."""
     files: dict[str, list] = {}
     for item in items:
         files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    known = _durations()
 
     def weight(name: str) -> float:
+        if name in known:
+            return known[name]
         return sum(max((WEIGHTS.get(m.name, 0.0) for m in item.iter_markers()), default=0.1) for item in files[name])
 
     def on_postgres(name: str) -> bool:
@@ -108,3 +123,14 @@ def scheduled(items: list, workers: int) -> list:
             order.remove(postgres[0])
             order.insert(batch, postgres[0])
     return [item for name in order for item in files[name]]
+
+
+if __name__ == "__main__":  # tests/durations.json from a run's JUnit XML report
+    import sys
+    import xml.etree.ElementTree as ElementTree
+
+    seconds: dict[str, float] = {}
+    for case in ElementTree.parse(sys.argv[1]).iter("testcase"):
+        name = "tests/" + case.get("classname").split(".")[1] + ".py"
+        seconds[name] = round(seconds.get(name, 0.0) + float(case.get("time", 0)), 1)
+    DURATIONS.write_text(json.dumps(dict(sorted(seconds.items())), indent=0) + "\n")
