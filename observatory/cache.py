@@ -22,14 +22,19 @@ import pandas as pd
 DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024  # per worker; the entry point may choose another (`Store(cache_bytes=…)`)
 LARGEST_SHARE = 0.25  # a value above this share of the budget is never kept
 _SAMPLE = 64  # items measured in a large container (its size is their mean × its length)
+_FRAME_SAMPLE = 2_000  # rows measured in a large frame, evenly spread
 _MISSING = object()
 
 
 def size_of(value: object, _depth: int = 0) -> int:
     """An estimate of the bytes `value` holds (frames deep, containers by sampling, objects by their fields)."""
+    if isinstance(value, (pd.DataFrame, pd.Series)) and len(value) > 4 * _FRAME_SAMPLE:
+        # A deep size reads every string: measured on evenly spread rows (a cache miss of a 300,000-row frame
+        # paid 0.23 s for the exact size, 6 ms for this estimate, 2 % off).
+        sample = value[::len(value) // _FRAME_SAMPLE]
+        return int(_deep_bytes(sample) * len(value) / len(sample))
     if isinstance(value, (pd.DataFrame, pd.Series, pd.Index)):
-        usage = value.memory_usage(deep=True)
-        return int(usage.sum() if isinstance(usage, pd.Series) else usage)
+        return _deep_bytes(value)
     if isinstance(value, np.ndarray):
         if value.dtype == object and value.size:
             return value.nbytes + _sampled(value.ravel().tolist(), _depth)
@@ -48,6 +53,11 @@ def size_of(value: object, _depth: int = 0) -> int:
     if hasattr(value, "__dict__"):
         return sys.getsizeof(value) + size_of(vars(value), _depth + 1)
     return sys.getsizeof(value)
+
+
+def _deep_bytes(value: pd.DataFrame | pd.Series | pd.Index) -> int:
+    usage = value.memory_usage(deep=True)
+    return int(usage.sum() if isinstance(usage, pd.Series) else usage)
 
 
 def _sampled(items: list, depth: int) -> int:

@@ -84,6 +84,15 @@ def test_the_cache_stays_under_its_byte_bound(dares_store):
     assert all(not isinstance(v, pd.DataFrame) or len(v) < len(everything) for v, _ in store.cache._entries.values())
 
 
+def test_a_large_frame_is_measured_on_a_sample_within_a_few_percent():
+    rows = 60_000
+    frame = pd.DataFrame({"label": [("x" * (i % 97)) + str(i) for i in range(rows)], "value": range(rows),
+                          "code": pd.array([f"C{i % 500}" for i in range(rows)], dtype="string")})
+    exact = int(frame.memory_usage(deep=True).sum())
+    assert abs(size_of(frame) - exact) < 0.05 * exact
+    assert abs(size_of(frame["label"]) - frame["label"].memory_usage(deep=True)) < 0.05 * exact
+
+
 def test_sizes_are_in_bytes():
     frame = pd.DataFrame({"label": ["x" * 100] * 1000, "value": range(1000)})
     assert size_of(frame) >= 100 * 1000 and size_of(b"a" * 5000) >= 5000
