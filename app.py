@@ -23,7 +23,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
-from observatory import api, figures, views
+from observatory import api, figures, queries, views
 from observatory.cache import DEFAULT_BUDGET_BYTES
 from observatory.config import database_url
 from observatory.store import Store, store_exists
@@ -127,14 +127,16 @@ def nav() -> list[tuple[str, str]]:
     return [(p["path"], p["name"]) for p in pages]
 
 
-def ensure_store() -> None:
-    """Build the store from the bundled files when it has never been built."""
+def ensure_store() -> bool:
+    """Build the store from the bundled files when it has never been built (True when it was, now)."""
     engine = STORE.engine
-    if not store_exists(engine):
-        from etl.uploads import build_store
+    if store_exists(engine):
+        return False
+    from etl.uploads import build_store
 
-        print("Construction de l'entrepôt à partir des fichiers fournis…", flush=True)
-        build_store(engine)
+    print("Construction de l'entrepôt à partir des fichiers fournis…", flush=True)
+    build_store(engine)
+    return True
 
 
 def create_app() -> dash.Dash:
@@ -180,22 +182,6 @@ def _page_link(pathname: str | None, search: str | None, href: str | None) -> st
     return f"{origin}{pathname or '/'}{search or ''}"
 
 
-def warm_caches() -> None:
-    """Read the dimensions and the map geometry once at start-up, not in the first user's request (skipped
-    when the store is not built yet: /health says so)."""
-    from observatory import queries
-
-    if not STORE.ready():
-        return
-    queries.dimensions(STORE)
-    for kind in ("profession", "territory"):
-        views.names.labels(STORE, kind)
-    views.names.esms_labels(STORE)
-    for level in ("region", "departement"):
-        figures.choropleth_figure(level, "")
-
-
-warm_caches()
 app = create_app()
 server = app.server
 # The upload is the only large request (base64 in a callback's JSON): refuse bigger bodies before reading them.
@@ -361,16 +347,23 @@ def template_file(name: str):
     return send_from_directory(DATA_DIR / "templates", name, as_attachment=True)
 
 
-def warm_pages() -> None:
-    """At start, not in the first visitors' requests: Dash's first-request work (every page's layout, for the
-    validation layout) and the default view of each explorer page and of the map (their queries' caches).
-    Synchronous: a worker listens once warm (a few seconds), never a ready-looking cold one. Skipped when the
-    store is not built (the router then waits for it, see `PublicDash.enable_pages`)."""
+def warm_up() -> None:
+    """At start, not in the first visitors' requests: the store's dimensions and labels, the map shells, Dash's
+    first-request work (every page's layout, for the validation layout) and the default view of each explorer
+    page and of the map (their queries' caches). Synchronous: a worker listens once warm (a few seconds), never
+    a ready-looking cold one. Skipped when the store is not built (/health says so; the router waits for it,
+    see `PublicDash.enable_pages`)."""
     from pages import territoires
 
     if not STORE.ready():
         return
     try:
+        queries.dimensions(STORE)
+        for kind in ("profession", "territory"):
+            views.names.labels(STORE, kind)
+        views.names.esms_labels(STORE)
+        for level in ("region", "departement"):
+            figures.choropleth_figure(level, "")
         with server.test_request_context("/"):
             server.preprocess_request()
             for page in (views.explorer.RECRUTEMENT, views.explorer.RESSOURCES_HUMAINES, views.explorer.FORMATION):
@@ -379,8 +372,7 @@ def warm_pages() -> None:
     except Exception as error:  # a page this store cannot draw must not stop the worker: its own requests say why
         server.logger.warning("warm-up incomplete: %s", error)
 
-
-warm_pages()
+warm_up()
 # What start-up made (pages, the map geometry, the store's dimensions) lives as long as the process: frozen out of
 # the garbage collector's full walks, which a request following a large export would otherwise pay for.
 gc.freeze()
@@ -391,7 +383,6 @@ if __name__ == "__main__":
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))
     args = parser.parse_args()
-    ensure_store()
-    warm_caches()
-    warm_pages()
+    if ensure_store():  # built just now: what the import could not warm
+        warm_up()
     app.run(host=args.host, port=args.port, debug=False)
