@@ -23,7 +23,7 @@ DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024  # per worker; the entry point may choo
 LARGEST_SHARE = 0.25  # a value above this share of the budget is never kept
 _SAMPLE = 64  # items measured in a large container (its size is their mean × its length)
 _FRAME_SAMPLE = 2_000  # rows measured in a large frame, evenly spread
-_MISSING = object()
+MISSING = object()  # `get`'s default when None may be a cached value (`store.Store.cached`)
 
 
 def size_of(value: object, _depth: int = 0) -> int:
@@ -90,8 +90,8 @@ class ByteCache:
 
     def get(self, key: Hashable, default: object = None) -> object:
         with self._lock:
-            entry = self._entries.get(key, _MISSING)
-            if entry is _MISSING:
+            entry = self._entries.get(key, MISSING)
+            if entry is MISSING:
                 return default
             self._entries.move_to_end(key)
             return entry[0]

@@ -33,7 +33,7 @@ from typing import TypeVar, cast
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from observatory.cache import DEFAULT_BUDGET_BYTES, ByteCache
+from observatory.cache import DEFAULT_BUDGET_BYTES, MISSING, ByteCache
 from observatory.schema import OBSERVATIONS_VIEW_SQL, metadata
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
@@ -297,7 +297,6 @@ def store_ready(url: str) -> bool:
         return False
 
 
-
 # How long a Store trusts the version it last read: a load becomes visible within this delay.
 VERSION_TTL_SECONDS = 1.0
 
@@ -371,15 +370,11 @@ class Store:
         if state is None:
             return function(self, *args)
         key = (state, function.__module__, function.__qualname__, args)
-        missing = _MISSING
-        value = self.cache.get(key, missing)
-        if value is missing:
+        value = self.cache.get(key, MISSING)
+        if value is MISSING:
             value = function(self, *args)
             self.cache.put(key, value)
         return value
-
-
-_MISSING = object()
 
 
 F = TypeVar("F", bound=Callable[..., object])

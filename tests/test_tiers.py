@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from tests import tiers as tier_rules
 from tests.conftest import ROOT
 from tests.tiers import FIXTURES, MARKERS, REPORT
 
@@ -60,3 +61,38 @@ def test_every_heavy_test_carries_its_marker(tiers):
         if test["backend"] == "postgresql":
             assert "postgres" in markers, nodeid
     assert {m for test in every_test.values() for m in test["markers"]} >= set(MARKERS)
+
+
+class _Item:
+    """What `tiers.scheduled` reads of a pytest item."""
+
+    def __init__(self, nodeid: str, *markers: str):
+        self.nodeid, self._markers = nodeid, [pytest.Mark(m, (), {}) for m in markers]
+
+    def iter_markers(self):
+        return iter(self._markers)
+
+    def get_closest_marker(self, name: str):
+        return next((m for m in self._markers if m.name == name), None)
+
+
+def test_the_schedule_only_reorders_whole_files(monkeypatch):
+    """Every collected test runs once, files stay whole, the longest go first, PostgreSQL's opens a batch."""
+    monkeypatch.setattr(tier_rules, "_durations", lambda: {"tests/test_a.py": 1.0, "tests/test_b.py": 90.0})
+    items = [_Item("tests/test_a.py::t1"), _Item("tests/test_c.py::t1", "browser"), _Item("tests/test_a.py::t2"),
+             _Item("tests/test_b.py::t1"), _Item("tests/test_d.py::t1", "postgres"),
+             *[_Item(f"tests/test_e{n}.py::t") for n in range(20)]]
+    def files(scheduled: list) -> list[str]:
+        names = [i.nodeid.split("::")[0] for i in scheduled]
+        runs = [name for k, name in enumerate(names) if k == 0 or names[k - 1] != name]
+        assert len(runs) == len(set(runs)), "a file split in two"
+        return runs
+
+    alone = tier_rules.scheduled(items, 1)
+    assert sorted(i.nodeid for i in alone) == sorted(i.nodeid for i in items)
+    # 90 s, then a browser test (~4 s), then 1 s known and ~1 s estimated (by name), then the short ones
+    assert files(alone)[:4] == ["tests/test_b.py", "tests/test_c.py", "tests/test_a.py", "tests/test_d.py"]
+    two = tier_rules.scheduled(items, 2)
+    assert sorted(i.nodeid for i in two) == sorted(i.nodeid for i in items)
+    batch = max(24 // 4 // 2, 2)  # xdist's first batch per worker for 24 files
+    assert files(two)[batch] == "tests/test_d.py"  # the second worker starts on PostgreSQL
