@@ -175,9 +175,9 @@ def update(indicator, profession, level, period, source, territory=None):
     sources = queries.sources_for(ui.store(), f.indicator)
     periods = queries.periods_for(ui.store(), f.indicator, f.source) if f.source else ()
     data, total, illustrative = rows(f)
-    shown = f"{total:,}".replace(",", "\u202f")
-    count = moved + f"{shown} observations" + (f" ; les {MAX_ROWS:,} premières affichées, toutes dans l'export CSV "
-                                               f"ou XLSX".replace(",", "\u202f") if total > MAX_ROWS else "") + "."
+    count = moved + f"{number(total)} observations" + (
+        f" ; les {number(MAX_ROWS)} premières affichées, toutes dans l'export CSV ou XLSX" if total > MAX_ROWS
+        else "") + "."
     if not total:
         count = moved + empty_hint(f)
     columns = [{"name": c, "id": c} for c in (data[0] if data else {})]

@@ -269,3 +269,33 @@ def test_the_page_export_is_a_named_file_with_the_screens_numbers(dash_duo, dash
     exported = sorted(zip(map(int, frame["Année"]), frame["Valeur"], frame["Numérateur"], frame["Dénominateur"]))
     assert exported == shown  # « 25,5 » on screen, « 25,5 » in the file (the JSON API has 25.487…)
     assert set(frame["Filière, groupe ou métier"]) == {catalogue.ESMS_STAFF}  # the dropdown's name
+
+
+@pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
+def test_a_large_selection_shows_its_first_rows_and_exports_every_one(dash_duo, dash_app, width, height):
+    """Issue 19 capped « Données »' table at its first MAX_ROWS rows (no response over 300 KB): a person who picks
+    the bassins reads the whole count and that only the first rows are shown, and the page's CSV link brings every
+    row the count promised (none vanished with the cap)."""
+    import math
+    import re
+
+    from pages.donnees import MAX_ROWS
+
+    dash_duo.driver.set_window_size(width, height)
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/donnees")
+    dash_duo.wait_for_contains_text("#data-count", "observations", timeout=20)
+    _choose(dash_duo, "#data-level", "Bassins", "Bassins d'emploi")
+    dash_duo.wait_for_contains_text("#data-count", f"les {MAX_ROWS} premières affichées, toutes dans l'export",
+                                    timeout=20)
+    said = dash_duo.find_element("#data-count").text
+    total = int(re.match(r"([\d\s\u202f\u00a0]+) observations", said).group(1).replace(NNBSP, "").replace(" ", "")
+                .replace("\u00a0", ""))
+    assert total > MAX_ROWS, said
+    assert dash_duo.find_element("#data-table .last-page").text.strip() == str(math.ceil(MAX_ROWS / 25))
+    href = _href(dash_duo, "#data-export-csv", "level=bassin")
+    with urllib.request.urlopen(href) as response:  # noqa: S310 (the test server)
+        body = response.read().decode("utf-8-sig")
+    exported = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert len(exported) - 1 == total  # header + every row the page counted
+    assert {row[exported[0].index("Niveau territorial")] for row in exported[1:]} <= {"Bassin d'emploi", "bassin"}
