@@ -349,10 +349,10 @@ def template_file(name: str):
 
 def warm_up() -> None:
     """At start, not in the first visitors' requests: the store's dimensions and labels, the map shells, Dash's
-    first-request work (every page's layout, for the validation layout) and the default view of each explorer
-    page and of the map (their queries' caches). Synchronous: a worker listens once warm (a few seconds), never
-    a ready-looking cold one. Skipped when the store is not built (/health says so; the router waits for it,
-    see `PublicDash.enable_pages`)."""
+    first-request work (every page's layout, for the validation layout), the default view of each explorer page
+    and of the map, and one API page (their queries' caches). Synchronous: a worker listens once warm (a few
+    seconds), never a ready-looking cold one. Skipped when the store is not built (/health says so; the router
+    waits for it, see `PublicDash.enable_pages`)."""
     from pages import territoires
 
     if not STORE.ready():
@@ -369,6 +369,7 @@ def warm_up() -> None:
             for page in (views.explorer.RECRUTEMENT, views.explorer.RESSOURCES_HUMAINES, views.explorer.FORMATION):
                 views.explorer.explorer_view(STORE, page, views.explorer.resolve(STORE, page, page.default))
             territoires.map_update(territoires.PAGE.default)
+        server.test_client().get("/api/v1/observations?page_size=1")  # the API's codec and row naming
     except Exception as error:  # a page this store cannot draw must not stop the worker: its own requests say why
         server.logger.warning("warm-up incomplete: %s", error)
 
