@@ -1,10 +1,12 @@
-"""`dash_duo` for a whole test module: one headless Chromium and one threaded server, reset between tests.
+"""`dash_duo` for a whole test session: one headless Chromium and one threaded server per process (each xdist
+worker has its own), reset between tests.
 
-Dash's own `dash_duo` starts a new Chromium (a fresh profile: every script of the app downloaded and parsed
-again) and a new server thread for each test. Here a module's tests share them; before each test the browser
+Dash's own `dash_duo` starts a new Chromium (a fresh profile: every script of the app downloaded and compiled
+again) and a new server thread for each test. Here the process's tests share them; before each test the browser
 is put back as a new one would be: one tab on `about:blank`, the first window size, no cookies nor storage for
-the app's origin, downloads into the test's own folder, the console log drained. The HTTP cache is kept: that is
-the time saved. A browser that no longer answers is replaced by a new one.
+the app's origin, downloads into the test's own folder, the console log drained. The HTTP cache is kept, and so
+are the scripts the reused renderer compiled (`conftest.pytest_setup_options`): that is the time saved. A browser
+that no longer answers is replaced by a new one.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ STORAGE = "cookies,local_storage,session_storage,indexeddb,websql,service_worker
 
 
 class SharedDashComposite(DashComposite):
-    """A DashComposite whose `start_server` reuses the module's server when it already serves that app."""
+    """A DashComposite whose `start_server` reuses the session's server when it already serves that app."""
 
     def __init__(self, server: ThreadedRunner, download_path: str, **kwargs):
         super().__init__(server, download_path=download_path, **kwargs)
@@ -63,8 +65,8 @@ class SharedDashComposite(DashComposite):
             return False
 
 
-class ModuleBrowser:
-    """The module's browser and server: made on first use, replaced when the browser stopped answering."""
+class SharedBrowser:
+    """The session's browser and server: made on first use, replaced when the browser stopped answering."""
 
     def __init__(self, options: dict):
         self.options = options

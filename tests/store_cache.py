@@ -4,7 +4,8 @@
 depends only on the bundled data (`data/`), the code of `etl/` and `observatory/`, and the versions of Python and
 of the libraries that read files and write the store. So the first session builds each store for real and keeps
 it under `.cache/test-store/` (gitignored) named by that hash; later sessions, and the other workers of a
-parallel run, copy it (SQLite) or restore it (a `pg_dump` of a real PostgreSQL build) instead of building again.
+parallel run, copy it (SQLite) or restore it (a `pg_dump` of a real PostgreSQL build) instead of building again;
+`made_file` keeps the files the tests fabricate from the bundled data the same way.
 Change one of those inputs and the hash changes: the next session builds anew (older entries are removed).
 
 A file lock per backend makes concurrent sessions wait for one build instead of each running it.
@@ -106,6 +107,24 @@ def sqlite_store(target: Path, build: Callable[[Path], None]) -> Path:
             _remove_sqlite(partial)
             _prune(cached, ".sqlite")
         shutil.copyfile(cached, target)
+    return target
+
+
+def made_file(target: Path, name: str, make: Callable[[Path], None]) -> Path:
+    """A copy at `target` of a file the tests make from the bundled data (a fabricated later vintage: seconds of
+    openpyxl writing), made by `make(path)` once per inputs hash and `name` (which says every other argument)."""
+    if not enabled():
+        make(target)
+        return target
+    cached = CACHE_DIR / f"{inputs_hash()}.{name}"
+    if not cached.exists():
+        with _locked(name):
+            if not cached.exists():
+                partial = cached.with_name(cached.name + ".partial")
+                make(partial)
+                os.replace(partial, cached)
+                _prune(cached, f".{name}")
+    shutil.copyfile(cached, target)
     return target
 
 

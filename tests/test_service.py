@@ -33,6 +33,9 @@ TRAFFIC = [  # what browsing users ask, valid before and after the load
 ]
 
 
+THINK = 0.2  # seconds between a browsing client's requests
+
+
 def get(port: int, path: str, timeout: float = 30) -> tuple[int, dict, bytes]:
     """One request on a new connection (so that gunicorn hands it to any of its workers)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -84,7 +87,9 @@ def test_importing_app_never_writes_the_store(tmp_path):
 
 def test_a_load_during_traffic_reaches_every_worker_without_errors(served):
     """While 12 clients browse, a new BMO vintage is loaded: no request fails, and within 10 s of the load's
-    end every worker serves the new vintage (its caches follow the store version)."""
+    end every worker serves the new vintage (its caches follow the store version). Each client reads what it got
+    for `THINK` seconds before its next request, as a person does: the three workers stay busy without the
+    clients taking the load's processor away from it."""
     port, year = served["port"], 2025
     fixture = later_vintage(BMO_2023, served["folder"] / f"Base_open_data_BMO_{year}.xlsx", year,
                             new_bassin=(9901, "BASSIN NOUVEAU DE TEST"))
@@ -108,6 +113,7 @@ def test_a_load_during_traffic_reaches_every_worker_without_errors(served):
                 status = f"{type(error).__name__}: {error}"
             results.append((path, status, time.perf_counter() - started))
             i += 1
+            stop.wait(THINK)
 
     clients = [threading.Thread(target=browse, args=(i,), daemon=True) for i in range(12)]
     for client in clients:

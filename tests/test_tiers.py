@@ -66,8 +66,9 @@ def test_every_heavy_test_carries_its_marker(tiers):
 class _Item:
     """What `tiers.scheduled` reads of a pytest item."""
 
-    def __init__(self, nodeid: str, *markers: str):
+    def __init__(self, nodeid: str, *markers: str, fixtures: tuple[str, ...] = ("built_store",)):
         self.nodeid, self._markers = nodeid, [pytest.Mark(m, (), {}) for m in markers]
+        self.fixturenames = fixtures
 
     def iter_markers(self):
         return iter(self._markers)
@@ -77,10 +78,11 @@ class _Item:
 
 
 def test_the_schedule_only_reorders_whole_files(monkeypatch):
-    """Every collected test runs once, files stay whole, the longest go first, PostgreSQL's opens a batch."""
+    """Every collected test runs once, files stay whole, the longest go first, and the second worker starts on
+    the longest file that needs no built store (it runs while the first worker builds)."""
     monkeypatch.setattr(tier_rules, "_durations", lambda: {"tests/test_a.py": 1.0, "tests/test_b.py": 90.0})
     items = [_Item("tests/test_a.py::t1"), _Item("tests/test_c.py::t1", "browser"), _Item("tests/test_a.py::t2"),
-             _Item("tests/test_b.py::t1"), _Item("tests/test_d.py::t1", "postgres"),
+             _Item("tests/test_b.py::t1"), _Item("tests/test_d.py::t1", "postgres", fixtures=("tmp_path",)),
              *[_Item(f"tests/test_e{n}.py::t") for n in range(20)]]
     def files(scheduled: list) -> list[str]:
         names = [i.nodeid.split("::")[0] for i in scheduled]
@@ -94,5 +96,10 @@ def test_the_schedule_only_reorders_whole_files(monkeypatch):
     assert files(alone)[:4] == ["tests/test_b.py", "tests/test_c.py", "tests/test_a.py", "tests/test_d.py"]
     two = tier_rules.scheduled(items, 2)
     assert sorted(i.nodeid for i in two) == sorted(i.nodeid for i in items)
-    batch = max(24 // 4 // 2, 2)  # xdist's first batch per worker for 24 files
-    assert files(two)[batch] == "tests/test_d.py"  # the second worker starts on PostgreSQL
+    assert files(two)[:2] == ["tests/test_b.py", "tests/test_d.py"]  # test_d needs no built store
+
+
+def test_xdist_hands_out_files_in_the_schedules_order(pytestconfig):
+    """pytest-xdist's `loadfile` sorts files by their number of tests unless told not to: the schedule above
+    would be lost (the longest files came last, and the run ended on one worker)."""
+    assert pytestconfig.option.loadscopereorder is False

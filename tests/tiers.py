@@ -19,7 +19,7 @@ from pathlib import Path
 
 MARKERS = ("browser", "service", "postgres", "full_store", "fuzz")
 FIXTURES = {
-    "browser": {"dash_duo", "dash_br", "dash_thread_server", "_module_browser"},
+    "browser": {"dash_duo", "dash_br", "dash_thread_server", "_shared_browser"},
     "full_store": {"built_store", "dash_app", "pg_built_store"},
     "postgres": {"pg_cluster", "pg_reference", "pg_built_store"},
 }
@@ -96,12 +96,13 @@ def _durations() -> dict[str, float]:
 
 
 def scheduled(items: list, workers: int) -> list:
-    """The items file by file (pytest-xdist `--dist loadfile` hands out whole files), longest files first (their
-    last run's seconds, else an estimate from their markers): the last files handed out are short, so both workers
-    end together. And the first file of the second worker's first batch (xdist gives each worker
-    `max(files // 4 // workers, 2)` files at the start) is the longest one on PostgreSQL: on a clean clone one
-    worker builds the SQLite store while the other builds PostgreSQL's, instead of waiting for the first build.
-    Only the order changes: every test still runs."""
+    """The items file by file (pytest-xdist `--dist loadfile` hands out whole files, in this order since
+    `conftest.pytest_configure` turns off its own reordering by test count), longest files first (their last run's
+    seconds, else an estimate from their markers): the last files handed out are short, so the workers end
+    together. xdist gives each worker one file at the start, then the next one in line when its tests are down to
+    two; the last worker's first file is the longest one that needs no built store: on a clean clone it runs
+    while the first worker builds the store, instead of waiting for that build. Only the order changes: every
+    test still runs."""
     files: dict[str, list] = {}
     for item in items:
         files.setdefault(item.nodeid.split("::")[0], []).append(item)
@@ -112,16 +113,15 @@ def scheduled(items: list, workers: int) -> list:
             return known[name]
         return sum(max((WEIGHTS.get(m.name, 0.0) for m in item.iter_markers()), default=0.1) for item in files[name])
 
-    def on_postgres(name: str) -> bool:
-        return any(item.get_closest_marker("postgres") for item in files[name])
+    def needs_no_build(name: str) -> bool:
+        return not any(set(getattr(item, "fixturenames", ())) & FIXTURES["full_store"] for item in files[name])
 
     order = sorted(files, key=lambda name: (-weight(name), name))
     if workers > 1:
-        batch = max(len(order) // 4 // workers, 2)
-        postgres = [name for name in order if on_postgres(name)]
-        if postgres and batch < len(order):
-            order.remove(postgres[0])
-            order.insert(batch, postgres[0])
+        unbuilt = [name for name in order[1:] if needs_no_build(name)]
+        if unbuilt and workers <= len(order):
+            order.remove(unbuilt[0])
+            order.insert(workers - 1, unbuilt[0])
     return [item for name in order for item in files[name]]
 
 
