@@ -20,7 +20,6 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from etl import adapters, breaks
 from etl.errors import LoadError, store_error
 from etl.frames import Parsed
-from etl.private import unload_private, write_private_load
 from etl.reference import Reference, load_reference, parents_first, upsert
 from etl.summary import LoadSummary
 from observatory import catalogue, sources
@@ -159,6 +158,8 @@ def _apply_scope(parsed: Parsed, path: Path, sha: str, *, illustrative: bool, sc
 def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progress, *,
            replace: bool = False) -> LoadSummary:
     if parsed.source.get("scope") == "private":  # never into published tables
+        from etl.private import write_private_load  # imported by private saves only (~40 ms a published load skips)
+
         return write_private_load(conn, parsed, path.name, sha)
     now = datetime.now(UTC).replace(tzinfo=None)
     upsert(conn, source, pd.DataFrame([parsed.source]))
@@ -410,6 +411,8 @@ def _unload(conn: Connection, load_id: int) -> dict[str, int]:
     row = conn.execute(select(etl_load.c.source_id).where(etl_load.c.load_id == load_id)).first()
     if row is None:
         raise LoadError("no_such_load", f"load {load_id}")
+    from etl.private import unload_private  # imported when unloading only, as for a private save above
+
     private = unload_private(conn, load_id)  # a private save: its own tables only, nothing published to redo
     if private is not None:
         return private
