@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -190,9 +191,13 @@ def _write(conn: Connection, parsed: Parsed, path: Path, sha: str, note: Progres
     units, unit_parent, breakdown_parent = _write_units(conn, parsed, source_id, load_id, territory_parent)
     inputs = (pd.concat([base, units], ignore_index=True) if len(units) else base, unit_parent,
               profession_parent, aggregation, breakdown_parent)
-    derived = roll_up(*inputs)
-    note("insert observations")
-    insert_observations(conn, base, source_key, load_id)
+    # The roll-up (pandas, in a thread) runs while the published rows are inserted (SQLite, which releases the
+    # GIL while it writes): neither reads what the other makes. Its exception, if any, is raised here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roll-up") as pool:
+        rolling = pool.submit(roll_up, *inputs)
+        note("insert observations")
+        insert_observations(conn, base, source_key, load_id)
+        derived = rolling.result()
     if len(units):  # establishment-level rows stay in their own table; small totals are secret
         from observatory import secrecy  # TDBMS loads only: a BMO load does not import it
 
