@@ -38,6 +38,7 @@ BUNDLED: tuple[tuple[str, str], ...] = (
     ("dares/input_carte1.csv", "dares_outlook"),
     ("dares/types_sorties.csv", "dares_outlook"),
     ("francetravail/francetravail_tension_rome_bassin_2021.csv", "ft_tension"),
+    ("insee/estim-pop-dep-sexe-aq-1975-2022.xlsx", "insee_population"),
 )
 
 

@@ -86,6 +86,9 @@ BREAKDOWNS: dict[str, str] = {
     "sortie:rupture_conventionnelle": "ruptures conventionnelles",
     "sortie:fin_periode_essai": "fins de période d'essai", "sortie:retraite": "départs en retraite",
     "sortie:autre": "autres sorties",
+    # Insee's five-year bands (population): 0 à 4 ans … 90 à 94 ans, 95 ans ou plus (90+ for the DOM, 1990–98)
+    **{f"age:{low}-{low + 4}": f"{low} à {low + 4} ans" for low in range(0, 95, 5)},
+    "age:95+": "95 ans ou plus", "age:90+": "90 ans ou plus",
 }
 
 # Which indicators each page shows, in order (the first one opens the page). Sources, periods and vintages are
@@ -120,8 +123,9 @@ NEUTRAL_BAND: dict[str, float] = {
 # permanent staff of medico-social establishments, never every occupation.
 ESMS_STAFF = "Personnel permanent des ESMS"
 POPULATION: dict[str, str] = {
-    indicator_id: ESMS_STAFF
-    for indicator_id in ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate")
+    **{indicator_id: ESMS_STAFF
+       for indicator_id in ("turnover_rate", "entry_rate", "exit_rate", "absenteeism_rate", "vacancy_rate")},
+    "population": "Toute la population",
 }
 
 BY_ID: dict[str, Indicator] = {i.indicator_id: i for i in INDICATORS}

@@ -171,6 +171,15 @@ ILLUSTRATIVE_NOTE = (
 )
 
 STATIC.update({
+    "insee_estim_pop": {
+        "producer": "Insee",
+        "title": "Estimation de population au 1er janvier, par département, sexe et âge quinquennal",
+        "url": "https://www.insee.fr/fr/statistiques/1893198",
+        "licence": LICENCE_OUVERTE,
+        "vintage": None,  # the file's latest year sheet (etl/adapters/insee_population.py)
+        "adapter": "insee_population",
+        "note": "Les années que la feuille dit « provisoires » ont le statut provisoire.",
+    },
     "drees_ecoles_extract": {
         "producer": "DREES",
         "title": "Enquête Écoles – formations aux professions sociales (tableaux publiés)",

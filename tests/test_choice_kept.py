@@ -57,9 +57,10 @@ def test_turnover_root_has_one_name_in_every_place(query_store, dash_app, app_co
     from pages import donnees
     from pages._components import ui
 
-    for indicator in catalogue.POPULATION:
-        assert dropdown_label(ui.profession_options(store, indicator_id=indicator), "ensemble") == catalogue.ESMS_STAFF
-        assert views.names.population_labels(store, indicator)["ensemble"] == catalogue.ESMS_STAFF
+    for indicator, name in catalogue.POPULATION.items():  # the ESMS rates, and the population itself
+        assert dropdown_label(ui.profession_options(store, indicator_id=indicator), "ensemble") == name
+        assert views.names.population_labels(store, indicator)["ensemble"] == name
+    assert list(catalogue.POPULATION.values()).count(catalogue.ESMS_STAFF) == 5
     f = donnees.resolve("turnover_rate", donnees.DEFAULT.profession, donnees.DEFAULT.level, None, None)
     shown = donnees.replace(f, profession=donnees.published_profession(f))
     table, total, _ = donnees.rows(shown)

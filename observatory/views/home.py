@@ -40,7 +40,8 @@ def store_key_figures(store: Store) -> list[dict]:
 
 
 THEMES = {"recrutement": "recrutement", "ressources_humaines": "ressources humaines", "tensions": "tensions",
-          "contexte": "contexte de l'emploi", "formation": "formation", "perspectives": "perspectives"}
+          "contexte": "contexte de l'emploi", "formation": "formation", "perspectives": "perspectives",
+          "besoins": "besoins de la population"}
 
 
 def source_family(store: Store, source_id: str) -> str:
