@@ -115,3 +115,57 @@ def test_every_row_is_loaded_or_rejected_with_its_reason(loaded):
     assert {r.reason for r in reasons} == {
         "sub-total row: the observatory recomputes totals from the départements"}
     assert {r.value.upper() for r in reasons} <= {"FRANCE MÉTROPOLITAINE", "DOM", "FRANCE MÉTROPOLITAINE ET DOM"}
+
+
+def small_workbook(path, rows: list[list]) -> None:
+    """A workbook in Insee's layout (a plain XLSX, not Strict OOXML): an « À savoir » sheet, then one year."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "À savoir"
+    sheet = book.create_sheet("2022")
+    sheet.append(["Estimation de population au 1er janvier, par département, sexe et âge quinquennal"])
+    sheet.append(["Année 2022"])
+    sheet.append([])
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+HEADER = [["Départements", "", "Ensemble", "", ""], ["", "", "0 à 4 ans", "95 ans ou plus", "Total"]]
+
+
+def test_a_bad_cell_rejects_its_row_with_sheet_row_and_column_and_nothing_is_stored_as_zero(reference_db, tmp_path):
+    """A text and an overflowing number in band cells reject their rows (named: sheet, row, column), never a
+    traceback nor a 0; the other row loads; the file is recognised without being named."""
+    path = tmp_path / "population.xlsx"
+    small_workbook(path, [*HEADER, ["33", "Gironde", 85048, 5847, 1681330], ["01", "Ain", "beaucoup", 1958, 1],
+                          [2, "Aisne", "1e400", 1707, 2], ["Source : Insee (résultats provisoires)"]])
+    shutil.copy(reference_db, tmp_path / "store.sqlite")
+    engine = get_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    summary = load_file(engine, path)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT territory_id, breakdown, value, status FROM observations "
+                                   "WHERE is_derived = 0 ORDER BY breakdown")).all()
+        rejected = conn.execute(text("SELECT row_number, column_name, value FROM etl_rejection "
+                                     "ORDER BY row_number")).all()
+    engine.dispose()
+    assert summary.adapter == "insee_population" and (summary.rows_read, summary.rows_loaded) == (3, 1)
+    assert stored == [("DEP-33", None, 1681330.0, "provisional"), ("DEP-33", "age:0-4", 85048.0, "provisional"),
+                      ("DEP-33", "age:95+", 5847.0, "provisional")]
+    assert [(r.row_number, r.column_name, r.value) for r in rejected] == [
+        (7, "2022 › Ensemble › 0 à 4 ans", "beaucoup"), (8, "2022 › Ensemble › 0 à 4 ans", "1e400")]
+
+
+def test_a_sheet_without_its_header_is_refused_in_one_line(reference_db, tmp_path):
+    from etl.errors import LoadError
+
+    path = tmp_path / "population.xlsx"
+    small_workbook(path, [["Départements", "", "Ensemble"], ["", "", "0 à 4 ans", "de 5 à 9"], ["33", "Gironde", 1, 2]])
+    shutil.copy(reference_db, tmp_path / "store.sqlite")
+    engine = get_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    with pytest.raises(LoadError) as refused:
+        load_file(engine, path, "insee_population")
+    engine.dispose()
+    message = str(refused.value)
+    assert "population.xlsx" in message and "2022" in message and "row 5" in message and "de 5 à 9" in message

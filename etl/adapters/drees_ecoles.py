@@ -24,7 +24,7 @@ from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
 from etl.read.columns import normalise_header
 from etl.read.numbers import NON_FINITE, parse_numbers
-from etl.read.xlsx import open_workbook, sheet_rows
+from etl.read.xlsx import cell_text, open_workbook, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 from observatory.config import REFERENCE_DIR
@@ -52,17 +52,9 @@ def recognise(path: Path) -> bool:
         return False
 
 
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _header_start(rows: list[list]) -> int | None:
     for i, row in enumerate(rows):
-        if row and normalise_header(_text(row[0])) in ("diplome", "formation", "diplomeouformation"):
+        if row and normalise_header(cell_text(row[0])) in ("diplome", "formation", "diplomeouformation"):
             return i
     return None
 
@@ -107,25 +99,25 @@ def _sheet(rows: list[list], sheet: str, file: str, ref: Reference):
     start = _header_start(rows)
     if start is None:
         return None
-    title = " ".join(_text(c) for row in rows[:start] for c in row if _text(c))
+    title = " ".join(cell_text(c) for row in rows[:start] for c in row if cell_text(c))
     indicator_id = next((ind for pattern, ind in MEASURES if pattern.search(title)), None)
     if indicator_id is None:
         raise LoadError("unknown_measure", file, sheet=sheet, row=1)
     width = max(len(r) for r in rows)
     rows = [list(r) + [None] * (width - len(r)) for r in rows]
     year_row = next((i for i in range(start, min(start + MAX_HEADER_ROWS, len(rows)))
-                     if any(YEAR.match(_text(c)) for c in rows[i][1:])), None)
+                     if any(YEAR.match(cell_text(c)) for c in rows[i][1:])), None)
     if year_row is None:
         raise LoadError("no_year_row", file, sheet=sheet, row=start + 1, most=MAX_HEADER_ROWS)
     data_start = year_row + 1
-    while data_start < len(rows) and not _text(rows[data_start][0]) and any(_text(c) for c in rows[data_start]):
+    while data_start < len(rows) and not cell_text(rows[data_start][0]) and any(cell_text(c) for c in rows[data_start]):
         data_start += 1  # a unit row under the years ("effectifs")
     if data_start - start > MAX_HEADER_ROWS:
         raise LoadError("too_many_header_rows", file, sheet=sheet, row=start + 1, count=data_start - start,
                         most=MAX_HEADER_ROWS)
-    header = [" ".join(_text(rows[r][j]) for r in range(start, data_start) if _text(rows[r][j]))
+    header = [" ".join(cell_text(rows[r][j]) for r in range(start, data_start) if cell_text(rows[r][j]))
               for j in range(width)]
-    years = {j: YEAR.match(_text(rows[year_row][j])) for j in range(width)}
+    years = {j: YEAR.match(cell_text(rows[year_row][j])) for j in range(width)}
     years = {j: (int(m.group(1)), bool(m.group(2))) for j, m in years.items() if m}
     region_cols = [j for j, h in enumerate(header) if "region" in normalise_header(h)]
     if not region_cols:
@@ -133,15 +125,15 @@ def _sheet(rows: list[list], sheet: str, file: str, ref: Reference):
     region_col = next((j for j in region_cols if "code" in normalise_header(header[j])), region_cols[0])
 
     end = data_start
-    while end < len(rows) and any(_text(c) for c in rows[end]) and not FOOTER.match(_text(rows[end][0])):
+    while end < len(rows) and any(cell_text(c) for c in rows[end]) and not FOOTER.match(cell_text(rows[end][0])):
         end += 1
     body = rows[data_start:end]
     numbers = np.arange(data_start, end) + 1  # 1-based spreadsheet rows
     reject = Rejections()
     diploma_map = ref.codes("diploma")
-    codes = np.array([_text(r[0]) for r in body], dtype=object)
-    regions = np.array([_text(r[region_col]).zfill(2) if _text(r[region_col]).isdigit() else _text(r[region_col])
-                        for r in body], dtype=object)
+    codes = np.array([cell_text(r[0]) for r in body], dtype=object)
+    regions = [cell_text(r[region_col]) for r in body]
+    regions = np.array([r.zfill(2) if r.isdigit() else r for r in regions], dtype=object)
     total = np.array([bool(TOTAL.match(c)) or bool(TOTAL.match(g)) for c, g in zip(codes, regions)], dtype=bool)
     reject.add(numbers[total], header[0] or "Diplôme", codes[total],
                "total row: the observatory recomputes totals from the detail")

@@ -22,8 +22,8 @@ from etl.adapters.common import concat, observation_frame
 from etl.errors import LoadError
 from etl.frames import Parsed, Rejections
 from etl.read.columns import normalise_header
-from etl.read.numbers import parse_numbers
-from etl.read.xlsx import open_workbook, sheet_rows
+from etl.read.numbers import NON_FINITE, parse_numbers
+from etl.read.xlsx import cell_text, open_workbook, sheet_rows
 from etl.reference import Reference
 from observatory import sources
 
@@ -36,21 +36,13 @@ FOOTER = re.compile(r"^\s*(source|note|nb\s*:|champ|lecture|\(p\)|\(\*\))", re.I
 TOTAL = re.compile(r"^\s*(france|dom\b|total|ensemble)", re.I)
 
 
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def recognise(path: Path) -> bool:
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return False
     try:
         book = open_workbook(path)
         sheet = next((s for s in book.sheet_names if YEAR_SHEET.match(s)), None)
-        return sheet is not None and any(TITLE.search(_text(c)) for row in sheet_rows(book, sheet, path.name)[:3]
+        return sheet is not None and any(TITLE.search(cell_text(c)) for row in sheet_rows(book, sheet, path.name)[:3]
                                          for c in row)
     except LoadError:
         return False
@@ -69,7 +61,7 @@ def _breakdown(label: str) -> str | None:
 
 def _code(value) -> str:
     """A département code as the reference writes it: 1 → '01', 972.0 → '972', '2A' kept."""
-    text = _text(value).upper()
+    text = cell_text(value).upper()
     return text.zfill(2) if text.isdigit() else text
 
 
@@ -98,8 +90,8 @@ def _sheet(rows: list[list], sheet: str, file: str, departements: set[str]):
     """(observations, rejections, data rows read) of one year sheet. A sheet may hold several tables, each under
     its own two header rows (1990–98: the DOM apart, with a « 90 ans et plus » top band)."""
     year = int(sheet.strip())
-    status = "provisional" if any(PROVISIONAL.search(_text(r[0])) for r in rows if r and FOOTER.match(_text(r[0]))) \
-        else "ok"
+    notes = [cell_text(r[0]) for r in rows if r and FOOTER.match(cell_text(r[0]))]
+    status = "provisional" if any(PROVISIONAL.search(n) for n in notes) else "ok"
     reject = Rejections()
     cells: list[tuple[str, str, object]] = []  # (territory, breakdown, raw value)
     places: list[tuple[int, str]] = []  # (spreadsheet row, column named) of each cell
@@ -107,12 +99,12 @@ def _sheet(rows: list[list], sheet: str, file: str, departements: set[str]):
     read, i = 0, 0
     while i < len(rows):
         row = rows[i]
-        ensemble = next((j for j, c in enumerate(row) if normalise_header(_text(c)) == "ensemble"), None)
+        ensemble = next((j for j, c in enumerate(row) if normalise_header(cell_text(c)) == "ensemble"), None)
         if ensemble is not None and i + 1 < len(rows):
             columns = _columns(row, rows[i + 1], ensemble, file, sheet, i)
             i += 2
             continue
-        first = _text(row[0]) if row else ""
+        first = cell_text(row[0]) if row else ""
         i += 1
         if not first or columns is None or FOOTER.match(first):
             continue  # the title rows, blank rows, the source line
@@ -132,11 +124,12 @@ def _sheet(rows: list[list], sheet: str, file: str, departements: set[str]):
     if not cells:
         return concat([]), reject, read
     territory, breakdown, raw = (np.array(part, dtype=object) for part in zip(*cells))
-    value, secret, bad, _non_finite = parse_numbers(pd.Series(raw, dtype=object))
+    value, secret, bad, non_finite = parse_numbers(pd.Series(raw, dtype=object))
     numbers = np.array([p[0] for p in places])
     named = np.array([p[1] for p in places], dtype=object)
+    reject.add(numbers[non_finite], named[non_finite], raw[non_finite], NON_FINITE)
     reject.add(numbers[bad], named[bad], raw[bad], "not a number")
-    bad_rows = set(numbers[bad].tolist())
+    bad_rows = set(numbers[bad | non_finite].tolist())  # a row with one unreadable band is rejected whole
     keep = ~np.isin(numbers, list(bad_rows)) & ~(np.isnan(value) & ~secret)  # an empty cell is not published
     frame = observation_frame("population", np.full(int(keep.sum()), "ensemble", dtype=object), territory[keep],
                               np.full(int(keep.sum()), year), value[keep],
@@ -150,14 +143,14 @@ def _columns(blocks: list, bands: list, ensemble: int, file: str, sheet: str, at
     the header (the DOM's 95+ in 1990–98) is not read."""
     columns = {}
     for j in range(ensemble, len(bands)):
-        if j > ensemble and _text(blocks[j]):
+        if j > ensemble and cell_text(blocks[j]):
             break  # the next block (Hommes)
-        label = _text(bands[j])
+        label = cell_text(bands[j])
         if not label:
             continue
         breakdown = _breakdown(label)
         if breakdown is None:
             raise LoadError("no_population_header", file, sheet=sheet, row=at + 2,
                             expected=f"an age band or « Total » in column {j + 1}, not {label!r}")
-        columns[j] = (breakdown, f"{_text(blocks[ensemble])} › {label}")
+        columns[j] = (breakdown, f"{cell_text(blocks[ensemble])} › {label}")
     return columns

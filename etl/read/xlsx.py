@@ -57,6 +57,16 @@ class _Shared(int):
     """A cell that points into the shared-strings table."""
 
 
+def cell_text(value) -> str:
+    """A cell as the text a reader sees: '' for an empty or NaN cell, 1972.0 → '1972' (calamine gives every
+    number as a float), stripped."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 def _column_index(ref: str | None, default: int) -> int:
     letters = re.match(r"[A-Za-z]+", ref or "")
     if not letters:
