@@ -39,6 +39,9 @@ BUNDLED: tuple[tuple[str, str], ...] = (
     ("dares/types_sorties.csv", "dares_outlook"),
     ("francetravail/francetravail_tension_rome_bassin_2021.csv", "ft_tension"),
     ("insee/estim-pop-dep-sexe-aq-1975-2022.xlsx", "insee_population"),
+    ("drees/Les bénéficiaires de l'aide sociale départementale - séries longues (1996-2020).xlsx",
+     "drees_aide_sociale"),
+    ("drees/Le personnel départemental de l'action sociale et médico-sociale de 2014 à 2020.xlsx", "drees_personnel"),
 )
 
 

@@ -62,7 +62,10 @@ def ensure_reference(conn: Connection) -> None:
         load_reference(conn)
     else:
         upsert(conn, indicator, pd.DataFrame([i.as_row() for i in catalogue.INDICATORS]))
-        upsert(conn, source, pd.DataFrame([sources.static(s) for s in sources.STATIC]))
+        rows = [sources.static(s) for s in sources.STATIC]
+        # A source whose vintage comes from its file (None here) keeps the vintage its last load wrote.
+        upsert(conn, source, pd.DataFrame([r for r in rows if r["vintage"] is not None]))
+        upsert(conn, source, pd.DataFrame([r for r in rows if r["vintage"] is None]).drop(columns="vintage"))
 
 
 PRIVATE_BY_DEFAULT = ("tdbms",)  # an establishment's own figures, when loaded by hand

@@ -20,7 +20,7 @@ import pandas as pd
 from observatory import status as statuses
 
 KEYS = ["indicator_key", "profession_key", "territory_key", "breakdown", "period"]
-_SUMS = ["num", "den", "n_known", "n_missing", "n_illustrative", "n_provisional", "n_estimated"]
+_SUMS = ["num", "den", "n_known", "n_missing", "n_illustrative", "n_provisional", "n_estimated", "n_secret"]
 
 
 def parent_array(parents: dict[int, int | None]) -> np.ndarray:
@@ -58,6 +58,7 @@ def _prepare(base: pd.DataFrame, aggregation: dict[int, str]) -> pd.DataFrame:
         "n_illustrative": statuses.is_illustrative(status).astype(np.int64),
         "n_provisional": (status == "provisional").astype(np.int64),
         "n_estimated": (status == "estimated").astype(np.int64),
+        "n_secret": (~known & (status != "missing")).astype(np.int64),  # unknown for a reason other than « ND »
     })
     # A ratio published without its parts (DARES rates) is not rolled up.
     with_parts = np.unique(out["indicator_key"].to_numpy()[is_ratio & known])
@@ -171,7 +172,7 @@ def _finish(summed: pd.DataFrame, base: pd.DataFrame, aggregation: dict[int, str
     status = statuses.resolve(
         illustrative=summed["n_illustrative"].to_numpy() > 0, missing=summed["n_missing"].to_numpy() > 0,
         unknown=~known, undefined=is_ratio & ~(den > 0), provisional=summed["n_provisional"].to_numpy() > 0,
-        estimated=summed["n_estimated"].to_numpy() > 0)
+        estimated=summed["n_estimated"].to_numpy() > 0, unavailable=summed["n_secret"].to_numpy() == 0)
     out = summed[KEYS].copy()
     out["breakdown"] = out["breakdown"].astype(object)
     out["value"] = np.where(~known, np.nan, np.where(is_ratio, ratio, num))

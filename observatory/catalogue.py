@@ -68,6 +68,31 @@ def _load(path: Path) -> tuple[Indicator, ...]:
 # Every indicator: definitions, formulas, units and sources are data, in `catalogue.toml` beside this module.
 INDICATORS: tuple[Indicator, ...] = _load(Path(__file__).with_name("catalogue.toml"))
 
+@dataclass(frozen=True)
+class NeedRatio:
+    """A ratio of two stored counts for one territory and year (« Besoins et ressources », observatory/needs.py)."""
+
+    ratio_id: str
+    label: str
+    numerator: str
+    denominator: str
+    scale: float
+    unit: str
+    decimals: int
+    definition: str
+    numerator_breakdown: str = ""
+    denominator_breakdown: str = ""
+    numerator_profession: str = "ensemble"
+    denominator_profession: str = "ensemble"
+
+
+def _load_ratios(path: Path) -> tuple[NeedRatio, ...]:
+    with path.open("rb") as handle:
+        return tuple(NeedRatio(**entry) for entry in tomllib.load(handle).get("need_ratio", []))
+
+
+NEED_RATIOS: dict[str, NeedRatio] = {r.ratio_id: r for r in _load_ratios(Path(__file__).with_name("catalogue.toml"))}
+
 # Shares computed at query time from two stored counts of the same cells (not stored: storing them would cost
 # the BMO load its time budget). Same rule as the stored shares: a cell whose numerator is secret counts in the
 # denominator only, so the share of a total that misses cells is a lower bound (`partial`).
@@ -89,6 +114,8 @@ BREAKDOWNS: dict[str, str] = {
     # Insee's five-year bands (population): 0 à 4 ans … 90 à 94 ans, 95 ans ou plus (90+ for the DOM, 1990–98)
     **{f"age:{low}-{low + 4}": f"{low} à {low + 4} ans" for low in range(0, 95, 5)},
     "age:95+": "95 ans ou plus", "age:90+": "90 ans ou plus",
+    "age:75+": "75 ans ou plus", "age:85+": "85 ans ou plus",
+    "perimetre:69D": "Rhône hors Métropole (69D)", "perimetre:69M": "Métropole de Lyon (69M)",
 }
 
 # Which indicators each page shows, in order (the first one opens the page). Sources, periods and vintages are

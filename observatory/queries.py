@@ -183,7 +183,8 @@ def computed_share(indicator_id: str, counts: pd.DataFrame) -> pd.DataFrame:
     status = statuses.resolve(
         illustrative=statuses.is_illustrative(parts).any(axis=1), unknown=~known, undefined=known & ~(d > 0),
         missing=~known | statuses.is_incomplete(parts).any(axis=1),
-        provisional=(parts == "provisional").any(axis=1), estimated=(parts == "estimated").any(axis=1))
+        provisional=(parts == "provisional").any(axis=1), estimated=(parts == "estimated").any(axis=1),
+        unavailable=((~np.isnan(n) | (parts[:, 0] == "missing")) & (~np.isnan(d) | (parts[:, 1] == "missing"))))
     out = both.reset_index()
     return pd.DataFrame({
         "indicator_id": indicator_id, "profession_id": out["profession_id"], "territory_id": out["territory_id"],

@@ -171,6 +171,28 @@ ILLUSTRATIVE_NOTE = (
 )
 
 STATIC.update({
+    "drees_aide_sociale": {
+        "producer": "DREES",
+        "title": "Les bénéficiaires de l'aide sociale départementale – séries longues (enquête Aide sociale)",
+        "url": "https://data.drees.solidarites-sante.gouv.fr/explore/dataset/"
+        "375_les-beneficiaires-de-l-aide-sociale-departementale/information/",
+        "licence": LICENCE_OUVERTE,
+        "vintage": None,  # the latest year the file holds (etl/adapters/drees_aide_sociale.py)
+        "adapter": "drees_aide_sociale",
+        "note": "APA : bénéficiaires payés au titre de décembre ; PCH et ASE : au 31 décembre. Total France "
+        "estimé par la DREES (champ : France hors Mayotte). « ND » : non disponible.",
+    },
+    "drees_personnel": {
+        "producer": "DREES",
+        "title": "Le personnel départemental de l'action sociale et médico-sociale (enquête Aide sociale)",
+        "url": "https://data.drees.solidarites-sante.gouv.fr/explore/dataset/"
+        "le-personnel-departemental-de-l-action-sociale-et-medico-sociale/information/",
+        "licence": LICENCE_OUVERTE,
+        "vintage": None,  # the latest year the file holds (etl/adapters/drees_personnel.py)
+        "adapter": "drees_personnel",
+        "note": "Effectifs et ETP au 31 décembre, personnels des conseils départementaux. « ND » : non disponible. "
+        "Rhône : 69D (nouveau Rhône) et 69M (Métropole de Lyon) depuis 2015.",
+    },
     "insee_estim_pop": {
         "producer": "Insee",
         "title": "Estimation de population au 1er janvier, par département, sexe et âge quinquennal",

@@ -12,18 +12,21 @@ from collections.abc import Iterable
 import numpy as np
 
 CODES = ("ok", "secret", "provisional", "estimated", "partial", "illustrative", "illustrative_incomplete",
-         "undefined")  # what `observation.status` may hold (the schema's CHECK)
+         "undefined", "missing")  # what `observation.status` may hold (the schema's CHECK)
 
 # The words a page, a chart's hover and an export's « Statut » write (`label`: « publié » for a plain value).
 LABELS = {
     "ok": "", "secret": "secret statistique", "partial": "partiel : cellules secrètes exclues",
     "provisional": "provisoire", "estimated": "estimé", "illustrative": "données fictives calibrées",
     "undefined": "non calculable", "illustrative_incomplete": "fictif, incomplet : cellules non renseignées",
+    # Not transmitted to the producer (DREES « ND »): no value, and no suppression either (never `secret`).
+    "missing": "non disponible",
 }
 PUBLISHED = "publié"  # the label of `ok` where a column needs a word
 # A word for the value's quality, written beside it (summaries, bar labels): « 100,0 % (Ardennes, partiel) ».
 SHORT = {"secret": "secret", "partial": "partiel", "provisional": "provisoire", "estimated": "estimé",
-         "illustrative": "fictif", "illustrative_incomplete": "fictif, incomplet", "undefined": "non calculable"}
+         "illustrative": "fictif", "illustrative_incomplete": "fictif, incomplet", "undefined": "non calculable",
+         "missing": "non disponible"}
 
 # What a cell brings to a figure it is part of.
 ILLUSTRATIVE = ("illustrative", "illustrative_incomplete")  # demo data: the figure is demo data too
@@ -31,8 +34,8 @@ INCOMPLETE = ("partial", "illustrative_incomplete")  # a cell that itself misses
 MARKED = INCOMPLETE  # the cells a map outlines (its value is a lower bound or misses demo cells)
 
 # The status of a figure made of several cells: the first that holds, in this order.
-PRECEDENCE = ("illustrative_incomplete", "illustrative", "secret", "undefined", "partial", "provisional",
-              "estimated", "ok")
+PRECEDENCE = ("illustrative_incomplete", "illustrative", "missing", "secret", "undefined", "partial",
+              "provisional", "estimated", "ok")
 
 
 def label(code: str) -> str:
@@ -50,13 +53,17 @@ def is_incomplete(statuses) -> np.ndarray:
     return np.isin(np.asarray(statuses, dtype=object), INCOMPLETE)
 
 
-def resolve(*, illustrative, missing, unknown, undefined, provisional, estimated) -> np.ndarray:
+def resolve(*, illustrative, missing, unknown, undefined, provisional, estimated, unavailable=None) -> np.ndarray:
     """The status of each combined figure from what its cells bring (boolean arrays, one entry per figure):
 
     `illustrative` a demo cell; `missing` a cell without a value or itself incomplete; `unknown` no value at all
     (nothing known, or a share missing a part); `undefined` a ratio whose denominator is zero; `provisional`,
-    `estimated` a cell so marked. The first condition of PRECEDENCE that holds wins."""
+    `estimated` a cell so marked; `unavailable` (optional) no value because every cell lacking one is `missing`
+    (not transmitted), so the figure is `missing` rather than `secret`. The first condition of PRECEDENCE that
+    holds wins."""
+    unavailable = np.zeros_like(np.asarray(unknown, dtype=bool)) if unavailable is None else unavailable
     holds = {"illustrative_incomplete": np.logical_and(illustrative, missing), "illustrative": illustrative,
+             "missing": np.logical_and(unknown, unavailable),
              "secret": unknown, "undefined": undefined, "partial": missing, "provisional": provisional,
              "estimated": estimated}
     if not len(np.atleast_1d(holds["illustrative"])):
@@ -75,6 +82,7 @@ def combine(statuses: Iterable[str], known: Iterable[bool], *, all_parts: bool =
     codes, values = np.array(list(statuses), dtype=object), np.array(list(known), dtype=bool)
     missing = bool((~values).any() or is_incomplete(codes).any())
     unknown = not values.all() if all_parts else not values.any()
+    unavailable = bool((codes[~values] == "missing").all())
     return str(resolve(illustrative=[bool(is_illustrative(codes).any())], missing=[missing], unknown=[unknown],
                        undefined=[undefined and not unknown], provisional=[bool((codes == "provisional").any())],
-                       estimated=[bool((codes == "estimated").any())])[0])
+                       estimated=[bool((codes == "estimated").any())], unavailable=[unavailable])[0])

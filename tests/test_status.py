@@ -15,7 +15,8 @@ import pytest
 from observatory import catalogue, exports, figures, queries, schema, status
 from observatory.aggregate import parent_array, roll_up
 
-CELLS = [(code, code != "secret") for code in status.CODES] + [("illustrative", False)]  # demo `nd`: no value
+# `secret` and `missing` (DREES « ND ») cells have no value; a demo `nd` has none either
+CELLS = [(code, code not in ("secret", "missing")) for code in status.CODES] + [("illustrative", False)]
 PAIRS = list(itertools.product(CELLS, repeat=2))
 SHARE = "recruitment_seasonal_share"
 NUMERATOR, DENOMINATOR = catalogue.COMPUTED[SHARE]

@@ -135,7 +135,30 @@ def _sheet(rows: list[list], sheet: str, file: str, departements: set[str]):
                               np.full(int(keep.sum()), year), value[keep],
                               np.where(secret[keep], "secret", status), breakdown="")
     frame["breakdown"] = breakdown[keep]
-    return frame, reject, read
+    return pd.concat([frame, *(_older(frame, low) for low in OLDER)], ignore_index=True), reject, read
+
+
+OLDER = (75, 85)  # the ages the need for home care and APA is read against (`age:75+`, `age:85+`)
+
+
+def _older(frame: pd.DataFrame, low: int) -> pd.DataFrame:
+    """People aged `low` or more per territory: the sum of the published bands from `low` up (derived, so that
+    pages, the API and the need ratios read one figure; a band that is secret or missing leaves no sum)."""
+    band = frame["breakdown"].astype(str)
+    first = band.str.extract(r"^age:(\d+)", expand=False).astype(float)
+    bands = frame.loc[(first >= low).to_numpy()]
+    if bands.empty:
+        return bands
+    grouped = bands.groupby(["territory_id", "period"], sort=False)
+    out = grouped.agg(value=("value", lambda v: v.sum(min_count=len(v))),
+                      provisional=("status", lambda s: (s == "provisional").any())).reset_index()
+    out = out[out["value"].notna()]
+    result = observation_frame("population", np.full(len(out), "ensemble", dtype=object),
+                               out["territory_id"].to_numpy(object), out["period"].to_numpy(),
+                               out["value"].to_numpy(float),
+                               np.where(out["provisional"], "provisional", "ok"), is_derived=1)
+    result["breakdown"] = f"age:{low}+"
+    return result
 
 
 def _columns(blocks: list, bands: list, ensemble: int, file: str, sheet: str, at: int) -> dict[int, tuple[str, str]]:

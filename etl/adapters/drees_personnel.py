@@ -1,0 +1,78 @@
+"""DREES « Le personnel départemental de l'action sociale et médico-sociale » (XLSX, 2014–2020): the staff of the
+départements' social services at 31 December, one sheet per category and measure, by département × year (layout
+and reading rules in `etl.adapters.drees_departements`: 'ND', 69D / 69M, the « 69 » row written as formulas).
+
+Read: the social and educational staff (`eff - pers social et educatif` → `dept_social_staff`, `etp - …` →
+`dept_social_staff_fte`) and the foster carers the département employs (`eff - pers ass fam` → `foster_carers`).
+The other categories (medical, psychologists, paramedical, administrative) and the national sheets are not
+loaded: no indicator of the catalogue is defined on them yet.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from etl.adapters.common import concat
+from etl.adapters.drees_departements import read_sheet
+from etl.errors import LoadError
+from etl.frames import Parsed
+from etl.read.columns import normalise_header
+from etl.read.xlsx import cell_text, open_workbook, sheet_rows
+from etl.reference import Reference
+from observatory import sources
+
+NAME = "drees_personnel"
+# Title (first cell) → (indicator, a headcount: decimals in a headcount mean an estimate).
+MEASURES = (
+    (re.compile(r"^effectifs au 31/12 exprim[ée]s en etp - personnel social et [ée]ducatif", re.I),
+     "dept_social_staff_fte", False),
+    (re.compile(r"^effectifs au 31/12 - personnel social et [ée]ducatif", re.I), "dept_social_staff", True),
+    (re.compile(r"^effectifs au 31/12 - assistants familiaux", re.I), "foster_carers", True),
+)
+SIGNATURE = re.compile(r"personnel de l'action sociale et m[ée]dico-sociale des d[ée]partements", re.I)
+
+
+def _title(rows: list[list]) -> str:
+    return re.sub(r"\s+", " ", cell_text(rows[0][0]) if rows and rows[0] else "")
+
+
+def recognise(path: Path) -> bool:
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return False
+    try:
+        book = open_workbook(path)
+        if not any(normalise_header(n).startswith(("eff", "etp")) for n in book.sheet_names):
+            return False
+        return bool(SIGNATURE.search(_title(sheet_rows(book, book.sheet_names[0], path.name)[:1])))
+    except LoadError:
+        return False
+
+
+def parse(path: Path, ref: Reference) -> Parsed:
+    book = open_workbook(path)
+    departements = set(ref.departement_region)
+    parts, rejections, notes, read, rejected, seen = [], [], [], 0, 0, set()
+    for sheet in book.sheet_names:
+        if not normalise_header(sheet).startswith(("eff", "etp")):
+            continue
+        rows = sheet_rows(book, sheet, path.name)
+        measure = next(((i, c) for p, i, c in MEASURES if p.search(_title(rows))), None)
+        if measure is None or measure[0] in seen:
+            continue
+        seen.add(measure[0])
+        frame, reject, noted, count = read_sheet(rows, sheet, path.name, measure[0], departements, counts=measure[1])
+        parts.append(frame)
+        table = reject.frame()
+        rejected += table["row_number"].nunique()
+        rejections.append(table.assign(column_name=sheet + " › " + table["column_name"].astype(str)))
+        notes.append(noted.assign(column_name=sheet + " › " + noted["column_name"].astype(str)))
+        read += count
+    if not parts:
+        raise LoadError("no_drees_measure", path.name, sheets=book.sheet_names)
+    observations = concat(parts)
+    source = sources.static("drees_personnel") | {"vintage": str(int(observations["period"].max()))}
+    return Parsed(adapter=NAME, source=source, observations=observations,
+                  rejections=pd.concat(rejections, ignore_index=True), notes=pd.concat(notes, ignore_index=True),
+                  rows_read=read, rows_rejected=rejected)
