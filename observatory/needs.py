@@ -85,6 +85,7 @@ def change_5y(rows: pd.DataFrame, period: int) -> float | None:
     return (now / before - 1.0) * 100.0
 
 
+@cached
 def profile(store: Store, territories: tuple[str, ...]) -> pd.DataFrame:
     """For each measure and territory: the latest year with a value, the value, its status and source, and the
     change over five years (rows in `MEASURES` order; measures the store lacks are left out)."""
@@ -107,6 +108,7 @@ def _series(data: pd.DataFrame, indicator: str, breakdown: str, profession: str)
     return data[data["key"] == key]
 
 
+@cached
 def ratio(store: Store, ratio_id: str, period: int | None = None) -> pd.DataFrame:
     """A need ratio for every territory (`territory_id`, `period`, `value`, `status`, `numerator`,
     `denominator`): both counts of the same territory and year; `period` None: the latest year both have."""
@@ -128,6 +130,7 @@ def ratio(store: Store, ratio_id: str, period: int | None = None) -> pd.DataFram
                          "value": value, "status": status, "numerator": n, "denominator": d})
 
 
+@cached
 def need_vs_difficulty(store: Store) -> pd.DataFrame:
     """One row per département: the five-year change of its people aged 75+ (x, latest Insee year) against the
     share of home-care recruitment projects judged difficult (y, latest BMO year), with both years and the

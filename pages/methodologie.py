@@ -121,6 +121,13 @@ def layout(**_query):
         html.P(secrecy.RULE_FR, id="method-secrecy"),
         html.H3("Statuts des chiffres", className="h5"),
         table("method-statuses", statuses, statuses[0]),
+        html.P("« Non disponible » (DREES « ND ») : le département n'a pas transmis le chiffre ; ce n'est pas "
+               "un secret statistique et jamais un zéro ; un total qui l'omet est « partiel ».", id="method-missing"),
+        html.H2("Besoins et ressources : les rapports", id="rapports-besoins", className="h4"),
+        html.P("Rapports de deux effectifs du même territoire et de la même année, calculés à la lecture (jamais "
+               "stockés) ; pour une région ou la France, rapport des sommes."),
+        table("method-need-ratios", [{"Rapport": r.label, "Définition": r.definition, "Unité": r.unit}
+                                     for r in catalogue.NEED_RATIOS.values()], ("Rapport", "Définition", "Unité")),
         html.H2("Sources", id="sources", className="h4"),
         table("method-sources", source_rows, source_rows[0]),
         html.H2("Perspectives : la projection des métiers", id="perspectives", className="h4"),
