@@ -119,7 +119,8 @@ def _breakdown(text: str) -> str | None:
     return text if text.startswith("esms:") and ascii_digits(text[5:], 10) else None
 
 
-_AGE_BANDS = ", ".join(b.removeprefix("age:") for b in catalogue.BREAKDOWNS if b.startswith("age:"))
+# The age breakdowns in a few words (the full list has a hundred and fifty: single ages of the projections too)
+_AGE_BANDS = "DARES 15-24 … 60+, <30, 30-49, 50+; Insee 0-4 … 90-94, 95+, 90+, 75+, 85+, single ages 0 … 105+"
 _EXIT_TYPES = ", ".join(b.removeprefix("sortie:") for b in catalogue.BREAKDOWNS if b.startswith("sortie:"))
 
 
@@ -167,10 +168,11 @@ def parse(store: Store, query, options: tuple[str, ...] = ()) -> tuple[queries.S
     breakdowns = []
     for value in values["breakdown"]:
         if _breakdown(value) is None:
-            raise BadQuery(f"la catégorie s'écrit « total », « esms:<code> » (chiffres 0-9), « age:<tranche> » ou "
-                           f"« sortie:<motif> », pas « {show(value)} » / breakdown must be 'total', "
-                           f"'esms:<category code>' (digits 0-9), 'age:<band>' ({_AGE_BANDS}; + written %2B) or "
-                           f"'sortie:<exit type>' ({_EXIT_TYPES}), not '{show(value)}'")
+            raise BadQuery(f"la catégorie s'écrit « total », « esms:<code> » (chiffres 0-9), « age:<tranche> », "
+                           f"« perimetre:69D|69M » ou « sortie:<motif> », pas « {show(value)} » / breakdown must be "
+                           f"'total', 'esms:<category code>' (digits 0-9), 'age:<band>' ({_AGE_BANDS}; + written "
+                           f"%2B), 'perimetre:69D' or '69M', or 'sortie:<exit type>' ({_EXIT_TYPES}), not "
+                           f"'{show(value)}'")
         breakdowns.append(_breakdown(value))
     selection = queries.Selection(
         indicators=tuple(values["indicator"]) or None,
