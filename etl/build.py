@@ -42,6 +42,9 @@ BUNDLED: tuple[tuple[str, str], ...] = (
     ("drees/Les bénéficiaires de l'aide sociale départementale - séries longues (1996-2020).xlsx",
      "drees_aide_sociale"),
     ("drees/Le personnel départemental de l'action sociale et médico-sociale de 2014 à 2020.xlsx", "drees_personnel"),
+    ("drees/APA - Données détaillées par GIR, âge et sexe en 2019.xlsx", "drees_apa_gir"),
+    *((f"insee/projections_2021_2070/{name}.xlsx", "insee_projections")
+      for name in ("00_central", "11_fec_haute", "12_fec_basse", "13_ev_haute", "14_ev_basse")),
 )
 
 

@@ -153,6 +153,8 @@ TEXTS: dict[str, Text] = {
     "no_drees_measure": Text("no sheet holds a measure the catalogue defines (APA, PCH, ASE, staff, foster carers)",
                              "aucune feuille ne contient une mesure du catalogue (APA, PCH, ASE, personnel)",
                              "sheets found: {sheets}"),
+    "no_projection_scenario": Text("no projection scenario or table", "scénario ou tableau de projection introuvable",
+                                   "{expected}"),
     "no_drees_departement_header": Text("no département header", "aucun en-tête par département", "{expected}"),
     "no_template_sheet": Text("no sheet {name!r} (the template's data sheet)",
                               "pas de feuille « {name} » (celle du modèle de l'observatoire)",

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from observatory import (
     catalogue,
     codelists,
+    demand,
     download,
     exports,
     outlook,
@@ -262,6 +263,50 @@ def projections_response() -> Response:
     return Response(to_json(outlook_export.document(projection)), content_type=JSON)
 
 
+DEMAND_PARAMETERS = ("driver", "territory", "from", "to", "scenario", "format")
+
+
+def demand_response() -> Response:
+    """The outlook's demand drivers (observatory/demand.py): observed years, then projected ones."""
+    try:
+        unknown = sorted(set(request.args) - set(DEMAND_PARAMETERS))
+        if unknown:
+            raise BadRequest(f"paramètre(s) inconnu(s) : {_show(', '.join(unknown))} / unknown parameter(s): "
+                             f"{_show(', '.join(unknown))}; known: {', '.join(DEMAND_PARAMETERS)}")
+        fmt = _option("format", "json", ("json", "csv"))
+        name = _option("driver", "", tuple(demand.DRIVERS)) if request.args.get("driver") else None
+        if name is None:
+            raise BadRequest(f"driver est obligatoire ({', '.join(demand.DRIVERS)}) / driver is required: "
+                             f"{', '.join(demand.DRIVERS)}")
+        scenario = _option("scenario", "central", demand.SCENARIOS)
+        territory = request.args.getlist("territory")
+        if len(territory) > 1:
+            raise BadRequest("territory : une seule valeur / territory may be given once only")
+        territory = territory[0] if territory else "FR"
+        store = current_store()
+        base = demand.base_year_of(store, name, scenario)
+        start = _integer("from", base - 10, minimum=1975, maximum=2070)
+        end = _integer("to", base + 10, minimum=1975, maximum=2070)
+        rows, source = demand.series(store, name, _show(territory), start, end, scenario)
+    except BadRequest as error:
+        return _error(str(error))
+    except demand.DemandError as error:
+        return _error(str(error))
+    except (SQLAlchemyError, sqlite3.Error, DatabaseError) as error:
+        response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
+        response.headers["Retry-After"] = "5"
+        return response
+    if fmt == "csv":
+        lines = ["driver,territory,scenario,year,value,status,source"]
+        lines += [",".join([name, territory, scenario, str(r["year"]), f"{r['value']:.1f}", r["status"],
+                            '"' + r["source"].replace('"', "'") + '"']) for r in rows]
+        return Response("\ufeff" + "\n".join(lines) + "\n", content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="demand_{name}_{territory}.csv"'})
+    return Response(to_json({"driver": name, "label": demand.DRIVERS[name], "territory": territory,
+                             "scenario": scenario, "source": source, "base_year": base, "rows": rows}),
+                    content_type=JSON)
+
+
 def _option(name: str, default: str, allowed: tuple[str, ...]) -> str:
     given = request.args.getlist(name)
     if len(given) > 1:
@@ -356,6 +401,21 @@ def openapi() -> dict:
                     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
                 ],
                 "responses": {"200": {"description": "projection"}, "400": {"description": "bad parameter"}}}},
+            "/api/v1/demand": {"get": {
+                "summary": "Demand drivers of the outlook (persons) by territory: observed, then projected",
+                "parameters": [
+                    {"name": "driver", "in": "query", "required": True,
+                     "schema": {"type": "string", "enum": list(demand.DRIVERS)}},
+                    {"name": "territory", "in": "query", "schema": {"type": "string", "default": "FR"},
+                     "description": "FR, REG-… or DEP-…"},
+                    {"name": "from", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "to", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "scenario", "in": "query",
+                     "schema": {"type": "string", "enum": list(demand.SCENARIOS), "default": "central"}},
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
+                ],
+                "responses": {"200": {"description": "rows {year, value, status, source}"},
+                              "400": {"description": "unknown driver, territory, scenario or year"}}}},
             **{f"/api/v1/{kind}": {"get": {
                 "summary": summary,
                 "parameters": [{"name": "format", "in": "query",
@@ -413,6 +473,10 @@ def register(server: Flask, store: Store) -> None:
     @server.get("/api/v1/projections")
     def _projections():
         return projections_response()
+
+    @server.get("/api/v1/demand")
+    def _demand():
+        return demand_response()
 
     @server.get("/api/v1/openapi.json")
     def _openapi():

@@ -115,6 +115,8 @@ BREAKDOWNS: dict[str, str] = {
     **{f"age:{low}-{low + 4}": f"{low} à {low + 4} ans" for low in range(0, 95, 5)},
     "age:95+": "95 ans ou plus", "age:90+": "90 ans ou plus",
     "age:75+": "75 ans ou plus", "age:85+": "85 ans ou plus",
+    # Insee's national projections: single years of age 0 … 104, then 105 or more
+    **{f"age:{a}": f"{a} an{'s' if a > 1 else ''}" for a in range(105)}, "age:105+": "105 ans ou plus",
     "perimetre:69D": "Rhône hors Métropole (69D)", "perimetre:69M": "Métropole de Lyon (69M)",
 }
 

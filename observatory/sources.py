@@ -193,6 +193,17 @@ STATIC.update({
         "note": "Effectifs et ETP au 31 décembre, personnels des conseils départementaux. « ND » : non disponible. "
         "Rhône : 69D (nouveau Rhône) et 69M (Métropole de Lyon) depuis 2015.",
     },
+    "drees_apa_gir": {
+        "producer": "DREES",
+        "title": "APA – données détaillées par GIR, âge et sexe (part des bénéficiaires dans la population)",
+        "url": "https://data.drees.solidarites-sante.gouv.fr/explore/dataset/"
+        "apa-donnees-detaillees-par-gir-age-et-sexe/information/",
+        "licence": LICENCE_OUVERTE,
+        "vintage": None,  # the year the sheet's title names (etl/adapters/drees_apa_gir.py)
+        "adapter": "drees_apa_gir",
+        "note": "Part des bénéficiaires de l'APA (domicile, établissement) dans la population de chaque tranche "
+        "d'âge, fin décembre ; France hors Mayotte ; population : estimations provisoires de l'Insee.",
+    },
     "insee_estim_pop": {
         "producer": "Insee",
         "title": "Estimation de population au 1er janvier, par département, sexe et âge quinquennal",
@@ -251,3 +262,22 @@ def static(source_id: str) -> dict:
     """A fixed source's row for the `source` table."""
     return {"source_id": source_id, "is_illustrative": False, "scope": "published", "series": source_id,
             **STATIC[source_id]}
+
+
+PROJECTION_SCENARIOS = {  # Insee « Projections de population 2021-2070 »: scenario → French name
+    "central": "scénario central", "fec_haute": "fécondité haute", "fec_basse": "fécondité basse",
+    "ev_haute": "espérance de vie haute", "ev_basse": "espérance de vie basse",
+    "mig_haute": "migrations hautes", "mig_basse": "migrations basses",
+}
+
+
+def projection_source(scenario: str) -> dict:
+    """The source row of one scenario of Insee's national projections (each scenario its own series)."""
+    source_id = f"insee_proj_2021_{scenario}"
+    return {"source_id": source_id, "is_illustrative": False, "scope": "published", "series": source_id,
+            "producer": "Insee", "title": "Projections de population 2021-2070, France – "
+            + PROJECTION_SCENARIOS.get(scenario, scenario.replace("_", " ")),
+            "url": "https://www.insee.fr/fr/statistiques/5894093", "licence": LICENCE_OUVERTE, "vintage": "2021",
+            "adapter": "insee_projections",
+            "note": "Population au 1er janvier par âge ; 2021 : estimation (base de la projection) ; projection "
+            "jusqu'en 2070, l'horizon publié par l'Insee."}

@@ -20,7 +20,8 @@ from etl.read.zipsafe import check_workbook
 # Every adapter, by NAME (its module's name), in the order `recognise` tries them: the cheap signatures first.
 # A module is imported when it is first asked for: `python -m etl load --source bmo` imports only the BMO adapter.
 NAMES = ("bmo", "dares_mmo", "dares_tensions", "dares_portrait", "dares_outlook", "ft_tension", "tdbms",
-         "drees_ecoles", "insee_population", "drees_aide_sociale", "drees_personnel")
+         "drees_ecoles", "insee_population", "drees_aide_sociale", "drees_personnel", "insee_projections",
+         "drees_apa_gir")
 
 
 def get(name: str) -> ModuleType:
