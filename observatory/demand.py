@@ -25,13 +25,14 @@ DRIVERS = {  # driver → (label, how it is made)
     "population_0_5": "Enfants de moins de 6 ans",
     "population_75_plus": "Personnes de 75 ans ou plus",
     "population_85_plus": "Personnes de 85 ans ou plus",
+    "population_0_24": "Personnes de moins de 25 ans",
     "apa_recipients": "Bénéficiaires de l'APA",
     "apa_recipients_home": "Bénéficiaires de l'APA à domicile",
     "pch_recipients": "Bénéficiaires de la PCH",
     "ase_children": "Enfants accueillis à l'ASE",
 }
 AGE_RANGES = {"population": (0, 105), "population_0_2": (0, 2), "population_0_5": (0, 5),
-              "population_75_plus": (75, 105), "population_85_plus": (85, 105)}
+              "population_75_plus": (75, 105), "population_85_plus": (85, 105), "population_0_24": (0, 24)}
 SCENARIOS = tuple(s for s in sources.PROJECTION_SCENARIOS if not s.startswith("mig_"))
 BAND_CODES = [demography.band_code(b) for b in demography.BANDS]
 SINGLE_AGES = [f"age:{a}" for a in range(demography.MAX_AGE)] + [f"age:{demography.MAX_AGE}+"]
@@ -120,8 +121,8 @@ def _profile(data: Inputs, year: int) -> np.ndarray:
 
 
 def _counts(store: Store, indicator: str) -> pd.DataFrame:
-    frame = queries.select(store, queries.Selection(indicators=(indicator,), levels=("departement", "region"),
-                                                    breakdowns=("",)))
+    frame = queries.select(store, queries.Selection(indicators=(indicator,), breakdowns=("",),
+                                                    levels=("departement", "region", "nation")))
     return frame[frame["value"].notna()][["territory_id", "period", "value"]]
 
 
@@ -246,9 +247,9 @@ def series(store: Store, name: str, territory: str, start: int, end: int, scenar
     observed = d.observed
     for year in range(start, min(end, base_year) + 1):
         part = observed[observed["period"] == year].set_index("territory_id")["value"]
-        values = [part.get(t) for t in members]
-        if territory == "REG-94" and "REG-94" in part.index and any(v is None for v in values):
-            values = [part["REG-94"]]
+        # the store's own figure of the territory when it has one (France: DREES's estimate; a région: the sum of
+        # its départements, or the Collectivité de Corse), else the sum of its départements
+        values = [part[territory]] if territory in part.index else [part.get(t) for t in members]
         if any(v is None or v != v for v in values):
             continue
         rows.append({"year": year, "value": round(float(sum(values)), 1), "status": "observed"})
@@ -279,3 +280,22 @@ def _members(data: Inputs, territory: str) -> list[str]:
     if not found:
         raise DemandError(f"territoire inconnu : {territory} / unknown territory {territory}")
     return found
+
+
+def departement_weights(store: Store, name: str | None) -> dict[str, float]:
+    """Each département's value of a driver in its base year (people: the latest estimate), what a family's
+    regional employment is shared out with (`outlook_data`); a département the driver lacks (Mayotte for the
+    DREES counts) takes its population's weight. Empty when the store holds no population."""
+    data = inputs(store, "central")
+    if data is None:
+        return {}
+    people = demography.split_bands(data.estimates[data.latest_estimate], _profile(data, data.latest_estimate))
+    weights = people.sum(axis=1)
+    if name is not None:
+        try:
+            base = base_year_of(store, name)
+            values = driver(store, name, "central", base, max(data.national)).projected[base]
+            weights = np.where(np.isnan(values), weights * np.nanmean(values / weights), values)
+        except DemandError:
+            pass
+    return dict(zip(data.territories, weights.astype(float)))

@@ -61,13 +61,19 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
               "définitives (démissions, licenciements, ruptures conventionnelles, autres) ; 1 = taux observé"),
     Parameter("retirement_age_shift", "Décalage de l'âge de fin de carrière", "ans", -3.0, 5.0, 0.0,
               "Âge moyen de fin de carrière estimé sur la pyramide des âges DARES de la famille "
-              "(60 + 5 × effectif des 60 ans ou plus / effectif des 55-59 ans) ; 0 = âge observé"),
+              "(60 + 5 × effectif des 60 ans ou plus / effectif des 55-59 ans), plafonné par le même âge calculé "
+              "sur l'ensemble des métiers (les entrées tardives gonflent les 60 ans ou plus des familles qui "
+              "recrutent après 50 ans) ; 0 = âge observé"),
     Parameter("training_factor", "Places de formation (× niveau actuel)", "×", 0.0, 3.0, 1.0,
               "DREES, enquête Écoles : moyenne des trois dernières années de diplômés du store "
               "(ILLUSTRATIF aujourd'hui) ; 1 = niveau actuel"),
     Parameter("demand_growth", "Croissance annuelle de l'emploi", "% par an", -5.0, 10.0, None,
-              "Tendance de l'emploi de la famille sur les dix années précédant l'année de base "
-              "(DARES, Portrait statistique des métiers, moyennes sur trois ans)"),
+              "Par défaut, l'emploi suit la population qu'il sert (son « moteur » : bénéficiaires de l'APA à "
+              "domicile, personnes de 85 ans ou plus, enfants de moins de 3 ans, enfants accueillis à l'ASE, "
+              "moins de 25 ans), projetée par l'observatoire à partir des projections de l'Insee, avec "
+              "l'élasticité observée de l'emploi à ce moteur sur les dix années précédant l'année de base ; "
+              "une valeur saisie ici remplace ce calcul (la tendance décennale de l'emploi est proposée comme "
+              "scénario de rechange)"),
     Parameter("take_up_rate", "Part des diplômés qui prennent un poste du métier", "%", 0.0, 100.0, 85.0,
               "Hypothèse de l'observatoire (aucune source publiée dans le store) : à remplacer par le taux "
               "d'insertion mesuré par l'enquête DREES auprès des sortants"),
@@ -89,6 +95,29 @@ class FamilyInputs:
     region_share: pd.Series  # territory_id → fraction of national employment (sums to 1)
     graduates: pd.DataFrame | None = None  # territory_id, period, value: graduates of the mapped diplomas
     diplomas: tuple[str, ...] = ()
+    driver: str | None = None  # the demand driver the family's employment follows (observatory/demand.py)
+    driver_path: pd.Series | None = None  # year → national driver, observed up to its base year then projected
+    driver_label: str = ""
+    all_pyramid: pd.Series | None = None  # every occupation's pyramid, same window (the exit age's upper bound)
+    departement_share: pd.Series | None = None  # DEP-… → fraction of national employment (each région's split)
+
+    def share(self, territory: str) -> float:
+        """The territory's fraction of national employment: 1 for France, NaN where none is known."""
+        if territory == "FR":
+            return 1.0
+        if territory in self.region_share.index:
+            return float(self.region_share[territory])
+        if self.departement_share is not None and territory in self.departement_share.index:
+            return float(self.departement_share[territory])
+        return math.nan
+
+    def covers(self, territory: str) -> bool:
+        return not math.isnan(self.share(territory))
+
+    @cached_property
+    def elasticity(self) -> float | None:
+        """Employment's elasticity to its driver over the ten years before the base year."""
+        return elasticity(self.employment, self.driver_path, self.base_year)
 
     # The family's own rates do not depend on the scenario: computed once per family (the store is read once
     # per store version), never again on a request's path.
@@ -103,7 +132,11 @@ class FamilyInputs:
 
     @cached_property
     def mean_exit_age(self) -> float:
-        return mean_exit_age(self.pyramid)
+        """The family's own end-of-career age, but never later than every occupation's: a family that hires many
+        people in their fifties (aides à domicile, assistantes maternelles, animateurs) has a 60+ band swollen by
+        late entrants, which the stationary identity reads as late exits."""
+        own = mean_exit_age(self.pyramid)
+        return own if self.all_pyramid is None else min(own, mean_exit_age(self.all_pyramid))
 
 
 @dataclass(frozen=True)
@@ -198,6 +231,36 @@ def trend_spread(employment: pd.Series, end: int, years: int = TREND_YEARS) -> f
     return float(np.std(slopes)) if len(slopes) >= 3 else 1.0
 
 
+ELASTICITY_BOUNDS = (0.0, 2.0)  # beyond, employment moved for other reasons than its driver (policy, reforms)
+MIN_DRIVER_CHANGE = 0.02  # a driver that moved less than 2 % in ten years says nothing of an elasticity
+
+
+def elasticity(employment: pd.Series, driver: pd.Series | None, end: int, years: int = TREND_YEARS) -> float | None:
+    """log(E_end / E_start) / log(D_end / D_start) over the `years` before `end` (or the part of them both series
+    cover, five years at least), bounded; 1 (jobs per person served held constant) when the driver barely
+    moved; None when it is missing (the trend is used instead)."""
+    if driver is None:
+        return None
+    known = [y for y in range(end - years, end - 4) if y in employment.index and y in driver.index]
+    if not known or end not in employment.index or end not in driver.index:
+        return None
+    start = known[0]  # the window's first year both series have (APA exists since 2002), at least five years
+    moved = math.log(float(driver[end]) / float(driver[start]))
+    if employment[start] <= 0:
+        return None
+    if abs(moved) < math.log1p(MIN_DRIVER_CHANGE):
+        return 1.0  # the driver barely moved: no elasticity can be read; jobs per person served held constant
+    return float(np.clip(math.log(float(employment[end]) / float(employment[start])) / moved, *ELASTICITY_BOUNDS))
+
+
+def driven_growth(driver: pd.Series, elasticity_: float, base_year: int, horizon: int) -> np.ndarray:
+    """Employment growth (% per year) for each year base+1 … horizon: the driver's growth that year raised to
+    the elasticity."""
+    years = np.arange(base_year + 1, horizon + 1)
+    values = driver.reindex(np.arange(base_year, horizon + 1)).interpolate(limit_direction="both").to_numpy(float)
+    return (np.power(values[1:] / values[:-1], elasticity_) - 1.0) * 100.0 if len(years) else np.zeros(0)
+
+
 def other_exit_rate(inputs: FamilyInputs) -> float:
     """Mid-career exits per year (fraction of employment): DMMO exit rate × definitive share."""
     if inputs.exit_rate is None or inputs.definitive_exit_share is None:
@@ -233,10 +296,11 @@ class Path:
     share_50_plus: np.ndarray
 
 
-def simulate(stock: np.ndarray, base_year: int, horizon: int, growth: float, hazard: np.ndarray,
+def simulate(stock: np.ndarray, base_year: int, horizon: int, growth, hazard: np.ndarray,
              exit_rate: float, entrants: float, hire_profile: np.ndarray) -> Path:
-    """Age the stock one year at a time; employment follows `growth` (% per year)."""
+    """Age the stock one year at a time; employment follows `growth` (% per year: one value, or one per year)."""
     n = max(horizon - base_year, 0)
+    growth = np.broadcast_to(np.asarray(growth, dtype=float), (n,)) if n else np.zeros(0)
     out = {k: np.zeros(n) for k in ("employment", "retirements", "other_exits", "job_change", "entrants",
                                     "other_hires", "share_50_plus")}
     young = np.zeros(len(AGES))
@@ -252,7 +316,7 @@ def simulate(stock: np.ndarray, base_year: int, horizon: int, growth: float, haz
         staying = staying - leaving
         aged = np.zeros_like(staying)
         aged[1:] = staying[:-1]  # the 74-year-olds all left (hazard 1)
-        target = employment * (1.0 + growth / 100.0)
+        target = employment * (1.0 + growth[i] / 100.0)
         hires = target - aged.sum()
         others = hires - entrants
         stock = np.clip(aged + entrants * young + others * hire_profile, 0.0, None)
@@ -286,6 +350,8 @@ class Rates:
     graduates: float | None
     graduate_periods: tuple[int, ...]
     entrants: float | None
+    elasticity: float | None = None  # None: employment does not follow a driver (trend, or growth set by hand)
+    driver: str | None = None
 
 
 def regional_entrants(inputs: FamilyInputs, scenario: Scenario, territory: str) -> float | None:
@@ -293,12 +359,31 @@ def regional_entrants(inputs: FamilyInputs, scenario: Scenario, territory: str) 
     return None if graduates is None else graduates * scenario.training_factor * scenario.take_up_rate / 100
 
 
-def rates(inputs: FamilyInputs, scenario: Scenario, territory: str = "FR") -> Rates:
-    growth = scenario.demand_growth if scenario.demand_growth is not None else (inputs.trend or 0.0)
+def follows_driver(inputs: FamilyInputs, scenario: Scenario) -> bool:
+    return scenario.demand_growth is None and inputs.elasticity is not None and inputs.driver_path is not None
+
+
+def growth_path(inputs: FamilyInputs, scenario: Scenario, horizon: int) -> np.ndarray:
+    """Employment growth (% per year) for each projected year: its driver's, or a constant (set, or the trend)."""
+    n = max(horizon - inputs.base_year, 0)
+    if follows_driver(inputs, scenario):
+        return driven_growth(inputs.driver_path, inputs.elasticity, inputs.base_year, horizon)
+    constant = scenario.demand_growth if scenario.demand_growth is not None else (inputs.trend or 0.0)
+    return np.full(n, float(constant))
+
+
+def rates(inputs: FamilyInputs, scenario: Scenario, territory: str = "FR", horizon: int = 2030) -> Rates:
+    if follows_driver(inputs, scenario):
+        path = growth_path(inputs, scenario, max(horizon, inputs.base_year + 1))
+        growth = float((np.prod(1 + path / 100.0) ** (1 / len(path)) - 1) * 100) if len(path) else 0.0
+    else:
+        growth = scenario.demand_growth if scenario.demand_growth is not None else (inputs.trend or 0.0)
     graduates, periods = annual_graduates(inputs, territory)
     entrants = None if graduates is None else graduates * scenario.training_factor * scenario.take_up_rate / 100
+    driven = follows_driver(inputs, scenario)
     return Rates(inputs.mean_exit_age + scenario.retirement_age_shift, float(growth), inputs.growth_spread,
-                 other_exit_rate(inputs) * scenario.exit_rate_factor, graduates, periods, entrants)
+                 other_exit_rate(inputs) * scenario.exit_rate_factor, graduates, periods, entrants,
+                 inputs.elasticity if driven else None, inputs.driver if driven else None)
 
 
 def base_stock(inputs: FamilyInputs, hazard: np.ndarray) -> np.ndarray:
@@ -321,15 +406,16 @@ def project_many(inputs: FamilyInputs, scenario: Scenario, territories: tuple[st
     A région is the nation's path scaled by its share of the family's employment (so régions add up to the
     nation); its entrants are its own graduates (the nation's are the sum of the régions')."""
     check(scenario)
-    national = rates(inputs, scenario, "FR")
+    national = rates(inputs, scenario, "FR", horizon)
     hazard = exit_hazard(national.mean_exit_age)
     stock = base_stock(inputs, exit_hazard(inputs.mean_exit_age))
     profile = hire_profile(stock)
+    growth = growth_path(inputs, scenario, horizon)
     paths = {
         name: simulate(stock, inputs.base_year, horizon, g, hazard, national.other_exit_rate,
                        national.entrants or 0.0, profile)
-        for name, g in (("central", national.growth), ("low", national.growth - national.growth_spread),
-                        ("high", national.growth + national.growth_spread))
+        for name, g in (("central", growth), ("low", growth - national.growth_spread),
+                        ("high", growth + national.growth_spread))
     }
     c = paths["central"]
     base = pd.DataFrame({
@@ -339,7 +425,7 @@ def project_many(inputs: FamilyInputs, scenario: Scenario, territories: tuple[st
     })
     out = {}
     for territory in territories:
-        share = 1.0 if territory == "FR" else float(inputs.region_share.get(territory, np.nan))
+        share = inputs.share(territory)
         frame = base.copy()
         frame.iloc[:, 1:] = base.iloc[:, 1:].to_numpy() * share
         frame["share_50_plus"] = c.share_50_plus
@@ -381,6 +467,8 @@ class Backtest:
     projected_share_50_plus: float
     naive_share_50_plus: float
     growth_used: float
+    elasticity: float | None = None  # employment followed its driver (observed) with this elasticity; None: trend
+    driver: str | None = None
 
     @property
     def employment_error(self) -> float:
@@ -411,7 +499,9 @@ class Backtest:
 METHOD = (  # in French: the methodology page and the exports' assumptions sheet say it in these words
     "Projection par famille FAP-87, pour la France ou une région, année par année et âge par âge (15-74 ans), "
     "selon l'identité emploi(t+1) = emploi(t) − départs en fin de carrière − sorties en cours de carrière + "
-    "jeunes diplômés + autres embauches. L'emploi suit la croissance retenue ; les postes à pourvoir sont les "
+    "jeunes diplômés + autres embauches. L'emploi suit la population que la famille sert (son moteur, projeté "
+    "par l'observatoire à partir des projections de l'Insee), avec l'élasticité observée sur les dix années "
+    "précédant l'année de base, ou la croissance saisie ; les postes à pourvoir sont les "
     "départs en fin de carrière plus les créations nettes (définition des « Métiers en 2030 » de la DARES et de "
     "France Stratégie) ; l'écart les compare aux jeunes diplômés, l'écart complet ajoute les sorties en cours de "
     "carrière. Une région suit la France à sa part de l'emploi de la famille. Chaque hypothèse est modifiable, "
@@ -421,7 +511,9 @@ METHOD = (  # in French: the methodology page and the exports' assumptions sheet
 
 BACKTEST_METHOD = (
     "Même modèle lancé depuis l'année de base moins dix ans : pyramide à trois tranches d'âge de la DARES "
-    "(historique 1982-2019), tendance de l'emploi des dix années précédentes, mêmes taux de sortie. Les diplômés "
+    "(historique 1982-2019) ; l'emploi suit son moteur tel qu'il a été observé sur ces dix ans, avec "
+    "l'élasticité des dix années précédentes (la tendance de l'emploi quand la famille n'a pas de moteur) ; "
+    "mêmes taux de sortie. Les diplômés "
     "ne sont pas connus avant la série illustrative : toutes les embauches y suivent le profil d'âge des 20-59 ans "
     "en emploi. "
     "L'âge de fin de carrière est celui de la pyramide la plus récente (seule pyramide détaillée disponible), ce "
@@ -436,7 +528,10 @@ def backtest(inputs: FamilyInputs, years: int = 10) -> Backtest | None:
     if start not in ages.index or end not in ages.index or start not in inputs.employment.index \
             or end not in inputs.employment.index:
         return None
+    e = elasticity(inputs.employment, inputs.driver_path, start)
     growth = trend(inputs.employment, start)
+    if e is not None:  # the driver as observed over the back-test's years, the elasticity of the ten before
+        growth = driven_growth(inputs.driver_path, e, start, end)
     if growth is None:
         return None
     hazard = exit_hazard(inputs.mean_exit_age)
@@ -449,5 +544,8 @@ def backtest(inputs: FamilyInputs, years: int = 10) -> Backtest | None:
     actual = ages.loc[end]
     share_now = float(actual.get("age:50+", np.nan)) / float(actual.sum()) * 100
     share_then = float(ages.loc[start].get("age:50+", np.nan)) / float(ages.loc[start].sum()) * 100
+    used = float((np.prod(1 + np.asarray(growth) / 100.0) ** (1 / (end - start)) - 1) * 100) \
+        if np.ndim(growth) else float(growth)
     return Backtest(inputs.fap, start, end, float(inputs.employment[end]), float(path.employment[-1]),
-                    employment0, share_now, float(path.share_50_plus[-1]), share_then, growth)
+                    employment0, share_now, float(path.share_50_plus[-1]), share_then, used, e,
+                    inputs.driver if e is not None else None)

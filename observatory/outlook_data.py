@@ -6,13 +6,13 @@ today), read once per store version and shared by every request of the process.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import text
 
-from observatory import outlook, queries
+from observatory import demand, outlook, queries
 from observatory import store as stores
 from observatory.outlook import FamilyInputs, Scenario
 
@@ -37,6 +37,44 @@ class Store:
     base_year: int | None
     backtests: dict[str, outlook.Backtest | None]  # FAP-87 code → the back-test (computed once per store)
     social: tuple[str, ...] = ()  # the FAP-87 families of the travail social professions (see social_families)
+
+
+# The population each social family serves (domain reference § 7): its employment follows it.
+FAMILY_DRIVERS = {"T2A": "apa_recipients_home", "T2B": "population_0_2", "V0Z": "population_85_plus",
+                  "V4Z": "population", "V5Z": "population_0_24"}
+DRIVER_HORIZON = 2070  # Insee's horizon: the drivers are projected that far once
+
+
+def driver_path(source: stores.Store, name: str) -> pd.Series | None:
+    """The national driver, observed then projected (central scenario), year → persons; None when the store
+    cannot make it (no population or projection loaded)."""
+    try:
+        rows, _ = demand.series(source, name, "FR", 1990, DRIVER_HORIZON)
+    except demand.DemandError:
+        return None
+    series = pd.Series({r["year"]: r["value"] for r in rows}, dtype=float)
+    return series if len(series) else None
+
+
+def _with_departements(source: stores.Store, families: dict[str, FamilyInputs], parent: dict[str, str]
+                       ) -> dict[str, FamilyInputs]:
+    """Each family's share of national employment for every département too: its région's share (DARES) split
+    between the région's départements by the family's driver (by population for a family without one), so that
+    départements add up to their région."""
+    weights_of: dict[str | None, dict[str, float]] = {}
+    out = {}
+    for fap, family in families.items():
+        if family.driver not in weights_of:
+            weights_of[family.driver] = demand.departement_weights(source, family.driver)
+        weights = weights_of[family.driver]
+        by_region: dict[str, float] = {}
+        for dep, w in weights.items():
+            by_region[parent.get(dep)] = by_region.get(parent.get(dep), 0.0) + w
+        shares = {dep: float(family.region_share[parent[dep]]) * w / by_region[parent[dep]]
+                  for dep, w in weights.items()
+                  if parent.get(dep) in family.region_share.index and by_region[parent[dep]] > 0}
+        out[fap] = replace(family, departement_share=pd.Series(shares, dtype=float))
+    return out
 
 
 # V0Z « Aides-soignants » holds the accompagnants éducatifs et sociaux (ex-AMP, FAP-2009 V0Z60 ↔ ROME K1301 in the
@@ -92,6 +130,8 @@ def store(source: stores.Store) -> Store:
     graduates = graduates[graduates.profession_id.isin(
         [p for p, level in zip(dims.professions.profession_id, dims.professions.level) if level == "profession"])]
 
+    every = pyramid[(pyramid.period == base_year) & (pyramid.profession_id == "ensemble")]
+    all_pyramid = every.set_index("breakdown").value if not every.empty else None
     families: dict[str, FamilyInputs] = {}
     for profession_id, rows in pyramid[pyramid.period == base_year].groupby("profession_id"):
         fap = crosswalk.get(profession_id)  # the FAP-87 rows themselves, not a FAP-225 member of one
@@ -113,13 +153,10 @@ def store(source: stores.Store) -> Store:
             definitive_exit_share=None if definitive is None else float(definitive),
             region_share=shares / shares.sum() if shares.sum() > 0 else shares,
             graduates=mine[["territory_id", "period", "value"]] if not mine.empty else None,
-            diplomas=tuple(sorted(mine.profession_id.unique())),
+            diplomas=tuple(sorted(mine.profession_id.unique())), all_pyramid=all_pyramid,
         )
     profession_family = {p: family_of(p) for p in dims.professions.profession_id}
     profession_family = {p: f for p, f in profession_family.items() if f in families}
-    territories = {"FR": "France"} | {
-        t: n for t, n, level in zip(dims.territories.territory_id, dims.territories.name, dims.territories.level)
-        if level == "region" and t in set(regions.territory_id)}
 
     def provenance(indicator: str) -> dict:
         ids = sorted(set(frame.loc[frame.indicator_id == indicator, "source_id"]))
@@ -129,6 +166,19 @@ def store(source: stores.Store) -> Store:
                 "vintages": sorted({str(r.get("vintage")) for r in rows if r.get("vintage")}),
                 "illustrative": any(bool(r.get("is_illustrative")) for r in rows)}
     sources = {indicator: provenance(indicator) for indicator in INDICATORS}
+    for fap, name in FAMILY_DRIVERS.items():
+        if fap in families:
+            path = driver_path(source, name)
+            if path is not None:
+                families[fap] = replace(families[fap], driver=name, driver_path=path,
+                                        driver_label=demand.DRIVERS[name])
+    families = _with_departements(source, families, dict(zip(dims.territories.territory_id,
+                                                             dims.territories.parent_id)))
+    covered = set(regions.territory_id) | {t for f in families.values() if f.departement_share is not None
+                                           for t in f.departement_share.index}
+    territories = {"FR": "France"} | {
+        t: n for t, n, level in zip(dims.territories.territory_id, dims.territories.name, dims.territories.level)
+        if level in ("region", "departement") and t in covered}
     backtests = {fap: outlook.backtest(inputs) for fap, inputs in families.items()}
     social = social_families(dims.professions, family_of, fap2009)
     return Store(families, profession_family, territories, sources, base_year, backtests,
@@ -224,7 +274,7 @@ def ranking(request: OutlookRequest, data: Store) -> list[dict]:
     out = []
     for fap in data.social:
         family = data.families[fap]
-        covered = request.territory == "FR" or request.territory in family.region_share.index
+        covered = family.covers(request.territory)
         totals = outlook.totals(outlook.window(outlook.project(
             family, request.scenario, request.territory, horizon=request.end), request.start, request.end)) \
             if covered else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from observatory import catalogue, outlook, outlook_data
+from observatory import catalogue, demand, figures, outlook, outlook_data
 from observatory import outlook_figures as charts
 from observatory.formatting import number, parse_number, points
 from observatory.outlook_data import Projection, Store, horizons, ranking
@@ -57,11 +57,13 @@ def field_value(value: float | None) -> str | None:
 
 
 def territory_options(data: Store, labelled: list[dict]) -> list[dict]:
-    """France and the régions the outlook covers, labelled as on the other pages (`labelled`: their options)."""
+    """France, the régions and the départements the outlook covers, labelled as on the other pages (`labelled`:
+    their options), in that order."""
     names = {o["value"]: o["label"] for o in labelled}
-    options = [{"label": names.get(t, catalogue.place("nation" if t == "FR" else "region", name)), "value": t}
-               for t, name in data.territories.items()]
-    return sorted(options, key=lambda o: (o["value"] != "FR", o["label"]))
+    level = {"FR": "nation"}
+    options = [{"label": names.get(t, catalogue.place(level.get(t, "departement" if t.startswith("DEP-") else "region"),
+                                                      name)), "value": t} for t, name in data.territories.items()]
+    return sorted(options, key=lambda o: (o["value"] != "FR", o["value"].startswith("DEP-"), o["label"]))
 
 
 def family_trend(data: Store, family: str) -> float:
@@ -70,8 +72,14 @@ def family_trend(data: Store, family: str) -> float:
 
 
 def trend_hint(data: Store, family: str) -> tuple[str, str]:
-    """(placeholder, label hint) of the demand growth field: the family's trend, used when it is empty."""
+    """(placeholder, label hint) of the demand growth field: what is used when it is empty (the family's driver,
+    or its trend for a family without one); the trend is the alternative one can type in."""
+    inputs = data.families[family]
     growth = family_trend(data, family)
+    if inputs.driver and inputs.elasticity is not None:
+        return number(growth, 1), (f" – vide : l'emploi suit « {inputs.driver_label.lower()} » (élasticité "
+                                   f"{number(inputs.elasticity, 2)}) ; tendance de la famille : "
+                                   f"{signed_rate(growth)} par an")
     return number(growth, 1), f" – vide : tendance de la famille, {signed_rate(growth)} par an"
 
 
@@ -212,7 +220,7 @@ def workforce(projection: Projection) -> tuple[int, float] | None:
     national = family.employment.get(family.base_year)
     if missing(national):
         return None
-    share = 1.0 if request.territory == "FR" else float(family.region_share.get(request.territory, math.nan))
+    share = family.share(request.territory)
     return family.base_year, float(national) * share
 
 
@@ -418,3 +426,35 @@ def view(projection: Projection, data: Store) -> View:
         ranking=ranking_rows(ranking(request, data)),
         ranking_caption=ranking_caption(request, data),
     )
+
+
+def driver_view(source, data: Store, family: str | None, territory: str, horizon) -> tuple:
+    """The driver chart, its sentence, its rows and its source line (empty for a family without a driver)."""
+    inputs = data.families.get(family or "")
+    figure = go.Figure(layout={**figures.LAYOUT, "height": 320})
+    if inputs is None or not inputs.driver:
+        return figure, "Cette famille ne suit pas de population servie : sa croissance est sa tendance.", [], ""
+    end = int(horizon or outlook_data.default_horizon(data.base_year))
+    try:
+        rows, source = demand.series(source, inputs.driver, territory, data.base_year - 10, end)
+    except demand.DemandError as error:
+        return figure, str(error), [], ""
+    names = {"observed": "observé", "projected": "projeté (scénario central de l'Insee)"}
+    for status, dash_style in (("observed", "solid"), ("projected", "dash")):
+        part = [r for r in rows if r["status"] == status]
+        figure.add_scatter(x=[r["year"] for r in part], y=[r["value"] for r in part], mode="lines+markers",
+                           name=names[status], line={"dash": dash_style, "color": "#2c5f8a"})
+    where = data.territories.get(territory, territory)
+    label = inputs.driver_label
+    figure.update_layout(title={"text": figures.wrap_title(f"{label} – {where}"), "x": 0, "font": {"size": 15}},
+                         legend={"orientation": "h", "y": -0.25})
+    observed = [r for r in rows if r["status"] == "observed"]
+    last = rows[-1] if rows else None
+    sentence = ""
+    if observed and last:
+        change = (last["value"] / observed[-1]["value"] - 1) * 100 if observed[-1]["value"] else math.nan
+        sentence = (f"{label} ({where}) : {persons(observed[-1]['value'])} en {observed[-1]['year']} (observé), "
+                    f"{persons(last['value'])} en {last['year']} (projeté), soit {signed_rate(change)} ; l'emploi "
+                    f"de la famille suit ce moteur avec une élasticité de {number(inputs.elasticity or 0, 2)}.")
+    table = [{"Année": r["year"], "Valeur": persons(r["value"]), "Statut": names[r["status"]]} for r in rows]
+    return figure, sentence, table, "Source : " + source

@@ -374,11 +374,13 @@ def parse_outlook(query, data: outlook_data.Store, *, strict: bool = True) -> Ou
     territory = get("territory") or "FR"
     if territory not in data.territories:
         if strict:
-            regions = ", ".join(sorted(t for t in data.territories if t != "FR"))
-            raise OutlookError(f"territoire inconnu {territory[:40]!r} : FR ou une région ({regions})",
-                               f"unknown territory {territory[:40]!r}: expected FR or a région ({regions})")
+            regions = ", ".join(sorted(t for t in data.territories if t.startswith("REG-")))
+            raise OutlookError(f"territoire inconnu {territory[:40]!r} : FR, une région ({regions}) ou un "
+                               "département (DEP-01 …)",
+                               f"unknown territory {territory[:40]!r}: expected FR, a région ({regions}) or a "
+                               "département (DEP-01 …)")
         territory = "FR"
-    if territory != "FR" and territory not in data.families[family].region_share.index:
+    if not data.families[family].covers(territory):
         if strict:
             raise OutlookError(f"la DARES ne publie pas l'emploi de {family} en {territory} (trop peu "
                                "d'observations) : choisissez FR ou une autre région",

@@ -129,6 +129,16 @@ def layout(**query):
             html.P(id=f"{PREFIX}-sources", className="obs-source mt-2"),
         ], className="obs-card"),
         html.Div([
+            html.H2("Ce que l'emploi suit : la population servie", className="h4"),
+            ui.described_chart(dcc.Graph(id=f"{PREFIX}-driver", config=figures.GRAPH_CONFIG, style={"width": "100%"}),
+                               f"{PREFIX}-driver-summary", f"{PREFIX}-driver-table"),
+            html.P(id=f"{PREFIX}-driver-summary", className="obs-summary", **{"aria-live": "polite"}),
+            html.Details([html.Summary("Voir les données"), _table(f"{PREFIX}-driver-table", ["Année", "Valeur",
+                                                                                              "Statut"])],
+                         className="obs-data"),
+            html.P(id=f"{PREFIX}-driver-source", className="obs-source mt-2"),
+        ], className="obs-card"),
+        html.Div([
             html.H2("Le modèle face au passé", className="h4"),
             html.Div(id=f"{PREFIX}-backtest"),
             html.H3("Familles du travail social", className="h6 mt-3"),
@@ -185,3 +195,12 @@ def reset(clicks):
     if not clicks or ctx.triggered_id != f"{PREFIX}-reset":
         return [no_update] * len(PARAMETERS)
     return [parts.field_value(outlook.PARAMETERS[name].default) for name in PARAMETERS]
+
+
+@callback(Output(f"{PREFIX}-driver", "figure"), Output(f"{PREFIX}-driver-summary", "children"),
+          Output(f"{PREFIX}-driver-table", "data"), Output(f"{PREFIX}-driver-source", "children"),
+          Input(f"{PREFIX}-family", "value"), Input(f"{PREFIX}-territory", "value"),
+          Input(f"{PREFIX}-horizon", "value"))
+def driver(family, territory, horizon):
+    """Thin: the family's demand driver for the territory, observed then projected (`observatory.demand`)."""
+    return parts.driver_view(ui.store(), outlook_data.store(ui.store()), family, territory or "FR", horizon)
