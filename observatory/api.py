@@ -398,6 +398,9 @@ def openapi() -> dict:
                     *({"name": p.name, "in": "query", "description": f"{p.label} ({p.unit}); {p.source}",
                        "schema": {"type": "number", "minimum": p.low, "maximum": p.high}}
                       for p in outlook.PARAMETERS.values()),
+                    {"name": "population_scenario", "in": "query",
+                     "schema": {"type": "string", "enum": list(demand.SCENARIOS), "default": "central"},
+                     "description": "Insee's scenario the demand drivers are projected under"},
                     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
                 ],
                 "responses": {"200": {"description": "projection"}, "400": {"description": "bad parameter"}}}},

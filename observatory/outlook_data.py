@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from sqlalchemy import text
 
-from observatory import demand, outlook, queries
+from observatory import demand, outlook, queries, sources
 from observatory import store as stores
 from observatory.outlook import FamilyInputs, Scenario
 
@@ -37,19 +37,28 @@ class Store:
     base_year: int | None
     backtests: dict[str, outlook.Backtest | None]  # FAP-87 code → the back-test (computed once per store)
     social: tuple[str, ...] = ()  # the FAP-87 families of the travail social professions (see social_families)
+    driver_paths: dict[tuple[str, str], pd.Series] | None = None  # (family, Insee scenario) → its driver's path
+
+    def family(self, fap: str, population: str = "central") -> FamilyInputs:
+        """A family's inputs with its driver projected under Insee's `population` scenario."""
+        inputs = self.families[fap]
+        path = (self.driver_paths or {}).get((fap, population))
+        return inputs if population == "central" or path is None else replace(inputs, driver_path=path)
 
 
 # The population each social family serves (domain reference § 7): its employment follows it.
 FAMILY_DRIVERS = {"T2A": "apa_recipients_home", "T2B": "population_0_2", "V0Z": "population_85_plus",
                   "V4Z": "population", "V5Z": "population_0_24"}
 DRIVER_HORIZON = 2070  # Insee's horizon: the drivers are projected that far once
+POPULATION_SCENARIOS = demand.SCENARIOS  # Insee's central scenario and its variants, for the drivers
+POPULATION_LABELS = {s: sources.PROJECTION_SCENARIOS[s] for s in POPULATION_SCENARIOS}
 
 
-def driver_path(source: stores.Store, name: str) -> pd.Series | None:
-    """The national driver, observed then projected (central scenario), year → persons; None when the store
-    cannot make it (no population or projection loaded)."""
+def driver_path(source: stores.Store, name: str, scenario: str = "central") -> pd.Series | None:
+    """The national driver, observed then projected under Insee's `scenario`, year → persons; None when the
+    store cannot make it (no population or projection loaded)."""
     try:
-        rows, _ = demand.series(source, name, "FR", 1990, DRIVER_HORIZON)
+        rows, _ = demand.series(source, name, "FR", 1990, DRIVER_HORIZON, scenario)
     except demand.DemandError:
         return None
     series = pd.Series({r["year"]: r["value"] for r in rows}, dtype=float)
@@ -181,8 +190,11 @@ def store(source: stores.Store) -> Store:
         if level in ("region", "departement") and t in covered}
     backtests = {fap: outlook.backtest(inputs) for fap, inputs in families.items()}
     social = social_families(dims.professions, family_of, fap2009)
+    paths = {(fap, scenario): path for fap, family in families.items() if family.driver
+             for scenario in POPULATION_SCENARIOS if scenario != "central"
+             for path in [driver_path(source, family.driver, scenario)] if path is not None}
     return Store(families, profession_family, territories, sources, base_year, backtests,
-                 tuple(sorted(f for f in social if f in families)))
+                 tuple(sorted(f for f in social if f in families)), paths)
 
 
 
@@ -255,13 +267,13 @@ def provenance(data: Store, family: FamilyInputs) -> str:
 
 
 def run(request: OutlookRequest, data: Store) -> Projection:
-    family = data.families[request.family]
+    family = data.family(request.family, request.population)
     full = outlook.project(family, request.scenario, request.territory, horizon=request.end)
     rows = outlook.window(full, request.start, request.end).reset_index(drop=True)
-    central = rows if not request.scenario.changed() else outlook.window(
-        outlook.project(family, Scenario(), request.territory, horizon=request.end),
+    central = rows if not request.scenario.changed() and request.population == "central" else outlook.window(
+        outlook.project(data.families[request.family], Scenario(), request.territory, horizon=request.end),
         request.start, request.end).reset_index(drop=True)
-    rates = outlook.rates(family, request.scenario, request.territory)
+    rates = outlook.rates(family, request.scenario, request.territory, request.end)
     bt = data.backtests.get(request.family)
     return Projection(request, family, rows, central, rates, bt, assumptions(request, family, rates, data),
                       provenance(data, family))
@@ -273,7 +285,7 @@ def ranking(request: OutlookRequest, data: Store) -> list[dict]:
     `outlook.totals` of the same rows), None where the DARES publishes no employment of it in the territory."""
     out = []
     for fap in data.social:
-        family = data.families[fap]
+        family = data.family(fap, request.population)
         covered = family.covers(request.territory)
         totals = outlook.totals(outlook.window(outlook.project(
             family, request.scenario, request.territory, horizon=request.end), request.start, request.end)) \
@@ -323,6 +335,20 @@ def assumptions(request: OutlookRequest, family: FamilyInputs, rates: outlook.Ra
                                  f" ; diplômes rattachés : {', '.join(family.diplomas) or 'aucun'}"),
          "illustrative": bool(grads.get("illustrative")) and family.graduates is not None},
     ]
+    if family.driver:
+        rows.append({"parameter": "driver", "label": "Moteur de la demande (population servie)",
+                     "value": family.driver_label, "unit": "", "range": "",
+                     "source": "Observatoire, à partir des estimations et projections de population de l'Insee et "
+                     "de l'enquête Aide sociale de la DREES (voir /api/v1/demand)", "illustrative": False})
+        rows.append({"parameter": "elasticity", "label": "Élasticité de l'emploi à son moteur",
+                     "value": None if family.elasticity is None else round(family.elasticity, 3), "unit": "",
+                     "range": f"{outlook.ELASTICITY_BOUNDS[0]:g} – {outlook.ELASTICITY_BOUNDS[1]:g}",
+                     "source": "Emploi de la famille (DARES) et moteur observé sur les dix années précédant "
+                     "l'année de base", "illustrative": False})
+        rows.append({"parameter": "population_scenario", "label": "Scénario de population de l'Insee",
+                     "value": POPULATION_LABELS.get(request.population, request.population), "unit": "",
+                     "range": ", ".join(POPULATION_SCENARIOS), "source": "Insee, Projections de population "
+                     "2021-2070 (scénario central et variantes)", "illustrative": False})
     for name, p in outlook.PARAMETERS.items():
         value = getattr(s, name)
         if name == "demand_growth":

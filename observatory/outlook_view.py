@@ -428,7 +428,8 @@ def view(projection: Projection, data: Store) -> View:
     )
 
 
-def driver_view(source, data: Store, family: str | None, territory: str, horizon) -> tuple:
+def driver_view(source, data: Store, family: str | None, territory: str, horizon, population: str = "central"
+                ) -> tuple:
     """The driver chart, its sentence, its rows and its source line (empty for a family without a driver)."""
     inputs = data.families.get(family or "")
     figure = go.Figure(layout={**figures.LAYOUT, "height": 320})
@@ -436,10 +437,11 @@ def driver_view(source, data: Store, family: str | None, territory: str, horizon
         return figure, "Cette famille ne suit pas de population servie : sa croissance est sa tendance.", [], ""
     end = int(horizon or outlook_data.default_horizon(data.base_year))
     try:
-        rows, source = demand.series(source, inputs.driver, territory, data.base_year - 10, end)
+        rows, source = demand.series(source, inputs.driver, territory, data.base_year - 10, end, population)
     except demand.DemandError as error:
         return figure, str(error), [], ""
-    names = {"observed": "observé", "projected": "projeté (scénario central de l'Insee)"}
+    names = {"observed": "observé",
+             "projected": f"projeté (Insee : {outlook_data.POPULATION_LABELS.get(population, population)})"}
     for status, dash_style in (("observed", "solid"), ("projected", "dash")):
         part = [r for r in rows if r["status"] == status]
         figure.add_scatter(x=[r["year"] for r in part], y=[r["value"] for r in part], mode="lines+markers",

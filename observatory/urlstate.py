@@ -303,7 +303,8 @@ def describe(store: Store, filters: dict[str, list[str]]) -> str:
 
 
 # --- the outlook's request: /perspectives, /api/v1/projections and scripts/outlook_figures.py ------------------
-OUTLOOK_KEYS = ("profession", "territory", "from", "to", *outlook.PARAMETERS)  # the API's keys, the page's too
+# the API's keys, the page's too; `population_scenario`: Insee's scenario the demand drivers are projected under
+OUTLOOK_KEYS = ("profession", "territory", "from", "to", *outlook.PARAMETERS, "population_scenario")
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,7 @@ class OutlookRequest:
     end: int
     scenario: Scenario
     base_year: int  # the store's latest stock: `from` by default, left out of links when equal
+    population: str = "central"  # Insee's scenario of the demand drivers (outlook_data.POPULATION_SCENARIOS)
 
 
 def _scenario_value(name: str, raw: str) -> float:
@@ -399,6 +401,13 @@ def parse_outlook(query, data: outlook_data.Store, *, strict: bool = True) -> Ou
             if strict:
                 raise
             values.pop(name, None)
+    population = get("population_scenario") or "central"
+    if population not in outlook_data.POPULATION_SCENARIOS:
+        if strict:
+            raise OutlookError(f"population_scenario vaut {', '.join(outlook_data.POPULATION_SCENARIOS)}, pas "
+                               f"{population[:40]!r}", f"population_scenario must be one of "
+                               f"{', '.join(outlook_data.POPULATION_SCENARIOS)}, not {population[:40]!r}")
+        population = "central"
     top = outlook_data.max_horizon(data.base_year)
     try:
         start = _year("from", get("from")) if get("from") else data.base_year
@@ -412,7 +421,7 @@ def parse_outlook(query, data: outlook_data.Store, *, strict: bool = True) -> Ou
         if strict:
             raise
         start, end = data.base_year, outlook_data.default_horizon(data.base_year)
-    return OutlookRequest(family, profession, territory, start, end, Scenario(**values), data.base_year)
+    return OutlookRequest(family, profession, territory, start, end, Scenario(**values), data.base_year, population)
 
 
 def encode_outlook(request: OutlookRequest) -> str:
@@ -423,4 +432,6 @@ def encode_outlook(request: OutlookRequest) -> str:
     if request.end != outlook_data.default_horizon(request.base_year):
         pairs.append(("to", str(request.end)))
     pairs += [(k, f"{v:g}") for k, v in request.scenario.changed().items()]
+    if request.population != "central":
+        pairs.append(("population_scenario", request.population))
     return urlencode(pairs)

@@ -94,6 +94,10 @@ def layout(**query):
                         xs=12, md=2),
             ]),
             html.H2("Scénario", className="h6 mt-2"),
+            dbc.Row(dbc.Col(ui.dropdown(f"{PREFIX}-population", "Population servie : scénario de l'Insee",
+                                        [{"label": label, "value": value}
+                                         for value, label in outlook_data.POPULATION_LABELS.items()],
+                                        request.population), xs=12, md=6)),
             dbc.Row([_control(name, getattr(scenario, name),
                               parts.trend_hint(data, request.family) if name == "demand_growth" else None)
                      for name in PARAMETERS]),
@@ -164,9 +168,9 @@ def layout(**query):
     Output(f"{PREFIX}-ranking", "data"), Output(f"{PREFIX}-ranking-caption", "children"),
     Output("url", "search", allow_duplicate=True),
     Input(f"{PREFIX}-family", "value"), Input(f"{PREFIX}-territory", "value"), Input(f"{PREFIX}-horizon", "value"),
-    *[Input(f"{PREFIX}-{name}", "value") for name in PARAMETERS],
+    Input(f"{PREFIX}-population", "value"), *[Input(f"{PREFIX}-{name}", "value") for name in PARAMETERS],
     State(f"{PREFIX}-request", "data"), prevent_initial_call="initial_duplicate")
-def update(family, territory, horizon, *values_and_state):
+def update(family, territory, horizon, population, *values_and_state):
     """Thin: the controls as the codec's query, `outlook_data.run`, then the page's view of the projection."""
     *values, given = values_and_state
     data = outlook_data.store(ui.store())
@@ -175,8 +179,10 @@ def update(family, territory, horizon, *values_and_state):
     # a profession id from the link (aide_a_domicile) is kept while its family stays selected
     profession = given.get("profession") if family and outlook_data.resolve(
         given.get("profession") or "", data) == family else family
-    request = urlstate.parse_outlook(parts.request_args(profession or "", territory, values, given), data,
-                                 strict=False)
+    args = parts.request_args(profession or "", territory, values, given)
+    if population and population != "central":
+        args["population_scenario"] = population
+    request = urlstate.parse_outlook(args, data, strict=False)
     v = parts.view(outlook_data.run(request, data), data)
     backtest = [html.P(v.backtest_title, className="fw-semibold mb-1")]
     if v.backtest:
@@ -188,19 +194,21 @@ def update(family, territory, horizon, *values_and_state):
             v.search)
 
 
-@callback(*[Output(f"{PREFIX}-{name}", "value") for name in PARAMETERS], Input(f"{PREFIX}-reset", "n_clicks"),
-          prevent_initial_call=True)
+@callback(*[Output(f"{PREFIX}-{name}", "value") for name in PARAMETERS], Output(f"{PREFIX}-population", "value"),
+          Input(f"{PREFIX}-reset", "n_clicks"), prevent_initial_call=True)
 def reset(clicks):
-    """« Revenir au scénario central »: every control back to its default (demand growth: the family's trend)."""
+    """« Revenir au scénario central »: every control back to its default (demand growth: empty, the family's
+    driver; Insee's central scenario)."""
     if not clicks or ctx.triggered_id != f"{PREFIX}-reset":
-        return [no_update] * len(PARAMETERS)
-    return [parts.field_value(outlook.PARAMETERS[name].default) for name in PARAMETERS]
+        return [no_update] * (len(PARAMETERS) + 1)
+    return [*(parts.field_value(outlook.PARAMETERS[name].default) for name in PARAMETERS), "central"]
 
 
 @callback(Output(f"{PREFIX}-driver", "figure"), Output(f"{PREFIX}-driver-summary", "children"),
           Output(f"{PREFIX}-driver-table", "data"), Output(f"{PREFIX}-driver-source", "children"),
           Input(f"{PREFIX}-family", "value"), Input(f"{PREFIX}-territory", "value"),
-          Input(f"{PREFIX}-horizon", "value"))
-def driver(family, territory, horizon):
+          Input(f"{PREFIX}-horizon", "value"), Input(f"{PREFIX}-population", "value"))
+def driver(family, territory, horizon, population):
     """Thin: the family's demand driver for the territory, observed then projected (`observatory.demand`)."""
-    return parts.driver_view(ui.store(), outlook_data.store(ui.store()), family, territory or "FR", horizon)
+    return parts.driver_view(ui.store(), outlook_data.store(ui.store()), family, territory or "FR", horizon,
+                             population if population in outlook_data.POPULATION_SCENARIOS else "central")

@@ -209,6 +209,19 @@ DEPARTEMENTS_OF = {"REG-75": {f"DEP-{c}" for c in ("16", "17", "19", "23", "24",
                    "REG-11": {f"DEP-{c}" for c in ("75", "77", "78", "91", "92", "93", "94", "95")}}
 
 
+@pytest.mark.parametrize("fap, population, direction", [("T2A", "ev_haute", +1), ("T2A", "ev_basse", -1),
+                                                         ("V0Z", "ev_haute", +1), ("V0Z", "ev_basse", -1)])
+def test_insees_scenarios_move_the_job_change_the_right_way(client, fap, population, direction):
+    """Longer lives, more people aged 85+ and more APA recipients at home: more jobs for the families that serve
+    them (and fewer with the low variant); the link keeps the scenario."""
+    def jobs(extra: str) -> float:
+        body = client.get(f"/api/v1/projections?profession={fap}&to=2035{extra}").get_json()
+        return sum(r["job_change"] for r in body["rows"])
+    assert np.sign(jobs(f"&population_scenario={population}") - jobs("")) == direction
+    response = client.get(f"/api/v1/projections?profession={fap}&population_scenario=martian")
+    assert response.status_code == 400 and "population_scenario" in response.get_json()["error"]
+
+
 def test_api_projection_of_a_departement(client):
     body = client.get("/api/v1/projections?profession=T2A&territory=DEP-33&to=2030").get_json()
     region = client.get("/api/v1/projections?profession=T2A&territory=REG-75&to=2030").get_json()

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.keys import Keys
 
 from observatory import outlook, outlook_data, urlstate
@@ -125,9 +126,15 @@ def test_a_profession_in_the_link_opens_its_family_and_the_reset_button_restores
     assert dash_duo.find_element("#outlook-family").text.startswith("T2A –")
     assert "0 sorties en cours de carrière" in sentence(dash_duo)
     assert query(dash_duo).get("profession") == "aide_a_domicile"
-    button = dash_duo.find_element("#outlook-reset")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-    button.click()
+    def pressed() -> bool:  # charts drawn below may still shift the page: retry while something covers the button
+        button = dash_duo.find_element("#outlook-reset")
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        try:
+            button.click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+    wait_until(pressed, 10, "the reset button clickable")
     wait_until(lambda: "exit_rate_factor" not in query(dash_duo), 20, "the central scenario in the URL")
     assert dash_duo.find_element("#outlook-exit_rate_factor").get_attribute("value") == "1"
     assert "scénario central" not in sentence(dash_duo)
@@ -347,3 +354,41 @@ def test_the_backtest_verdict_compares_with_the_naive_projection():
     rows = parts.backtest_rows(bt)
     assert rows[0]["Observé en 2019"] == f"100{NNBSP}000" and rows[0]["Écart du modèle"] == f"+3,0{NNBSP}%"
     assert rows[1]["Écart de la projection naïve"] == "−2,0 points"
+
+
+@pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
+def test_a_departement_reads_its_families_and_the_population_they_follow(query_store, dash_duo, dash_app, width,
+                                                                         height):
+    """Issue 21: a département chosen in the page: the ranking of the social families for it, the driver chart
+    of the family (people served, observed then projected) with the numbers of /api/v1/demand, and Insee's
+    scenario in the link."""
+    dash_duo.driver.set_window_size(width, height)
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/perspectives?profession=T2A")
+    dash_duo.wait_for_contains_text(SENTENCE, "D'ici", timeout=30)
+    choose(dash_duo, "#outlook-territory", "Département : Gironde (33)", search="Gironde")
+    wait_until(lambda: query(dash_duo).get("territory") == "DEP-33", 20, "territory=DEP-33 in the URL")
+    wait_until(lambda: "Gironde" in dash_duo.find_element("#outlook-ranking-caption").text, 30, "the caption")
+    rows = wait_until(lambda: len(ranking(dash_duo)) >= 3 and ranking(dash_duo), 30, "the ranking table")
+    assert_ranking_is_the_apis(dash_duo, rows, territory="DEP-33")
+    summary = wait_until(lambda: "Gironde" in dash_duo.find_element("#outlook-driver-summary").text
+                         and dash_duo.find_element("#outlook-driver-summary").text, 30, "the driver's sentence")
+    url = f"{dash_duo.server_url}/api/v1/demand?driver=apa_recipients_home&territory=DEP-33"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        demand = json.load(response)
+    observed = [r for r in demand["rows"] if r["status"] == "observed"][-1]
+    assert summary.startswith("Bénéficiaires de l'APA à domicile (Gironde) : ")
+    assert f"{persons_text(observed['value'])} en {observed['year']} (observé)" in summary.replace(NNBSP, " ")
+    choose(dash_duo, "#outlook-population", "espérance de vie haute")
+    wait_until(lambda: query(dash_duo).get("population_scenario") == "ev_haute", 20, "the scenario in the URL")
+    wait_until(lambda: "espérance de vie haute" in dash_duo.find_element("#outlook-driver-table").text
+               or "espérance de vie haute" in dash_duo.driver.execute_script(
+                   "return JSON.stringify(document.querySelector('#outlook-driver .js-plotly-plot').data"
+                   ".map(t => t.name))"), 30, "the driver under the variant")
+    assert errors(dash_duo) == []
+
+
+def persons_text(value: float) -> str:
+    """A count as `outlook_figures.persons` writes it, with plain spaces."""
+    from observatory.outlook_figures import persons
+    return persons(value).replace(NNBSP, " ").replace("\u00a0", " ")
