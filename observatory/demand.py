@@ -59,16 +59,15 @@ def _source_id(scenario: str) -> str:
 
 
 @cached
-def inputs(store: Store, scenario: str = "central") -> Inputs | None:
-    """The population inputs of one scenario, or None when the store lacks them."""
+def _estimates(store: Store) -> tuple[tuple[str, ...], dict[str, str], dict[int, np.ndarray]] | None:
+    """The départements (in order), their régions and Insee's estimates by band, year → grid (shared by every
+    scenario)."""
     dims = queries.dimensions(store).territories
     deps = dims[dims.level == "departement"].sort_values("code")
     territories = tuple(deps.territory_id)
     est = queries.select(store, queries.Selection(indicators=("population",), levels=("departement",),
                                                   breakdowns=tuple(BAND_CODES)))
-    nat = queries.select(store, queries.Selection(indicators=("population_projection",), territories=("FR",),
-                                                  sources=(_source_id(scenario),), breakdowns=tuple(SINGLE_AGES)))
-    if est.empty or nat.empty:
+    if est.empty:
         return None
     band_index = {c: i for i, c in enumerate(BAND_CODES)}
     row_index = {t: i for i, t in enumerate(territories)}
@@ -81,13 +80,24 @@ def inputs(store: Store, scenario: str = "central") -> Inputs | None:
         grid[rows[ok].astype(int), cols[ok].astype(int)] = part["value"].to_numpy(float)[ok]
         if (grid.sum(axis=1) > 0).sum() >= len(territories) - 5:  # years before Mayotte (2014) lack one row
             estimates[int(year)] = np.nan_to_num(grid)
+    return territories, dict(zip(deps.territory_id, deps.parent_id)), estimates
+
+
+@cached
+def inputs(store: Store, scenario: str = "central") -> Inputs | None:
+    """The population inputs of one scenario, or None when the store lacks them."""
+    shared = _estimates(store)
+    nat = queries.select(store, queries.Selection(indicators=("population_projection",), territories=("FR",),
+                                                  sources=(_source_id(scenario),), breakdowns=tuple(SINGLE_AGES)))
+    if shared is None or nat.empty:
+        return None
+    territories, parent, estimates = shared
     age_index = {c: i for i, c in enumerate(SINGLE_AGES)}
     national = {}
     for year, part in nat.groupby("period"):
         vector = np.zeros(len(SINGLE_AGES))
         vector[part["breakdown"].map(age_index).to_numpy(int)] = part["value"].to_numpy(float)
         national[int(year)] = vector
-    parent = dict(zip(deps.territory_id, deps.parent_id))
     return Inputs(territories, parent, estimates, national, max(estimates))
 
 

@@ -37,13 +37,16 @@ class Store:
     base_year: int | None
     backtests: dict[str, outlook.Backtest | None]  # FAP-87 code → the back-test (computed once per store)
     social: tuple[str, ...] = ()  # the FAP-87 families of the travail social professions (see social_families)
-    driver_paths: dict[tuple[str, str], pd.Series] | None = None  # (family, Insee scenario) → its driver's path
+    source: stores.Store | None = None  # where a variant's driver paths are read when first asked for
 
     def family(self, fap: str, population: str = "central") -> FamilyInputs:
-        """A family's inputs with its driver projected under Insee's `population` scenario."""
+        """A family's inputs with its driver projected under Insee's `population` scenario (a variant's path is
+        made when first asked for, then kept in the store's cache)."""
         inputs = self.families[fap]
-        path = (self.driver_paths or {}).get((fap, population))
-        return inputs if population == "central" or path is None else replace(inputs, driver_path=path)
+        if population == "central" or not inputs.driver or self.source is None:
+            return inputs
+        path = driver_path(self.source, inputs.driver, population)
+        return inputs if path is None else replace(inputs, driver_path=path)
 
 
 # The population each social family serves (domain reference § 7): its employment follows it.
@@ -54,6 +57,7 @@ POPULATION_SCENARIOS = demand.SCENARIOS  # Insee's central scenario and its vari
 POPULATION_LABELS = {s: sources.PROJECTION_SCENARIOS[s] for s in POPULATION_SCENARIOS}
 
 
+@stores.cached
 def driver_path(source: stores.Store, name: str, scenario: str = "central") -> pd.Series | None:
     """The national driver, observed then projected under Insee's `scenario`, year → persons; None when the
     store cannot make it (no population or projection loaded)."""
@@ -190,11 +194,8 @@ def store(source: stores.Store) -> Store:
         if level in ("region", "departement") and t in covered}
     backtests = {fap: outlook.backtest(inputs) for fap, inputs in families.items()}
     social = social_families(dims.professions, family_of, fap2009)
-    paths = {(fap, scenario): path for fap, family in families.items() if family.driver
-             for scenario in POPULATION_SCENARIOS if scenario != "central"
-             for path in [driver_path(source, family.driver, scenario)] if path is not None}
     return Store(families, profession_family, territories, sources, base_year, backtests,
-                 tuple(sorted(f for f in social if f in families)), paths)
+                 tuple(sorted(f for f in social if f in families)), source)
 
 
 

@@ -302,12 +302,14 @@ def social_backtest_rows(data: Store) -> list[dict]:
         bt = data.backtests.get(fap)
         label = f"{fap} – {data.families[fap].label}"
         if bt is None:
-            rows.append({"Famille": label, "Période": "—", "Emploi : écart du modèle": "—",
+            rows.append({"Famille": label, "Période": "—", "L'emploi suit": "—", "Emploi : écart du modèle": "—",
                          "Emploi : écart naïf": "—", "50 ans ou plus : écart du modèle": "—",
                          "50 ans ou plus : écart naïf": "—", "Verdict": "historique insuffisant"})
             continue
         employment, share = _better(bt)
-        rows.append({"Famille": label, "Période": f"{bt.base_year} → {bt.target_year}",
+        follows = (f"{data.families[fap].driver_label} (élasticité {number(bt.elasticity, 2)})"
+                   if bt.elasticity is not None else "tendance de l'emploi")
+        rows.append({"Famille": label, "Période": f"{bt.base_year} → {bt.target_year}", "L'emploi suit": follows,
                      "Emploi : écart du modèle": signed_rate(bt.employment_error),
                      "Emploi : écart naïf": signed_rate(bt.naive_employment_error),
                      "50 ans ou plus : écart du modèle": points(bt.share_error, "%"),

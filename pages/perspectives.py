@@ -26,7 +26,8 @@ PARAMETERS = tuple(outlook.PARAMETERS)
 TABLE_STYLE = {"style_cell": {"fontFamily": "Arial", "fontSize": 13, "textAlign": "left", "whiteSpace": "normal",
                               "height": "auto", "minWidth": "90px"},
                "style_header": {"fontWeight": "bold"}, "style_table": {"overflowX": "auto"}}
-WIDE_COLUMNS = {"Source": "320px", "Hypothèse": "180px", "Famille": "160px", "Mesure": "140px"}  # never a sliver
+WIDE_COLUMNS = {"Source": "320px", "Hypothèse": "180px", "Famille": "160px", "Mesure": "140px",
+                "L'emploi suit": "180px"}  # never a sliver
 
 
 def _control(name: str, value, hint: tuple[str, str] | None = None) -> dbc.Col:
