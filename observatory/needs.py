@@ -64,6 +64,17 @@ def measures(store: Store) -> pd.DataFrame:
     return out[COLUMNS].reset_index(drop=True)
 
 
+@cached
+def series_of(store: Store) -> dict[tuple[str, str], pd.DataFrame]:
+    """`measures` split once into its series, (key, territory_id) → rows by period (the page reads one series at a
+    time: a dictionary lookup instead of a filter over every row)."""
+    data = measures(store)
+    return {key: rows.reset_index(drop=True) for key, rows in data.groupby(["key", "territory_id"], sort=False)}
+
+
+EMPTY = pd.DataFrame(columns=COLUMNS)
+
+
 def _latest(rows: pd.DataFrame) -> pd.Series | None:
     known = rows[rows["value"].notna()]
     return known.loc[known["period"].idxmax()] if len(known) else None
@@ -89,11 +100,11 @@ def change_5y(rows: pd.DataFrame, period: int) -> float | None:
 def profile(store: Store, territories: tuple[str, ...]) -> pd.DataFrame:
     """For each measure and territory: the latest year with a value, the value, its status and source, and the
     change over five years (rows in `MEASURES` order; measures the store lacks are left out)."""
-    data = measures(store)
+    split = series_of(store)
     rows = []
     for key in MEASURES:
         for territory in territories:
-            series = data[(data["key"] == key) & (data["territory_id"] == territory)]
+            series = split.get((key, territory), EMPTY)
             latest = _latest(series)
             if latest is None:
                 continue
@@ -135,19 +146,18 @@ def need_vs_difficulty(store: Store) -> pd.DataFrame:
     """One row per département: the five-year change of its people aged 75+ (x, latest Insee year) against the
     share of home-care recruitment projects judged difficult (y, latest BMO year), with both years and the
     projects. The chart that answers « where does need grow fastest while recruitment is hardest? »"""
-    data = measures(store)
-    deps = data[data["territory_id"].str.startswith("DEP-")]
-    old = deps[deps["key"] == "people_75plus"]
-    share = deps[deps["key"] == f"difficulty:{SCATTER_PROFESSION}"]
-    projects = deps[deps["key"] == f"projects:{SCATTER_PROFESSION}"]
+    split = series_of(store)
+    territories = sorted({t for (key, t) in split if key == "people_75plus" and t.startswith("DEP-")})
     rows = []
-    for territory, series in old.groupby("territory_id"):
+    for territory in territories:
+        series = split[("people_75plus", territory)]
         latest = _latest(series)
-        difficulty = _latest(share[share["territory_id"] == territory])
+        difficulty = _latest(split.get((f"difficulty:{SCATTER_PROFESSION}", territory), EMPTY))
         if latest is None or difficulty is None:
             continue
         year = int(difficulty["period"])
-        planned = projects[(projects["territory_id"] == territory) & (projects["period"] == year)]["value"]
+        planned = split.get((f"projects:{SCATTER_PROFESSION}", territory), EMPTY)
+        planned = planned[planned["period"] == year]["value"]
         rows.append({"territory_id": territory, "people_75plus": float(latest["value"]),
                      "need_year": int(latest["period"]),
                      "growth_75plus": change_5y(series, int(latest["period"])),
