@@ -264,6 +264,10 @@ def provenance(data: Store, family: FamilyInputs) -> str:
             producers = ", ".join(p["producers"])
             flag = " (illustratif)" if p["illustrative"] and "illustratif" not in producers.lower() else ""
             parts.append(f"{producers} {', '.join(p['vintages'])}{flag}".strip())
+    if family.driver:  # what employment follows: Insee's people (and DREES's recipients), projected by the observatory
+        parts.append("Insee (estimations et projections de population 2021-2070)")
+        if family.driver.startswith(("apa_", "pch_", "ase_")):
+            parts.append("DREES (enquête Aide sociale)")
     return "Projection de l'observatoire ; données : " + " ; ".join(dict.fromkeys(parts))
 
 
