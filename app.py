@@ -158,9 +158,12 @@ def create_app() -> dash.Dash:
         html.Footer(html.P([
             "Sources publiques (France Travail, DARES, DREES, Insee) sous Licence Ouverte ; données ",
             html.Strong("fictives calibrées"), " pour les établissements (TDBMS) et les formations (Écoles), "
-            "signalées comme telles. ", dcc.Link("Méthodologie", href="/methodologie"),
+            "signalées comme telles. ", dcc.Link("Méthodologie", href="/methodologie"), " · ",
+            dcc.Link("Accessibilité", href="/accessibilite"),
         ], className="obs-source text-center"), className="mb-3"),
     ], lang="fr")
+    # RGAA / WCAG 3.1.1: the document's language, so that screen readers read the French with a French voice
+    app.index_string = app.index_string.replace("<html>", '<html lang="fr">', 1)
     return app
 
 
