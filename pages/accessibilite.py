@@ -33,12 +33,14 @@ def layout(**_query):
         html.Div([
             html.H2("Ce qui n'est pas encore accessible", className="h4"),
             html.Ul([html.Li([html.Code(rule), " : ", words], **{"data-rule": rule})
-                     for rule, words in NOT_YET.items()], id="a11y-not-yet"),
+                     for rule, words in NOT_YET.items()], id="a11y-not-yet") if NOT_YET else
+            html.P("Le contrôle automatique ne relève plus de défaut grave ou critique au chargement des pages.",
+                   id="a11y-not-yet"),
             html.P("Défauts de gravité modérée :", className="mb-1"),
             html.Ul([html.Li([html.Code(rule), " : ", words], **{"data-rule": rule})
                      for rule, words in MODERATE.items()], id="a11y-moderate"),
             html.P("Les parcours au clavier seul (filtres, téléversement, export, champs des scénarios) n'ont pas "
-                   "encore été testés de bout en bout."),
+                   "encore été testés de bout en bout, ni les pages après un changement de filtre."),
         ], className="obs-card"),
         html.Div([
             html.H2("Signaler un problème", className="h4"),
