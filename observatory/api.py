@@ -72,6 +72,13 @@ def parse_selection(store: Store, args) -> tuple[queries.Selection, dict]:
         raise BadRequest(str(error)) from None
 
 
+def store_unreadable(error: Exception) -> Response:
+    """503 with Retry-After: the store could not be read (a load holding it, a dropped connection), never a 500."""
+    response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _error(message: str, status: int = 400) -> Response:
     return Response(json.dumps({"error": message}, ensure_ascii=False), status=status, content_type=JSON)
 
@@ -126,9 +133,7 @@ def observations_response() -> Response:
     try:
         return _observations_response()
     except (SQLAlchemyError, sqlite3.Error, DatabaseError) as error:  # the store is being rebuilt, locked or missing
-        response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
-        response.headers["Retry-After"] = "5"
-        return response
+        return store_unreadable(error)
 
 
 def _observations_response() -> Response:
@@ -202,9 +207,7 @@ def codelist_response(kind: str) -> Response:
     except BadRequest as error:
         return _error(str(error))
     except (SQLAlchemyError, sqlite3.Error) as error:
-        response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
-        response.headers["Retry-After"] = "5"
-        return response
+        return store_unreadable(error)
     if fmt == "json":
         return Response(to_json(entries), content_type=JSON, headers={"X-Total-Count": str(len(entries))})
     header, rows = codelists.csv_rows(entries)
@@ -248,9 +251,7 @@ def projections_response() -> Response:
     except outlook.OutlookError as error:
         return _error(str(error))
     except (SQLAlchemyError, sqlite3.Error, DatabaseError) as error:
-        response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
-        response.headers["Retry-After"] = "5"
-        return response
+        return store_unreadable(error)
     name = f"projection_{projection_request.family}_{projection_request.territory}"
     if fmt == "csv":
         return Response(outlook_export.csv_bytes(projection, lang), content_type="text/csv; charset=utf-8",
@@ -293,9 +294,7 @@ def demand_response() -> Response:
     except demand.DemandError as error:
         return _error(str(error))
     except (SQLAlchemyError, sqlite3.Error, DatabaseError) as error:
-        response = _error(f"the store cannot be read right now, retry shortly ({type(error).__name__})", 503)
-        response.headers["Retry-After"] = "5"
-        return response
+        return store_unreadable(error)
     if fmt == "csv":
         lines = ["driver,territory,scenario,year,value,status,source"]
         lines += [",".join([name, territory, scenario, str(r["year"]), f"{r['value']:.1f}", r["status"],

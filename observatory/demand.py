@@ -168,7 +168,7 @@ def driver(store: Store, name: str, scenario: str, base_year: int, horizon: int)
 def _driver(store: Store, name: str, scenario: str, base_year: int, horizon: int) -> Driver:
     data = inputs(store, scenario)
     proj = people(store, scenario, base_year, horizon)
-    names = {s: r.get("title", s) for s in ("insee_estim_pop",) for r in [queries.source_row(store, s)]}
+    estimates_title = queries.source_row(store, "insee_estim_pop").get("title", "insee_estim_pop")
     projection_title = queries.source_row(store, _source_id(scenario)).get("title", _source_id(scenario))
     if name in AGE_RANGES:
         lo, hi = AGE_RANGES[name]
@@ -181,7 +181,7 @@ def _driver(store: Store, name: str, scenario: str, base_year: int, horizon: int
         split = " (moins de 3 ou 6 ans : tranche 0-4 ou 5-9 répartie par âge comme la France)" \
             if hi < 75 and hi != 105 else ""
         return Driver(pd.concat(rows, ignore_index=True), projected,
-                      f"Insee – {names['insee_estim_pop']}{split} ; projection : {projection_title}, "
+                      f"Insee – {estimates_title}{split} ; projection : {projection_title}, "
                       "répartie par département par cohortes")
     counts = _counts(store, name)
     if name in APA_PREVALENCE:

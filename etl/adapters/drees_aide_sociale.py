@@ -12,10 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
-
-from etl.adapters.common import concat
-from etl.adapters.drees_departements import read_sheet
+from etl.adapters.drees_departements import read_sheets
 from etl.errors import LoadError
 from etl.frames import Parsed
 from etl.read.xlsx import cell_text, open_workbook, sheet_rows
@@ -71,19 +68,8 @@ def parse(path: Path, ref: Reference) -> Parsed:
     sheets = _sheets(book, path.name)
     if not sheets:
         raise LoadError("no_drees_measure", path.name, sheets=book.sheet_names)
-    departements = set(ref.departement_region)
-    parts, rejections, notes, read, rejected = [], [], [], 0, 0
-    for sheet, indicator_id in sheets.items():
-        frame, reject, noted, rows = read_sheet(sheet_rows(book, sheet, path.name), sheet, path.name,
-                                                indicator_id, departements)
-        parts.append(frame)
-        table = reject.frame()
-        rejected += table["row_number"].nunique()
-        rejections.append(table.assign(column_name=sheet + " › " + table["column_name"].astype(str)))
-        notes.append(noted.assign(column_name=sheet + " › " + noted["column_name"].astype(str)))
-        read += rows
-    observations = concat(parts)
+    chosen = ((sheet, sheet_rows(book, sheet, path.name), indicator_id, True) for sheet, indicator_id in sheets.items())
+    observations, rejections, notes, read, rejected = read_sheets(chosen, path.name, set(ref.departement_region))
     source = sources.static("drees_aide_sociale") | {"vintage": str(int(observations["period"].max()))}
     return Parsed(adapter=NAME, source=source, observations=observations,
-                  rejections=pd.concat(rejections, ignore_index=True), notes=pd.concat(notes, ignore_index=True),
-                  rows_read=read, rows_rejected=rejected)
+                  rejections=rejections, notes=notes, rows_read=read, rows_rejected=rejected)

@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from etl.adapters.common import observation_frame
+from etl.adapters.common import concat, observation_frame
 from etl.errors import LoadError
 from etl.frames import NOTE, REJECTION_COLUMNS, Rejections
 from etl.read.columns import normalise_header
@@ -165,3 +165,21 @@ def _rhone_from_parts(frame: pd.DataFrame, by_code: dict, years: dict[int, int])
                                       [status], is_derived=1))
         computed.append(int(year))
     return (pd.concat(rows, ignore_index=True) if rows else frame.iloc[0:0]), computed
+
+
+def read_sheets(chosen, file: str, departements: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int, int]:
+    """Every chosen sheet read by `read_sheet`: `chosen` yields (sheet name, its rows, indicator, counts). Returns
+    (observations, rejections, notes, rows read, rows rejected), each rejection and note prefixed by its sheet."""
+    parts, rejections, notes, read, rejected = [], [], [], 0, 0
+    for sheet, rows, indicator_id, counts in chosen:
+        frame, reject, noted, count = read_sheet(rows, sheet, file, indicator_id, departements, counts=counts)
+        parts.append(frame)
+        table = reject.frame()
+        rejected += table["row_number"].nunique()
+        rejections.append(table.assign(column_name=sheet + " › " + table["column_name"].astype(str)))
+        notes.append(noted.assign(column_name=sheet + " › " + noted["column_name"].astype(str)))
+        read += count
+    if not parts:
+        return concat([]), pd.DataFrame(columns=REJECTION_COLUMNS), pd.DataFrame(columns=REJECTION_COLUMNS), 0, 0
+    return (concat(parts), pd.concat(rejections, ignore_index=True), pd.concat(notes, ignore_index=True), read,
+            rejected)

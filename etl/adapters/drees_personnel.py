@@ -12,10 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
-
-from etl.adapters.common import concat
-from etl.adapters.drees_departements import read_sheet
+from etl.adapters.drees_departements import read_sheets
 from etl.errors import LoadError
 from etl.frames import Parsed
 from etl.read.columns import normalise_header
@@ -50,29 +47,25 @@ def recognise(path: Path) -> bool:
         return False
 
 
-def parse(path: Path, ref: Reference) -> Parsed:
-    book = open_workbook(path)
-    departements = set(ref.departement_region)
-    parts, rejections, notes, read, rejected, seen = [], [], [], 0, 0, set()
+def _measures(book, file: str):
+    """(sheet, rows, indicator, counts) of each `eff -`/`etp -` sheet whose title names a measure read (first one)."""
+    seen = set()
     for sheet in book.sheet_names:
         if not normalise_header(sheet).startswith(("eff", "etp")):
             continue
-        rows = sheet_rows(book, sheet, path.name)
+        rows = sheet_rows(book, sheet, file)
         measure = next(((i, c) for p, i, c in MEASURES if p.search(_title(rows))), None)
-        if measure is None or measure[0] in seen:
-            continue
-        seen.add(measure[0])
-        frame, reject, noted, count = read_sheet(rows, sheet, path.name, measure[0], departements, counts=measure[1])
-        parts.append(frame)
-        table = reject.frame()
-        rejected += table["row_number"].nunique()
-        rejections.append(table.assign(column_name=sheet + " › " + table["column_name"].astype(str)))
-        notes.append(noted.assign(column_name=sheet + " › " + noted["column_name"].astype(str)))
-        read += count
-    if not parts:
+        if measure is not None and measure[0] not in seen:
+            seen.add(measure[0])
+            yield sheet, rows, measure[0], measure[1]
+
+
+def parse(path: Path, ref: Reference) -> Parsed:
+    book = open_workbook(path)
+    observations, rejections, notes, read, rejected = read_sheets(_measures(book, path.name), path.name,
+                                                                  set(ref.departement_region))
+    if observations.empty:
         raise LoadError("no_drees_measure", path.name, sheets=book.sheet_names)
-    observations = concat(parts)
     source = sources.static("drees_personnel") | {"vintage": str(int(observations["period"].max()))}
     return Parsed(adapter=NAME, source=source, observations=observations,
-                  rejections=pd.concat(rejections, ignore_index=True), notes=pd.concat(notes, ignore_index=True),
-                  rows_read=read, rows_rejected=rejected)
+                  rejections=rejections, notes=notes, rows_read=read, rows_rejected=rejected)
