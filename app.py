@@ -154,7 +154,7 @@ def create_app() -> dash.Dash:
             dbc.Collapse(dbc.Nav([dbc.NavLink(name, href=path, active="exact") for path, name in nav()],
                                  navbar=True), id="nav-collapse", navbar=True),
         ], fluid=True), className="obs-navbar", dark=True, expand="xl"),
-        html.Main(dash.page_container, id="contenu", className="obs-main", lang="fr"),
+        html.Main(dash.page_container, id="contenu", className="obs-main", lang="fr", tabIndex="-1"),
         html.Footer(html.P([
             "Sources publiques (France Travail, DARES, DREES, Insee) sous Licence Ouverte ; données ",
             html.Strong("fictives calibrées"), " pour les établissements (TDBMS) et les formations (Écoles), "
@@ -164,6 +164,9 @@ def create_app() -> dash.Dash:
     ], lang="fr")
     # RGAA / WCAG 3.1.1: the document's language, so that screen readers read the French with a French voice
     app.index_string = app.index_string.replace("<html>", '<html lang="fr">', 1)
+    # Dash's index puts its scripts in a <footer>: a second, empty « contentinfo » landmark beside the page's own
+    app.index_string = app.index_string.replace("<footer>", '<div class="dash-scripts">', 1).replace(
+        "</footer>", "</div>", 1)
     return app
 
 

@@ -21,8 +21,10 @@ from observatory.status import MARKED
 from observatory.status import SHORT as STATUS_SHORT  # « 100,0 % (Ardennes, partiel) »
 from observatory.status import is_illustrative as illustrative_cells
 
-# Colour-blind-safe palette (Okabe–Ito), first the observatory's blue.
-PALETTE = ["#0063cb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
+# Okabe–Ito's hues (colour-blind-safe), first the observatory's blue, each darkened to at least 3:1 against the
+# charts' white (RGAA 3.3 / WCAG 1.4.11, chart marks): Okabe–Ito's own orange, sky blue and yellow were 1.3–2.3:1.
+# tests/test_contrast.py checks every colour a mark can take.
+PALETTE = ["#0063cb", "#c26a00", "#00805c", "#b8508f", "#2e86c1", "#d55e00", "#7a6500", "#000000"]
 STATUS_SYMBOLS = {"ok": "circle", "partial": "triangle-down", "provisional": "circle-open", "estimated": "square",
                   "illustrative": "diamond", "illustrative_incomplete": "diamond-open", "undefined": "x",
                   "secret": "x"}
@@ -41,8 +43,14 @@ ILLUSTRATIVE_LABEL = "Données fictives calibrées"
 LAYOUT = dict(separators=f",{NNBSP}", font={"family": "Marianne, Arial, sans-serif", "size": 14},
               margin={"l": 10, "r": 10, "t": 70, "b": 40}, plot_bgcolor="white", paper_bgcolor="white",
               hoverlabel={"font_size": 13}, colorway=PALETTE)
-GRAPH_CONFIG = {"locale": "fr", "displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+# Plotly's tool bar: only « download as an image » (zoom and pan are mouse gestures; double-click resets), so a
+# keyboard user meets one named button per chart, not eight English ones. Its words come in French with the chart
+# (Plotly's `locales`: no locale script to load from a CDN).
+MODEBAR_FR = {"Download plot as a PNG": "Télécharger le graphique (PNG)",
+              "Download plot": "Télécharger le graphique", "Reset axes": "Réinitialiser les axes",
+              "Double-click to zoom back out": "Double-cliquer pour revenir à la vue d'ensemble"}
+GRAPH_CONFIG = {"locale": "fr", "locales": {"fr": {"dictionary": MODEBAR_FR}}, "displaylogo": False,
+                "responsive": True, "modeBarButtons": [["toImage"]],
                 # Plotly's geo module loads a base map even when hidden: serve it ourselves (no CDN).
                 "topojsonURL": "/assets/topojson/"}
 

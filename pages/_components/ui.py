@@ -28,10 +28,25 @@ def illustrative_banner(element_id: str, show: bool = False) -> html.Div:
         id=element_id, className="obs-illustrative", role="note", hidden=not show)
 
 
-def dropdown(element_id: str, label: str, options: list[dict], value, clearable: bool = False) -> html.Div:
+# Dash's dropdown speaks English by default (« Search », « Clear selection »…): its own words, in French (RGAA 8.3)
+DROPDOWN_LABELS = {"select_all": "Tout sélectionner", "deselect_all": "Tout désélectionner",
+                   "selected_count": "{num_selected} sélectionné(s)", "search": "Rechercher",
+                   "clear_search": "Effacer la recherche", "clear_selection": "Effacer la sélection",
+                   "no_options_found": "Aucun choix ne correspond"}
+
+
+def french_dropdown(element_id: str, options: list[dict], value, clearable: bool = False,
+                    placeholder: str = "Choisir…") -> dcc.Dropdown:
+    """Every dropdown of the dashboard: Dash's, with French words for its own buttons and messages."""
+    return dcc.Dropdown(id=element_id, options=options, value=value, clearable=clearable, labels=DROPDOWN_LABELS,
+                        placeholder=placeholder)
+
+
+def dropdown(element_id: str, label: str, options: list[dict], value, clearable: bool = False,
+             placeholder: str = "Choisir…") -> html.Div:
+    """`placeholder`: what an empty choice means (« Toutes les années » where none is a filter left open)."""
     return html.Div([html.Label(label, htmlFor=element_id),
-                     dcc.Dropdown(id=element_id, options=options, value=value, clearable=clearable)],
-                    className="mb-2")
+                     french_dropdown(element_id, options, value, clearable, placeholder)], className="mb-2")
 
 
 def indicator_options(ids: tuple[str, ...]) -> list[dict]:

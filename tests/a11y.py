@@ -1,0 +1,146 @@
+"""Issue 22's two instruments, shared by tests/test_accessibility.py and tests/test_keyboard.py.
+
+- axe-core (the `axe-core-python` package ships its build): WCAG 2.0/2.1 A and AA rules and axe's best practices.
+- Keyboard only, as a person without a mouse works: keys go to whatever has the focus (no click, no element picked
+  by the test), and every stop of the focus is checked visible: an outline of at least 2 px on the element (or,
+  for Dash's visually hidden file input, on the box drawn around it), on screen.
+"""
+from __future__ import annotations
+
+import time
+
+from axe_core_python.selenium import Axe
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+AXE_OPTIONS = {"runOnly": {"type": "tag",
+                           "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+
+
+def axe(driver) -> list[dict]:
+    """axe-core's violations on the page as it is now (after Dash has drawn it)."""
+    settled(driver)
+    driver.set_script_timeout(60)
+    return Axe().run(driver, options=AXE_OPTIONS)["violations"]
+
+
+def serious(violations: list[dict]) -> list[tuple[str, list]]:
+    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations
+            if v["impact"] in ("serious", "critical")]
+
+FOCUS = """
+const a = document.activeElement;
+if (!a || a === document.body) return {tag: 'BODY', id: '', name: '', visible: false, why: 'nothing focused'};
+let shown = a, r = a.getBoundingClientRect();
+while (shown.parentElement && (r.width < 2 || r.height < 2 || getComputedStyle(shown).opacity === '0')) {
+  shown = shown.parentElement; r = shown.getBoundingClientRect();   // a hidden input: the box drawn for it
+}
+const own = getComputedStyle(a), box = getComputedStyle(shown);
+const ring = s => s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+const onScreen = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+const name = (a.getAttribute('aria-label') || a.textContent || a.value || a.getAttribute('placeholder') || '')
+  .trim().slice(0, 80);
+return {tag: a.tagName, id: a.id, type: a.type || '', name: name, visible: (ring(own) || ring(box)) && onScreen,
+        why: ring(own) || ring(box) ? (onScreen ? '' : 'off screen') : 'no outline: ' + own.outlineStyle + ' ' +
+        own.outlineWidth};
+"""
+
+
+def press(driver, *keys) -> None:
+    """Keys to the focused element, as a keyboard sends them."""
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def replace_text(driver, typed: str) -> None:
+    """In the focused text field: Ctrl+A (held while A is pressed), then the new text and Enter."""
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
+    press(driver, typed, Keys.ENTER)
+
+
+def focused(driver) -> dict:
+    return driver.execute_script(FOCUS)
+
+
+def matches(driver, selector: str) -> bool:
+    return driver.execute_script("const a = document.activeElement; return !!a && a.matches(arguments[0]);", selector)
+
+
+def skip_to_content(driver) -> dict:
+    """The first Tab of a page lands on « Aller au contenu », visible; Enter moves on into the page's content."""
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
+    press(driver, Keys.TAB)
+    stop = focused(driver)
+    assert stop["name"] == "Aller au contenu" and stop["visible"], stop
+    press(driver, Keys.ENTER)
+    wait(lambda: driver.execute_script("return document.activeElement.id") == "contenu", 5, "focus in the content")
+    return stop
+
+
+def tab_to(driver, selector: str, limit: int = 60, backwards: bool = False) -> list[dict]:
+    """Tab (or Shift+Tab) until the focus is on `selector`; every stop on the way must show where the focus is."""
+    stops = []
+    for _ in range(limit):
+        press(driver, *((Keys.SHIFT, Keys.TAB) if backwards else (Keys.TAB,)))
+        stop = focused(driver)
+        deadline = time.time() + 2  # the page scrolls smoothly to the focused element (Bootstrap's smooth scroll)
+        while stop["why"] == "off screen" and time.time() < deadline:
+            time.sleep(0.1)
+            stop = focused(driver)
+        stops.append(stop)
+        assert stop["visible"], f"focus not visible at stop {len(stops)}: {stop}"
+        if matches(driver, selector):
+            return stops
+    raise AssertionError(f"{selector} not reached in {limit} Tab: {[s['name'] or s['id'] for s in stops]}")
+
+
+def choose(driver, dropdown: str, typed: str, shown: str, timeout: float = 20) -> None:
+    """On a focused dropdown: Enter opens it (the focus in its « Rechercher » box, or on the current choice), the
+    typed words go to the box and filter the list, the arrows go down to the wanted match, Enter picks it; the focus
+    comes back to the dropdown, which names the choice."""
+    assert matches(driver, f"#{dropdown}"), focused(driver)
+    # no mouse here: the pointer rests in the corner, not over the list (a choice under it would take the focus)
+    driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 0, "y": 0})
+    press(driver, Keys.ENTER)
+    wait(lambda: driver.execute_script("return !!document.activeElement.closest('.dash-dropdown-content')"), 5,
+         "the focus in the opened dropdown")
+    press(driver, typed)  # on the current choice or in the box: the letters go to the box (assets/a11y.js)
+    assert driver.execute_script("return document.activeElement.placeholder") == "Rechercher"
+    listed = "return [...document.querySelectorAll('.dash-dropdown-content .dash-dropdown-option')]" \
+             ".map(o => o.textContent.trim().toLowerCase())"
+    wait(lambda: (lambda names: names and all(typed.lower() in n for n in names))(driver.execute_script(listed)),
+         10, f"the list filtered by {typed!r}")  # the search applies after a pause: arrows before it are lost
+    option = "const o = document.activeElement.closest('.dash-dropdown-option'); return o ? o.textContent.trim() : null"
+    for _ in range(20):  # down the filtered list to the wanted choice, as a person reads each one
+        press(driver, Keys.ARROW_DOWN)
+        time.sleep(0.1)
+        if driver.execute_script(option) == shown:
+            break
+    else:
+        raise AssertionError(f"{shown!r} not among the choices matching {typed!r}")
+    press(driver, Keys.ENTER)
+    read = f"return document.getElementById('{dropdown}').textContent"
+    try:
+        wait(lambda: driver.execute_script(read) == shown, timeout, f"{dropdown} showing {shown!r}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; it shows {driver.execute_script(read)!r}, focus {focused(driver)}") from None
+    wait(lambda: matches(driver, f"#{dropdown}"), 5, f"the focus back on {dropdown}")
+    settled(driver)  # the page has followed the choice (the next dropdown's choices may depend on it)
+
+
+def settled(driver, timeout: float = 30) -> None:
+    """Dash has drawn what the last change asked for (no element still loading)."""
+    wait(lambda: not driver.execute_script(
+        "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"), timeout, "callbacks done")
+
+
+def wait(condition, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = condition()
+        except Exception:  # noqa: BLE001 (the page re-renders under us)
+            value = None
+        if value:
+            return value
+        time.sleep(0.15)
+    raise AssertionError(f"timed out waiting for {what}")
