@@ -1,5 +1,5 @@
 """Issue 11 in a real headless Chromium: charts stay drawn through filter changes, every page fits a phone,
-accessibility basics (text alternatives, labels, keyboard)."""
+(text alternatives, labels and the keyboard are issue 22's: tests/test_accessibility.py, tests/test_keyboard.py)."""
 from __future__ import annotations
 
 import time
@@ -217,70 +217,3 @@ def test_the_menu_closes_after_a_tap_on_a_link(dash_duo, dash_app):
     assert errors(dash_duo) == []
 
 
-A11Y = """
-const missing = [];
-for (const graph of document.querySelectorAll('.dash-graph')) {
-  const holder = graph.closest('[aria-describedby]');
-  const ids = holder ? holder.getAttribute('aria-describedby').split(/\\s+/) : [];
-  const absent = ids.filter(id => !document.getElementById(id));
-  if (!holder || absent.length) missing.push(['graph', graph.id, ids.join(' '), absent.join(' ')]);
-}
-for (const box of document.querySelectorAll('.dash-dropdown')) {
-  const labelled = (box.id && document.querySelector(`label[for="${box.id}"]`)) || box.getAttribute('aria-label');
-  if (!labelled) missing.push(['dropdown', box.id]);
-}
-return [document.querySelectorAll('.dash-graph').length, document.querySelectorAll('.dash-dropdown').length, missing];
-"""
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_every_chart_is_described_and_every_dropdown_labelled(dash_duo, dash_app, path):
-    """RGAA basics: a chart's text alternative is its summary sentence and its data table (aria-describedby,
-    ids present in the page); a dropdown has a <label for> (or an aria-label)."""
-    dash_duo.start_server(dash_app)
-    dash_duo.wait_for_page(url=dash_duo.server_url + path)
-    wait_text(dash_duo, "h1", PAGES[path])
-    settle(dash_duo)
-    _graphs, _dropdowns, missing = dash_duo.driver.execute_script(A11Y)
-    assert missing == [], f"{path}: {missing}"
-
-
-FOCUSED = "const a = document.activeElement; const w = a && a.closest('.dash-dropdown-wrapper'); " \
-          "return w ? w.querySelector('.dash-dropdown').id : (a ? a.tagName + '#' + a.id : null)"
-
-
-def test_keyboard_moves_through_the_filters_and_changes_one(dash_duo, dash_app):
-    """Tab goes through the filters in reading order; Enter opens a dropdown, arrows and Enter choose."""
-    dash_duo.start_server(dash_app)
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/recrutement")
-    wait_text(dash_duo, "#rec-trend-summary", "part des projets jugés difficiles")
-    settle(dash_duo)
-    dash_duo.driver.execute_script("document.querySelector('#rec-indicator').closest('.dash-dropdown-wrapper')"
-                                   ".querySelector('[tabindex=\"0\"], button').focus()")
-    order = [dash_duo.driver.execute_script(FOCUSED)]
-    for _ in range(4):
-        dash_duo.driver.switch_to.active_element.send_keys(Keys.TAB)
-        order.append(dash_duo.driver.execute_script(FOCUSED))
-    assert order == ["rec-indicator", "rec-profession", "rec-territory", "rec-period", "rec-source"]
-    for _ in range(4):
-        dash_duo.driver.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
-    assert dash_duo.driver.execute_script(FOCUSED) == "rec-indicator"
-    before = dash_duo.find_element("#rec-trend-summary").text
-    active = dash_duo.driver.switch_to.active_element
-    active.send_keys(Keys.ENTER)
-    dash_duo.wait_for_element(".dash-dropdown-options")
-    deadline = time.time() + 5  # the focus moves into the list of options
-    while time.time() < deadline and not dash_duo.driver.execute_script(
-            "return !!document.activeElement.closest('.dash-dropdown-options')"):
-        time.sleep(0.1)
-    dash_duo.driver.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
-    time.sleep(0.2)
-    dash_duo.driver.switch_to.active_element.send_keys(Keys.ENTER)
-    wait_text(dash_duo, "#rec-indicator", "Projets de recrutement (projets)")
-    deadline = time.time() + 15
-    while dash_duo.find_element("#rec-trend-summary").text == before and time.time() < deadline:
-        time.sleep(0.2)
-    assert dash_duo.find_element("#rec-trend-summary").text != before
-    settle(dash_duo)
-    assert_charts_drawn(dash_duo, "after a keyboard change")
-    assert errors(dash_duo) == []

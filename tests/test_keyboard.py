@@ -78,7 +78,9 @@ def test_policymaker_compares_territories_and_a_scenario_by_keyboard(dash_duo, d
     dash_duo.start_server(dash_app)
     open_page(dash_duo, "/recrutement", "#rec-trend-summary", "En 20")
     skip_to_content(driver)
-    tab_to(driver, "#rec-territory")
+    stops = tab_to(driver, "#rec-territory")
+    assert [s["id"] for s in stops if s["id"].startswith("rec-")] == ["rec-indicator", "rec-profession",
+                                                                       "rec-territory"]  # the reading order
     choose(driver, "rec-territory", "Rhône", "Département : Rhône (69)")
     wait(lambda: "Rhône" in text(driver, "#rec-trend-summary"), 30, "the Rhône's sentence")
     for value in ("region", "france"):
