@@ -25,6 +25,23 @@
         set(target, "aria-haspopup", "listbox");
       }
     });
+    // A table's filter boxes: each named after its column (Dash gives them all one English placeholder)
+    root.querySelectorAll("th.dash-filter[data-dash-column]").forEach(cell => {
+      const table = cell.closest("table");
+      const header = table && table.querySelector("th.dash-header[data-dash-column='" +
+        CSS.escape(cell.dataset.dashColumn) + "']");
+      const column = header ? header.textContent.trim() : cell.dataset.dashColumn;
+      cell.querySelectorAll("input").forEach(input => {
+        if (!input.classList.contains("dash-filter--case")) {
+          set(input, "aria-label", "Filtrer la colonne « " + column + " »");
+          return;
+        }
+        // the « Aa » case toggle kept the focus on Tab (a keyboard trap, WCAG 2.1.2): out of the tab order, the
+        // filters ignore case by default (filter_options), and the mouse can still switch it
+        set(input, "aria-label", "Respecter les majuscules : " + column);
+        set(input, "tabindex", "-1");
+      });
+    });
     root.querySelectorAll("input[type=file]").forEach(i => { if (!i.getAttribute("aria-label"))
       set(i, "aria-label", "Choisir un fichier à téléverser"); });
     // A checklist is a group of check boxes, not a list box of options that hold check boxes (nested-interactive):

@@ -25,6 +25,11 @@ from observatory.status import is_illustrative as illustrative_cells
 # charts' white (RGAA 3.3 / WCAG 1.4.11, chart marks): Okabe–Ito's own orange, sky blue and yellow were 1.3–2.3:1.
 # tests/test_contrast.py checks every colour a mark can take.
 PALETTE = ["#0063cb", "#c26a00", "#00805c", "#b8508f", "#2e86c1", "#d55e00", "#7a6500", "#000000"]
+# Scatter points (one per territory, see-through where they overlap), the chosen one, the median lines: each at
+# least 3:1 on white once blended (the points were #6c8ebf at 75 %: 2.5:1)
+POINT_COLOUR, POINT_OPACITY = "#4a6fa5", 0.85
+CHOSEN_POINT_COLOUR = "#c0392b"
+MEDIAN_LINE_COLOUR = "#767676"
 STATUS_SYMBOLS = {"ok": "circle", "partial": "triangle-down", "provisional": "circle-open", "estimated": "square",
                   "illustrative": "diamond", "illustrative_incomplete": "diamond-open", "undefined": "x",
                   "secret": "x"}

@@ -189,15 +189,17 @@ def scatter(territory: str) -> tuple[go.Figure, str, list[dict]]:
     chosen = known[known["territory_id"] == territory]
     hover = "%{text}<br>75 ans ou plus : %{x:.1f} % en cinq ans<br>projets difficiles : %{y:.1f} %<extra></extra>"
     figure.add_scatter(x=others["growth_75plus"], y=others["difficulty_share"], text=others["name"], mode="markers",
-                       name="départements", marker={"color": "#6c8ebf", "size": 8, "opacity": 0.75},
+                       name="départements",
+                       marker={"color": figures.POINT_COLOUR, "size": 8, "opacity": figures.POINT_OPACITY},
                        hovertemplate=hover)
     figure.add_scatter(x=chosen["growth_75plus"], y=chosen["difficulty_share"], text=chosen["name"],
                        mode="markers+text", textposition="top center", name=names.get(territory, territory),
-                       marker={"color": "#c0392b", "size": 15, "line": {"color": "#000", "width": 1.5}},
+                       marker={"color": figures.CHOSEN_POINT_COLOUR, "size": 15,
+                               "line": {"color": "#000", "width": 1.5}},
                        hovertemplate=hover)
     x_mid, y_mid = float(known["growth_75plus"].median()), float(known["difficulty_share"].median())
-    figure.add_vline(x=x_mid, line={"dash": "dot", "color": "#888"})
-    figure.add_hline(y=y_mid, line={"dash": "dot", "color": "#888"})
+    figure.add_vline(x=x_mid, line={"dash": "dot", "color": figures.MEDIAN_LINE_COLOUR})
+    figure.add_hline(y=y_mid, line={"dash": "dot", "color": figures.MEDIAN_LINE_COLOUR})
     title = (f"Évolution des 75 ans ou plus ({need_year - 5}-{need_year}, Insee) et part des projets d'aides à "
              f"domicile jugés difficiles ({share_year}, France Travail BMO)")
     figure.update_layout(title={"text": figures.wrap_title(title), "x": 0, "font": {"size": 15}},

@@ -43,6 +43,7 @@ def layout(**query):
         ui.export_buttons("data"),
         html.P(id="data-count", className="obs-summary", **{"aria-live": "polite"}),
         html.Div(dash_table.DataTable(id="data-table", page_size=25, sort_action="native", filter_action="native",
+                                      filter_options={"placeholder_text": "Filtrer…", "case": "insensitive"},
                                       style_table={"overflowX": "auto"},
                                       style_cell={"fontFamily": "Arial", "fontSize": 13, "textAlign": "left"}),
                  className="obs-card"),
@@ -180,7 +181,8 @@ def update(indicator, profession, level, period, source, territory=None):
         else "") + "."
     if not total:
         count = moved + empty_hint(f)
-    columns = [{"name": c, "id": c} for c in (data[0] if data else {})]
+    # the year is a number: its filter box reads « 2023 » as « = 2023 » (as « any », Dash matched nothing)
+    columns = [{"name": c, "id": c, **({"type": "numeric"} if c == "Année" else {})} for c in (data[0] if data else {})]
     search = urlstate.encode(f, DEFAULT)
     csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],

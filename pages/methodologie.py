@@ -73,7 +73,9 @@ def indicator_section(entry: catalogue.Indicator) -> html.Section:
 
 
 def table(element_id: str, data: list[dict], columns, **extra) -> html.Div:
-    return html.Div(dash_table.DataTable(id=element_id, data=data, columns=[{"name": c, "id": c} for c in columns],
+    return html.Div(dash_table.DataTable(id=element_id, data=data,
+                                         columns=[{"name": c, "id": c, **({"type": "numeric"} if c == "Année" else {})}
+                                                  for c in columns],
                                          **STYLE, **extra), className="obs-card", style=SCROLL)
 
 
@@ -112,7 +114,8 @@ def layout(**_query):
                "une ligne verticale tiretée marque la rupture et la légende en donne la raison ; la note figure dans "
                "les tableaux « voir les données » et dans les exports (colonne series_break). Chaque chiffre est "
                "affiché sous l'intitulé de son propre millésime. Ruptures détectées au chargement :"),
-        table("method-breaks", breaks, BREAK_COLUMNS, page_size=20, filter_action="native"),
+        table("method-breaks", breaks, BREAK_COLUMNS, page_size=20, filter_action="native",
+              filter_options={"placeholder_text": "Filtrer…", "case": "insensitive"}),
         html.H2("Secret statistique", id="secret-statistique", className="h4"),
         html.P("Une cellule marquée « * » (BMO) ou « nd », « ns », « nc »… (DREES) est secrète : sa valeur est "
                "laissée vide, jamais mise à zéro. Un total qui omet des cellules secrètes est « partiel » : pour un "

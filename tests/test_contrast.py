@@ -22,14 +22,24 @@ def contrast(a: str, b: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+def blend(colour: str, opacity: float, background: str = "#ffffff") -> str:
+    """The colour a see-through mark shows on the background."""
+    mixed = [round(opacity * int(colour[i:i + 2], 16) + (1 - opacity) * int(background[i:i + 2], 16))
+             for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
 def test_the_formula_gives_wcags_own_figures():
     assert contrast("#000000", "#ffffff") == pytest.approx(21)
     assert contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # the lightest grey passing 4.5:1
+    assert blend("#000000", 0.5) == "#808080"
 
 
 MARKS = {**{f"PALETTE[{i}]": c for i, c in enumerate(figures.PALETTE)},
          **{f"FLOW_COLOURS[{k}]": c for k, c in outlook_figures.FLOW_COLOURS.items()},
-         "BREAK_COLOUR": figures.BREAK_COLOUR}
+         "BREAK_COLOUR": figures.BREAK_COLOUR, "CHOSEN_POINT_COLOUR": figures.CHOSEN_POINT_COLOUR,
+         "MEDIAN_LINE_COLOUR": figures.MEDIAN_LINE_COLOUR,
+         "POINT_COLOUR": blend(figures.POINT_COLOUR, figures.POINT_OPACITY)}
 
 
 @pytest.mark.parametrize("name", sorted(MARKS))

@@ -148,4 +148,18 @@ def test_analyst_filters_and_exports_a_table_by_keyboard(dash_duo, dash_app, tmp
     assert sorted(zip(map(int, frame["Année"]), frame["Valeur"])) == shown  # the screen's numbers, as rounded
     assert set(frame["Filière, groupe ou métier"]) == {catalogue.ESMS_STAFF}
     assert query(driver).get("territoire") == "REG-53"
+
+    # then the table narrowed to one year by its « Année » filter box, named in French
+    tab_to(driver, "#data-table th.dash-filter[data-dash-column='Année'] input:not(.dash-filter--case)")
+    assert driver.execute_script("return document.activeElement.getAttribute('aria-label')") == \
+        "Filtrer la colonne « Année »"
+    assert driver.execute_script("return document.activeElement.placeholder") == "Filtrer…"
+    year = shown[-1][0]
+    press(driver, str(year), Keys.ENTER)
+    years = "return [...document.querySelectorAll(\"#data-table td[data-dash-column='Année']\")].map(c => c.innerText)"
+    try:
+        wait(lambda: driver.execute_script(years) == [str(year)], 20, f"the table narrowed to {year}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {driver.execute_script(years)}, typed "
+                             f"{driver.execute_script('return document.activeElement.value')!r}") from None
     assert serious(axe(driver)) == []
