@@ -221,56 +221,6 @@ def test_analyst_journey_in_a_browser(dash_duo, dash_app):
     assert "territoire=REG-53" in meta["Lien permanent"] and "indicateur=turnover_rate" in meta["Lien permanent"]
 
 
-def _screen_count(text: str) -> str:
-    """A count as read on the page, without grouping or a « ,0 » (the export writes whole counts as integers)."""
-    return text.replace(NNBSP, "").replace("\u00a0", "").replace(" ", "").removesuffix(",0")
-
-
-@pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
-def test_the_page_export_is_a_named_file_with_the_screens_numbers(dash_duo, dash_app, tmp_path, width, height):
-    """Issue 17: clicking « Exporter la vue (CSV) » saves `observatoire_<indicateur>_<territoire>_<date>.csv`
-    (not `observations (1).csv`), and its values are the table's, rounded as the page rounds them."""
-    import re
-    from datetime import date
-
-    dash_duo.driver.set_window_size(width, height)
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
-    dash_duo.start_server(dash_app)
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/donnees")
-    dash_duo.wait_for_contains_text("#data-count", "observations", timeout=20)
-    _choose(dash_duo, "#data-indicator", "Taux de rotation", "Taux de rotation (%)")
-    _choose(dash_duo, "#data-profession", "Personnel", catalogue.ESMS_STAFF)
-    _choose(dash_duo, "#data-territory", "Bretagne", "Région : Bretagne (53)")
-    href = _href(dash_duo, "#data-export-csv", "territory=REG-53")
-    dash_duo.wait_for_contains_text("#data-count", "observations", timeout=20)
-    table: dict[str, list[str]] = {}
-    for cell in dash_duo.driver.find_elements("css selector", "#data-table td[data-dash-column]"):
-        table.setdefault(cell.get_attribute("data-dash-column"), []).append(cell.text)
-    shown = sorted(zip(map(int, table["Année"]), [v.replace(NNBSP, "") for v in table["Valeur"]],
-                       map(_screen_count, table["Numérateur"]), map(_screen_count, table["Dénominateur"])))
-    assert len(shown) >= 2 and any("," in v for _y, v, _n, _d in shown)
-    expected_name = f"observatoire_taux-de-rotation_bretagne_{date.today().isoformat()}.csv"
-    with urllib.request.urlopen(href) as response:  # noqa: S310 (the test server)
-        assert response.headers["Content-Disposition"] == f'attachment; filename="{expected_name}"'
-    link = dash_duo.find_element("#data-export-csv")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", link)
-    assert link.text == "Exporter la vue (CSV)"
-    link.click()  # what a person does: the browser saves the file under the name the server gives
-    saved = tmp_path / expected_name
-
-    def downloaded() -> bool:  # Chromium puts an empty placeholder under the final name while .crdownload fills
-        return saved.exists() and saved.stat().st_size > 0 and not list(tmp_path.glob("*.crdownload"))
-    deadline = time.time() + 30
-    while time.time() < deadline and not downloaded():
-        time.sleep(0.2)
-    assert downloaded(), sorted(p.name for p in tmp_path.iterdir())
-    assert re.fullmatch(r"observatoire_[a-z0-9-]+_[a-z0-9-]+_\d{4}-\d{2}-\d{2}\.csv", saved.name)
-    frame = pd.read_csv(saved, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    exported = sorted(zip(map(int, frame["Année"]), frame["Valeur"], frame["Numérateur"], frame["Dénominateur"]))
-    assert exported == shown  # « 25,5 » on screen, « 25,5 » in the file (the JSON API has 25.487…)
-    assert set(frame["Filière, groupe ou métier"]) == {catalogue.ESMS_STAFF}  # the dropdown's name
-
-
 @pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
 def test_a_large_selection_shows_its_first_rows_and_exports_every_one(dash_duo, dash_app, width, height):
     """Issue 19 capped « Données »' table at its first MAX_ROWS rows (no response over 300 KB): a person who picks

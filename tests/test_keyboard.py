@@ -28,6 +28,11 @@ def text(driver, selector: str) -> str:
                                  selector)
 
 
+def screen_count(text: str) -> str:
+    """A count as read on the page, without grouping or a « ,0 » (the export writes whole counts as integers)."""
+    return text.replace(NNBSP, "").replace("\u00a0", "").replace(" ", "").removesuffix(",0")
+
+
 def query(driver) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(driver.current_url).query).items()}
 
@@ -117,6 +122,8 @@ def test_policymaker_compares_territories_and_a_scenario_by_keyboard(dash_duo, d
 
 @WIDTHS
 def test_analyst_filters_and_exports_a_table_by_keyboard(dash_duo, dash_app, tmp_path, width, height):
+    """Also issue 17's export: the file saved is named `observatoire_<indicateur>_<territoire>_<date>.csv` (the
+    server's Content-Disposition) and holds the screen's numbers, rounded as the page rounds them."""
     driver = dash_duo.driver
     driver.set_window_size(width, height)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
@@ -136,7 +143,8 @@ def test_analyst_filters_and_exports_a_table_by_keyboard(dash_duo, dash_app, tmp
     table: dict[str, list[str]] = {}
     for cell in driver.find_elements("css selector", "#data-table td[data-dash-column]"):
         table.setdefault(cell.get_attribute("data-dash-column"), []).append(cell.text)
-    shown = sorted(zip(map(int, table["Année"]), [v.replace(NNBSP, "") for v in table["Valeur"]]))
+    shown = sorted(zip(map(int, table["Année"]), [v.replace(NNBSP, "") for v in table["Valeur"]],
+                       map(screen_count, table["Numérateur"]), map(screen_count, table["Dénominateur"])))
     assert len(shown) >= 2 and f"{len(shown)} observation" in count, count
 
     tab_to(driver, "#data-export-csv")
@@ -145,7 +153,9 @@ def test_analyst_filters_and_exports_a_table_by_keyboard(dash_duo, dash_app, tmp
     wait(lambda: saved.exists() and saved.stat().st_size > 0 and not list(tmp_path.glob("*.crdownload")), 30,
          f"{saved.name} saved")
     frame = pd.read_csv(saved, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert sorted(zip(map(int, frame["Année"]), frame["Valeur"])) == shown  # the screen's numbers, as rounded
+    exported = sorted(zip(map(int, frame["Année"]), frame["Valeur"], frame["Numérateur"], frame["Dénominateur"]))
+    assert exported == shown  # « 25,5 » on screen, « 25,5 » in the file (the JSON API has 25.487…)
+    assert any("," in value for _year, value, _n, _d in shown)
     assert set(frame["Filière, groupe ou métier"]) == {catalogue.ESMS_STAFF}
     assert query(driver).get("territoire") == "REG-53"
 
