@@ -1,7 +1,10 @@
 /* Accessible names for the parts of Dash's own components that have none (issue 22, RGAA 11.1 / WCAG 4.1.2),
    in French: the data tables' page buttons, the dropdowns' button and keyboard entry (named by the page's
    <label for>; the entry was aria-hidden yet focusable: Tab lands on it, so it is named, not hidden), the
-   upload's file input; checklists as named groups of check boxes; tables that scroll in their box focusable. Re-applied whenever Dash renders (a MutationObserver), never changing what is already right. */
+   upload's file input, the tables' filter boxes; checklists as named groups of check boxes; tables that scroll
+   in their box focusable. Re-applied whenever Dash renders (a MutationObserver), never changing what is already
+   right. Also two keyboard fixes: letters typed in an open dropdown go to its search box, and « Aller au
+   contenu » moves the focus without going through Dash's router. */
 (function () {
   const PAGES = {"first-page": "Première page", "previous-page": "Page précédente", "next-page": "Page suivante",
                  "last-page": "Dernière page"};
@@ -62,6 +65,12 @@
     root.querySelectorAll(".dash-spreadsheet-container, .table-responsive, .obs-chart-wide").forEach(box => {
       const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
       const inner = box.querySelector("a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])");
+      if (box.hasAttribute("role") && !box.dataset.obsScroll) {
+        // a chart's own box (role « figure », described by its sentence and table): focusable, its role kept
+        if (scrolls && !inner) set(box, "tabindex", "0");
+        else if (box.getAttribute("tabindex") === "0" && inner) box.removeAttribute("tabindex");
+        return;
+      }
       if (scrolls && !inner) {
         const card = box.closest(".obs-card");
         const heading = card && card.querySelector("h2, h3, h4, .h4, .h5");

@@ -10,9 +10,14 @@ NOT_YET: dict[str, str] = {}  # none at 1280 or 390 px, on opening or after a fi
 MODERATE: dict[str, str] = {}  # none either (scrollable tables were the last: they take the focus now)
 # Known limits that axe-core does not measure (key → words); the statement lists them under their key
 OTHER = {
-    "cartes-teintes-claires": "sur les cartes, les teintes les plus claires de l'échelle et le gris « pas de "
-                              "donnée » ont un contraste inférieur à 3:1 avec le fond blanc ; chaque valeur est "
-                              "aussi donnée par la phrase de synthèse et par le tableau placé sous la carte",
+    "cartes-teintes-claires": "sur les cartes et la carte de chaleur des filières, les teintes les plus claires "
+                              "de l'échelle et le gris « pas de donnée » ont un contraste inférieur à 3:1 avec le "
+                              "fond blanc ; chaque valeur est aussi écrite dans sa case ou donnée par la phrase de "
+                              "synthèse et le tableau placé sous le graphique",
+    "tri-et-casse-au-clavier": "dans les tableaux, le tri par colonne et le bouton « Aa » (respecter les "
+                               "majuscules dans un filtre) ne s'utilisent qu'à la souris ; au clavier, chaque "
+                               "colonne se filtre (sans tenir compte des majuscules) et l'export donne toutes les "
+                               "lignes, à trier dans un tableur",
     "audit-complet": "aucun audit complet des 106 critères du RGAA n'a été mené : les contrôles automatiques et "
                      "les parcours au clavier testés ne couvrent qu'une partie des critères (lecteurs d'écran, "
                      "zoom à 200 %, alternatives des documents téléchargeables ne sont pas vérifiés)",

@@ -21,15 +21,17 @@ from observatory.status import MARKED
 from observatory.status import SHORT as STATUS_SHORT  # « 100,0 % (Ardennes, partiel) »
 from observatory.status import is_illustrative as illustrative_cells
 
-# Okabe–Ito's hues (colour-blind-safe), first the observatory's blue, each darkened to at least 3:1 against the
-# charts' white (RGAA 3.3 / WCAG 1.4.11, chart marks): Okabe–Ito's own orange, sky blue and yellow were 1.3–2.3:1.
+# After Okabe–Ito's hues, first the observatory's blue, each darkened to at least 3:1 against the charts' white
+# (RGAA 3.3 / WCAG 1.4.11, chart marks): Okabe–Ito's own orange, sky blue and yellow were 1.3–2.3:1; a purple
+# instead of the vermillion, which darkened was too close to the orange. Lines also differ by their markers.
 # tests/test_contrast.py checks every colour a mark can take.
-PALETTE = ["#0063cb", "#c26a00", "#00805c", "#b8508f", "#2e86c1", "#d55e00", "#7a6500", "#000000"]
+PALETTE = ["#0063cb", "#c26a00", "#00805c", "#b8508f", "#2e86c1", "#6a3d9a", "#7a6500", "#000000"]
 # Scatter points (one per territory, see-through where they overlap), the chosen one, the median lines: each at
 # least 3:1 on white once blended (the points were #6c8ebf at 75 %: 2.5:1)
 POINT_COLOUR, POINT_OPACITY = "#4a6fa5", 0.85
 CHOSEN_POINT_COLOUR = "#c0392b"
 MEDIAN_LINE_COLOUR = "#767676"
+QUARTILE_FILL, QUARTILE_EDGE = "#c6dbef", "#1f3b73"  # the peers' quartile band: pale, with a dark outline
 STATUS_SYMBOLS = {"ok": "circle", "partial": "triangle-down", "provisional": "circle-open", "estimated": "square",
                   "illustrative": "diamond", "illustrative_incomplete": "diamond-open", "undefined": "x",
                   "secret": "x"}
@@ -275,7 +277,9 @@ def band_figure(bands: pd.DataFrame, title: str, unit: str, decimals: int = 1, *
     known = data["median"].notna()
     if known.any():
         figure.add_bar(y=[r for r, k in zip(rows, known) if k], x=(data["q3"] - data["q1"])[known],
-                       base=data["q1"][known], orientation="h", width=0.8, marker={"color": "#c6dbef"},
+                       base=data["q1"][known], orientation="h", width=0.8,
+                       # a pale fill, outlined at 10:1 so the band's ends read on white (WCAG 1.4.11)
+                       marker={"color": QUARTILE_FILL, "line": {"color": QUARTILE_EDGE, "width": 1.5}},
                        name="quartiles des pairs (25 %–75 %)",
                        customdata=[f"de {with_unit(a, unit, decimals)} à {with_unit(b, unit, decimals)}"
                                    for a, b in zip(data["q1"][known], data["q3"][known])],

@@ -107,7 +107,7 @@ def flows_figure(projection: Projection, subject: str, source: str, illustrative
                            customdata=_hover(rows.entrants),
                            hovertemplate=HOVER)
     _central(figure, projection, "openings", "postes à pourvoir, scénario central")
-    _axes(figure, title="personnes par an", zeroline=True, zerolinecolor="#999")
+    _axes(figure, title="personnes par an", zeroline=True, zerolinecolor=figures.MEDIAN_LINE_COLOUR)
     return _titled(figure, f"Postes à pourvoir et jeunes diplômés par an – {subject}<br><sup>Projection de "
                            f"l'observatoire ; source : {source}</sup>", illustrative)
 

@@ -2,8 +2,10 @@
 
 - axe-core (the `axe-core-python` package ships its build): WCAG 2.0/2.1 A and AA rules and axe's best practices.
 - Keyboard only, as a person without a mouse works: keys go to whatever has the focus (no click, no element picked
-  by the test), and every stop of the focus is checked visible: an outline of at least 2 px on the element (or,
-  for Dash's visually hidden file input, on the box drawn around it), on screen.
+  by the test), and every stop of the focus is checked visible: an outline of at least 2 px on the element, on
+  screen, the element not see-through (its opacity times its ancestors'); for a field drawn see-through over its
+  box (Dash's file input), the outline must be on the box a person sees. Not checked here: the outline's colour
+  (tests/test_contrast.py computes it) and clipping by a scrolled box.
 """
 from __future__ import annotations
 
@@ -60,18 +62,24 @@ def serious(violations: list[dict]) -> list[tuple[str, list]]:
 FOCUS = """
 const a = document.activeElement;
 if (!a || a === document.body) return {tag: 'BODY', id: '', name: '', visible: false, why: 'nothing focused'};
-let shown = a, r = a.getBoundingClientRect();
-while (shown.parentElement && (r.width < 2 || r.height < 2 || getComputedStyle(shown).opacity === '0')) {
-  shown = shown.parentElement; r = shown.getBoundingClientRect();   // a hidden input: the box drawn for it
-}
-const own = getComputedStyle(a), box = getComputedStyle(shown);
+const seen = e => { let o = 1; for (let x = e; x; x = x.parentElement) o *= parseFloat(getComputedStyle(x).opacity);
+                    return o; };   // the opacity a person sees: its own times its ancestors'
+const hidden = e => { const q = e.getBoundingClientRect(); return q.width < 2 || q.height < 2 || seen(e) < 0.5; };
+let shown = a;
+while (shown.parentElement && hidden(shown)) shown = shown.parentElement;  // a see-through field: its box
+const r = shown.getBoundingClientRect();
 const ring = s => s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
-const onScreen = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+const own = getComputedStyle(a), box = getComputedStyle(shown);
+const onScreen = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth && !hidden(shown);
 const name = (a.getAttribute('aria-label') || a.textContent || a.value || a.getAttribute('placeholder') || '')
   .trim().slice(0, 80);
-return {tag: a.tagName, id: a.id, type: a.type || '', name: name, visible: (ring(own) || ring(box)) && onScreen,
-        why: ring(own) || ring(box) ? (onScreen ? '' : 'off screen') : 'no outline: ' + own.outlineStyle + ' ' +
-        own.outlineWidth};
+// a see-through element's own outline is as see-through as it: then only its box's outline counts
+const outlined = shown === a ? ring(own) : ring(box);
+const wrapper = a.closest('.dash-dropdown-wrapper');  // a dropdown's button or its keyboard entry: the dropdown
+const dropdown = wrapper && wrapper.querySelector('.dash-dropdown[id]');
+return {tag: a.tagName, id: dropdown ? dropdown.id : a.id, type: a.type || '', name: name,
+        visible: outlined && onScreen,
+        why: outlined ? (onScreen ? '' : 'off screen') : 'no outline seen: ' + (shown === a ? own : box).outlineStyle};
 """
 
 
@@ -91,7 +99,12 @@ def focused(driver) -> dict:
 
 
 def matches(driver, selector: str) -> bool:
-    return driver.execute_script("const a = document.activeElement; return !!a && a.matches(arguments[0]);", selector)
+    """The focus is on `selector`; for a dropdown (`#id`), on its button or on its keyboard entry (Shift+Tab lands
+    there)."""
+    return driver.execute_script(
+        "const a = document.activeElement; if (!a) return false; if (a.matches(arguments[0])) return true;"
+        "const w = a.closest('.dash-dropdown-wrapper'); const d = w && w.querySelector('.dash-dropdown[id]');"
+        "return !!d && d.matches(arguments[0]);", selector)
 
 
 def skip_to_content(driver) -> dict:
@@ -109,14 +122,18 @@ def tab_to(driver, selector: str, limit: int = 60, backwards: bool = False) -> l
     """Tab (or Shift+Tab) until the focus is on `selector`; every stop on the way must show where the focus is."""
     stops = []
     for _ in range(limit):
-        press(driver, *((Keys.SHIFT, Keys.TAB) if backwards else (Keys.TAB,)))
+        if backwards:  # Shift held while Tab is pressed
+            ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+        else:
+            press(driver, Keys.TAB)
         stop = focused(driver)
         deadline = time.time() + 2  # the page scrolls smoothly to the focused element (Bootstrap's smooth scroll)
         while stop["why"] == "off screen" and time.time() < deadline:
             time.sleep(0.1)
             stop = focused(driver)
         stops.append(stop)
-        assert stop["visible"], f"focus not visible at stop {len(stops)}: {stop}"
+        assert stop["visible"], \
+            f"focus not visible at stop {len(stops)}: {stop}; before: {[s['id'] or s['name'] for s in stops[:-1]]}"
         if matches(driver, selector):
             return stops
     raise AssertionError(f"{selector} not reached in {limit} Tab: {[s['name'] or s['id'] for s in stops]}")

@@ -32,13 +32,23 @@ def another_choice(driver, dropdown: str) -> str:
     press(driver, Keys.ENTER)
     wait(lambda: driver.execute_script("return !!document.activeElement.closest('.dash-dropdown-content')"), 5,
          f"{dropdown} open")
-    press(driver, Keys.ARROW_DOWN)
-    time.sleep(0.1)
+    option = "const o = document.activeElement.closest('.dash-dropdown-option'); return o ? o.textContent.trim() : null"
+    for _ in range(4):  # down to a choice other than the current one (from the search box, or past the last one)
+        press(driver, Keys.ARROW_DOWN)
+        time.sleep(0.1)
+        if driver.execute_script(option) not in (None, before):
+            break
+    else:
+        raise AssertionError(f"{dropdown}: no other choice reached from {before!r}")
+    main = "return document.getElementById('contenu').innerText"
+    page = driver.execute_script(main)
     press(driver, Keys.ENTER)
     after = wait(lambda: (lambda shown: shown != before and shown)(
         driver.execute_script(f"return document.getElementById('{dropdown}').textContent")), 20,
         f"{dropdown} changed")
-    time.sleep(0.3)  # the callbacks it fires have started
+    # the page has followed: its text has changed beyond the dropdown's own words, and nothing is loading
+    wait(lambda: driver.execute_script(main).replace(after, "") != page.replace(before, ""), 20,
+         f"the page redrawn after {dropdown}")
     settled(driver)
     return after
 

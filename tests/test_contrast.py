@@ -1,6 +1,8 @@
 """RGAA 3.2–3.3 / WCAG 1.4.3 and 1.4.11 (issue 22), computed from the colours themselves: every colour a chart's
-line, bar or marker can take is at least 3:1 against the charts' white, and the focus outline at least 3:1 against
-every background it is drawn on. (Text contrast in the pages is axe-core's, in tests/test_accessibility.py.)"""
+line, marker or bar outline can take is at least 3:1 against the charts' white, and the focus outline at least
+3:1 against every background it is drawn on. Not here, and said on the « Accessibilité » page: the fills of the
+maps' and the heat map's scales, whose pale steps are under 3:1 (each cell's value is written in it or in the
+table beside it). Text contrast in the pages is axe-core's (tests/test_accessibility.py)."""
 from __future__ import annotations
 
 import re
@@ -38,7 +40,7 @@ def test_the_formula_gives_wcags_own_figures():
 MARKS = {**{f"PALETTE[{i}]": c for i, c in enumerate(figures.PALETTE)},
          **{f"FLOW_COLOURS[{k}]": c for k, c in outlook_figures.FLOW_COLOURS.items()},
          "BREAK_COLOUR": figures.BREAK_COLOUR, "CHOSEN_POINT_COLOUR": figures.CHOSEN_POINT_COLOUR,
-         "MEDIAN_LINE_COLOUR": figures.MEDIAN_LINE_COLOUR,
+         "MEDIAN_LINE_COLOUR": figures.MEDIAN_LINE_COLOUR, "QUARTILE_EDGE": figures.QUARTILE_EDGE,
          "POINT_COLOUR": blend(figures.POINT_COLOUR, figures.POINT_OPACITY)}
 
 

@@ -6,6 +6,7 @@ export link. What is asserted is what a person reads afterwards, recounted from 
 axe-core checks the page in the state the journey left it (zero serious or critical violations)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from urllib.parse import parse_qs, urlparse
 
@@ -18,6 +19,7 @@ from observatory.formatting import with_unit
 from tests import test_journeys as journeys
 from tests import test_perspectives as perspectives
 from tests.a11y import axe, choose, press, replace_text, serious, settled, skip_to_content, tab_to, wait
+from tests.test_dashboard import errors
 
 WIDTHS = pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)], ids=["desk", "phone"])
 NNBSP = "\u202f"
@@ -74,6 +76,7 @@ def test_hr_director_uploads_her_figures_and_reads_her_peers_by_keyboard(dash_du
     assert "moins de 5, pas de médiane" in summary
     assert f"médiane de ses {region.n} pairs de la région ({fmt(region.median)})" in summary
     assert serious(axe(driver)) == []
+    assert errors(dash_duo) == []  # nothing thrown in the page (ours or Dash's)
 
 
 @WIDTHS
@@ -83,9 +86,15 @@ def test_policymaker_compares_territories_and_a_scenario_by_keyboard(dash_duo, d
     dash_duo.start_server(dash_app)
     open_page(dash_duo, "/recrutement", "#rec-trend-summary", "En 20")
     skip_to_content(driver)
-    stops = tab_to(driver, "#rec-territory")
-    assert [s["id"] for s in stops if s["id"].startswith("rec-")] == ["rec-indicator", "rec-profession",
-                                                                       "rec-territory"]  # the reading order
+    filters = ["rec-indicator", "rec-profession", "rec-territory", "rec-period", "rec-source"]
+    stops = tab_to(driver, "#rec-source")
+    assert [s["id"] for s in stops if s["id"].startswith("rec-")] == filters  # the reading order, then back
+    back = tab_to(driver, "#rec-indicator", backwards=True)
+    assert [s["id"] for s in back if s["id"].startswith("rec-")] == filters[-2::-1]
+    assert driver.execute_script(  # one tool per chart, in French, where there were eight English ones
+        "return [...document.querySelectorAll('#rec-trend .modebar-btn')].map(b => b.getAttribute('data-title'))"
+    ) == ["Télécharger le graphique (PNG)"]
+    tab_to(driver, "#rec-territory")
     choose(driver, "rec-territory", "Rhône", "Département : Rhône (69)")
     wait(lambda: "Rhône" in text(driver, "#rec-trend-summary"), 30, "the Rhône's sentence")
     for value in ("region", "france"):
@@ -118,6 +127,7 @@ def test_policymaker_compares_territories_and_a_scenario_by_keyboard(dash_duo, d
     wait(lambda: "retirement_age_shift" not in query(driver), 20, "the central scenario in the URL")
     assert driver.execute_script("return document.getElementById('outlook-retirement_age_shift').value") == "0"
     assert serious(axe(driver)) == []
+    assert errors(dash_duo) == []
 
 
 @WIDTHS
@@ -145,7 +155,8 @@ def test_analyst_filters_and_exports_a_table_by_keyboard(dash_duo, dash_app, tmp
         table.setdefault(cell.get_attribute("data-dash-column"), []).append(cell.text)
     shown = sorted(zip(map(int, table["Année"]), [v.replace(NNBSP, "") for v in table["Valeur"]],
                        map(screen_count, table["Numérateur"]), map(screen_count, table["Dénominateur"])))
-    assert len(shown) >= 2 and f"{len(shown)} observation" in count, count
+    said = re.match(r"(\d+) observations", count)
+    assert said and int(said.group(1)) == len(shown) >= 2, count
 
     tab_to(driver, "#data-export-csv")
     press(driver, Keys.ENTER)  # what a keyboard user does on a link: the browser saves the file
@@ -173,3 +184,4 @@ def test_analyst_filters_and_exports_a_table_by_keyboard(dash_duo, dash_app, tmp
         raise AssertionError(f"{error}: {driver.execute_script(years)}, typed "
                              f"{driver.execute_script('return document.activeElement.value')!r}") from None
     assert serious(axe(driver)) == []
+    assert errors(dash_duo) == []
