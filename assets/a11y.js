@@ -94,7 +94,11 @@
     requestAnimationFrame(() => { pending = false; fix(document); });
   }
   // attributes too: Dash sets a ticked box's aria-selected again on the label it no longer names an option
-  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true,
+  // Plotly redraws inside its <svg> on every mouse move (hover labels): nothing there is ours to fix, so those
+  // changes do not start a pass (each pass reads the page's layout to find boxes that scroll)
+  const inSvg = record => record.target.closest && record.target.closest("svg");
+  new MutationObserver(records => { if (!records.every(inSvg)) schedule(); })
+    .observe(document.documentElement, {childList: true, subtree: true,
     attributes: true, attributeFilter: ["role", "aria-selected", "aria-hidden"]});
   // In an open dropdown, typing a letter on a choice goes to its « Rechercher » box (Dash focuses the current choice
   // on opening, where letters did nothing): the letter lands in the box and filters the list.

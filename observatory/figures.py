@@ -53,9 +53,8 @@ LAYOUT = dict(separators=f",{NNBSP}", font={"family": "Marianne, Arial, sans-ser
 # Plotly's tool bar: only « download as an image » (zoom and pan are mouse gestures; double-click resets), so a
 # keyboard user meets one named button per chart, not eight English ones. Its words come in French with the chart
 # (Plotly's `locales`: no locale script to load from a CDN).
-MODEBAR_FR = {"Download plot as a PNG": "Télécharger le graphique (PNG)",
-              "Download plot": "Télécharger le graphique", "Reset axes": "Réinitialiser les axes",
-              "Double-click to zoom back out": "Double-cliquer pour revenir à la vue d'ensemble"}
+MODEBAR_FR = {"Download plot as a PNG": "Télécharger le graphique (PNG)",  # the one button
+              "Double-click to zoom back out": "Double-cliquer pour revenir à la vue d'ensemble"}  # after a zoom
 GRAPH_CONFIG = {"locale": "fr", "locales": {"fr": {"dictionary": MODEBAR_FR}}, "displaylogo": False,
                 "responsive": True, "modeBarButtons": [["toImage"]],
                 # Plotly's geo module loads a base map even when hidden: serve it ourselves (no CDN).

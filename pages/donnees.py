@@ -181,8 +181,7 @@ def update(indicator, profession, level, period, source, territory=None):
         else "") + "."
     if not total:
         count = moved + empty_hint(f)
-    # the year is a number: its filter box reads « 2023 » as « = 2023 » (as « any », Dash matched nothing)
-    columns = [{"name": c, "id": c, **({"type": "numeric"} if c == "Année" else {})} for c in (data[0] if data else {})]
+    columns = [ui.table_column(c) for c in (data[0] if data else {})]
     search = urlstate.encode(f, DEFAULT)
     csv_href, xlsx_href = ui.export_links(selection_for(f), "/donnees" + search)
     return (data, columns, count, [{"label": str(p), "value": p} for p in reversed(periods)],

@@ -73,9 +73,7 @@ def indicator_section(entry: catalogue.Indicator) -> html.Section:
 
 
 def table(element_id: str, data: list[dict], columns, **extra) -> html.Div:
-    return html.Div(dash_table.DataTable(id=element_id, data=data,
-                                         columns=[{"name": c, "id": c, **({"type": "numeric"} if c == "Année" else {})}
-                                                  for c in columns],
+    return html.Div(dash_table.DataTable(id=element_id, data=data, columns=[ui.table_column(c) for c in columns],
                                          **STYLE, **extra), className="obs-card", style=SCROLL)
 
 

@@ -49,6 +49,12 @@ def dropdown(element_id: str, label: str, options: list[dict], value, clearable:
                      french_dropdown(element_id, options, value, clearable, placeholder)], className="mb-2")
 
 
+def table_column(name: str) -> dict:
+    """A DataTable column named `name`; « Année » is a number, so its filter box reads « 2023 » as « = 2023 » (as
+    Dash's « any » type it matched nothing)."""
+    return {"name": name, "id": name, **({"type": "numeric"} if name == "Année" else {})}
+
+
 def indicator_options(ids: tuple[str, ...]) -> list[dict]:
     return [{"label": f"{catalogue.get(i).label} ({catalogue.get(i).unit})", "value": i} for i in ids]
 
