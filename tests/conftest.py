@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import itertools
+import math
 import os
 import pwd
 import shutil
@@ -318,13 +319,18 @@ def copy_store(built_store: Engine, path: Path) -> Engine:
 
 
 def snapshot(engine: Engine) -> dict:
-    """Row counts of every table plus the sum of observation values: 'the store exactly as before'."""
+    """Row counts of every table plus the exact sum of observation values: 'the store exactly as before'."""
     init_store(engine)
     with engine.connect() as conn:
         counts = {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                   for name, t in metadata.tables.items()}
-        total = conn.execute(text("SELECT SUM(value) FROM observation")).scalar()  # PostgreSQL: no ROUND(double, n)
-        counts["sum(value)"] = None if total is None else round(float(total), 4)
+        # A float SUM depends on the order rows are read in (PostgreSQL's differed in the 4th decimal after a
+        # reload), and the engines round half-way cases differently: fsum is exact, so equal values, equal sums.
+        cursor = conn.connection.dbapi_connection.cursor()  # the driver's own rows: 4 times faster on 2.7 M values
+        cursor.execute("SELECT value FROM observation WHERE value IS NOT NULL")
+        values = [row[0] for row in cursor]
+        cursor.close()
+        counts["sum(value)"] = math.fsum(values) if values else None
         counts["max(load_id)"] = conn.execute(text("SELECT MAX(load_id) FROM etl_load")).scalar()
     return counts
 
