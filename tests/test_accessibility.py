@@ -3,21 +3,24 @@ dashboard at desk and phone widths, when it opens and again after one of its fil
 the keyboard (the page then draws new charts, tables and sentences). No serious or critical violation may be found;
 what is left at any level is what the « Accessibilité » statement names (`observatory.accessibility`), both ways,
 so the statement never promises more than the pages hold. The output lists what is left, with where. In the same
-states, every chart keeps its text alternative and every dropdown its label (`a11y.TEXT_ALTERNATIVES`)."""
+states, every chart keeps its text alternative and every dropdown its label (`a11y.TEXT_ALTERNATIVES`). Each page is
+opened at phone width first, where issue 17's check that it fits the screen runs too (`assert_fits_phone`)."""
 from __future__ import annotations
 
 import time
 
 from observatory import accessibility as accessibilite
 from tests.a11y import TEXT_ALTERNATIVES, axe, focused, matches, press, settled, wait
+from tests.test_charts_phone import assert_fits_phone, registered_paths
 
 PAGES = ("/", "/recrutement", "/ressources-humaines", "/formation", "/filieres", "/territoires", "/besoins",
-         "/perspectives", "/mon-etablissement", "/donnees", "/methodologie", "/accessibilite")
+         "/perspectives", "/mon-etablissement", "/donnees", "/methodologie", "/accessibilite",
+         "/404")  # the page a wrong link opens
 # the filter changed in each page that has one: the one that redraws most of it
 CHANGED = {"/recrutement": "rec-territory", "/ressources-humaines": "rh-territory", "/formation": "form-territory",
            "/filieres": "fil-territory", "/territoires": "ter-indicator", "/besoins": "bes-territory",
            "/perspectives": "outlook-family", "/mon-etablissement": "own-indicator", "/donnees": "data-indicator"}
-WIDTHS = ((1280, 1000), (390, 844))  # desk, phone: each page is loaded once and checked at both (CSS reflows it)
+WIDTHS = ((390, 844), (1280, 1000))  # phone, desk: each page is opened once, at phone width, and checked at both
 
 
 def another_choice(driver, dropdown: str) -> str:
@@ -72,11 +75,14 @@ def test_every_page_before_and_after_a_filter_change_at_desk_and_phone_widths(da
         driver.set_window_size(width, height)
         time.sleep(0.3)  # the layout and the charts follow the new width
 
+    assert set(PAGES) == set(registered_paths())  # every page of the app, and only those
     changed = []
     for path in PAGES:
         driver.set_window_size(*WIDTHS[0])
         dash_duo.wait_for_page(url=dash_duo.server_url + path)
         dash_duo.wait_for_element("main h1", timeout=30)
+        settled(driver)
+        assert_fits_phone(driver, path)
         check(path, WIDTHS[0][0])
         resize(*WIDTHS[1])
         check(path, WIDTHS[1][0])

@@ -1,5 +1,7 @@
-"""Issue 11 in a real headless Chromium: charts stay drawn through filter changes, every page fits a phone,
-(text alternatives, labels and the keyboard are issue 22's: tests/test_accessibility.py, tests/test_keyboard.py)."""
+"""Issue 11 in a real headless Chromium: charts stay drawn through filter changes, the menu closes on a phone;
+issue 17's check that every page fits a phone is `assert_fits_phone`, run by tests/test_accessibility.py on every
+registered page it opens at 390 px (one page load for both checks). Text alternatives, labels and the keyboard are
+issue 22's: tests/test_accessibility.py, tests/test_keyboard.py."""
 from __future__ import annotations
 
 import time
@@ -133,10 +135,10 @@ return {map, colorbar: rect(g.querySelector('.colorbar')), legend: rect(g.queryS
 """
 
 
-def wait_until_true(dash_duo, script: str, what: str, timeout: float = 30):
+def wait_until_true(driver, script: str, what: str, timeout: float = 30):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        value = dash_duo.driver.execute_script(script)
+        value = driver.execute_script(script)
         if value:
             return value
         time.sleep(0.3)
@@ -149,43 +151,35 @@ def registered_paths() -> list[str]:
     return sorted(p["path"] for p in dash.page_registry.values())
 
 
-def test_every_registered_page_fits_390_px_and_its_charts_stay_legible(dash_duo, dash_app):
-    """Issue 17, at 390 px, one browser for every page in `dash.page_registry`: once its charts are drawn, the
-    page is no wider than the screen (four pages were 394 px): `scrollWidth` ≤ `clientWidth` ≤ 390 (the
-    layout width without a desktop scroll bar); the category chart's labels are whole and apart;
-    the map's colour bar and legend lie under the map, inside the screen, and the map has the screen's width."""
-    dash_duo.start_server(dash_app)
-    dash_duo.driver.set_window_size(390, 844)
-    paths = registered_paths()
-    assert {"/", "/filieres", "/territoires", "/ressources-humaines"} <= set(paths)
-    for path in paths:
-        dash_duo.wait_for_page(url=dash_duo.server_url + path)
-        dash_duo.wait_for_element("#contenu h1", timeout=20)
-        settle(dash_duo)
-        wait_until_true(dash_duo, VISIBLE_CHARTS_DRAWN, f"{path}: charts drawn")
-        time.sleep(0.3)
-        width, viewport, culprits = dash_duo.driver.execute_script(OVERFLOW)
-        # the page's width without the desktop scroll bar a phone does not have (Chromium's takes 15 px)
-        client = dash_duo.driver.execute_script("return document.documentElement.clientWidth")
-        assert viewport == 390 and client <= 390
-        assert width <= client, f"{path}: {width} px wide in {client} px; sticking out: {culprits}"
-        if path == "/ressources-humaines":
-            left, right, ticks = wait_until_true(dash_duo, CATEGORY_LABELS, "category chart")
-            assert len(ticks) >= 5
-            cut = [t for t in ticks if t[0] < left - 1 or t[1] > right + 1]
-            assert cut == [], f"category labels cut at the chart's edge ({left}–{right}): {cut}"
-            ticks.sort(key=lambda t: t[2])
-            overlapping = [(a, b) for a, b in zip(ticks, ticks[1:]) if a[3] > b[2] + 1]
-            assert overlapping == [], f"category labels over one another: {overlapping[:3]}"
-        if path == "/territoires":
-            parts = wait_until_true(dash_duo, MAP_PARTS, "map")
-            left, right, top, bottom = parts["map"]
-            assert right - left >= 0.75 * 390, f"the map is {right - left:.0f} px wide at 390 px"
-            bar = parts["colorbar"]
-            assert bar and bar[0] >= 0 and bar[1] <= 390 and bar[2] >= bottom - 2, f"colour bar {bar}, map {parts}"
-            if parts["legend"]:
-                assert parts["legend"][1] <= 390 and parts["legend"][2] >= bar[3] - 2, parts
-    assert errors(dash_duo) == []
+def assert_fits_phone(driver, path: str) -> None:
+    """Issue 17, on a page just opened at 390 px (called by tests/test_accessibility.py, which opens every registered
+    page at that width anyway): once its charts are drawn, the page is no wider than the screen (four pages were
+    394 px): `scrollWidth` ≤ `clientWidth` ≤ 390 (the layout width without a desktop scroll bar); the category
+    chart's labels are whole and apart; the map's colour bar and legend lie under the map, inside the screen, and
+    the map has the screen's width."""
+    wait_until_true(driver, VISIBLE_CHARTS_DRAWN, f"{path}: charts drawn")
+    time.sleep(0.3)
+    width, viewport, culprits = driver.execute_script(OVERFLOW)
+    # the page's width without the desktop scroll bar a phone does not have (Chromium's takes 15 px)
+    client = driver.execute_script("return document.documentElement.clientWidth")
+    assert viewport == 390 and client <= 390
+    assert width <= client, f"{path}: {width} px wide in {client} px; sticking out: {culprits}"
+    if path == "/ressources-humaines":
+        left, right, ticks = wait_until_true(driver, CATEGORY_LABELS, "category chart")
+        assert len(ticks) >= 5
+        cut = [t for t in ticks if t[0] < left - 1 or t[1] > right + 1]
+        assert cut == [], f"category labels cut at the chart's edge ({left}–{right}): {cut}"
+        ticks.sort(key=lambda t: t[2])
+        overlapping = [(a, b) for a, b in zip(ticks, ticks[1:]) if a[3] > b[2] + 1]
+        assert overlapping == [], f"category labels over one another: {overlapping[:3]}"
+    if path == "/territoires":
+        parts = wait_until_true(driver, MAP_PARTS, "map")
+        left, right, top, bottom = parts["map"]
+        assert right - left >= 0.75 * 390, f"the map is {right - left:.0f} px wide at 390 px"
+        bar = parts["colorbar"]
+        assert bar and bar[0] >= 0 and bar[1] <= 390 and bar[2] >= bottom - 2, f"colour bar {bar}, map {parts}"
+        if parts["legend"]:
+            assert parts["legend"][1] <= 390 and parts["legend"][2] >= bar[3] - 2, parts
 
 
 def test_the_menu_closes_after_a_tap_on_a_link(dash_duo, dash_app):
@@ -199,12 +193,13 @@ def test_the_menu_closes_after_a_tap_on_a_link(dash_duo, dash_app):
     for target, heading in (("Filières", PAGES["/filieres"]), ("Territoires", PAGES["/territoires"])):
         assert not dash_duo.driver.execute_script(menu_open)
         dash_duo.find_element("#nav-toggle").click()
-        wait_until_true(dash_duo, menu_open, "the menu opens")
+        wait_until_true(dash_duo.driver, menu_open, "the menu opens")
         link = next(a for a in dash_duo.find_elements("#nav-collapse a.nav-link") if a.text == target)
-        wait_until_true(dash_duo, "return !document.querySelector('#nav-collapse.collapsing')", "menu opened")
+        wait_until_true(dash_duo.driver, "return !document.querySelector('#nav-collapse.collapsing')", "menu opened")
         link.click()
         wait_text(dash_duo, "#contenu h1", heading)
-        wait_until_true(dash_duo, "return !document.querySelector('#nav-collapse.show, #nav-collapse.collapsing')",
+        wait_until_true(dash_duo.driver,
+                        "return !document.querySelector('#nav-collapse.show, #nav-collapse.collapsing')",
                         "the menu closes after the tap", timeout=10)
         assert not dash_duo.find_element("#nav-collapse a.nav-link").is_displayed()
     dash_duo.driver.set_window_size(1280, 900)
