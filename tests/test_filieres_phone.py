@@ -111,7 +111,7 @@ def test_filieres_at_1280_colours_gaps_and_at_390_shows_the_same_numbers_in_a_ta
     dash_duo.wait_for_page(url=dash_duo.server_url + "/filieres")
     wait_text(dash_duo, "#fil-summary", "filières", timeout=30)
     settle(dash_duo)
-    figure = wait_until_true(dash_duo, HEATMAP, "heat map")
+    figure = wait_until_true(dash_duo.driver, HEATMAP, "heat map")
     assert figure["shown"], "the heat map is shown at 1280 px"
     names = [header_name(x) for x in figure["x"]]
     assert all(re.search(r"\(\d{4}\)", name) for name in names), names  # every column says its year
@@ -146,7 +146,7 @@ def test_filieres_at_1280_colours_gaps_and_at_390_shows_the_same_numbers_in_a_ta
 
     dash_duo.driver.set_window_size(390, 844)
     time.sleep(0.5)
-    table = wait_until_true(dash_duo, TABLE, "phone table")
+    table = wait_until_true(dash_duo.driver, TABLE, "phone table")
     assert table["shown"], "the table is shown at 390 px"
     assert dash_duo.driver.execute_script(HEATMAP)["shown"] is False, "the heat map is hidden at 390 px"
     assert table["width"] <= table["client"] <= 390  # no sideways scroll of the page
