@@ -12,6 +12,7 @@ import time
 from observatory import accessibility as accessibilite
 from tests.a11y import TEXT_ALTERNATIVES, axe, focused, matches, press, settled, wait
 from tests.test_charts_phone import assert_fits_phone, registered_paths
+from tests.test_dashboard import errors
 
 PAGES = ("/", "/recrutement", "/ressources-humaines", "/formation", "/filieres", "/territoires", "/besoins",
          "/perspectives", "/mon-etablissement", "/donnees", "/methodologie", "/accessibilite",
@@ -99,6 +100,7 @@ def test_every_page_before_and_after_a_filter_change_at_desk_and_phone_widths(da
     assert {rule for rule, impact in left if impact not in ("serious", "critical")} == set(
         accessibilite.MODERATE)
     assert changed == list(CHANGED)
+    assert errors(dash_duo) == []  # no console error on any page, in any of these states
 
 
 def test_the_statement_is_linked_from_every_page_and_says_the_status(dash_duo, dash_app):
