@@ -21,7 +21,7 @@ def store(built_store, dash_app):
 
 def estimates(built_store, year: int, breakdown: str | None = None) -> dict[str, float]:
     """Insee's population estimate of every territory for a year, read straight from the store in one query (one
-    per territory took 40 s: the `observations` view cannot use an index on `coalesce(breakdown, '')`)."""
+    per territory took 37 s: the `observations` view cannot use an index on `coalesce(breakdown, '')`)."""
     with built_store.connect() as conn:
         rows = conn.execute(text(
             "SELECT territory_id, value FROM observations WHERE indicator_id = 'population' AND period = :p "

@@ -84,7 +84,7 @@ def test_build_gives_identical_totals_per_source(built_store, pg_built_store):
     assert len(sqlite_totals) >= 15 and sum(t[0] for t in sqlite_totals.values()) > 2_000_000
     assert pg_totals == sqlite_totals
     pg_snapshot, sqlite_snapshot = snapshot(pg_built_store), snapshot(built_store)
-    # rows of every table, the exact sum of values (integer micro-units) and the last load alike
+    # rows of every table, the exact sum of values (math.fsum: the same whatever order the rows come in), last load
     assert pg_snapshot == sqlite_snapshot
     assert store_summary(pg_built_store) == store_summary(built_store)
 
